@@ -1,0 +1,56 @@
+# One command runs the whole stack (`make run`); one command runs every test (`make test`).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ENV := source scripts/env.sh &&
+RASA := .venv-bot/bin/rasa
+PYTEST_ARGS ?=
+
+.PHONY: help setup spacy migrate seed train run test test-py test-bot validate test-nlu test-stories browser
+
+help:
+	@echo "make run     set up everything (first time: ~10 min) and start the stack"
+	@echo "make test    run every test of both environments"
+	@echo "make setup | spacy | migrate | seed | train | validate | test-nlu | test-stories"
+
+setup:  ## both virtualenvs from the lock files
+	scripts/bootstrap.sh
+
+spacy: setup  ## the project's spaCy pipeline in build/spacy/en_billing
+	.venv-bot/bin/python bot/spacy_pipeline.py
+
+migrate: setup
+	$(ENV) mkdir -p var && .venv/bin/python -m backend.cli migrate && .venv/bin/python -m handoff.cli migrate
+
+seed: migrate  ## demo customers and demo staff; idempotent
+	$(ENV) .venv/bin/python -m backend.cli seed-demo && .venv/bin/python -m handoff.cli seed-demo
+
+train: spacy  ## only when config, domain, data or the spaCy pipeline changed
+	$(ENV) scripts/train.sh
+
+run: seed train
+	@$(ENV) echo "" && echo "  Demo website (customer chat): http://127.0.0.1:$$HANDOFF_PORT/" \
+	  && echo "  Specialist console:           http://127.0.0.1:$$HANDOFF_PORT/console  (dana / dana-demo-pass)" \
+	  && echo "  Backend API docs:             http://127.0.0.1:$$BACKEND_PORT/docs" && echo ""
+	$(ENV) export HANDOFF_HOST="$${HANDOFF_HOST:-127.0.0.1}" && exec .venv/bin/honcho start -f Procfile
+
+validate: train  ## rasa data validate + the project's own data checks
+	$(ENV) $(RASA) data validate --config config.yml --domain domain.yml --data bot/data --fail-on-warnings
+	.venv/bin/pytest -q tests/nlu/test_data_quality.py
+
+test-nlu: train  ## held-out NLU test set; fails below the quality gates
+	$(ENV) $(RASA) test nlu --model "$$(scripts/train.sh --path)" --nlu tests/nlu --out results/nlu
+	.venv/bin/python scripts/nlu_gate.py results/nlu
+
+test-stories: train
+	$(ENV) $(RASA) test core --model "$$(scripts/train.sh --path)" --stories tests/stories \
+	  --out results/stories --fail-on-prediction-errors
+
+browser:  ## Debian's chromium for the browser tests (never a downloaded browser)
+	scripts/ensure_chromium.sh
+
+test-py: train browser
+	$(ENV) .venv/bin/pytest $(PYTEST_ARGS)
+
+test-bot: validate test-nlu test-stories
+
+test: test-bot test-py

@@ -1,0 +1,222 @@
+"""Start the whole stack as real processes on free loopback ports, for end-to-end tests and benchmarks.
+
+backend (uvicorn) + action server (rasa_sdk) + Rasa (rasa run, .venv-bot) + handoff (uvicorn),
+each with its own databases in a temporary directory, the demo data seeded, and the model that
+`scripts/train.sh` maps the current training data to.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
+RASA = REPO_ROOT / ".venv-bot" / "bin" / "rasa"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def current_model() -> Path:
+    path = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "train.sh"), "--path"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    ).stdout.strip()
+    model = REPO_ROOT / path
+    if not model.exists():
+        raise RuntimeError(f"No trained model at {model}: run `make train` first")
+    return model
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    health_url: str
+    port: int
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    def start(self, env: dict[str, str], log_dir: Path) -> None:
+        self.log_path = log_dir / f"{self.name}.log"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so children die with it
+        )
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
+            try:
+                if httpx.get(self.health_url, timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.name} not healthy after {timeout}s:\n{self.tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=timeout)
+        except ProcessLookupError:
+            pass
+
+    def tail(self, lines: int = 40) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+
+    @property
+    def backend_url(self) -> str:
+        return self.env["BACKEND_URL"]
+
+    @property
+    def handoff_url(self) -> str:
+        return self.env["HANDOFF_URL"]
+
+    @property
+    def rasa_url(self) -> str:
+        return self.env["RASA_URL"]
+
+    @property
+    def chat_ws_url(self) -> str:
+        return self.handoff_url.replace("http://", "ws://") + "/ws/chat"
+
+    def backend_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.env['BACKEND_API_TOKEN']}"}
+
+    def start(self, *, rasa_timeout: float = 180) -> "Stack":
+        log_dir = self.workdir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        ports = {name: free_port() for name in ("backend", "actions", "rasa", "handoff")}
+        self.env = {
+            **os.environ,
+            "APP_ENV": "development",
+            "BACKEND_URL": f"http://127.0.0.1:{ports['backend']}",
+            "BACKEND_DATABASE_URL": f"sqlite:///{self.workdir / 'backend.db'}",
+            "BACKEND_API_TOKEN": "e2e-backend-token",
+            "HANDOFF_URL": f"http://127.0.0.1:{ports['handoff']}",
+            "HANDOFF_DATABASE_URL": f"sqlite:///{self.workdir / 'handoff.db'}",
+            "HANDOFF_API_TOKEN": "e2e-handoff-token",
+            "CUSTOMER_JWT_SECRET": "e2e-customer-jwt-secret",
+            "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
+            "RASA_AUTH_TOKEN": "e2e-rasa-token",
+            "RASA_TRACKER_SQLITE": str(self.workdir / "rasa_tracker.db"),
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false",
+            **self.env,
+        }
+        for cli in ("backend.cli", "handoff.cli"):
+            for command in ("migrate", "seed-demo"):
+                subprocess.run(
+                    [str(APP_PYTHON), "-m", cli, command],
+                    cwd=REPO_ROOT,
+                    env=self.env,
+                    check=True,
+                    capture_output=True,
+                )
+        model = current_model()
+        self.services = {
+            "backend": Service(
+                "backend",
+                [str(APP_PYTHON), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
+                 "--port", str(ports["backend"])],
+                f"{self.env['BACKEND_URL']}/health",
+                ports["backend"],
+            ),
+            "actions": Service(
+                "actions",
+                [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports["actions"])],
+                f"http://127.0.0.1:{ports['actions']}/health",
+                ports["actions"],
+            ),
+            "rasa": Service(
+                "rasa",
+                [str(RASA), "run", "--enable-api", "--auth-token", self.env["RASA_AUTH_TOKEN"],
+                 "--interface", "127.0.0.1", "--port", str(ports["rasa"]), "--model", str(model),
+                 "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
+                f"{self.env['RASA_URL']}/status?token={self.env['RASA_AUTH_TOKEN']}",
+                ports["rasa"],
+            ),
+            "handoff": Service(
+                "handoff",
+                [str(APP_PYTHON), "-m", "uvicorn", "handoff.main:app", "--host", "127.0.0.1",
+                 "--port", str(ports["handoff"])],
+                f"{self.env['HANDOFF_URL']}/health",
+                ports["handoff"],
+            ),
+        }
+        for service in self.services.values():
+            service.start(self.env, log_dir)
+        try:
+            for service in self.services.values():
+                service.wait_healthy(rasa_timeout if service.name == "rasa" else 60)
+            self.wait_model_loaded(rasa_timeout)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def wait_model_loaded(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        status_url = f"{self.rasa_url}/status?token={self.env['RASA_AUTH_TOKEN']}"
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(status_url, timeout=5).json().get("model_file"):
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"Rasa loaded no model in {timeout}s:\n{self.services['rasa'].tail()}")
+
+    def restart(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 180) -> None:
+        service = self.services[name]
+        service.stop(sig)
+        service.start(self.env, self.workdir / "logs")
+        service.wait_healthy(timeout)
+        if name == "rasa":
+            self.wait_model_loaded(timeout)
+
+    def stop(self) -> None:
+        for service in reversed(list(self.services.values())):
+            service.stop()
+
+    def dump_logs(self) -> None:
+        for service in self.services.values():
+            print(f"----- {service.name} -----\n{service.tail(80)}", file=sys.stderr)
