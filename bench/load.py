@@ -1,0 +1,247 @@
+"""Load generator: N simulated customers hold billing conversations through the handoff WebSocket.
+
+Drives the real customer path (widget protocol, docs/contracts.md) against a stack it starts itself
+(tests/support/stack.py, fresh SQLite databases, the demo seed) or one already running (--handoff-url),
+and, with --baseline, stock `rasa run` serving a `rasa init` bot generated at benchmark time, driven
+over its REST webhook at the same concurrency. Prints a Markdown table and appends it to --out.
+
+    .venv/bin/python bench/load.py --conversations 20 --duration 60 --baseline \
+        --out bench/results/load.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.chat import ChatClient, customer_token  # noqa: E402
+from tests.support.stack import RASA, Service, Stack, free_port  # noqa: E402
+
+# One conversation = these turns, in order (a logged-in demo customer; verification comes from the JWT).
+SCRIPTS: list[list[str]] = [
+    ["hi there", "what's my balance", "what is the late fee on my bill", "thanks"],
+    ["hello", "when is my bill due", "why is my bill higher this month", "thank you"],
+    ["hey", "did you get my payment", "what's on my latest bill", "thanks, bye"],
+]
+BASELINE_SCRIPT = ["hello", "I am feeling great", "are you a bot?", "goodbye"]
+
+
+@dataclass
+class Results:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    lost: int = 0
+    messages: int = 0
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    rss_mb: dict[str, float] = field(default_factory=dict)
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def throughput(self) -> float:
+        return self.messages / self.wall_seconds if self.wall_seconds else 0.0
+
+
+def process_tree(pid: int) -> list[int]:
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [pid] + [p for child in children for p in process_tree(int(child))]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (FileNotFoundError, IndexError, ValueError):
+            continue
+    return total
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            continue
+    return total / 1024
+
+
+async def stack_customer(stack_ws: str, secret: str, customer_id: int, deadline: float, out: Results) -> None:
+    token = customer_token(secret=secret, customer_id=customer_id, name="Load")
+    while time.monotonic() < deadline:
+        chat = ChatClient(stack_ws, token=token)
+        try:
+            await chat.connect()
+            for text in random.choice(SCRIPTS):
+                started = time.perf_counter()
+                try:
+                    reply = await chat.say(text, quiet=0.05, timeout=30)
+                except TimeoutError:
+                    out.lost += 1
+                    continue
+                first_bot = next((f for f in reply if f.get("type") in ("message", "status")), None)
+                if first_bot is None or any(f.get("type") == "error" for f in reply):
+                    out.errors += 1
+                    continue
+                out.latencies_ms.append((time.perf_counter() - started) * 1000)
+                out.messages += 1
+        except (OSError, Exception) as error:  # a dropped socket counts as an error, the run goes on
+            out.errors += 1
+            print(f"conversation error: {error!r}", file=sys.stderr)
+        finally:
+            await chat.close()
+
+
+async def rest_customer(rasa_url: str, deadline: float, out: Results) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        while time.monotonic() < deadline:
+            sender = str(uuid.uuid4())
+            for text in BASELINE_SCRIPT:
+                started = time.perf_counter()
+                try:
+                    response = await client.post(
+                        f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+                    )
+                    response.raise_for_status()
+                    if not response.json():
+                        out.lost += 1
+                        continue
+                except httpx.HTTPError:
+                    out.errors += 1
+                    continue
+                out.latencies_ms.append((time.perf_counter() - started) * 1000)
+                out.messages += 1
+
+
+async def drive(make_customer, conversations: int, duration: float, pids: dict[str, list[int]]) -> Results:
+    out = Results()
+    all_pids = [p for group in pids.values() for p in group]
+    cpu_before = cpu_seconds(all_pids)
+    started = time.monotonic()
+    deadline = started + duration
+    await asyncio.gather(*(make_customer(i, deadline, out) for i in range(conversations)))
+    out.wall_seconds = time.monotonic() - started
+    out.cpu_seconds = cpu_seconds(all_pids) - cpu_before
+    out.rss_mb = {name: rss_mb(group) for name, group in pids.items()}
+    return out
+
+
+def run_stack(args: argparse.Namespace) -> Results:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+    stack = Stack(workdir=workdir).start()
+    try:
+        pids = {name: process_tree(s.process.pid) for name, s in stack.services.items() if s.process}
+        secret = stack.env["CUSTOMER_JWT_SECRET"]
+
+        def customer(i: int, deadline: float, out: Results):
+            return stack_customer(stack.chat_ws_url, secret, 1 + i % 8, deadline, out)
+
+        asyncio.run(drive(customer, 2, 5, pids))  # warm-up: first TF graph calls are slow
+        return asyncio.run(drive(customer, args.conversations, args.duration, pids))
+    finally:
+        stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_baseline(args: argparse.Namespace) -> Results:
+    """Stock Rasa: `rasa init` bot, trained and served by `rasa run`, on this machine, now."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    subprocess.run([str(RASA), "init", "--no-prompt", "--init-dir", str(workdir)], check=True,
+                   env=env, capture_output=True)
+    if not list((workdir / "models").glob("*.tar.gz")):
+        subprocess.run([str(RASA), "train"], cwd=workdir, check=True, env=env, capture_output=True)
+    port = free_port()
+    # `rasa run` finds the init bot's models/ and endpoints relative to its working directory.
+    command = ["bash", "-c", f"cd {workdir} && exec {RASA} run --port {port} --interface 127.0.0.1"]
+    rasa = Service("rasa-init", command, f"http://127.0.0.1:{port}/", port)
+    rasa.start(env, workdir)
+    try:
+        rasa.wait_healthy(240)
+        url = f"http://127.0.0.1:{port}"
+        pids = {"rasa (stock)": process_tree(rasa.process.pid)}
+
+        def customer(i: int, deadline: float, out: Results):
+            return rest_customer(url, deadline, out)
+
+        asyncio.run(drive(customer, 2, 5, pids))
+        return asyncio.run(drive(customer, args.conversations, args.duration, pids))
+    finally:
+        rasa.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def row(name: str, r: Results) -> str:
+    cpu_ms = r.cpu_seconds / r.messages * 1000 if r.messages else float("nan")
+    memory = ", ".join(f"{k} {v:.0f} MB" for k, v in r.rss_mb.items())
+    return (f"| {name} | {r.messages} | {r.throughput:.1f} | {r.percentile(0.5):.0f} | {r.percentile(0.95):.0f} "
+            f"| {r.percentile(0.99):.0f} | {r.errors} | {r.lost} | {cpu_ms:.1f} | {memory} |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--conversations", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=60, help="seconds of load per system")
+    parser.add_argument("--baseline", action="store_true", help="also measure stock rasa init + rasa run")
+    parser.add_argument("--out", type=Path, help="append the table to this Markdown file")
+    args = parser.parse_args()
+
+    lines = [
+        f"## Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        "",
+        f"Machine: {machine()}. {args.conversations} concurrent conversations, {args.duration:.0f} s each.",
+        "",
+        "| system | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | CPU ms/msg | resident memory |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    ours = run_stack(args)
+    lines.append(row("this project, full stack via WebSocket", ours))
+    if args.baseline:
+        stock = run_baseline(args)
+        lines.append(row("stock `rasa init` bot, `rasa run` REST", stock))
+        ratio = ours.throughput / stock.throughput if stock.throughput else float("nan")
+        lines += ["", f"Throughput ratio (this project / stock Rasa): **{ratio:.2f}x**"]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with args.out.open("a") as handle:
+            handle.write("\n" + table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
