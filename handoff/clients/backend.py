@@ -1,0 +1,86 @@
+"""Typed async client for the billing backend (contract: docs/contracts.md). Staff calls carry X-Actor."""
+
+from __future__ import annotations
+
+import httpx
+
+
+class BackendError(Exception):
+    def __init__(self, *, status_code: int, code: str, message: str):
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+
+class BackendClient:
+    def __init__(self, *, base_url: str, api_token: str, timeout_seconds: float):
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout_seconds),
+            headers={"Authorization": f"Bearer {api_token}"},
+        )
+
+    async def _request(self, method: str, path: str, *, actor: str, json: dict | None = None,
+                       idempotency_key: str | None = None) -> object:
+        headers = {"X-Actor": actor}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            response = await self._http.request(method, path, json=json, headers=headers)
+        except httpx.HTTPError as error:
+            raise BackendError(status_code=503, code="backend_unavailable",
+                               message="The billing system is not reachable right now.") from error
+        if response.status_code >= 400:
+            code, message = "backend_error", f"The billing system answered {response.status_code}."
+            try:
+                error_body = response.json().get("error") or {}
+                code = error_body.get("code", code)
+                message = error_body.get("message", message)
+            except (ValueError, AttributeError):
+                pass
+            raise BackendError(status_code=response.status_code, code=code, message=message)
+        try:
+            return response.json()
+        except ValueError as error:
+            raise BackendError(status_code=502, code="backend_bad_answer",
+                               message="The billing system answered something unreadable.") from error
+
+    async def get_customer(self, *, customer_id: int, actor: str) -> dict:
+        return await self._request("GET", f"/api/v1/customers/{customer_id}", actor=actor)
+
+    async def get_balance(self, *, customer_id: int, actor: str) -> dict:
+        return await self._request("GET", f"/api/v1/customers/{customer_id}/balance", actor=actor)
+
+    async def list_invoices(self, *, customer_id: int, actor: str) -> list[dict]:
+        return await self._request("GET", f"/api/v1/customers/{customer_id}/invoices", actor=actor)
+
+    async def get_invoice(self, *, customer_id: int, number: str, actor: str) -> dict:
+        return await self._request("GET", f"/api/v1/customers/{customer_id}/invoices/{number}", actor=actor)
+
+    async def list_payments(self, *, customer_id: int, actor: str) -> list[dict]:
+        return await self._request("GET", f"/api/v1/customers/{customer_id}/payments", actor=actor)
+
+    async def list_disputes(self, *, customer_id: int, actor: str) -> list[dict]:
+        return await self._request("GET", f"/api/v1/customers/{customer_id}/disputes", actor=actor)
+
+    async def settle_dispute(self, *, dispute_id: int, decision: str, note: str, credit_amount: str | None,
+                             idempotency_key: str, actor: str) -> dict:
+        body: dict = {"decision": decision, "note": note}
+        if credit_amount is not None:
+            body["credit_amount"] = credit_amount
+        return await self._request("POST", f"/api/v1/disputes/{dispute_id}/settle", actor=actor, json=body,
+                                   idempotency_key=idempotency_key)
+
+    async def create_credit(self, *, customer_id: int, amount: str, reason: str, idempotency_key: str,
+                            actor: str, line_item_id: int | None = None, dispute_id: int | None = None) -> dict:
+        body: dict = {"amount": amount, "reason": reason}
+        if line_item_id is not None:
+            body["line_item_id"] = line_item_id
+        if dispute_id is not None:
+            body["dispute_id"] = dispute_id
+        return await self._request("POST", f"/api/v1/customers/{customer_id}/credits", actor=actor, json=body,
+                                   idempotency_key=idempotency_key)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

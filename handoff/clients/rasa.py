@@ -1,0 +1,86 @@
+"""Typed async client for Rasa's REST channel and HTTP API (contract: docs/contracts.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer in time or answered with an error."""
+
+
+@dataclass(frozen=True)
+class BotReply:
+    text: str
+    buttons: list[dict] = field(default_factory=list)
+    custom: dict | None = None
+
+
+def _parse_replies(raw: object) -> list[BotReply]:
+    if not isinstance(raw, list):
+        raise RasaUnavailable("Rasa answered something that is not a list of messages")
+    replies = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        buttons = [
+            {"title": str(button.get("title", "")), "payload": str(button.get("payload", ""))}
+            for button in item.get("buttons") or []
+            if isinstance(button, dict)
+        ]
+        custom = item.get("custom") if isinstance(item.get("custom"), dict) else None
+        text = item.get("text") or ""
+        if text or buttons or custom:
+            replies.append(BotReply(text=text, buttons=buttons, custom=custom))
+    return replies
+
+
+class RasaClient:
+    def __init__(self, *, base_url: str, auth_token: str, timeout_seconds: float):
+        self._auth_token = auth_token
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout_seconds))
+
+    async def send_message(
+        self, *, conversation_id: str, text: str, customer_id: int | None
+    ) -> list[BotReply]:
+        body = {
+            "sender": conversation_id,
+            "message": text,
+            "metadata": {"customer_id": customer_id, "conversation_id": conversation_id},
+        }
+        try:
+            response = await self._http.post("/webhooks/rest/webhook", json=body)
+            response.raise_for_status()
+            return _parse_replies(response.json())
+        except (httpx.HTTPError, ValueError) as error:
+            raise RasaUnavailable(str(error)) from error
+
+    async def append_events(self, *, conversation_id: str, events: list[dict]) -> None:
+        if not events:
+            return
+        try:
+            response = await self._http.post(
+                f"/conversations/{conversation_id}/tracker/events",
+                params={"token": self._auth_token},
+                json=events,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(str(error)) from error
+
+    async def trigger_intent(self, *, conversation_id: str, name: str, entities: dict) -> list[BotReply]:
+        try:
+            response = await self._http.post(
+                f"/conversations/{conversation_id}/trigger_intent",
+                params={"token": self._auth_token, "output_channel": "latest"},
+                json={"name": name, "entities": entities},
+            )
+            response.raise_for_status()
+            return _parse_replies(response.json().get("messages") or [])
+        except (httpx.HTTPError, ValueError, AttributeError) as error:
+            raise RasaUnavailable(str(error)) from error
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,95 @@
+"""The handoff service's settings: one pydantic-settings object, env vars per docs/contracts.md."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEV_DEFAULT_SECRETS = {
+    "api_token": "dev-handoff-token",
+    "customer_jwt_secret": "dev-customer-jwt-secret",
+    "rasa_auth_token": "dev-rasa-token",
+    "backend_api_token": "dev-backend-token",
+    "session_secret": "dev-handoff-session-secret",
+}
+
+
+def resolve_database_url(url: str) -> str:
+    """Relative SQLite paths are relative to the repository root (contract)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        relative = url[len(prefix):]
+        return prefix + str(REPO_ROOT / relative)
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    app_env: str = Field(default="development", alias="APP_ENV")
+    database_url: str = Field(default="sqlite:///var/handoff.db", alias="HANDOFF_DATABASE_URL")
+    api_token: str = Field(default=DEV_DEFAULT_SECRETS["api_token"], alias="HANDOFF_API_TOKEN")
+    customer_jwt_secret: str = Field(
+        default=DEV_DEFAULT_SECRETS["customer_jwt_secret"], alias="CUSTOMER_JWT_SECRET"
+    )
+    rasa_url: str = Field(default="http://127.0.0.1:5005", alias="RASA_URL")
+    rasa_auth_token: str = Field(default=DEV_DEFAULT_SECRETS["rasa_auth_token"], alias="RASA_AUTH_TOKEN")
+    rasa_timeout_seconds: float = Field(default=30.0, alias="HANDOFF_RASA_TIMEOUT_SECONDS")
+    backend_url: str = Field(default="http://127.0.0.1:8000", alias="BACKEND_URL")
+    backend_api_token: str = Field(default=DEV_DEFAULT_SECRETS["backend_api_token"], alias="BACKEND_API_TOKEN")
+    backend_timeout_seconds: float = Field(default=10.0, alias="HANDOFF_BACKEND_TIMEOUT_SECONDS")
+    session_secret: str = Field(default=DEV_DEFAULT_SECRETS["session_secret"], alias="HANDOFF_SESSION_SECRET")
+    session_hours: int = Field(default=12, alias="HANDOFF_SESSION_HOURS")
+    # "24/7" or e.g. "mon-fri 08:00-18:00; sat 09:00-13:00". Empty = default for APP_ENV.
+    business_hours: str = Field(default="", alias="HANDOFF_BUSINESS_HOURS")
+    timezone: str = Field(default="UTC", alias="HANDOFF_TIMEZONE")
+    # When nobody is online, escalation makes a ticket (the issue's rule); switchable for demos.
+    ticket_when_nobody_online: bool = Field(default=True, alias="HANDOFF_TICKET_WHEN_NOBODY_ONLINE")
+    ticket_contact: str = Field(
+        default="A billing specialist will email you at the address on your account within one business day.",
+        alias="HANDOFF_TICKET_CONTACT",
+    )
+    default_handling_seconds: int = Field(default=300, alias="HANDOFF_DEFAULT_HANDLING_SECONDS")
+    abandon_grace_seconds: int = Field(default=120, alias="HANDOFF_ABANDON_GRACE_SECONDS")
+    presence_timeout_seconds: int = Field(default=60, alias="HANDOFF_PRESENCE_TIMEOUT_SECONDS")
+    pubsub_url: str = Field(default="memory://", alias="HANDOFF_PUBSUB_URL")
+    migrate_on_start: bool = Field(default=False, alias="HANDOFF_MIGRATE_ON_START")
+
+    @model_validator(mode="after")
+    def _apply_env_rules(self) -> "Settings":
+        if not self.business_hours:
+            self.business_hours = "24/7" if self.is_development else "mon-fri 08:00-18:00"
+        if not self.is_development:
+            still_default = [
+                name for name, default in DEV_DEFAULT_SECRETS.items() if getattr(self, name) == default
+            ]
+            if still_default:
+                raise ValueError(
+                    "APP_ENV is not development but these secrets still have their development defaults: "
+                    + ", ".join(still_default)
+                )
+        # Fail early on a bad schedule or zone rather than at the first escalation.
+        from handoff.queue.hours import parse_business_hours
+        from zoneinfo import ZoneInfo
+
+        parse_business_hours(self.business_hours)
+        ZoneInfo(self.timezone)
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.app_env == "development"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return resolve_database_url(self.database_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,33 @@
+"""POST /api/escalations: called by the action server while Rasa handles the customer's message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from handoff.deps import get_service, require_api_token
+from handoff.conversations.service import HandoffService
+
+router = APIRouter()
+
+
+class EscalationRequest(BaseModel):
+    conversation_id: str = Field(min_length=1, max_length=64)
+    reason: str
+    customer_id: int | None = None
+    dispute_id: int | None = None
+    line_item: dict[str, Any] | None = None
+    explanation: Any = None
+    summary: str = ""
+    slots: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.post("/api/escalations", dependencies=[Depends(require_api_token)])
+async def create_escalation(body: EscalationRequest, service: HandoffService = Depends(get_service)) -> dict:
+    return await service.escalate(
+        conversation_id=body.conversation_id, reason=body.reason, customer_id=body.customer_id,
+        dispute_id=body.dispute_id, line_item=body.line_item, explanation=body.explanation,
+        summary=body.summary, slots=body.slots,
+    )

@@ -1,0 +1,187 @@
+"""The customer widget's WebSocket (/ws/chat): hello/welcome, acks, replay by seq, live events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from handoff.conversations.customer_token import InvalidCustomerToken, verify_customer_token
+from handoff.conversations.frames import error_frame, message_frame
+from handoff.conversations.service import HandoffService
+from handoff.pubsub import conversation_channel
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+HELLO_TIMEOUT_SECONDS = 15
+
+
+class CustomerConnection:
+    def __init__(self, *, websocket: WebSocket, service: HandoffService, conversation_id: str, last_seq: int):
+        self.websocket = websocket
+        self.service = service
+        self.conversation_id = conversation_id
+        self.last_sent_seq = last_seq
+        self._send_lock = asyncio.Lock()
+        self._delivery_lock = asyncio.Lock()
+        self.turns: asyncio.Queue[int] = asyncio.Queue()
+
+    async def send(self, frame: dict) -> None:
+        async with self._send_lock:
+            await self.websocket.send_json(frame)
+
+    async def catch_up(self) -> None:
+        """Send every stored message after the last one this connection sent, in order, once."""
+        async with self._delivery_lock:
+            while True:
+                messages = await self.service.messages_after(conversation_id=self.conversation_id,
+                                                             after_seq=self.last_sent_seq, limit=200)
+                for message in messages:
+                    await self.send(message_frame(message))
+                    self.last_sent_seq = message.seq
+                if len(messages) < 200:
+                    return
+
+    async def deliver(self, frame: dict) -> None:
+        async with self._delivery_lock:
+            if frame["seq"] <= self.last_sent_seq:
+                return
+            if frame["seq"] == self.last_sent_seq + 1:
+                await self.send(frame)
+                self.last_sent_seq = frame["seq"]
+                return
+        await self.catch_up()  # a gap: the database has what pub/sub skipped
+
+    async def listen(self, subscription) -> None:
+        async for event in subscription:
+            kind = event.get("kind")
+            if kind == "message":
+                await self.deliver(event["frame"])
+            elif kind == "status":
+                await self.send(event["frame"])
+            elif kind == "typing" and event.get("sender") == "agent":
+                await self.send({"type": "typing", "sender": "agent", "agent_name": event.get("agent_name")})
+
+    async def work_turns(self) -> None:
+        """Process stored customer messages one at a time, in order (bot replies can take seconds)."""
+        while True:
+            message_id = await self.turns.get()
+            try:
+                await self.service.process_customer_message(conversation_id=self.conversation_id,
+                                                            message_id=message_id)
+            except Exception:
+                log.exception("processing message %s failed", message_id)
+                await self.send(error_frame(code="processing_failed",
+                                            message="Sorry, something went wrong. Please try again."))
+            await self.catch_up()
+
+
+def _parse_frame(raw: str) -> dict | None:
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        return None
+    return frame if isinstance(frame, dict) and isinstance(frame.get("type"), str) else None
+
+
+async def _receive_hello(websocket: WebSocket) -> dict | None:
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), timeout=HELLO_TIMEOUT_SECONDS)
+    except asyncio.TimeoutError:
+        return None
+    frame = _parse_frame(raw)
+    return frame if frame and frame["type"] == "hello" else None
+
+
+@router.websocket("/ws/chat")
+async def chat_socket(websocket: WebSocket, token: str = "") -> None:
+    service: HandoffService = websocket.app.state.service
+    await websocket.accept()
+    try:
+        identity = verify_customer_token(token, secret=service.settings.customer_jwt_secret)
+    except InvalidCustomerToken:
+        await websocket.send_json(error_frame(code="invalid_token",
+                                              message="Your sign-in has expired. Please reload the page."))
+        await websocket.close(code=4401)
+        return
+    hello = await _receive_hello(websocket)
+    if hello is None:
+        await websocket.send_json(error_frame(code="hello_expected", message="Please start with a hello frame."))
+        await websocket.close(code=4400)
+        return
+    requested_id = hello.get("conversation_id") if isinstance(hello.get("conversation_id"), str) else None
+    last_seq = hello.get("last_seq") if isinstance(hello.get("last_seq"), int) and hello["last_seq"] >= 0 else 0
+    conversation = await service.start_conversation(
+        customer_id=identity.customer_id if identity else None,
+        customer_name=identity.first_name if identity else None, conversation_id=requested_id)
+    if conversation.id != requested_id:
+        last_seq = 0  # a new conversation: replay everything
+    connection = CustomerConnection(websocket=websocket, service=service, conversation_id=conversation.id,
+                                    last_seq=last_seq)
+    subscription = await service.pubsub.subscribe(conversation_channel(conversation.id))
+    tasks: list[asyncio.Task] = []
+    try:
+        await connection.send({"type": "welcome", "conversation_id": conversation.id, "state": conversation.state,
+                               "customer": {"first_name": identity.first_name} if identity else None})
+        await connection.catch_up()
+        if conversation.state != "bot":
+            await connection.send(await service.status_for(conversation_id=conversation.id))
+        tasks = [asyncio.create_task(connection.listen(subscription)), asyncio.create_task(connection.work_turns())]
+        # Turns a crash interrupted (stored and acked, but never answered) are finished now.
+        for message_id in await service.unprocessed_customer_messages(conversation_id=conversation.id):
+            connection.turns.put_nowait(message_id)
+        await _receive_loop(websocket, service, connection)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("widget connection failed")
+        with contextlib.suppress(Exception):
+            await websocket.send_json(error_frame(code="server_error",
+                                                  message="Sorry, something went wrong. Reconnecting..."))
+            await websocket.close(code=1011)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await subscription.close()
+        with contextlib.suppress(Exception):
+            await service.customer_disconnected(conversation_id=conversation.id,
+                                                connected_at=conversation.customer_connected_at)
+
+
+async def _receive_loop(websocket: WebSocket, service: HandoffService, connection: CustomerConnection) -> None:
+    while True:
+        frame = _parse_frame(await websocket.receive_text())
+        if frame is None:
+            await connection.send(error_frame(code="bad_frame", message="That message could not be read."))
+            continue
+        kind = frame["type"]
+        if kind == "message":
+            client_id, text, payload = frame.get("client_id"), frame.get("text"), frame.get("payload")
+            if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
+                await connection.send(error_frame(code="bad_client_id", message="Each message needs a client_id."))
+                continue
+            text = text if isinstance(text, str) else ""
+            payload = payload if isinstance(payload, str) and payload.startswith("/") else None
+            if not text.strip() and not payload:
+                await connection.send(error_frame(code="empty_message", message="Please type a message."))
+                continue
+            if len(text) > 4000:
+                await connection.send(error_frame(code="too_long", message="That message is too long."))
+                continue
+            message, _created = await service.store_customer_message(
+                conversation_id=connection.conversation_id, client_id=client_id, text=text or payload,
+                payload=payload)
+            await connection.send({"type": "ack", "client_id": client_id, "seq": message.seq})
+            if not message.processed:
+                connection.turns.put_nowait(message.id)
+        elif kind == "typing":
+            await service.customer_typing(conversation_id=connection.conversation_id)
+        elif kind == "ping":
+            await connection.send({"type": "pong"})
+        elif kind == "hello":
+            await connection.send(error_frame(code="already_started", message="This chat is already connected."))
+        else:
+            await connection.send(error_frame(code="unknown_frame", message="That message type is not supported."))

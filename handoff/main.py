@@ -1,0 +1,94 @@
+"""The handoff service: `create_app()` builds the FastAPI app; nothing connects until start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+from handoff.clients.backend import BackendClient
+from handoff.clients.rasa import RasaClient
+from handoff.config import Settings
+from handoff.conversations import escalations, widget_socket
+from handoff.conversations.service import HandoffService
+from handoff.db import Database
+from handoff.errors import install_error_handlers
+from handoff.pubsub import make_pubsub
+from handoff.specialists import console_socket
+from handoff.specialists import routes as console_routes
+from handoff.web import routes as web_routes
+
+log = logging.getLogger("handoff")
+HOUSEKEEPING_SECONDS = 15
+
+
+async def _housekeeping(service: HandoffService) -> None:
+    """Abandon queued chats whose customer left, and refresh positions/ETAs as time passes."""
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+        try:
+            await service.sweep_abandoned()
+            await service.broadcast_queue()
+        except Exception:
+            log.exception("housekeeping failed")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        active = settings or Settings()
+        if active.migrate_on_start:
+            from handoff.migrate import upgrade_database
+
+            await asyncio.to_thread(upgrade_database, database_url=active.resolved_database_url)
+        db = Database(active.resolved_database_url)
+        pubsub = make_pubsub(active.pubsub_url)
+        rasa = RasaClient(base_url=active.rasa_url, auth_token=active.rasa_auth_token,
+                          timeout_seconds=active.rasa_timeout_seconds)
+        backend = BackendClient(base_url=active.backend_url, api_token=active.backend_api_token,
+                                timeout_seconds=active.backend_timeout_seconds)
+        service = HandoffService(settings=active, db=db, pubsub=pubsub, rasa=rasa, backend=backend)
+        app.state.settings = active
+        app.state.service = service
+        housekeeping = asyncio.create_task(_housekeeping(service))
+        try:
+            yield
+        finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
+            await rasa.aclose()
+            await backend.aclose()
+            await pubsub.close()
+            db.dispose()
+
+    app = FastAPI(title="Billing support handoff", lifespan=lifespan)
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        host = request.headers.get("host", "")
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self' ws://{host} wss://{host}; frame-ancestors 'none'; base-uri 'none'; "
+            "form-action 'self'; object-src 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    app.include_router(web_routes.router)
+    app.include_router(escalations.router)
+    app.include_router(console_routes.router)
+    app.include_router(widget_socket.router)
+    app.include_router(console_socket.router)
+    app.mount("/static", StaticFiles(directory=web_routes.STATIC), name="static")
+    return app
+
+
+app = create_app()

@@ -1,0 +1,136 @@
+"""All tables of the handoff service (imported by Alembic's env.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from handoff.db import Base, UTCDateTime, utcnow
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))  # specialist, supervisor, trainer
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Console heartbeat; "online" = seen within the presence timeout.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffSession(Base):
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    customer_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    state: Mapped[str] = mapped_column(String(20), default="bot")
+    # Sequence counter: incremented by a conditional UPDATE for every stored message.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_specialist_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    escalation_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    context: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    dispute_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    dispute_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    ticket_number: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    # First seq of the current human phase (so Rasa can be told about it on resolve).
+    human_phase_start_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    escalation_count: Mapped[int] = mapped_column(Integer, default=0)
+    csat_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    resolution_outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    first_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    customer_connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    customer_disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_conversations_state", "state"),)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(20))  # customer, bot, agent, system
+    text: Mapped[str] = mapped_column(Text, default="")
+    buttons: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    custom: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    agent_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    payload: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Set once the bot replied (or the message went to a human): lets a resend after a crash finish the turn.
+    processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    human_phase: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client_id"),
+    )
+
+
+class StateChange(Base):
+    __tablename__ = "state_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)  # released/transferred/resolved
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # role:username, or system
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,122 @@
+"""The console's WebSocket (/ws/console): live queue, watched conversations, presence heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import Counter
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from handoff.conversations.service import HandoffService, Staff
+from handoff.deps import staff_for
+from handoff.pubsub import QUEUE_CHANNEL, conversation_channel, staff_channel
+from handoff.specialists import auth
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+_local_connections: Counter[int] = Counter()
+
+
+class ConsoleConnection:
+    def __init__(self, *, websocket: WebSocket, service: HandoffService, staff: Staff):
+        self.websocket = websocket
+        self.service = service
+        self.staff = staff
+        self._send_lock = asyncio.Lock()
+        self.watched: dict[str, tuple[object, asyncio.Task]] = {}
+
+    async def send(self, frame: dict) -> None:
+        async with self._send_lock:
+            await self.websocket.send_json(frame)
+
+    async def forward_general(self, subscription) -> None:
+        async for event in subscription:
+            kind = event.get("kind")
+            if kind == "queue":
+                await self.send({"type": "queue", "entries": event["entries"], "new_chat": event.get("new_chat")})
+            elif kind == "transferred_to_you":
+                await self.send({"type": "transferred_to_you", "conversation_id": event["conversation_id"],
+                                 "from": event.get("from")})
+
+    async def forward_conversation(self, conversation_id: str, subscription) -> None:
+        async for event in subscription:
+            kind = event.get("kind")
+            if kind == "message":
+                await self.send({"type": "message", "conversation_id": conversation_id, "message": event["frame"]})
+            elif kind == "status":
+                await self.send({**event["frame"], "conversation_id": conversation_id})
+            elif kind == "typing" and event.get("sender") == "customer":
+                await self.send({"type": "typing", "conversation_id": conversation_id, "sender": "customer"})
+            elif kind == "conversation_changed":
+                await self.send({"type": "conversation_changed", "conversation_id": conversation_id})
+
+    async def watch(self, conversation_id: str) -> None:
+        if conversation_id in self.watched or len(self.watched) >= 20:
+            return
+        subscription = await self.service.pubsub.subscribe(conversation_channel(conversation_id))
+        task = asyncio.create_task(self.forward_conversation(conversation_id, subscription))
+        self.watched[conversation_id] = (subscription, task)
+
+    async def unwatch(self, conversation_id: str) -> None:
+        entry = self.watched.pop(conversation_id, None)
+        if entry:
+            subscription, task = entry
+            task.cancel()
+            await subscription.close()
+
+    async def close_all(self) -> None:
+        for conversation_id in list(self.watched):
+            await self.unwatch(conversation_id)
+
+
+@router.websocket("/ws/console")
+async def console_socket(websocket: WebSocket, token: str = "") -> None:
+    service: HandoffService = websocket.app.state.service
+    await websocket.accept()
+    staff = await staff_for(service, token or websocket.cookies.get(auth.SESSION_COOKIE))
+    if staff is None or staff.role not in ("specialist", "supervisor"):
+        await websocket.send_json({"type": "error", "code": "unauthorized", "message": "Please log in again."})
+        await websocket.close(code=4401)
+        return
+    connection = ConsoleConnection(websocket=websocket, service=service, staff=staff)
+    general = await service.pubsub.subscribe(QUEUE_CHANNEL, staff_channel(staff.id))
+    _local_connections[staff.id] += 1
+    general_task = None
+    try:
+        await service.touch_presence(user_id=staff.id)
+        general_task = asyncio.create_task(connection.forward_general(general))
+        await connection.send({"type": "hello", "user": {"username": staff.username, "role": staff.role,
+                                                         "display_name": staff.display_name},
+                               "queue": await service.queue_snapshot()})
+        while True:
+            try:
+                frame = json.loads(await websocket.receive_text())
+            except ValueError:
+                continue
+            if not isinstance(frame, dict):
+                continue
+            kind, conversation_id = frame.get("type"), frame.get("conversation_id")
+            if kind == "ping":
+                await service.touch_presence(user_id=staff.id)
+                await connection.send({"type": "pong"})
+            elif kind == "watch" and isinstance(conversation_id, str):
+                await connection.watch(conversation_id)
+            elif kind == "unwatch" and isinstance(conversation_id, str):
+                await connection.unwatch(conversation_id)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("console connection failed")
+    finally:
+        if general_task:
+            general_task.cancel()
+        await general.close()
+        await connection.close_all()
+        _local_connections[staff.id] -= 1
+        if _local_connections[staff.id] <= 0:
+            _local_connections.pop(staff.id, None)
+            with contextlib.suppress(Exception):
+                await service.touch_presence(user_id=staff.id, online=False)
