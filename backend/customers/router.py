@@ -1,0 +1,55 @@
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from backend.audit import service as audit
+from backend.auth import OptionalActorDep
+from backend.clock import NowDep
+from backend.customers import service
+from backend.customers.schemas import (
+    AccountOut, CustomerOut, VerificationFailed, VerificationRequest, VerificationSucceeded,
+)
+from backend.database import SessionDep
+from backend.errors import error_response
+from backend.params import CustomerIdPath
+
+router = APIRouter(prefix="/api/v1", tags=["customers"])
+
+_LOCKED = {423: {"description": "Verification locked for 15 minutes after 3 failures"}}
+
+
+@router.post("/verifications", response_model=VerificationSucceeded | VerificationFailed, responses=_LOCKED)
+def verify(body: VerificationRequest, session: SessionDep, now: NowDep, actor: OptionalActorDep) -> object:
+    outcome = service.verify_customer(
+        session, account_number=body.account_number, postal_code=body.postal_code,
+        phone_last4=body.phone_last4, now=now,
+    )
+    customer = outcome.customer
+    audit.record(
+        session, actor=actor, action="verify.success" if customer else "verify.failure",
+        resource=f"account:{body.account_number}", customer_id=customer.id if customer else None,
+        details={"method": "postal_code" if body.postal_code else "phone_last4"},
+    )
+    session.commit()
+    if customer is None:
+        return VerificationFailed(attempts_remaining=outcome.attempts_remaining)
+    return VerificationSucceeded(
+        customer_id=customer.id, first_name=customer.first_name, account_number=customer.account.number
+    )
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerOut)
+def get_customer(customer_id: CustomerIdPath, session: SessionDep, actor: OptionalActorDep) -> CustomerOut:
+    customer = service.get_customer(session, customer_id=customer_id)
+    account = customer.account
+    result = CustomerOut(
+        customer_id=customer.id, first_name=customer.first_name, last_name=customer.last_name, email=customer.email,
+        account=AccountOut(
+            account_number=account.number, status=str(account.status), currency=account.currency,
+            autopay=account.autopay, payment_method_masked=service.default_payment_method_masked(account),
+        ),
+    )
+    audit.record_read(session, actor=actor, resource=f"customer:{customer_id}", customer_id=customer_id)
+    return result
+
+
+_ = (JSONResponse, error_response)

@@ -1,0 +1,88 @@
+"""One exception hierarchy, mapped to HTTP JSON in one place: {"error": {"code", "message"}}."""
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("backend.errors")
+
+
+class BackendError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class Unauthorized(BackendError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(BackendError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(BackendError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(BackendError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(BackendError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class VerificationLocked(BackendError):
+    status_code = 423
+    code = "verification_locked"
+
+
+def error_response(status_code: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code, headers=headers)
+
+
+def _describe_validation_errors(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for error in errors[:5]:
+        location = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body",))
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        parts.append(f"{location}: {message}" if location else message)
+    return "; ".join(parts) or "invalid request"
+
+
+_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BackendError)
+    async def backend_error(_request: Request, exc: BackendError) -> JSONResponse:
+        return error_response(exc.status_code, exc.code, exc.message, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "invalid_input", _describe_validation_errors(list(exc.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return error_response(exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "The billing service hit an unexpected error.")

@@ -1,0 +1,46 @@
+"""The billing backend's FastAPI app. Importing this module connects to nothing."""
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from backend.audit.router import router as audit_router
+from backend.auth import require_service_token
+from backend.billing.router import router as billing_router
+from backend.config import Settings, get_settings
+from backend.customers.router import router as customers_router
+from backend.database import Database
+from backend.disputes.router import router as disputes_router
+from backend.errors import install_error_handlers
+from backend.payments.router import router as payments_router
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.database.dispose()
+
+    app = FastAPI(
+        title="Billing backend",
+        version="1.0.0",
+        description="System of record for billing: customers, invoices, payments, disputes, credits, audit log.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database or Database(settings.database_url)
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    protected = [Depends(require_service_token)]
+    for router in (customers_router, billing_router, payments_router, disputes_router, audit_router):
+        app.include_router(router, dependencies=protected)
+    return app
+
+
+app = create_app()
