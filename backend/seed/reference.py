@@ -39,10 +39,10 @@ POLICY_RULES = [
     ("EQUIP-INSTALLMENT", "Device installment plan",
      "A device bought on an installment plan is billed in equal monthly parts of its price.", {}),
     ("TAX-STATE-SALES", "State sales tax",
-     f"State sales tax of {SALES_TAX_RATE * 100}% applies to plan and equipment charges, as required by the "
+     f"State sales tax of {(SALES_TAX_RATE * 100).normalize()}% applies to plan and equipment charges, as required by the "
      "customer's state.", {"rate": str(SALES_TAX_RATE), "applies_to": ["plan", "equipment"]}),
     ("REG-FUSF", "Federal Universal Service Fund fee",
-     f"The federal Universal Service Fund contribution, {FUSF_RATE * 100}% of the plan charge, passed on "
+     f"The federal Universal Service Fund contribution, {(FUSF_RATE * 100).normalize()}% of the plan charge, passed on "
      "as the FCC requires.", {"rate": str(FUSF_RATE), "applies_to": ["plan"]}),
     ("REG-911", "911 emergency service fee",
      f"A fixed ${E911_FEE} per phone line each month, set by the local 911 authority.", {"fee": str(E911_FEE)}),
