@@ -1,0 +1,328 @@
+// Acme chat widget: plain JS, no dependencies. Protocol: handoff/README.md.
+// Messages carry a client id, stay in an outbox (localStorage) until the server acks them,
+// and are resent after a reconnect; the server replays everything after the last seq we saw.
+(function () {
+  'use strict';
+
+  function newClientId() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    return 'c-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12);
+  }
+
+  function el(tag, className, testId, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (testId) { node.setAttribute('data-testid', testId); }
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
+
+  function formatWait(seconds) {
+    if (seconds === undefined || seconds === null) { return ''; }
+    var minutes = Math.max(1, Math.round(seconds / 60));
+    return 'about ' + minutes + (minutes === 1 ? ' minute' : ' minutes');
+  }
+
+  function ChatWidget(root, options) {
+    this.root = root;
+    this.token = options.token || '';
+    this.storageKey = options.storageKey || 'acme-chat';
+    this.saved = this.load();
+    this.socket = null;
+    this.closed = false;
+    this.retry = 0;
+    this.lastTypingSent = 0;
+    this.renderedSeqs = {};
+    this.pendingNodes = {};
+    this.build();
+    this.renderOutbox();
+    if (this.saved.open) { this.open(); }
+  }
+
+  ChatWidget.prototype.load = function () {
+    try {
+      var data = JSON.parse(localStorage.getItem(this.storageKey) || '{}');
+      return { conversationId: data.conversationId || null, lastSeq: 0, outbox: data.outbox || [], open: !!data.open };
+    } catch (e) {
+      return { conversationId: null, lastSeq: 0, outbox: [], open: false };
+    }
+  };
+
+  ChatWidget.prototype.save = function () {
+    localStorage.setItem(this.storageKey, JSON.stringify({
+      conversationId: this.saved.conversationId, outbox: this.saved.outbox, open: this.saved.open
+    }));
+  };
+
+  ChatWidget.prototype.build = function () {
+    var self = this;
+    this.root.textContent = '';
+    this.launcher = el('button', 'acme-chat-launcher', 'chat-launcher', 'Chat with us');
+    this.launcher.type = 'button';
+    this.panel = el('section', 'acme-chat-panel', 'chat-panel');
+    this.panel.hidden = true;
+    var header = el('header', 'acme-chat-header');
+    header.appendChild(el('span', 'acme-chat-title', null, 'Acme Billing'));
+    this.connection = el('span', 'acme-chat-connection', 'chat-connection', 'offline');
+    this.connection.setAttribute('data-state', 'offline');
+    header.appendChild(this.connection);
+    this.closeButton = el('button', 'acme-chat-close', 'chat-close', '×');
+    this.closeButton.type = 'button';
+    this.closeButton.setAttribute('aria-label', 'Close chat');
+    header.appendChild(this.closeButton);
+    this.status = el('div', 'acme-chat-status', 'chat-status');
+    this.status.hidden = true;
+    this.status.setAttribute('data-state', 'bot');
+    this.statusText = el('span', null, 'chat-status-text');
+    this.position = el('span', 'acme-chat-position', 'chat-queue-position');
+    this.eta = el('span', 'acme-chat-eta', 'chat-eta');
+    this.ticket = el('span', 'acme-chat-ticket', 'chat-ticket-number');
+    this.status.appendChild(this.statusText);
+    this.status.appendChild(this.position);
+    this.status.appendChild(this.eta);
+    this.status.appendChild(this.ticket);
+    this.notice = el('div', 'acme-chat-notice', 'chat-notice');
+    this.notice.hidden = true;
+    this.list = el('ol', 'acme-chat-messages', 'chat-messages');
+    this.list.setAttribute('aria-live', 'polite');
+    this.typing = el('div', 'acme-chat-typing', 'chat-typing');
+    this.typing.hidden = true;
+    this.form = el('form', 'acme-chat-form', 'chat-form');
+    this.input = el('input', 'acme-chat-input', 'chat-input');
+    this.input.type = 'text';
+    this.input.maxLength = 4000;
+    this.input.placeholder = 'Type your message';
+    this.input.setAttribute('aria-label', 'Message');
+    this.sendButton = el('button', 'acme-chat-send', 'chat-send', 'Send');
+    this.sendButton.type = 'submit';
+    this.form.appendChild(this.input);
+    this.form.appendChild(this.sendButton);
+    [header, this.status, this.notice, this.list, this.typing, this.form].forEach(function (n) { self.panel.appendChild(n); });
+    this.root.appendChild(this.launcher);
+    this.root.appendChild(this.panel);
+
+    this.launcher.addEventListener('click', function () { self.open(); });
+    this.closeButton.addEventListener('click', function () { self.panel.hidden = true; self.launcher.hidden = false; self.saved.open = false; self.save(); });
+    this.form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var text = self.input.value.trim();
+      if (!text) { return; }
+      self.input.value = '';
+      self.send(text, null);
+    });
+    this.input.addEventListener('input', function () {
+      var now = Date.now();
+      if (now - self.lastTypingSent > 2000 && self.isOpen()) {
+        self.lastTypingSent = now;
+        self.socket.send(JSON.stringify({ type: 'typing' }));
+      }
+    });
+  };
+
+  ChatWidget.prototype.open = function () {
+    this.panel.hidden = false;
+    this.launcher.hidden = true;
+    this.saved.open = true;
+    this.save();
+    if (!this.socket) { this.connect(); }
+    this.input.focus();
+  };
+
+  ChatWidget.prototype.isOpen = function () { return this.socket && this.socket.readyState === WebSocket.OPEN; };
+
+  ChatWidget.prototype.setConnection = function (state, text) {
+    this.connection.setAttribute('data-state', state);
+    this.connection.textContent = text;
+  };
+
+  ChatWidget.prototype.connect = function () {
+    var self = this;
+    if (this.closed) { return; }
+    var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    var socket = new WebSocket(scheme + location.host + '/ws/chat?token=' + encodeURIComponent(this.token));
+    this.socket = socket;
+    this.setConnection('connecting', 'connecting…');
+    socket.onopen = function () {
+      socket.send(JSON.stringify({ type: 'hello', conversation_id: self.saved.conversationId, last_seq: self.saved.lastSeq }));
+    };
+    socket.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      self.handle(frame);
+    };
+    socket.onclose = function () {
+      if (self.socket !== socket) { return; }
+      self.socket = null;
+      clearInterval(self.pinger);
+      if (self.closed) { return; }
+      self.setConnection('reconnecting', 'reconnecting…');
+      var delay = Math.min(10000, 500 * Math.pow(2, self.retry)) + Math.floor(Math.random() * 300);
+      self.retry += 1;
+      self.reconnectTimer = setTimeout(function () { self.connect(); }, delay);
+    };
+  };
+
+  ChatWidget.prototype.handle = function (frame) {
+    var self = this;
+    switch (frame.type) {
+      case 'welcome':
+        if (frame.conversation_id !== this.saved.conversationId) {
+          // A new conversation (first visit, or the old one is not ours): start the list afresh.
+          this.list.textContent = '';
+          this.renderedSeqs = {};
+          this.pendingNodes = {};
+          this.saved.lastSeq = 0;
+          this.saved.conversationId = frame.conversation_id;
+          this.save();
+          this.renderOutbox();
+        }
+        this.retry = 0;
+        this.root.setAttribute('data-conversation-id', frame.conversation_id);
+        this.setConnection('connected', 'online');
+        this.showStatus({ state: frame.state });
+        this.saved.outbox.forEach(function (item) { self.transmit(item); });
+        this.pinger = setInterval(function () { if (self.isOpen()) { self.socket.send('{"type":"ping"}'); } }, 25000);
+        break;
+      case 'ack':
+        this.saved.outbox = this.saved.outbox.filter(function (item) { return item.client_id !== frame.client_id; });
+        this.save();
+        var pending = this.pendingNodes[frame.client_id];
+        if (pending) { pending.setAttribute('data-status', 'sent'); pending.setAttribute('data-seq', String(frame.seq)); }
+        break;
+      case 'message':
+        this.renderMessage(frame);
+        break;
+      case 'status':
+        this.showStatus(frame);
+        break;
+      case 'typing':
+        this.typing.textContent = (frame.agent_name || 'The specialist') + ' is typing…';
+        this.typing.hidden = false;
+        clearTimeout(this.typingTimer);
+        this.typingTimer = setTimeout(function () { self.typing.hidden = true; }, 3000);
+        break;
+      case 'error':
+        this.showNotice(frame.message || 'Something went wrong.');
+        if (frame.code === 'invalid_token') { this.closed = true; this.setConnection('offline', 'signed out'); }
+        break;
+      default:
+        break;
+    }
+  };
+
+  ChatWidget.prototype.showNotice = function (text) {
+    var self = this;
+    this.notice.textContent = text;
+    this.notice.hidden = false;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(function () { self.notice.hidden = true; }, 8000);
+  };
+
+  ChatWidget.prototype.showStatus = function (frame) {
+    this.status.setAttribute('data-state', frame.state);
+    this.position.textContent = '';
+    this.eta.textContent = '';
+    this.ticket.textContent = '';
+    if (frame.state === 'queued') {
+      this.statusText.textContent = 'Waiting for a billing specialist. ';
+      if (frame.position) { this.position.textContent = 'You are number ' + frame.position + ' in line. '; }
+      if (frame.eta_seconds !== undefined) { this.eta.textContent = 'Expected wait: ' + formatWait(frame.eta_seconds) + '.'; }
+      this.status.hidden = false;
+    } else if (frame.state === 'assigned') {
+      this.statusText.textContent = 'You are chatting with ' + (frame.agent_name || 'a specialist') + ' from Billing.';
+      this.status.hidden = false;
+    } else if (frame.state === 'ticket') {
+      this.statusText.textContent = 'Ticket ';
+      this.ticket.textContent = frame.ticket_number || '';
+      this.eta.textContent = frame.contact ? ' — ' + frame.contact : '';
+      this.status.hidden = false;
+    } else {
+      this.statusText.textContent = '';
+      this.status.hidden = true;
+    }
+  };
+
+  ChatWidget.prototype.renderMessage = function (frame) {
+    var self = this;
+    if (this.renderedSeqs[frame.seq]) { return; }
+    this.renderedSeqs[frame.seq] = true;
+    this.saved.lastSeq = Math.max(this.saved.lastSeq, frame.seq);
+    var node = frame.client_id ? this.pendingNodes[frame.client_id] : null;
+    if (node) {  // our own message coming back from the server: keep one copy
+      node.setAttribute('data-status', 'sent');
+      node.setAttribute('data-seq', String(frame.seq));
+      delete this.pendingNodes[frame.client_id];
+      return;
+    }
+    node = el('li', 'acme-msg acme-msg-' + frame.sender, 'chat-message');
+    node.setAttribute('data-sender', frame.sender);
+    node.setAttribute('data-seq', String(frame.seq));
+    if (frame.sender === 'agent' && frame.agent_name) {
+      node.appendChild(el('span', 'acme-msg-name', 'chat-message-agent', frame.agent_name));
+    }
+    node.appendChild(el('span', 'acme-msg-text', 'chat-message-text', frame.text));
+    if (frame.buttons && frame.buttons.length) {
+      var row = el('div', 'acme-msg-buttons');
+      frame.buttons.forEach(function (button) {
+        var b = el('button', 'acme-msg-button', 'chat-button', button.title);
+        b.type = 'button';
+        b.setAttribute('data-payload', button.payload);
+        b.addEventListener('click', function () { self.send(button.title, button.payload); });
+        row.appendChild(b);
+      });
+      node.appendChild(row);
+    }
+    this.insertInOrder(node);
+    this.typing.hidden = true;
+  };
+
+  ChatWidget.prototype.insertInOrder = function (node) {
+    // The server delivers in seq order; unacknowledged messages stay at the bottom.
+    var firstPending = this.list.querySelector('[data-status="pending"]');
+    if (firstPending) { this.list.insertBefore(node, firstPending); } else { this.list.appendChild(node); }
+    this.list.scrollTop = this.list.scrollHeight;
+  };
+
+  ChatWidget.prototype.renderPending = function (item) {
+    var node = el('li', 'acme-msg acme-msg-customer', 'chat-message');
+    node.setAttribute('data-sender', 'customer');
+    node.setAttribute('data-status', 'pending');
+    node.setAttribute('data-client-id', item.client_id);
+    node.appendChild(el('span', 'acme-msg-text', 'chat-message-text', item.text));
+    this.list.appendChild(node);
+    this.pendingNodes[item.client_id] = node;
+    this.list.scrollTop = this.list.scrollHeight;
+  };
+
+  ChatWidget.prototype.renderOutbox = function () {
+    var self = this;
+    this.saved.outbox.forEach(function (item) { if (!self.pendingNodes[item.client_id]) { self.renderPending(item); } });
+  };
+
+  ChatWidget.prototype.transmit = function (item) {
+    if (!this.isOpen()) { return; }
+    var frame = { type: 'message', client_id: item.client_id, text: item.text };
+    if (item.payload) { frame.payload = item.payload; }
+    this.socket.send(JSON.stringify(frame));
+  };
+
+  ChatWidget.prototype.send = function (text, payload) {
+    var item = { client_id: newClientId(), text: text, payload: payload || undefined };
+    this.saved.outbox.push(item);
+    this.save();
+    this.renderPending(item);
+    this.transmit(item);
+  };
+
+  ChatWidget.prototype.destroy = function () {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.pinger);
+    if (this.socket) { var s = this.socket; this.socket = null; s.close(); }
+    this.root.textContent = '';
+  };
+
+  window.AcmeChat = {
+    mount: function (root, options) { return new ChatWidget(root, options || {}); }
+  };
+})();
