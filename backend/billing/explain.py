@@ -82,10 +82,11 @@ def explain_line(
                 f"Charge of {m(amount)} for {days} days of {facts['plan_name']} from {change}, the day you "
                 f"changed plans, to the end of the billing period."
             )
+        exact = daily == daily.quantize(Decimal("0.01"))
+        daily_text = m(daily) if exact else f"about {m(daily)} ({m(price)} x {days}/{days_in_period}, rounded to the cent)"
         computation = (
-            f"{m(price)} per month / {days_in_period} days = {m(daily.quantize(Decimal('0.0001')))} per day "
-            f"(exactly {format_decimal(daily)}); x {days} days = {m(abs(amount))}"
-            + (" credited." if amount < 0 else " charged.")
+            f"{m(price)} per month / {days_in_period} days = {daily_text} per day; "
+            f"x {days} days = {m(abs(amount))}" + (" credited." if amount < 0 else " charged.")
         )
         facts["daily_rate"] = format_decimal(daily)
     elif kind == ChargeType.usage and "used_gb" in facts:
