@@ -1,0 +1,1 @@
+"""Custom actions of the billing assistant (served by rasa-sdk on port 5055)."""

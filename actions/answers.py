@@ -1,0 +1,287 @@
+"""Answers from the customer's account: balance, due date, charges, one charge, bill increase, payments."""
+
+import json
+from decimal import Decimal
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.base import TALK_TO_PERSON_BUTTON, AccountAnswerAction, AnswerContext, UsesServices
+from actions.charges import ChargeQuery, charge_buttons, invoice_line_items, latest_invoice, resolve_charge
+from actions.clients.billing import BillChange
+from actions.clients.errors import NotFound, ServiceError
+from actions.conversation import current_customer_id
+from actions.formatting import format_date, format_money, format_period
+from actions.normalise import normalise_date, normalise_invoice_number, normalise_money
+
+MAX_CHANGES_LISTED = 3
+PAYMENT_STATUSES = ("pending", "posted", "failed", "reversed")
+PAYMENT_METHOD_NAMES = {"card": "card", "bank_transfer": "bank transfer", "ach": "bank account (ACH)", "cash": "cash"}
+
+
+def _method(method: str | None) -> str:
+    if not method:
+        return "your payment method"
+    return PAYMENT_METHOD_NAMES.get(method, method.replace("_", " "))
+
+
+class ActionCheckBalance(AccountAnswerAction):
+    def name(self) -> str:
+        return "action_check_balance"
+
+    async def answer(self, context: AnswerContext) -> None:
+        balance = await context.billing.get_balance(customer_id=context.customer_id)
+        context.remember_currency(balance.currency)
+        money = lambda amount: format_money(amount, balance.currency)  # noqa: E731
+        if balance.total_due <= 0:
+            context.dispatcher.utter_message(response="utter_balance_paid_up", total_due=money(balance.total_due))
+        elif balance.next_due_date is not None:
+            context.dispatcher.utter_message(
+                response="utter_balance",
+                total_due=money(balance.total_due),
+                next_due_amount=money(balance.next_due_amount if balance.next_due_amount is not None else balance.total_due),
+                next_due_date=format_date(balance.next_due_date),
+            )
+        else:
+            context.dispatcher.utter_message(response="utter_balance_no_due_date", total_due=money(balance.total_due))
+        if balance.past_due > 0:
+            context.dispatcher.utter_message(response="utter_balance_past_due", past_due=money(balance.past_due))
+        payment = balance.last_payment
+        if payment is not None:
+            context.dispatcher.utter_message(
+                response=f"utter_last_payment_{payment.status}" if payment.status in PAYMENT_STATUSES else "utter_last_payment_posted",
+                amount=money(payment.amount),
+                payment_date=format_date(payment.received_date),
+                method=_method(payment.method),
+            )
+
+
+class ActionAskDueDate(AccountAnswerAction):
+    def name(self) -> str:
+        return "action_ask_due_date"
+
+    async def answer(self, context: AnswerContext) -> None:
+        balance = await context.billing.get_balance(customer_id=context.customer_id)
+        context.remember_currency(balance.currency)
+        money = lambda amount: format_money(amount, balance.currency)  # noqa: E731
+        if balance.next_due_date is None or (balance.total_due <= 0 and not balance.next_due_amount):
+            context.dispatcher.utter_message(response="utter_nothing_due", total_due=money(balance.total_due))
+            return
+        context.dispatcher.utter_message(
+            response="utter_due_date",
+            next_due_amount=money(balance.next_due_amount if balance.next_due_amount is not None else balance.total_due),
+            next_due_date=format_date(balance.next_due_date),
+        )
+        if balance.past_due > 0:
+            context.dispatcher.utter_message(response="utter_balance_past_due", past_due=money(balance.past_due))
+
+
+class ActionListCharges(AccountAnswerAction):
+    def name(self) -> str:
+        return "action_list_charges"
+
+    async def answer(self, context: AnswerContext) -> None:
+        invoice_number = normalise_invoice_number(context.turn.first_entity("invoice_number"))
+        if invoice_number:
+            try:
+                invoice = await context.billing.get_invoice(customer_id=context.customer_id, invoice_number=invoice_number)
+            except NotFound:
+                context.dispatcher.utter_message(response="utter_invoice_not_found", invoice_number=invoice_number)
+                return
+        else:
+            invoice = await latest_invoice(context.billing, customer_id=context.customer_id)
+            if invoice is None:
+                context.dispatcher.utter_message(response="utter_no_invoices")
+                return
+        context.remember_currency(invoice.currency)
+        lines = "\n".join(
+            f"• {item.description}: {format_money(item.amount, invoice.currency)}" for item in invoice.line_items
+        )
+        items = invoice_line_items(invoice)
+        context.dispatcher.utter_message(
+            response="utter_invoice_charges",
+            invoice_number=invoice.number,
+            period=format_period(invoice.period_start, invoice.period_end) or "this period",
+            total=format_money(invoice.total, invoice.currency),
+            due_date=format_date(invoice.due_date),
+            lines=lines or "• (no charges)",
+            buttons=charge_buttons(items, currency=invoice.currency, intent="explain_charge"),
+        )
+
+
+class ActionExplainCharge(AccountAnswerAction):
+    def name(self) -> str:
+        return "action_explain_charge"
+
+    async def answer(self, context: AnswerContext) -> None:
+        query = ChargeQuery.from_turn(context.turn)
+        resolution = await resolve_charge(context.billing, customer_id=context.customer_id, query=query)
+        currency = resolution.latest_invoice.currency if resolution.latest_invoice else await context.currency()
+        context.remember_currency(currency)
+        dispatcher = context.dispatcher
+        if resolution.kind == "no_invoices":
+            dispatcher.utter_message(response="utter_no_invoices")
+            return
+        if resolution.kind == "several":
+            dispatcher.utter_message(
+                response="utter_several_charges_match",
+                count=len(resolution.items),
+                buttons=charge_buttons(resolution.items, currency=currency, intent="explain_charge"),
+            )
+            return
+        if resolution.kind in ("none", "unspecified"):
+            invoice = resolution.latest_invoice
+            response = "utter_no_charge_match" if resolution.kind == "none" else "utter_which_charge"
+            dispatcher.utter_message(
+                response=response,
+                query=query.describe(currency),
+                invoice_number=invoice.number if invoice else "",
+                buttons=charge_buttons(resolution.items, currency=currency, intent="explain_charge"),
+            )
+            return
+        item = resolution.single
+        explanation = resolution.explanation or await context.billing.explain_line_item(
+            customer_id=context.customer_id, line_item_id=item.id
+        )
+        dispatcher.utter_message(
+            response="utter_charge_explanation",
+            description=item.description,
+            amount=format_money(item.amount, currency),
+            invoice_number=explanation.invoice_number,
+            summary=explanation.summary,
+            computation=explanation.computation or "It is a fixed amount.",
+            policy=explanation.policy or "Standard billing terms.",
+            buttons=[
+                {"title": "Dispute this charge", "payload": f"/dispute_charge{json.dumps({'line_item_id': str(item.id)})}"},
+                {"title": "That's clear, thanks", "payload": "/thank"},
+            ],
+        )
+
+
+def _change_line(change: BillChange, currency: str) -> str:
+    sign = "+" if change.difference > 0 else ""
+    label = {"new": "new", "removed": "removed", "changed": "changed"}.get(change.kind, change.kind)
+    line = f"• {change.description} ({label}): {sign}{format_money(change.difference, currency)}"
+    if change.explanation:
+        line += f". {change.explanation.rstrip('.')}."
+    return line
+
+
+class ActionExplainBillIncrease(AccountAnswerAction):
+    def name(self) -> str:
+        return "action_explain_bill_increase"
+
+    async def answer(self, context: AnswerContext) -> None:
+        invoice_number = normalise_invoice_number(context.turn.first_entity("invoice_number"))
+        try:
+            comparison = await context.billing.compare_bills(customer_id=context.customer_id, invoice_number=invoice_number)
+        except NotFound:
+            if invoice_number:
+                context.dispatcher.utter_message(response="utter_invoice_not_found", invoice_number=invoice_number)
+            else:
+                context.dispatcher.utter_message(response="utter_no_previous_bill")
+            return
+        currency = await context.currency()
+        money = lambda amount: format_money(amount, currency)  # noqa: E731
+        if comparison.previous_invoice_number is None or comparison.previous_total is None:
+            context.dispatcher.utter_message(
+                response="utter_no_previous_bill", invoice_number=comparison.invoice_number
+            )
+            return
+        changes = sorted(comparison.changes, key=lambda change: abs(change.difference), reverse=True)
+        lines = "\n".join(_change_line(change, currency) for change in changes[:MAX_CHANGES_LISTED])
+        common = dict(
+            invoice_number=comparison.invoice_number,
+            current_total=money(comparison.current_total),
+            previous_invoice_number=comparison.previous_invoice_number,
+            previous_total=money(comparison.previous_total),
+            difference=money(abs(comparison.difference)),
+            lines=lines,
+        )
+        if comparison.difference > 0:
+            context.dispatcher.utter_message(response="utter_bill_increase", **common)
+        elif comparison.difference < 0:
+            context.dispatcher.utter_message(response="utter_bill_decrease", **common)
+        else:
+            context.dispatcher.utter_message(response="utter_bill_same", **common)
+
+
+class ActionPaymentStatus(AccountAnswerAction):
+    def name(self) -> str:
+        return "action_payment_status"
+
+    async def answer(self, context: AnswerContext) -> None:
+        on_date = next(
+            (d for d in (normalise_date(text) for text in context.turn.entity_values("DATE")) if d is not None), None
+        )
+        amount: Decimal | None = next(
+            (a for a in (normalise_money(text) for text in context.turn.entity_values("MONEY")) if a is not None), None
+        )
+        payments = await context.billing.list_payments(customer_id=context.customer_id, on_date=on_date, amount=amount)
+        if not payments and (on_date or amount):
+            payments = await context.billing.list_payments(customer_id=context.customer_id)
+            if payments:
+                context.dispatcher.utter_message(response="utter_payment_not_matched")
+        if not payments:
+            context.dispatcher.utter_message(response="utter_no_payments")
+            return
+        currency = await context.currency()
+        payment = sorted(payments, key=lambda p: (p.received_date is not None, p.received_date), reverse=True)[0]
+        details = dict(
+            amount=format_money(payment.amount, currency),
+            payment_date=format_date(payment.received_date),
+            method=_method(payment.method),
+        )
+        if payment.status == "failed":
+            context.dispatcher.utter_message(
+                response="utter_payment_failed",
+                failure_reason=(payment.failure_reason or "the payment was declined").rstrip("."),
+                buttons=[{"title": "How can I pay?", "payload": "/how_to_pay"}, TALK_TO_PERSON_BUTTON],
+                **details,
+            )
+        elif payment.status in PAYMENT_STATUSES:
+            context.dispatcher.utter_message(response=f"utter_payment_{payment.status}", **details)
+        else:
+            context.dispatcher.utter_message(response="utter_payment_other", status=payment.status, **details)
+
+
+class ActionHowToPay(UsesServices, Action):
+    """Works for everyone: a verified customer also hears their autopay and saved methods."""
+
+    def name(self) -> str:
+        return "action_how_to_pay"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        customer_id = current_customer_id(tracker)
+        if customer_id is None:
+            dispatcher.utter_message(response="utter_how_to_pay_general")
+            return []
+        try:
+            methods = await self.billing.get_payment_methods(customer_id=customer_id)
+        except ServiceError:
+            dispatcher.utter_message(response="utter_how_to_pay_general")
+            return []
+        ways = "\n".join(f"• {way.instructions}" for way in methods.ways_to_pay)
+        if ways:
+            dispatcher.utter_message(response="utter_how_to_pay", ways=ways)
+        else:
+            dispatcher.utter_message(response="utter_how_to_pay_general")
+        saved = methods.on_file[0].masked if methods.on_file and methods.on_file[0].masked else None
+        if methods.autopay:
+            dispatcher.utter_message(response="utter_autopay_on", payment_method=saved or "your saved payment method")
+        else:
+            dispatcher.utter_message(response="utter_autopay_off")
+        return []
+
+
+# The question an anonymous visitor asked before verifying is answered by the same code afterwards.
+ANSWERS_BY_INTENT: dict[str, type[AccountAnswerAction]] = {
+    "check_balance": ActionCheckBalance,
+    "ask_due_date": ActionAskDueDate,
+    "list_charges": ActionListCharges,
+    "explain_charge": ActionExplainCharge,
+    "explain_bill_increase": ActionExplainBillIncrease,
+    "payment_status": ActionPaymentStatus,
+}

@@ -1,0 +1,103 @@
+"""Abstract bases shared by the actions (abstract so rasa-sdk does not register them)."""
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.clients.billing import BillingClient
+from actions.clients.errors import BackendUnavailable, NotFound, ServiceError
+from actions.clients.handoff import HandoffClient
+from actions.conversation import CustomerTurn, current_customer_id, latest_turn
+
+logger = logging.getLogger(__name__)
+
+TALK_TO_PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+
+
+class UsesServices:
+    """Clients are injectable (tests pass fakes); by default built on first use, never at import."""
+
+    def __init__(self, *, billing: Any = None, handoff: Any = None) -> None:
+        self._billing = billing
+        self._handoff = handoff
+
+    @property
+    def billing(self) -> BillingClient:
+        if self._billing is None:
+            self._billing = BillingClient()
+        return self._billing
+
+    @property
+    def handoff(self) -> HandoffClient:
+        if self._handoff is None:
+            self._handoff = HandoffClient()
+        return self._handoff
+
+
+def utter_backend_unavailable(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(response="utter_backend_unavailable", buttons=[TALK_TO_PERSON_BUTTON])
+
+
+@dataclass
+class AnswerContext:
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    customer_id: int
+    turn: CustomerTurn
+    billing: BillingClient
+    events: list[EventType] = field(default_factory=list)
+
+    async def currency(self) -> str:
+        """The account currency, remembered in a slot after the first lookup."""
+        known = self.tracker.get_slot("account_currency")
+        if known:
+            return known
+        customer = await self.billing.get_customer(customer_id=self.customer_id)
+        self.remember_currency(customer.account.currency)
+        return customer.account.currency
+
+    def remember_currency(self, currency: str) -> None:
+        if self.tracker.get_slot("account_currency") != currency:
+            self.events.append(SlotSet("account_currency", currency))
+            self.tracker.slots["account_currency"] = currency
+
+
+class AccountAnswerAction(UsesServices, Action, ABC):
+    """Answers one question from the verified customer's account. Subclasses implement `answer`."""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @abstractmethod
+    async def answer(self, context: AnswerContext) -> None:
+        """Utter the answer; append any events to context.events."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return await self.answer_turn(dispatcher, tracker, latest_turn(tracker))
+
+    async def answer_turn(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: CustomerTurn
+    ) -> list[EventType]:
+        customer_id = current_customer_id(tracker)
+        if customer_id is None:
+            dispatcher.utter_message(response="utter_need_verification")
+            return []
+        context = AnswerContext(dispatcher, tracker, customer_id, turn, self.billing)
+        try:
+            await self.answer(context)
+        except NotFound:
+            dispatcher.utter_message(response="utter_not_found")
+        except BackendUnavailable:
+            utter_backend_unavailable(dispatcher)
+        except ServiceError:
+            logger.exception("%s failed", self.name())
+            utter_backend_unavailable(dispatcher)
+        return context.events

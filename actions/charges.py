@@ -1,0 +1,148 @@
+"""Finding the charge a customer means (by amount, date, name, invoice or a tapped button)."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from actions.clients.billing import BillingClient, Explanation, Id, Invoice, MatchedLineItem
+from actions.clients.errors import NotFound
+from actions.conversation import CustomerTurn
+from actions.formatting import format_date, format_money
+from actions.normalise import (
+    normalise_charge_name,
+    normalise_date,
+    normalise_invoice_number,
+    normalise_money,
+)
+
+MAX_CHARGE_BUTTONS = 8
+
+
+@dataclass(frozen=True)
+class ChargeQuery:
+    line_item_id: str | None = None
+    amount: Decimal | None = None
+    on_date: date | None = None
+    name: str | None = None
+    invoice_number: str | None = None
+
+    @classmethod
+    def from_turn(cls, turn: CustomerTurn, *, today: date | None = None) -> "ChargeQuery":
+        return cls(
+            line_item_id=turn.first_entity("line_item_id"),
+            amount=_first(normalise_money(value) for value in turn.entity_values("MONEY", "amount")),
+            on_date=_first(normalise_date(value, today=today) for value in turn.entity_values("DATE", "date")),
+            name=normalise_charge_name(turn.first_entity("charge_name")),
+            invoice_number=_first(normalise_invoice_number(value) for value in turn.entity_values("invoice_number")),
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not any([self.line_item_id, self.amount, self.on_date, self.name, self.invoice_number])
+
+    def describe(self, currency: str) -> str:
+        """"a late fee of $45.00 on March 3 on invoice INV-2025-000123" for "no charge matched" replies."""
+        parts = [f"a {self.name.replace('_', ' ')} charge" if self.name else "a charge"]
+        if self.amount is not None:
+            parts.append(f"of {format_money(self.amount, currency)}")
+        if self.on_date is not None:
+            parts.append(f"on {format_date(self.on_date)}")
+        if self.invoice_number:
+            parts.append(f"on invoice {self.invoice_number}")
+        return " ".join(parts)
+
+
+def _first(values):
+    return next((value for value in values if value is not None), None)
+
+
+@dataclass
+class ChargeResolution:
+    kind: Literal["single", "several", "none", "unspecified", "no_invoices"]
+    items: list[MatchedLineItem] = field(default_factory=list)
+    explanation: Explanation | None = None
+    latest_invoice: Invoice | None = None
+
+    @property
+    def single(self) -> MatchedLineItem:
+        return self.items[0]
+
+
+async def latest_invoice(billing: BillingClient, *, customer_id: int) -> Invoice | None:
+    invoices = await billing.list_invoices(customer_id=customer_id)
+    if not invoices:
+        return None
+    return await billing.get_invoice(customer_id=customer_id, invoice_number=invoices[0].number)
+
+
+def invoice_line_items(invoice: Invoice) -> list[MatchedLineItem]:
+    return [
+        MatchedLineItem(**item.model_dump(), invoice_number=invoice.number) for item in invoice.line_items
+    ]
+
+
+async def resolve_charge(billing: BillingClient, *, customer_id: int, query: ChargeQuery) -> ChargeResolution:
+    """One match, several (ask which), none (say so and show the latest invoice) or nothing asked yet."""
+    if query.line_item_id:
+        try:
+            explanation = await billing.explain_line_item(customer_id=customer_id, line_item_id=query.line_item_id)
+        except NotFound:
+            return await _with_latest_invoice("none", billing, customer_id)
+        item = MatchedLineItem(**explanation.line_item.model_dump(), invoice_number=explanation.invoice_number)
+        return ChargeResolution("single", [item], explanation=explanation)
+    if query.is_empty:
+        return await _with_latest_invoice("unspecified", billing, customer_id)
+    try:
+        matches = await billing.find_line_items(
+            customer_id=customer_id,
+            amount=query.amount,
+            on_date=query.on_date,
+            name=query.name,
+            invoice_number=query.invoice_number,
+        )
+        if not matches and query.on_date is not None and (query.amount or query.name or query.invoice_number):
+            # customers often give the bill or payment date rather than the charge date
+            matches = await billing.find_line_items(
+                customer_id=customer_id, amount=query.amount, name=query.name, invoice_number=query.invoice_number
+            )
+    except NotFound:
+        matches = []  # e.g. an invoice number that is not theirs
+    if len(matches) == 1:
+        return ChargeResolution("single", matches)
+    if len(matches) > 1:
+        return ChargeResolution("several", matches)
+    return await _with_latest_invoice("none", billing, customer_id)
+
+
+async def _with_latest_invoice(kind, billing: BillingClient, customer_id: int) -> ChargeResolution:
+    invoice = await latest_invoice(billing, customer_id=customer_id)
+    if invoice is None:
+        return ChargeResolution("no_invoices")
+    return ChargeResolution(kind, invoice_line_items(invoice), latest_invoice=invoice)
+
+
+def charge_label(item: MatchedLineItem, currency: str) -> str:
+    return f"{item.description} ({format_money(item.amount, currency)}, invoice {item.invoice_number})"
+
+
+def charge_buttons(items: list[MatchedLineItem], *, currency: str, intent: str) -> list[dict[str, str]]:
+    """Quick replies that name one line item; the payload carries its id as the `line_item_id` entity."""
+    several_invoices = len({item.invoice_number for item in items}) > 1
+    buttons = []
+    for item in items[:MAX_CHARGE_BUTTONS]:
+        title = f"{item.description} · {format_money(item.amount, currency)}"
+        if several_invoices:
+            title += f" · {item.invoice_number}"
+        payload = f"/{intent}{json.dumps({'line_item_id': str(item.id)})}"
+        buttons.append({"title": title, "payload": payload})
+    return buttons
+
+
+def line_item_context(item: MatchedLineItem) -> dict:
+    return item.model_dump(mode="json")
+
+
+def as_id(value: Id | str) -> str:
+    return str(value)

@@ -1,0 +1,1 @@
+"""Typed async HTTP clients for the backend and the handoff service."""

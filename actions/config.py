@@ -1,0 +1,39 @@
+"""Settings of the action server: one pydantic-settings object, read from the environment."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_BACKEND_TOKEN = "dev-backend-token"
+DEV_HANDOFF_TOKEN = "dev-handoff-token"
+
+
+class ActionSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    app_env: str = Field(default="development", alias="APP_ENV")
+    backend_url: str = Field(default="http://127.0.0.1:8000", alias="BACKEND_URL")
+    backend_api_token: str = Field(default=DEV_BACKEND_TOKEN, alias="BACKEND_API_TOKEN")
+    handoff_url: str = Field(default="http://127.0.0.1:8080", alias="HANDOFF_URL")
+    handoff_api_token: str = Field(default=DEV_HANDOFF_TOKEN, alias="HANDOFF_API_TOKEN")
+    # A customer is waiting on every call: fail fast and offer a human instead of hanging.
+    http_connect_timeout_seconds: float = Field(default=2.0, alias="ACTIONS_HTTP_CONNECT_TIMEOUT")
+    http_read_timeout_seconds: float = Field(default=5.0, alias="ACTIONS_HTTP_READ_TIMEOUT")
+    http_max_connections: int = Field(default=20, alias="ACTIONS_HTTP_MAX_CONNECTIONS")
+
+    def check_production_secrets(self) -> None:
+        """Outside development the default tokens are refused."""
+        if self.app_env == "development":
+            return
+        if self.backend_api_token == DEV_BACKEND_TOKEN or self.handoff_api_token == DEV_HANDOFF_TOKEN:
+            raise RuntimeError(
+                "BACKEND_API_TOKEN and HANDOFF_API_TOKEN must be set when APP_ENV is not 'development'"
+            )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ActionSettings:
+    settings = ActionSettings()
+    settings.check_production_secrets()
+    return settings

@@ -1,0 +1,135 @@
+"""Reading the tracker: who the customer is, which message is being answered, what happened so far."""
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from rasa_sdk import Tracker
+
+# Intents answered from the customer's account (they need a verified identity first).
+ACCOUNT_INTENTS = (
+    "check_balance",
+    "ask_due_date",
+    "list_charges",
+    "explain_charge",
+    "explain_bill_increase",
+    "payment_status",
+    "dispute_charge",
+)
+TOPIC_NAMES = {
+    "check_balance": "their balance",
+    "ask_due_date": "the due date",
+    "list_charges": "the charges on their bill",
+    "explain_charge": "a specific charge",
+    "explain_bill_increase": "why the bill went up",
+    "payment_status": "a payment's status",
+    "how_to_pay": "how to pay",
+    "dispute_charge": "disputing a charge",
+}
+
+
+@dataclass(frozen=True)
+class CustomerTurn:
+    """One customer message: what the bot is answering (not always the latest message)."""
+
+    intent: str | None
+    text: str
+    entities: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_parse_data(cls, parse_data: dict[str, Any] | None) -> "CustomerTurn":
+        parse_data = parse_data or {}
+        intent = (parse_data.get("intent") or {}).get("name")
+        return cls(intent=intent, text=parse_data.get("text") or "", entities=list(parse_data.get("entities") or []))
+
+    def entity_values(self, *names: str) -> list[str]:
+        wanted = set(names)
+        return [str(entity["value"]) for entity in self.entities if entity.get("entity") in wanted and entity.get("value") is not None]
+
+    def first_entity(self, *names: str) -> str | None:
+        values = self.entity_values(*names)
+        return values[0] if values else None
+
+
+def latest_turn(tracker: Tracker) -> CustomerTurn:
+    return CustomerTurn.from_parse_data(tracker.latest_message)
+
+
+def user_events(tracker: Tracker) -> list[dict[str, Any]]:
+    return [event for event in tracker.events if event.get("event") == "user"]
+
+
+def latest_turn_with_intent(tracker: Tracker, intents: Iterable[str]) -> CustomerTurn | None:
+    """The newest customer message whose intent is one of `intents` (e.g. the question asked before verifying)."""
+    wanted = set(intents)
+    for event in reversed(user_events(tracker)):
+        turn = CustomerTurn.from_parse_data({**(event.get("parse_data") or {}), "text": event.get("text")})
+        if turn.intent in wanted:
+            return turn
+    return None
+
+
+def current_customer_id(tracker: Tracker) -> int | None:
+    """Contract: trust metadata.customer_id of the latest message (set by handoff from a verified JWT),
+    else the slot only the verification form sets. Never a number typed by the customer or the sender id."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    from_login = _as_customer_id(metadata.get("customer_id"))
+    if from_login is not None:
+        return from_login
+    return _as_customer_id(tracker.get_slot("verified_customer_id"))
+
+
+def logged_in_customer_id(tracker: Tracker) -> int | None:
+    metadata = tracker.latest_message.get("metadata") or {}
+    return _as_customer_id(metadata.get("customer_id"))
+
+
+def _as_customer_id(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+def conversation_id(tracker: Tracker) -> str:
+    metadata = tracker.latest_message.get("metadata") or {}
+    return str(metadata.get("conversation_id") or tracker.sender_id)
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many of the newest customer messages in a row were not understood (nlu_fallback)."""
+    count = 0
+    for event in reversed(user_events(tracker)):
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+def bot_responses_since_previous_user_message(tracker: Tracker) -> list[str]:
+    """Response names the bot uttered between the previous customer message and the latest one."""
+    names: list[str] = []
+    seen_users = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            seen_users += 1
+            if seen_users == 2:
+                break
+        elif kind == "bot" and seen_users == 1:
+            name = (event.get("metadata") or {}).get("utter_action")
+            if name:
+                names.append(name)
+    return names
+
+
+def topics_discussed(tracker: Tracker) -> list[str]:
+    topics: list[str] = []
+    for event in user_events(tracker):
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        topic = TOPIC_NAMES.get(intent or "")
+        if topic and topic not in topics:
+            topics.append(topic)
+    return topics

@@ -1,0 +1,177 @@
+"""Actions that steer the conversation: after verification, after the dispute form, escalation, fallback, CSAT."""
+
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.answers import ANSWERS_BY_INTENT
+from actions.base import UsesServices, utter_backend_unavailable
+from actions.charges import MatchedLineItem
+from actions.clients.errors import Conflict, NotFound, ServiceError
+from actions.conversation import (
+    bot_responses_since_previous_user_message,
+    consecutive_fallbacks,
+    conversation_id,
+    current_customer_id,
+    latest_turn,
+    latest_turn_with_intent,
+)
+from actions.escalation import build_summary, escalate
+
+logger = logging.getLogger(__name__)
+
+DISPUTE_SLOTS = ("dispute_line_item_id", "dispute_reason", "dispute_confirmed", "dispute_charge_label", "charge_candidates")
+FALLBACKS_BEFORE_ESCALATION = 2
+# Built here, not in domain.yml: Rasa would try to fill the JSON braces of the payload as placeholders.
+CSAT_BUTTONS = [{"title": str(score), "payload": f'/rate_chat{{"csat_score":"{score}"}}'} for score in range(1, 6)]
+
+
+def _reset(*slots: str) -> list[EventType]:
+    return [SlotSet(slot, None) for slot in slots]
+
+
+class ActionAnswerAfterVerification(UsesServices, Action):
+    """Runs when verify_identity_form ends: answers the question asked before it, or hands over when locked."""
+
+    def name(self) -> str:
+        return "action_answer_after_verification"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        status = tracker.get_slot("verification_status")
+        if status == "locked":
+            events = await escalate(
+                handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
+                reason="verification_locked", customer_id=None,
+            )
+            return events + _reset("verification_status", "account_number", "postal_code_or_phone")
+        if status == "unavailable":
+            # the apology and the offer of a person were given when the backend failed
+            return _reset("verification_status", "account_number", "postal_code_or_phone")
+        if current_customer_id(tracker) is None:
+            dispatcher.utter_message(response="utter_need_verification")
+            return []
+        turn = latest_turn_with_intent(tracker, ANSWERS_BY_INTENT)
+        if turn is None:
+            dispatcher.utter_message(response="utter_how_can_i_help")
+            return []
+        answer_action = ANSWERS_BY_INTENT[turn.intent](billing=self.billing, handoff=self._handoff)
+        return await answer_action.answer_turn(dispatcher, tracker, turn)
+
+
+class ActionSubmitDispute(UsesServices, Action):
+    """Runs when dispute_form ends: opens the dispute and hands the chat to the specialist queue."""
+
+    def name(self) -> str:
+        return "action_submit_dispute"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        status = tracker.get_slot("verification_status")
+        if status in ("locked", "unavailable"):
+            events: list[EventType] = []
+            if status == "locked":
+                events = await escalate(
+                    handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
+                    reason="verification_locked", customer_id=None,
+                )
+            return events + _reset("verification_status", "account_number", "postal_code_or_phone", *DISPUTE_SLOTS)
+        customer_id = current_customer_id(tracker)
+        line_item_id = tracker.get_slot("dispute_line_item_id")
+        if customer_id is None or line_item_id is None:
+            dispatcher.utter_message(response="utter_dispute_cancelled")
+            return _reset(*DISPUTE_SLOTS)
+        if tracker.get_slot("dispute_confirmed") is not True:
+            dispatcher.utter_message(response="utter_dispute_cancelled")
+            return _reset(*DISPUTE_SLOTS)
+        reason = tracker.get_slot("dispute_reason") or ""
+        try:
+            explanation = await self.billing.explain_line_item(customer_id=customer_id, line_item_id=line_item_id)
+            line_item = MatchedLineItem(**explanation.line_item.model_dump(), invoice_number=explanation.invoice_number)
+            currency = tracker.get_slot("account_currency") or (
+                await self.billing.get_customer(customer_id=customer_id)
+            ).account.currency
+            try:
+                dispute = await self.billing.open_dispute(
+                    customer_id=customer_id, line_item_id=line_item.id, reason=reason,
+                    conversation_id=conversation_id(tracker),
+                )
+                dispute_id = dispute.id
+                dispatcher.utter_message(
+                    response="utter_dispute_opened", dispute_id=dispute_id, charge=tracker.get_slot("dispute_charge_label") or line_item.description
+                )
+            except Conflict:
+                existing = [
+                    d for d in await self.billing.list_disputes(customer_id=customer_id)
+                    if str(d.line_item_id) == str(line_item.id) and d.status in ("open", "under_review")
+                ]
+                dispute_id = existing[0].id if existing else None
+                dispatcher.utter_message(response="utter_dispute_already_open", dispute_id=dispute_id or "")
+        except NotFound:
+            dispatcher.utter_message(response="utter_not_found")
+            return _reset(*DISPUTE_SLOTS)
+        except ServiceError:
+            utter_backend_unavailable(dispatcher)
+            return _reset(*DISPUTE_SLOTS)
+        summary = build_summary(
+            tracker=tracker, reason="dispute", customer_id=customer_id, line_item=line_item,
+            currency=currency, dispute_id=dispute_id, dispute_reason=reason,
+        )
+        events = await escalate(
+            handoff=self.handoff, dispatcher=dispatcher, tracker=tracker, reason="dispute",
+            customer_id=customer_id, summary=summary, dispute_id=dispute_id,
+            line_item=line_item, explanation=explanation,
+        )
+        return [SlotSet("dispute_id", dispute_id)] + events + _reset(*DISPUTE_SLOTS)
+
+
+class ActionEscalateToHuman(UsesServices, Action):
+    """The customer asked for a person (also the "Talk to a person" button after a backend failure)."""
+
+    def name(self) -> str:
+        return "action_escalate_to_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        after_outage = "utter_backend_unavailable" in bot_responses_since_previous_user_message(tracker)
+        return await escalate(
+            handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
+            reason="backend_unavailable" if after_outage else "request_human",
+            customer_id=current_customer_id(tracker),
+        )
+
+
+class ActionHandleFallback(UsesServices, Action):
+    """First misunderstanding: ask to rephrase. Second in a row: hand over to a person."""
+
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if consecutive_fallbacks(tracker) >= FALLBACKS_BEFORE_ESCALATION:
+            dispatcher.utter_message(response="utter_fallback_handover")
+            return await escalate(
+                handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
+                reason="fallback", customer_id=current_customer_id(tracker),
+            )
+        dispatcher.utter_message(response="utter_default")
+        return []
+
+
+class ActionHandoffResolved(Action):
+    """EXTERNAL_handoff_resolved from the handoff service: welcome back and ask for a rating."""
+
+    def name(self) -> str:
+        return "action_handoff_resolved"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        turn = latest_turn(tracker)
+        agent_name = turn.first_entity("agent_name")
+        outcome = turn.first_entity("handoff_outcome")
+        if agent_name:
+            dispatcher.utter_message(response="utter_welcome_back_from_agent", agent_name=agent_name)
+        else:
+            dispatcher.utter_message(response="utter_welcome_back")
+        dispatcher.utter_message(response="utter_ask_csat", buttons=CSAT_BUTTONS)
+        return [SlotSet("handoff_state", "resolved"), SlotSet("handoff_outcome", outcome)]
+

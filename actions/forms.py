@@ -1,0 +1,259 @@
+"""Form validation: identity (account number + postal code or phone last 4) and the dispute form."""
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction, ValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.base import UsesServices, utter_backend_unavailable
+from actions.charges import (
+    ChargeQuery,
+    charge_buttons,
+    charge_label,
+    invoice_line_items,
+    latest_invoice,
+    resolve_charge,
+)
+from actions.clients.billing import MatchedLineItem
+from actions.clients.errors import BackendUnavailable, InvalidRequest, NotFound, ServiceError, VerificationLocked
+from actions.conversation import current_customer_id, latest_turn, logged_in_customer_id
+from actions.normalise import normalise_account_number, split_postal_code_or_phone
+
+logger = logging.getLogger(__name__)
+
+IDENTITY_SLOTS = ["account_number", "postal_code_or_phone"]
+# After these the form stops at once; the action that follows the form escalates or apologises.
+STOPPING_VERIFICATION_STATUSES = ("locked", "unavailable")
+# Messages that try to name a charge when the dispute form asks "which charge?".
+CHARGE_ANSWER_INTENTS = ("inform", "nlu_fallback", "dispute_charge", "explain_charge", "affirm")
+
+
+class IdentityValidation(UsesServices):
+    """Slot validation shared by both forms; the backend decides and enforces the 3-attempt lock."""
+
+    async def validate_account_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        account_number = normalise_account_number(str(value) if value is not None else None)
+        if account_number is None:
+            dispatcher.utter_message(response="utter_account_number_invalid")
+            return {"account_number": None}
+        return {"account_number": account_number}
+
+    async def validate_postal_code_or_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        account_number = tracker.get_slot("account_number")
+        answer = split_postal_code_or_phone(str(value) if value is not None else None)
+        if account_number is None:
+            return {"postal_code_or_phone": None}
+        if answer is None:
+            dispatcher.utter_message(response="utter_postal_code_or_phone_invalid")
+            return {"postal_code_or_phone": None}
+        kind, secret = answer
+        try:
+            result = await self.billing.verify(account_number=account_number, **{kind: secret})
+        except VerificationLocked:
+            return self._locked(dispatcher)
+        except InvalidRequest:
+            dispatcher.utter_message(response="utter_postal_code_or_phone_invalid")
+            return {"postal_code_or_phone": None}
+        except NotFound:
+            dispatcher.utter_message(response="utter_verification_failed_unknown")
+            return {"account_number": None, "postal_code_or_phone": None}
+        except ServiceError:
+            utter_backend_unavailable(dispatcher)
+            return {"postal_code_or_phone": None, "verification_status": "unavailable"}
+        if result.verified and result.customer_id is not None:
+            dispatcher.utter_message(response="utter_verified", first_name=result.first_name or "there")
+            return {
+                "postal_code_or_phone": "provided",  # the answer itself is not kept in the tracker's slots
+                "identity_verified": True,
+                "verified_customer_id": result.customer_id,
+                "customer_first_name": result.first_name,
+                "verification_status": "verified",
+            }
+        if result.attempts_remaining is not None and result.attempts_remaining <= 0:
+            return self._locked(dispatcher)
+        if result.attempts_remaining == 1:
+            dispatcher.utter_message(response="utter_verification_failed_last_try")
+        else:
+            dispatcher.utter_message(
+                response="utter_verification_failed", attempts_remaining=result.attempts_remaining or "a few"
+            )
+        return {"account_number": None, "postal_code_or_phone": None}
+
+    @staticmethod
+    def _locked(dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        dispatcher.utter_message(response="utter_verification_locked")
+        return {"postal_code_or_phone": None, "verification_status": "locked"}
+
+
+class ValidateVerifyIdentityForm(IdentityValidation, FormValidationAction):
+    def name(self) -> str:
+        return "validate_verify_identity_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot("verification_status") in STOPPING_VERIFICATION_STATUSES:
+            return []
+        if current_customer_id(tracker) is not None:
+            return []
+        return domain_slots
+
+
+class ValidateDisputeForm(IdentityValidation, FormValidationAction):
+    """Which charge (resolved against the customer's invoices), the reason in their words, confirmation."""
+
+    def name(self) -> str:
+        return "validate_dispute_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot("verification_status") in STOPPING_VERIFICATION_STATUSES:
+            return []
+        if current_customer_id(tracker) is None:
+            return domain_slots
+        return [slot for slot in domain_slots if slot not in IDENTITY_SLOTS]
+
+    async def extract_dispute_line_item_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        customer_id = current_customer_id(tracker)
+        if customer_id is None or tracker.get_slot("dispute_line_item_id") is not None:
+            return {}
+        requested = tracker.get_slot("requested_slot")
+        if requested not in (None, "dispute_line_item_id"):
+            return {}
+        turn = latest_turn(tracker)
+        if requested == "dispute_line_item_id" and turn.intent not in CHARGE_ANSWER_INTENTS:
+            return {}  # e.g. a balance question in the middle of the form: an interruption
+        query = ChargeQuery.from_turn(turn)
+        if query.is_empty:
+            if requested == "dispute_line_item_id":
+                return {"charge_candidates": {"match": "unclear"}}
+            return {}  # nothing about a charge: let the form ask, or let an interruption through
+        try:
+            resolution = await resolve_charge(self.billing, customer_id=customer_id, query=query)
+            currency = await _account_currency(self.billing, tracker, customer_id)
+        except ServiceError:
+            return {"charge_candidates": {"match": "error"}}
+        if resolution.kind == "single":
+            item = resolution.single
+            return {
+                "dispute_line_item_id": str(item.id),
+                "dispute_charge_label": charge_label(item, currency),
+                "charge_candidates": None,
+                "account_currency": currency,
+            }
+        candidates: dict[str, Any] = {
+            "match": resolution.kind,
+            "query": query.describe(currency),
+            "items": [item.model_dump(mode="json") for item in resolution.items],
+            "invoice_number": resolution.latest_invoice.number if resolution.latest_invoice else None,
+        }
+        return {"charge_candidates": candidates, "account_currency": currency}
+
+    async def validate_dispute_line_item_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        # checked against the customer's own line items when it was extracted
+        return {"dispute_line_item_id": value}
+
+    async def validate_dispute_reason(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        reason = " ".join(str(value or "").split())
+        if len(reason) < 3:
+            dispatcher.utter_message(response="utter_dispute_reason_too_short")
+            return {"dispute_reason": None}
+        return {"dispute_reason": reason[:1000]}
+
+    async def validate_dispute_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"dispute_confirmed": bool(value)}
+
+
+async def _account_currency(billing, tracker: Tracker, customer_id: int) -> str:
+    known = tracker.get_slot("account_currency")
+    if known:
+        return known
+    customer = await billing.get_customer(customer_id=customer_id)
+    return customer.account.currency
+
+
+class ActionAskDisputeLineItemId(UsesServices, Action):
+    """Asks which charge to dispute, with one button per candidate line item."""
+
+    def name(self) -> str:
+        return "action_ask_dispute_line_item_id"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        customer_id = current_customer_id(tracker)
+        if customer_id is None:
+            dispatcher.utter_message(response="utter_need_verification")
+            return []
+        candidates = tracker.get_slot("charge_candidates") or {}
+        match = candidates.get("match")
+        if match == "error":
+            utter_backend_unavailable(dispatcher)
+            return []
+        if match == "no_invoices":
+            dispatcher.utter_message(response="utter_no_invoices")
+            return []
+        try:
+            currency = await _account_currency(self.billing, tracker, customer_id)
+            if candidates.get("items"):
+                items = [MatchedLineItem.model_validate(item) for item in candidates["items"]]
+                invoice_number = candidates.get("invoice_number")
+            else:
+                invoice = await latest_invoice(self.billing, customer_id=customer_id)
+                if invoice is None:
+                    dispatcher.utter_message(response="utter_no_invoices")
+                    return []
+                items, invoice_number = invoice_line_items(invoice), invoice.number
+        except ServiceError:
+            utter_backend_unavailable(dispatcher)
+            return []
+        buttons = charge_buttons(items, currency=currency, intent="inform")
+        if match == "several":
+            dispatcher.utter_message(response="utter_several_charges_match", count=len(items), buttons=buttons)
+        elif match == "none":
+            dispatcher.utter_message(
+                response="utter_no_charge_match",
+                query=candidates.get("query") or "that charge",
+                invoice_number=invoice_number or "",
+                buttons=buttons,
+            )
+        elif match == "unclear":
+            dispatcher.utter_message(response="utter_charge_unclear", buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_ask_dispute_line_item_id", buttons=buttons)
+        return []
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Runs after every customer message: a signed-in visitor (metadata from handoff) counts as verified."""
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def extract_identity_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        customer_id = logged_in_customer_id(tracker)
+        if customer_id is None:
+            return {}
+        changes: dict[str, Any] = {}
+        if tracker.get_slot("identity_verified") is not True:
+            changes["identity_verified"] = True
+        if tracker.get_slot("verified_customer_id") != customer_id:
+            changes["verified_customer_id"] = customer_id
+        return changes

@@ -1,0 +1,163 @@
+"""Turn entity text from NLU into typed values: MONEY -> Decimal, DATE -> ISO date, ids -> canonical form."""
+
+import re
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from dateutil import parser as date_parser
+from dateutil.relativedelta import relativedelta
+
+CENT = Decimal("0.01")
+_MONEY_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+_CENTS_WORDS = re.compile(r"\b(cents?|¢)\b", re.IGNORECASE)
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_WORD_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "a": 1, "an": 1,
+}
+_ACCOUNT = re.compile(r"\bacc(?:ount)?[\s#:-]*(\d{6})\b|\b(\d{6})\b", re.IGNORECASE)
+_INVOICE = re.compile(r"\binv[\s-]*(\d{4})[\s-]*(\d{6})\b", re.IGNORECASE)
+_POSTAL = re.compile(r"^[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]$")
+
+# Canonical charge types from the contract; NLU synonyms normally map these already,
+# this is the safety net for text the synonym table does not cover.
+CHARGE_TYPE_SYNONYMS = {
+    "late_fee": ["late fee", "late payment charge", "late payment fee", "late charge", "penalty"],
+    "plan": ["plan", "monthly plan", "subscription", "monthly fee", "plan charge", "service plan"],
+    "usage": ["usage", "overage", "data overage", "extra data", "usage charge", "data usage"],
+    "one_time": ["one time", "one-time", "one time charge", "activation fee", "setup fee", "installation"],
+    "equipment": ["equipment", "device", "router", "modem", "equipment rental", "device payment"],
+    "tax": ["tax", "taxes", "regulatory fee", "regulatory fees", "surcharge", "fees and taxes"],
+    "proration": ["proration", "prorated", "prorated charge", "partial month", "pro rata"],
+    "discount": ["discount", "promo", "promotion", "promotional discount", "promotional credit"],
+    "credit": ["credit", "refund credit", "account credit"],
+}
+
+
+def normalise_money(text: str | None) -> Decimal | None:
+    """"$45", "45 dollars", "45.5", "1,234.50 USD" -> Decimal with two places; None if no number."""
+    if not text:
+        return None
+    match = _MONEY_NUMBER.search(text.replace(" ", "") if "," in text else text)
+    if match is None:
+        return None
+    try:
+        value = Decimal(match.group(0).replace(",", ""))
+    except InvalidOperation:
+        return None
+    if _CENTS_WORDS.search(text) and "." not in match.group(0) and not re.search(r"dollar|\$", text, re.I):
+        value = value / 100
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def normalise_date(text: str | None, *, today: date | None = None) -> date | None:
+    """Billing dates lie in the past: "march 3" is the latest March 3 not after today.
+
+    Handles "today", "yesterday", "day before yesterday", "N days/weeks ago", weekday names
+    ("tuesday", "last tuesday") and anything dateutil parses ("Oct 3rd", "2025-10-03", "3/10").
+    A month alone ("october") is too vague for a charge date and gives None.
+    """
+    if not text:
+        return None
+    today = today or date.today()
+    cleaned = re.sub(r"\b(on|the|of|this past|past)\b", " ", text.strip().lower())
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    if cleaned in {"today", "now"}:
+        return today
+    if cleaned == "yesterday":
+        return today - timedelta(days=1)
+    if cleaned in {"day before yesterday", "before yesterday"}:
+        return today - timedelta(days=2)
+    ago = re.fullmatch(r"(\d+|[a-z]+) (day|week|month)s? ago", cleaned)
+    if ago:
+        count = int(ago.group(1)) if ago.group(1).isdigit() else _WORD_NUMBERS.get(ago.group(1))
+        if count is None:
+            return None
+        unit = ago.group(2)
+        if unit == "day":
+            return today - timedelta(days=count)
+        if unit == "week":
+            return today - timedelta(weeks=count)
+        return today - relativedelta(months=count)
+    weekday = re.fullmatch(r"(last )?(" + "|".join(_WEEKDAYS) + ")", cleaned)
+    if weekday:
+        target = _WEEKDAYS.index(weekday.group(2))
+        days_back = (today.weekday() - target) % 7
+        if weekday.group(1) and days_back == 0:
+            days_back = 7
+        return today - timedelta(days=days_back)
+    if not re.search(r"\d", cleaned):
+        return None  # "october", "last month": no day to match a charge on
+    try:
+        default = date(today.year, today.month, 1)
+        parsed = date_parser.parse(cleaned, default=_as_datetime(default), fuzzy=True).date()
+    except (ValueError, OverflowError):
+        return None
+    has_year = re.search(r"\b\d{4}\b", cleaned) is not None
+    if not has_year and parsed > today:
+        parsed = parsed - relativedelta(years=1)
+    return parsed
+
+
+def _as_datetime(value: date):
+    from datetime import datetime
+
+    return datetime(value.year, value.month, value.day)
+
+
+def normalise_charge_name(text: str | None) -> str | None:
+    """Charge words -> canonical charge type ("late payment charge" -> "late_fee"); else the text itself."""
+    if not text:
+        return None
+    lowered = re.sub(r"\s+", " ", text.strip().lower())
+    if lowered.replace(" ", "_") in CHARGE_TYPE_SYNONYMS:
+        return lowered.replace(" ", "_")
+    for charge_type, phrases in CHARGE_TYPE_SYNONYMS.items():
+        if lowered in phrases:
+            return charge_type
+    for charge_type, phrases in CHARGE_TYPE_SYNONYMS.items():
+        if any(re.search(rf"\b{re.escape(phrase)}\b", lowered) for phrase in phrases):
+            return charge_type
+    return lowered
+
+
+def normalise_account_number(text: str | None) -> str | None:
+    """"acc 100234", "ACC-100234", "100234" -> "ACC-100234"; None when no 6-digit account number."""
+    if not text:
+        return None
+    match = _ACCOUNT.search(text)
+    if match is None:
+        return None
+    return f"ACC-{match.group(1) or match.group(2)}"
+
+
+def normalise_invoice_number(text: str | None) -> str | None:
+    """"inv 2025 000123", "INV-2025-000123" -> "INV-2025-000123"."""
+    if not text:
+        return None
+    match = _INVOICE.search(text)
+    if match is None:
+        return None
+    return f"INV-{match.group(1)}-{match.group(2)}"
+
+
+def split_postal_code_or_phone(text: str | None) -> tuple[str, str] | None:
+    """The second verification answer: 4 digits are the phone's last 4, anything else a postal code.
+
+    Returns ("phone_last4", "1234") or ("postal_code", "94107"); None if it is neither.
+    """
+    if not text:
+        return None
+    compact = text.strip()
+    digits = re.sub(r"\D", "", compact)
+    words = re.sub(r"[^A-Za-z0-9 -]", "", compact).upper().strip()
+    four_digit_tokens = re.findall(r"(?<![A-Za-z0-9])\d{4}(?![A-Za-z0-9])", compact)
+    if len(digits) == 4 and len(four_digit_tokens) == 1:
+        return ("phone_last4", digits)
+    # a sentence like "my zip is 94107" keeps only the code
+    candidates = re.findall(r"\b[A-Z0-9]{2,4} ?[A-Z0-9]{2,4}\b|\b\d{5}(?:-\d{4})?\b", words)
+    for candidate in reversed(candidates + [words]):
+        candidate = candidate.strip()
+        if _POSTAL.match(candidate) and re.search(r"\d", candidate):
+            return ("postal_code", candidate)
+    return None
