@@ -2,19 +2,13 @@
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 
 def _printable(text: str) -> str:
     if any(ord(char) < 32 and char not in "\t\n" for char in text):
         raise ValueError("must not contain control characters")
     return text
-
-
-def text_field(max_length: int) -> object:
-    return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length), AfterValidator(_printable)
-    ]
 
 
 ReasonText = Annotated[
@@ -30,5 +24,7 @@ MoneyQuery = Annotated[Decimal, Field(ge=-9999999999, le=9999999999, max_digits=
 DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 InvoiceNumber = Annotated[str, StringConstraints(pattern=r"^INV-\d{4}-\d{6}$")]
 AccountNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^ACC-\d{6}$")
+    str,
+    BeforeValidator(lambda value: value.strip().upper() if isinstance(value, str) else value),
+    StringConstraints(pattern=r"^ACC-\d{6}$"),
 ]
