@@ -1,0 +1,362 @@
+"""Fixtures for the handoff tests: real uvicorn processes, real SQLite/PostgreSQL, real WebSockets.
+
+Rasa and the backend are not under test here, so a small stand-in HTTP server plays both (it escalates
+through the real /api/escalations like the action server does). The lead's tests/e2e run the real stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+import websockets
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+API_TOKEN = "test-handoff-token"
+JWT_SECRET = "test-customer-jwt-secret-at-least-32-bytes"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- stand-in for Rasa (REST channel + HTTP API) and the backend --------------------------------
+
+class StandIn:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.handoff_url = ""
+        self.rasa_down = False
+        self.slow_seconds = 0.0
+        self.rasa_messages: list[dict] = []
+        self.tracker_events: list[tuple[str, list]] = []
+        self.triggered: list[tuple[str, dict]] = []
+        self.backend_calls: list[dict] = []
+        self.app = Starlette(routes=[
+            Route("/webhooks/rest/webhook", self.webhook, methods=["POST"]),
+            Route("/conversations/{cid}/tracker/events", self.events, methods=["POST"]),
+            Route("/conversations/{cid}/trigger_intent", self.trigger, methods=["POST"]),
+            Route("/api/v1/{path:path}", self.backend, methods=["GET", "POST"]),
+        ])
+
+    async def webhook(self, request: Request):
+        body = await request.json()
+        if self.rasa_down:
+            return JSONResponse({"error": "down"}, status_code=503)
+        self.rasa_messages.append(body)
+        text, cid = body["message"], body["sender"]
+        if text == "slow":
+            await asyncio.sleep(self.slow_seconds)
+        if "dispute" in text or "human" in text:
+            escalation = {"conversation_id": cid, "reason": "dispute" if "dispute" in text else "request_human",
+                          "customer_id": body["metadata"]["customer_id"], "summary": "Customer disputes a fee.",
+                          "slots": {"charge_name": "one_time"}}
+            if "dispute" in text:
+                escalation.update(dispute_id=77, line_item={"id": 5, "description": "Installation fee",
+                                                            "amount": "49.99", "charge_type": "one_time"},
+                                  explanation={"summary": "Billed twice."})
+            async with httpx.AsyncClient() as client:
+                answer = await client.post(f"{self.handoff_url}/api/escalations", json=escalation,
+                                           headers={"Authorization": f"Bearer {API_TOKEN}"})
+            state = answer.json().get("state")
+            return JSONResponse([{"recipient_id": cid, "text": f"I've passed this to a billing specialist ({state})."}])
+        if text.startswith("/rate_chat"):
+            return JSONResponse([{"recipient_id": cid, "text": "Thanks for your rating!"}])
+        return JSONResponse([{"recipient_id": cid, "text": f"Echo: {text}"}])
+
+    async def events(self, request: Request):
+        assert request.query_params.get("token") == "test-rasa-token"
+        self.tracker_events.append((request.path_params["cid"], await request.json()))
+        return JSONResponse({"events": []})
+
+    async def trigger(self, request: Request):
+        assert request.query_params.get("token") == "test-rasa-token"
+        body = await request.json()
+        self.triggered.append((request.path_params["cid"], body))
+        buttons = [{"title": str(n), "payload": f'/rate_chat{{"csat_score":"{n}"}}'} for n in range(1, 6)]
+        return JSONResponse({"tracker": {}, "messages": [
+            {"recipient_id": request.path_params["cid"], "text": "Welcome back! How would you rate this chat?",
+             "buttons": buttons}]})
+
+    async def backend(self, request: Request):
+        call = {"method": request.method, "path": request.url.path, "actor": request.headers.get("x-actor"),
+                "idempotency_key": request.headers.get("idempotency-key"),
+                "authorization": request.headers.get("authorization")}
+        if request.method == "POST":
+            call["body"] = await request.json()
+        self.backend_calls.append(call)
+        path = request.url.path
+        if path.endswith("/settle"):
+            body = call["body"]
+            dispute = {"id": 77, "status": body["decision"], "amount": "49.99", "resolution_note": body["note"]}
+            if body["decision"] == "accepted":
+                dispute["credit"] = {"id": 1, "amount": body["credit_amount"]}
+            return JSONResponse(dispute)
+        if path.endswith("/balance"):
+            return JSONResponse({"account_number": "ACC-100004", "currency": "USD", "total_due": "149.97",
+                                 "past_due": "0.00", "next_due_date": "2025-04-01", "next_due_amount": "149.97",
+                                 "last_payment": None})
+        if path.endswith("/invoices"):
+            return JSONResponse([{"number": "INV-2025-000004", "total": "149.97", "status": "open", "currency": "USD"}])
+        if "/invoices/" in path:
+            return JSONResponse({"number": "INV-2025-000004", "total": "149.97", "status": "open", "currency": "USD",
+                                 "line_items": [{"id": 5, "description": "Installation fee", "amount": "49.99",
+                                                 "charge_type": "one_time"}]})
+        if path.endswith("/payments") or path.endswith("/disputes"):
+            return JSONResponse([])
+        return JSONResponse({"customer_id": 4, "first_name": "David", "last_name": "Kim", "email": "d@example.com",
+                             "account": {"account_number": "ACC-100004", "status": "active", "currency": "USD",
+                                         "autopay": False, "payment_method_masked": "**** 4242"}})
+
+
+@pytest.fixture(scope="session")
+def stand_in():
+    stand_in = StandIn()
+    server = uvicorn.Server(uvicorn.Config(stand_in.app, host="127.0.0.1", port=stand_in.port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield stand_in
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+# -- the handoff service as a real uvicorn process -----------------------------------------------
+
+class HandoffProcess:
+    def __init__(self, *, database_url: str, stand_in: StandIn, workdir: Path, extra_env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+        self.env = {
+            **os.environ, "APP_ENV": "development", "HANDOFF_DATABASE_URL": database_url,
+            "HANDOFF_API_TOKEN": API_TOKEN, "CUSTOMER_JWT_SECRET": JWT_SECRET, "RASA_URL": stand_in.url,
+            "RASA_AUTH_TOKEN": "test-rasa-token", "BACKEND_URL": stand_in.url, "BACKEND_API_TOKEN": "test-backend-token",
+            "HANDOFF_TICKET_WHEN_NOBODY_ONLINE": "false", "HANDOFF_RASA_TIMEOUT_SECONDS": "10",
+            **(extra_env or {}),
+        }
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run([PYTHON, "-m", "handoff.cli", *args], cwd=REPO_ROOT, env=self.env, capture_output=True,
+                              text=True, check=True)
+        return done.stdout
+
+    def start(self) -> "HandoffProcess":
+        log = open(self.workdir / f"handoff-{self.port}.log", "ab")
+        self.process = subprocess.Popen(
+            [PYTHON, "-m", "uvicorn", "handoff.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("handoff exited: " + (self.workdir / f"handoff-{self.port}.log").read_text()[-3000:])
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("handoff did not become healthy")
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, like a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def make_handoff(stand_in, tmp_path):
+    started: list[HandoffProcess] = []
+
+    def make(*, database_url: str | None = None, extra_env: dict | None = None) -> HandoffProcess:
+        url = database_url or f"sqlite:///{tmp_path / 'handoff.db'}"
+        handoff = HandoffProcess(database_url=url, stand_in=stand_in, workdir=tmp_path, extra_env=extra_env)
+        handoff.cli("migrate")
+        handoff.cli("seed-demo")
+        handoff.start()
+        stand_in.handoff_url = handoff.url
+        started.append(handoff)
+        return handoff
+
+    yield make
+    for handoff in started:
+        handoff.stop()
+
+
+@pytest.fixture
+def handoff(make_handoff):
+    return make_handoff()
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+
+def _postgres_admin_url() -> str:
+    import psycopg
+
+    for user in ("postgres", "root"):
+        try:
+            with psycopg.connect(f"host=127.0.0.1 port=5432 user={user} dbname=test", connect_timeout=3):
+                return user
+        except psycopg.OperationalError:
+            continue
+    pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh `handoff_test` database, dropped afterwards."""
+    import psycopg
+
+    user = _postgres_admin_url()
+    with psycopg.connect(f"host=127.0.0.1 port=5432 user={user} dbname=test", autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS handoff_test WITH (FORCE)")
+        admin.execute("CREATE DATABASE handoff_test")
+    yield f"postgresql+psycopg://{user}@127.0.0.1:5432/handoff_test"
+    with psycopg.connect(f"host=127.0.0.1 port=5432 user={user} dbname=test", autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS handoff_test WITH (FORCE)")
+
+
+# -- clients ----------------------------------------------------------------------------------------
+
+def customer_token(customer_id: int, name: str) -> str:
+    from handoff.conversations.customer_token import mint_customer_token
+
+    return mint_customer_token(customer_id=customer_id, first_name=name, secret=JWT_SECRET)
+
+
+class Widget:
+    """A customer's widget speaking the protocol over a real WebSocket."""
+
+    def __init__(self, ws_url: str, token: str = "", conversation_id: str | None = None, last_seq: int = 0):
+        self.url = f"{ws_url}/ws/chat?token={token}"
+        self.conversation_id = conversation_id
+        self.last_seq = last_seq
+        self.frames: list[dict] = []
+        self.messages: dict[int, dict] = {}
+        self.socket = None
+
+    async def connect(self) -> dict:
+        self.socket = await websockets.connect(self.url)
+        await self.socket.send(json.dumps({"type": "hello", "conversation_id": self.conversation_id,
+                                           "last_seq": self.last_seq}))
+        welcome = await self.wait_for(lambda f: f["type"] == "welcome")
+        self.conversation_id = welcome["conversation_id"]
+        return welcome
+
+    async def send(self, text: str, *, client_id: str | None = None, payload: str | None = None) -> str:
+        client_id = client_id or uuid.uuid4().hex
+        frame = {"type": "message", "client_id": client_id, "text": text}
+        if payload:
+            frame["payload"] = payload
+        await self.socket.send(json.dumps(frame))
+        return client_id
+
+    def _record(self, frame: dict) -> None:
+        self.frames.append(frame)
+        if frame["type"] == "message":
+            assert frame["seq"] not in self.messages, f"duplicate delivery of seq {frame['seq']}"
+            self.messages[frame["seq"]] = frame
+            self.last_seq = max(self.last_seq, frame["seq"])
+
+    async def wait_for(self, predicate, timeout: float = 10.0) -> dict:
+        for frame in self.frames:
+            if predicate(frame) and not frame.get("_consumed"):
+                frame["_consumed"] = True
+                return frame
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"timed out; frames so far: {self.frames[-10:]}")
+            frame = json.loads(await asyncio.wait_for(self.socket.recv(), timeout=remaining))
+            self._record(frame)
+            if predicate(frame):
+                frame["_consumed"] = True
+                return frame
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+
+
+class Console:
+    """A logged-in specialist: HTTP API plus the console WebSocket."""
+
+    def __init__(self, handoff: HandoffProcess, username: str, password: str):
+        self.handoff = handoff
+        self.http = httpx.AsyncClient(base_url=handoff.url, timeout=20)
+        self.username, self.password = username, password
+        self.token = ""
+        self.socket = None
+        self.frames: list[dict] = []
+
+    async def login(self) -> dict:
+        response = await self.http.post("/api/console/login", json={"username": self.username,
+                                                                    "password": self.password})
+        response.raise_for_status()
+        self.token = response.json()["token"]
+        self.http.headers["Authorization"] = f"Bearer {self.token}"
+        return response.json()["user"]
+
+    async def open_socket(self) -> dict:
+        self.socket = await websockets.connect(f"{self.handoff.ws_url}/ws/console?token={self.token}")
+        return await self.wait_for(lambda f: f["type"] == "hello")
+
+    async def watch(self, conversation_id: str) -> None:
+        await self.socket.send(json.dumps({"type": "watch", "conversation_id": conversation_id}))
+
+    async def wait_for(self, predicate, timeout: float = 10.0) -> dict:
+        for frame in self.frames:
+            if predicate(frame) and not frame.get("_consumed"):
+                frame["_consumed"] = True
+                return frame
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"timed out; console frames so far: {self.frames[-10:]}")
+            frame = json.loads(await asyncio.wait_for(self.socket.recv(), timeout=remaining))
+            self.frames.append(frame)
+            if predicate(frame):
+                frame["_consumed"] = True
+                return frame
+
+    async def post(self, path: str, body: dict | None = None) -> httpx.Response:
+        return await self.http.post(path, json=body or {})
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+        await self.http.aclose()
