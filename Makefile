@@ -5,12 +5,14 @@ ENV := source scripts/env.sh &&
 RASA := .venv-bot/bin/rasa
 PYTEST_ARGS ?=
 
-.PHONY: help setup spacy migrate seed train run test test-py test-bot validate test-nlu test-stories browser
+.PHONY: help setup spacy migrate seed train run test test-py test-bot validate test-nlu test-stories browser \
+	review new-intent retrain ship rollback
 
 help:
 	@echo "make run     set up everything (first time: ~10 min) and start the stack"
 	@echo "make test    run every test of both environments"
 	@echo "make setup | spacy | migrate | seed | train | validate | test-nlu | test-stories"
+	@echo "trainers (docs/teaching-the-bot.md): make review | new-intent NAME=... | retrain | ship | rollback"
 
 setup:  ## both virtualenvs from the lock files
 	scripts/bootstrap.sh
@@ -35,11 +37,12 @@ run: seed train
 
 validate: train  ## rasa data validate + the project's own data checks
 	$(ENV) $(RASA) data validate --config config.yml --domain domain.yml --data bot/data --fail-on-warnings
+	.venv/bin/python -m trainer check
 	.venv/bin/pytest -q tests/nlu/test_data_quality.py
 
 test-nlu: train  ## held-out NLU test set; fails below the quality gates
 	$(ENV) $(RASA) test nlu --model "$$(scripts/train.sh --path)" --nlu tests/nlu --out results/nlu
-	.venv/bin/python scripts/nlu_gate.py results/nlu
+	.venv/bin/python scripts/nlu_gate.py results/nlu --model "$$(scripts/train.sh --path)"
 
 test-stories: train
 	$(ENV) $(RASA) test core --model "$$(scripts/train.sh --path)" --stories tests/stories \
@@ -54,3 +57,27 @@ test-py: train browser
 test-bot: validate test-nlu test-stories
 
 test: test-bot test-py
+
+# --- the trainers' loop (docs/teaching-the-bot.md) -------------------------------------------------
+REVIEW_OUT ?= review.md
+THRESHOLD ?= 0.6
+
+review:  ## badly handled customer messages from the tracker store, grouped -> $(REVIEW_OUT) (+ .json)
+	$(ENV) export TRACKER_DATABASE_URL="$${TRACKER_DATABASE_URL:-sqlite:///$$RASA_TRACKER_SQLITE}" \
+	  && .venv/bin/python -m trainer review --threshold $(THRESHOLD) --out $(REVIEW_OUT) \
+	  && .venv/bin/python -m trainer review --threshold $(THRESHOLD) --json --out $(basename $(REVIEW_OUT)).json
+
+new-intent:  ## make new-intent NAME=update_payment_method EXAMPLES=file.txt (one per line) | FROM_REVIEW=review.json CLUSTER=id
+	@test -n "$(NAME)" || { echo "usage: make new-intent NAME=<intent> EXAMPLES=<file> | FROM_REVIEW=<review.json> CLUSTER=<id>"; exit 2; }
+	.venv/bin/python -m trainer new-intent "$(NAME)" \
+	  $(if $(EXAMPLES),--examples-file "$(EXAMPLES)") $(if $(FROM_REVIEW),--from-review "$(FROM_REVIEW)") \
+	  $(foreach c,$(CLUSTER),--cluster $(c))
+
+retrain: spacy  ## the trainers' training: finetunes the previous model when only examples changed
+	$(ENV) .venv/bin/python -m trainer train
+
+ship:  ## load the model of the current data (or MODEL=...) into the running Rasa, no downtime
+	$(ENV) .venv/bin/python -m trainer ship $(MODEL)
+
+rollback:  ## load the previously shipped model again
+	$(ENV) .venv/bin/python -m trainer rollback

@@ -1,44 +1,45 @@
 """Quality gates on the held-out NLU test set: fail (exit 1) when they drop.
 
-    python scripts/nlu_gate.py results/nlu
+    python scripts/nlu_gate.py results/nlu [--model models/billing-<hash>.tar.gz]
 
-Reads Rasa's intent_report.json and writes a short Markdown summary next to it.
+Reads Rasa's intent_report.json and writes results/nlu/summary.md: per-intent F1 with the change
+against the previous model's run (archived in results/nlu/runs/), the most confused examples and
+links to Rasa's confusion matrix and histogram (trainer/report.py).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from trainer.report import archive_run, find_baseline, render_summary  # noqa: E402
 
 MIN_MACRO_F1 = 0.95
 MIN_OUT_OF_SCOPE_RECALL = 0.85
 
 
-def main(results_dir: str) -> int:
-    report = json.loads((Path(results_dir) / "intent_report.json").read_text())
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("results_dir", nargs="?", default="results/nlu")
+    parser.add_argument("--model", default="", help="the model tested (names the archived run)")
+    args = parser.parse_args(argv)
+    results = Path(args.results_dir)
+    report = json.loads((results / "intent_report.json").read_text())
+    model = Path(args.model).name.removesuffix(".tar.gz") or "unknown-model"
     macro_f1 = report["macro avg"]["f1-score"]
     oos_recall = report.get("out_of_scope", {}).get("recall", 0.0)
-    intents = sorted(k for k, v in report.items() if isinstance(v, dict) and "confused_with" in v)
-
-    lines = [
-        "# NLU on the held-out set",
-        "",
-        f"- intent macro-F1: **{macro_f1:.3f}** (gate >= {MIN_MACRO_F1})",
-        f"- out_of_scope recall: **{oos_recall:.3f}** (gate >= {MIN_OUT_OF_SCOPE_RECALL})",
-        "",
-        "| intent | precision | recall | F1 | support | most confused with |",
-        "|---|---|---|---|---|---|",
+    gates = [
+        f"gate: intent macro-F1 >= {MIN_MACRO_F1}: {'pass' if macro_f1 >= MIN_MACRO_F1 else 'FAIL'}",
+        f"gate: out_of_scope recall **{oos_recall:.3f}** >= {MIN_OUT_OF_SCOPE_RECALL}: "
+        f"{'pass' if oos_recall >= MIN_OUT_OF_SCOPE_RECALL else 'FAIL'}",
     ]
-    for intent in intents:
-        row = report[intent]
-        confused = ", ".join(f"{name} ({count})" for name, count in row["confused_with"].items()) or "-"
-        lines.append(
-            f"| {intent} | {row['precision']:.2f} | {row['recall']:.2f} | {row['f1-score']:.2f} "
-            f"| {row['support']} | {confused} |"
-        )
-    summary = "\n".join(lines) + "\n"
-    (Path(results_dir) / "summary.md").write_text(summary)
+    summary = render_summary(results, report, model=model, baseline=find_baseline(results, model), gates=gates)
+    (results / "summary.md").write_text(summary)
+    archive_run(results, model, report)
     print(summary)
 
     failures = []
@@ -52,4 +53,4 @@ def main(results_dir: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "results/nlu"))
+    sys.exit(main())

@@ -32,6 +32,8 @@ def _teach(args: argparse.Namespace, settings: TrainerSettings) -> int:
     from trainer.teach import add_examples, examples_from_review
 
     examples = list(args.examples)
+    if args.examples_file:
+        examples += Path(args.examples_file).read_text(encoding="utf-8").splitlines()
     if args.from_review:
         examples += examples_from_review(Path(args.from_review), cluster_ids=args.cluster)
     result = add_examples(repo_root=Path(args.repo), intent=args.intent, examples=examples, nlu_file=args.file)
@@ -46,6 +48,8 @@ def _new_intent(args: argparse.Namespace, settings: TrainerSettings) -> int:
     from trainer.teach import examples_from_review
 
     examples = list(args.examples)
+    if args.examples_file:
+        examples += Path(args.examples_file).read_text(encoding="utf-8").splitlines()
     if args.from_review:
         examples += examples_from_review(Path(args.from_review), cluster_ids=args.cluster)
     result = new_intent(
@@ -108,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     teach = commands.add_parser("teach", help="add examples to an existing intent")
     teach.add_argument("--intent", required=True)
     teach.add_argument("examples", nargs="*", help="example messages")
+    teach.add_argument("--examples-file", help="a file with one example per line")
     teach.add_argument("--from-review", help="a review file written with --json")
     teach.add_argument("--cluster", action="append", default=[], help="cluster id(s) of that review file")
     teach.add_argument("--file", help="NLU file for the examples (default: where the intent lives)")
@@ -118,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--example", dest="examples", action="append", default=[], help="training example (>= 2)")
     new.add_argument("--test-example", dest="test_examples", action="append", default=[],
                      help="held-out example for tests/nlu (default: every 5th example is held out)")
+    new.add_argument("--examples-file", help="a file with one example per line")
     new.add_argument("--from-review", help="a review file written with --json")
     new.add_argument("--cluster", action="append", default=[], help="cluster id(s) of that review file")
     new.add_argument("--file", help="NLU file for the new intent (default bot/data/nlu/taught_intents.yml)")

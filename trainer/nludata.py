@@ -17,9 +17,14 @@ _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation if c not in "$"
 
 
 def example_key(text: str) -> str:
-    """When two examples are "the same": case, whitespace and punctuation do not count (the same
-    folding as tests/nlu/test_data_quality.py, so whatever teach writes passes that test)."""
+    """When two examples of different intents clash: case, whitespace and punctuation do not count
+    (the folding of tests/nlu/test_data_quality.py, so whatever teach writes passes that test)."""
     return " ".join(text.casefold().translate(_PUNCTUATION).split())
+
+
+def exact_key(text: str) -> str:
+    """When an example repeats one of the same intent: case and whitespace do not count."""
+    return " ".join(text.casefold().split())
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer.errors import TrainerError
-from trainer.nludata import ANNOTATION, HELD_OUT_DIR, TRAINING_DIR, Example, example_key, load_examples
+from trainer.nludata import ANNOTATION, HELD_OUT_DIR, TRAINING_DIR, Example, exact_key, example_key, load_examples
 from trainer.yamltext import append_to_block, parse, write_all
 
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -48,8 +48,8 @@ def clean_examples(examples: list[str]) -> list[str]:
             )
         if text.startswith(("/", "#")):
             raise TrainerError(f"an example cannot start with '/' or '#': {text!r}")
-        if example_key(text) not in seen:
-            seen.add(example_key(text))
+        if exact_key(text) not in seen:
+            seen.add(exact_key(text))
             cleaned.append(text)
     return cleaned
 
@@ -75,7 +75,7 @@ def partition(
                 f"{text!r} is in the held-out test set ({e.intent!r}, {e.path.relative_to(repo_root)}): "
                 "training on it would make the test meaningless"
             )
-        elif key in existing:
+        elif exact_key(text) in {exact_key(e.text) for e in existing.get(key, [])}:
             skipped.append(text)
         else:
             new.append(text)
