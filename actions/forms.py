@@ -29,6 +29,7 @@ IDENTITY_SLOTS = ["account_number", "postal_code_or_phone"]
 # After these the form stops at once; the action that follows the form escalates or apologises.
 STOPPING_VERIFICATION_STATUSES = ("locked", "unavailable")
 # Messages that try to name a charge when the dispute form asks "which charge?".
+DISPUTE_HELPER_SLOTS = ("charge_candidates", "dispute_charge_label", "account_currency")
 CHARGE_ANSWER_INTENTS = ("inform", "nlu_fallback", "dispute_charge", "explain_charge", "affirm")
 
 
@@ -112,6 +113,20 @@ class ValidateDisputeForm(IdentityValidation, FormValidationAction):
 
     def name(self) -> str:
         return "validate_dispute_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        extraction_events = await self.get_extraction_events(dispatcher, tracker, domain)
+        tracker.add_slots(extraction_events)
+        validation_events = await self._extract_validation_events(dispatcher, tracker, domain)
+        # rasa-sdk returns only required slots; the charge lookup's helper slots must reach the tracker too
+        validated = {event["name"] for event in validation_events if event.get("event") == "slot"}
+        helpers = [
+            event for event in extraction_events
+            if event["name"] in DISPUTE_HELPER_SLOTS and event["name"] not in validated
+        ]
+        return helpers + validation_events
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
