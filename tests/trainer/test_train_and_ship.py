@@ -1,0 +1,102 @@
+"""Slow: the whole loop on a temporary copy of the bot files, with few epochs. A scaffolded intent
+validates, trains (full: it adds a label), passes its stub test story; taught examples then
+finetune; the new model is shipped to a running Rasa without restarting it, and rolled back."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.stack import Service, free_port
+from tests.trainer.repo_copy import REPO_ROOT, copy_repo
+from tests.trainer.test_scaffold import ANSWER, EXAMPLES, NAME
+from trainer.check import check_data
+from trainer.ship import read_history, rollback, ship
+from trainer.teach import add_examples
+from trainer.training import train
+
+pytestmark = pytest.mark.slow
+RASA = REPO_ROOT / ".venv-bot" / "bin" / "rasa"
+TOKEN = "trainer-test-token"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = copy_repo(tmp_path / "repo")
+    (repo / "build").mkdir()
+    (repo / "build" / "spacy").symlink_to(REPO_ROOT / "build" / "spacy")
+    (repo / ".venv-bot").symlink_to(REPO_ROOT / ".venv-bot")
+    # Few epochs: this tests the loop, not the model's quality (bench/trainer_loop.py measures that).
+    config = (repo / "config.yml").read_text()
+    (repo / "config.yml").write_text(re.sub(r"epochs: \d+", "epochs: 3", config))
+    monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(tmp_path / "rasa-cache"))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    return repo
+
+
+def rasa(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(RASA), *args], cwd=repo, capture_output=True, text=True,
+                          env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+
+
+def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: Path) -> None:
+    before = train(repo_root=repo, mode="full")
+
+    from trainer.scaffold import new_intent
+
+    new_intent(repo_root=repo, name=NAME, examples=EXAMPLES)
+    domain = repo / "domain.yml"
+    domain.write_text(re.sub(r'"TODO: [^"]*"', f'"{ANSWER}"', domain.read_text()))  # the trainer's answer
+    validated = rasa(repo, "data", "validate", "--config", "config.yml", "--domain", "domain.yml",
+                     "--data", "bot/data", "--fail-on-warnings")
+    assert validated.returncode == 0, validated.stdout[-3000:]
+    report = check_data(repo_root=repo)
+    assert report.ok, report.render()
+
+    with_intent = train(repo_root=repo)
+    assert with_intent.mode == "full", "a new intent is a new label: finetuning is not allowed"
+    assert with_intent.model != before.model
+    stories = rasa(repo, "test", "core", "--model", str(with_intent.model), "--stories",
+                   "tests/stories/test_taught_intents.yml", "--out", str(tmp_path / "stories"),
+                   "--fail-on-prediction-errors")
+    assert stories.returncode == 0, stories.stdout[-3000:] + stories.stderr[-3000:]
+
+    add_examples(repo_root=repo, intent=NAME, examples=["put a different card on my account"])
+    finetuned = train(repo_root=repo)
+    assert finetuned.mode == "finetune" and finetuned.base_model == with_intent.model
+
+    port = free_port()
+    server = Service(
+        "rasa",
+        [str(RASA), "run", "--enable-api", "--auth-token", TOKEN, "--interface", "127.0.0.1",
+         "--port", str(port), "--model", str(before.model)],
+        f"http://127.0.0.1:{port}/status?token={TOKEN}",
+        port,
+    )
+    server.start({**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        server.wait_healthy(180)
+        intents = lambda: httpx.get(f"{url}/domain", params={"token": TOKEN},  # noqa: E731
+                                    headers={"Accept": "application/json"}, timeout=30).json()["intents"]
+        names = lambda: {next(iter(i)) if isinstance(i, dict) else i for i in intents()}  # noqa: E731
+        ship(repo_root=repo, model=str(before.model), rasa_url=url, token=TOKEN)
+        assert NAME not in names()
+        ship(repo_root=repo, model=None, rasa_url=url, token=TOKEN)  # the model the data maps to
+        assert NAME in names()
+        assert server.process.poll() is None, "same process: no restart"
+        parsed = httpx.post(f"{url}/model/parse", params={"token": TOKEN}, json={"text": "hello"}, timeout=30)
+        assert parsed.status_code == 200
+        rolled = rollback(repo_root=repo, rasa_url=url, token=TOKEN)
+        assert Path(rolled.model).name == before.model.name and NAME not in names()
+        assert (repo / "models" / "current.tar.gz").resolve() == before.model.resolve()
+        assert [(Path(e.model).name, e.action) for e in read_history(repo)] == [
+            (before.model.name, "ship"), (finetuned.model.name, "ship"), (before.model.name, "rollback"),
+        ]
+    finally:
+        server.stop()
