@@ -59,11 +59,12 @@ test-bot: validate test-nlu test-stories
 test: test-bot test-py
 
 # --- the trainers' loop (docs/teaching-the-bot.md) -------------------------------------------------
-REVIEW_OUT ?= review.md
+# Customer messages: keep them out of git (var/ is ignored).
+REVIEW_OUT ?= var/review.md
 THRESHOLD ?= 0.6
 
 review:  ## badly handled customer messages from the tracker store, grouped -> $(REVIEW_OUT) (+ .json)
-	$(ENV) export TRACKER_DATABASE_URL="$${TRACKER_DATABASE_URL:-sqlite:///$$RASA_TRACKER_SQLITE}" \
+	$(ENV) mkdir -p var && export TRACKER_DATABASE_URL="$${TRACKER_DATABASE_URL:-sqlite:///$$RASA_TRACKER_SQLITE}" \
 	  && .venv/bin/python -m trainer review --threshold $(THRESHOLD) --out $(REVIEW_OUT) \
 	  && .venv/bin/python -m trainer review --threshold $(THRESHOLD) --json --out $(basename $(REVIEW_OUT)).json
 

@@ -258,7 +258,7 @@ def render_markdown(clusters: list[Cluster], *, threshold: float, max_conversati
         "",
         f"{sum(c.count for c in clusters)} messages in {len(clusters)} groups "
         f"(confidence threshold {threshold}). Teach a group with "
-        "`python -m trainer teach --intent NAME --from-review review.json --cluster ID`.",
+        "`python -m trainer teach --intent NAME --from-review var/review.json --cluster ID`.",
         "",
     ]
     for cluster in clusters:
