@@ -1,0 +1,74 @@
+"""The widget and the console in Debian's chromium: the JS speaks the protocol and renders safely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context()
+        errors: list[str] = []
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        yield page, context, errors
+        browser.close()
+
+
+@pytest.mark.browser
+def test_widget_and_console_in_a_browser(handoff, page):
+    page, context, errors = page
+    page.goto(handoff.url + "/")
+    page.select_option("[data-testid=customer-picker]", "4")
+    page.wait_for_function("document.querySelector('[data-testid=signed-in-as]').textContent.includes('David')")
+    page.click("[data-testid=chat-launcher]")
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    page.fill("[data-testid=chat-input]", "<b>hi</b> card 4111 1111 1111 1111")
+    page.click("[data-testid=chat-send]")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=customer][data-status=sent]")
+    echo = page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Echo:")
+    assert echo.text_content() == "Echo: <b>hi</b> card **** **** **** 1111"  # shown as text, not markup
+    assert page.locator("[data-testid=chat-message] b").count() == 0
+
+    console = context.new_page()
+    console.goto(handoff.url + "/console")
+    console.fill("[data-testid=login-username]", "dana")
+    console.fill("[data-testid=login-password]", "dana-demo-pass")
+    console.click("[data-testid=login-submit]")
+    console.wait_for_selector("[data-testid=console-connection][data-state=connected]")
+
+    page.fill("[data-testid=chat-input]", "I want to dispute this")
+    page.click("[data-testid=chat-send]")
+    page.wait_for_selector("[data-testid=chat-status][data-state=queued]")
+    assert "number 1" in page.text_content("[data-testid=chat-queue-position]")
+
+    console.wait_for_selector("[data-testid=queue-item][data-reason=dispute]")
+    console.click("[data-testid=queue-claim]")
+    console.wait_for_selector("[data-testid=conversation-view][data-state=assigned]")
+    console.wait_for_selector("[data-testid=account-invoice]")
+    assert "Installation fee" in console.text_content("[data-testid=context-line-item]")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=system] >> text=Dana from Billing has joined")
+    console.fill("[data-testid=agent-input]", "Hello David")
+    console.click("[data-testid=agent-send]")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=agent] >> text=Hello David")
+    page.fill("[data-testid=chat-input]", "thanks Dana")
+    page.click("[data-testid=chat-send]")
+    console.wait_for_selector("[data-testid=transcript-message][data-sender=customer] >> text=thanks Dana")
+    console.select_option("[data-testid=resolve-outcome]", "explained")
+    console.click("[data-testid=resolve-button]")
+    page.wait_for_selector("[data-testid=chat-button] >> text=5")
+    page.click("[data-testid=chat-button] >> text=5")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Thanks for your rating!")
+    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
