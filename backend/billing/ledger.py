@@ -35,6 +35,7 @@ class Ledger:
     posted_payments_total: Decimal
     credits_total: Decimal
     pending_payments_total: Decimal
+    last_payment: "PaymentRow | None"
 
     @property
     def total_due(self) -> Decimal:
@@ -54,9 +55,14 @@ def effective_status(invoice: Invoice, amount_due: Decimal, today: date) -> Invo
     return InvoiceStatus.open
 
 
-def _sums_by_invoice(session: Session, column: object, amount: object, *conditions: object) -> dict[int | None, Decimal]:
-    rows = session.execute(select(column, func.sum(amount)).where(*conditions).group_by(column))
-    return {invoice_id: total or ZERO for invoice_id, total in rows}
+@dataclass(frozen=True)
+class PaymentRow:
+    id: int
+    invoice_id: int | None
+    amount: Decimal
+    status: PaymentStatus
+    received_date: date
+    method: str
 
 
 def account_ledger(session: Session, *, account: Account, today: date) -> Ledger:
@@ -65,16 +71,27 @@ def account_ledger(session: Session, *, account: Account, today: date) -> Ledger
             select(Invoice).where(Invoice.account_id == account.id).order_by(Invoice.issue_date, Invoice.id)
         )
     )
-    payments = _sums_by_invoice(
-        session, Payment.invoice_id, Payment.amount,
-        Payment.account_id == account.id, Payment.status == PaymentStatus.posted,
-    )
-    pending = session.scalar(
-        select(func.sum(Payment.amount)).where(
-            Payment.account_id == account.id, Payment.status == PaymentStatus.pending
+    # One query for all of the account's payments (a few per month): sums and the latest one come from it.
+    payment_rows = [
+        PaymentRow(*row)
+        for row in session.execute(
+            select(Payment.id, Payment.invoice_id, Payment.amount, Payment.status, Payment.received_date, Payment.method)
+            .where(Payment.account_id == account.id)
         )
-    )
-    credits = _sums_by_invoice(session, Credit.invoice_id, Credit.amount, Credit.account_id == account.id)
+    ]
+    payments: dict[int | None, Decimal] = {}
+    pending = ZERO
+    for row in payment_rows:
+        if row.status == PaymentStatus.posted:
+            payments[row.invoice_id] = payments.get(row.invoice_id, ZERO) + row.amount
+        elif row.status == PaymentStatus.pending:
+            pending += row.amount
+    credits: dict[int | None, Decimal] = {
+        invoice_id: total or ZERO
+        for invoice_id, total in session.execute(
+            select(Credit.invoice_id, func.sum(Credit.amount)).where(Credit.account_id == account.id).group_by(Credit.invoice_id)
+        )
+    }
 
     billable = [invoice for invoice in invoices if invoice.status != InvoiceStatus.void]
     billable_ids = {invoice.id for invoice in billable}
@@ -110,7 +127,8 @@ def account_ledger(session: Session, *, account: Account, today: date) -> Ledger
         invoiced_total=sum((invoice.total for invoice in billable), ZERO),
         posted_payments_total=sum(payments.values(), ZERO),
         credits_total=sum(credits.values(), ZERO),
-        pending_payments_total=pending or ZERO,
+        pending_payments_total=pending,
+        last_payment=max(payment_rows, key=lambda row: (row.received_date, row.id), default=None),
     )
 
 

@@ -5,17 +5,16 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from backend.billing.explain import Explanation, explain_line
-from backend.billing.ledger import ZERO, InvoiceStanding, Ledger, account_ledger
+from backend.billing.ledger import ZERO, InvoiceStanding, Ledger, PaymentRow, account_ledger
 from backend.billing.models import Invoice, LineItem, PolicyRule
 from backend.customers.models import Account
 from backend.customers.service import get_account
-from backend.enums import ChargeType, PaymentStatus
+from backend.enums import ChargeType
 from backend.errors import NotFound
 from backend.money import format_date, format_decimal, format_money
-from backend.payments.models import Payment
 
 # Words customers use for a charge type (the bot maps synonyms too; this makes the API forgiving).
 CHARGE_SYNONYMS: dict[str, ChargeType] = {
@@ -55,7 +54,7 @@ class Balance:
     ledger: Ledger
     past_due: Decimal
     next_due: InvoiceStanding | None
-    last_payment: Payment | None
+    last_payment: PaymentRow | None
 
 
 def get_balance(session: Session, *, customer_id: int, today: date) -> Balance:
@@ -63,13 +62,7 @@ def get_balance(session: Session, *, customer_id: int, today: date) -> Balance:
     past_due = sum((s.amount_due for s in ledger.standings if s.invoice.due_date < today), ZERO)
     upcoming = [s for s in ledger.standings if s.amount_due > ZERO and s.invoice.due_date >= today]
     next_due = min(upcoming, key=lambda s: s.invoice.due_date) if upcoming else None
-    last_payment = session.scalar(
-        select(Payment)
-        .where(Payment.account_id == ledger.account.id)
-        .order_by(Payment.received_date.desc(), Payment.id.desc())
-        .limit(1)
-    )
-    return Balance(ledger=ledger, past_due=past_due, next_due=next_due, last_payment=last_payment)
+    return Balance(ledger=ledger, past_due=past_due, next_due=next_due, last_payment=ledger.last_payment)
 
 
 def get_invoice(session: Session, *, customer_id: int, number: str, today: date) -> tuple[InvoiceStanding, Account]:
@@ -290,12 +283,4 @@ def compare_bills(session: Session, *, customer_id: int, invoice_number: str | N
     return BillComparison(current=current, previous=previous, currency=account.currency, changes=changes)
 
 
-def pending_payments_total(session: Session, *, account_id: int) -> Decimal:
-    total = session.scalar(
-        select(func.sum(Payment.amount)).where(Payment.account_id == account_id, Payment.status == PaymentStatus.pending)
-    )
-    return total or ZERO
-
-
 __all__ = ["charge_type_for", "get_balance", "get_invoice", "search_line_items", "explain_line_item", "compare_bills"]
-_ = selectinload
