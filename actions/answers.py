@@ -22,8 +22,11 @@ PAYMENT_METHOD_NAMES = {"card": "card", "bank_transfer": "bank transfer", "ach":
 
 
 def _method(method: str | None) -> str:
+    """"card" -> "card"; the backend's "online: Visa ending 2222" -> "Visa ending 2222"."""
     if not method:
         return "your payment method"
+    if ":" in method:
+        method = method.split(":", 1)[1].strip() or method
     return PAYMENT_METHOD_NAMES.get(method, method.replace("_", " "))
 
 

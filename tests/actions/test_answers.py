@@ -167,3 +167,11 @@ async def test_how_to_pay_for_customer_shows_ways_and_autopay(billing, dispatche
     await ActionHowToPay(billing=billing).run(dispatcher, make_tracker(intent="how_to_pay", metadata=SIGNED_IN), domain)
     assert "Pay online at example.com/pay" in message(dispatcher, "utter_how_to_pay")["ways"]
     assert message(dispatcher, "utter_autopay_on")["payment_method"] == "Visa •••• 4242"
+
+
+async def test_payment_method_detail_reads_naturally(billing, dispatcher, domain):
+    billing.payments = [Payment(id=9, amount=Decimal("45.00"), method="online: Visa ending 2222",
+                                received_date=date(2026, 11, 4), status="posted")]
+    tracker = make_tracker(intent="payment_status", metadata=SIGNED_IN, slots={"account_currency": "USD"})
+    await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
+    assert message(dispatcher, "utter_payment_posted")["method"] == "Visa ending 2222"
