@@ -17,7 +17,9 @@ _WORD_NUMBERS = {
 }
 _ACCOUNT = re.compile(r"\bacc(?:ount)?[\s#:-]*(\d{6})\b|\b(\d{6})\b", re.IGNORECASE)
 _INVOICE = re.compile(r"\binv[\s-]*(\d{4})[\s-]*(\d{6})\b", re.IGNORECASE)
-_POSTAL = re.compile(r"^[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]$")
+_US_ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b")
+_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")
+_CA_POSTCODE = re.compile(r"\b[A-Z]\d[A-Z] ?\d[A-Z]\d\b")
 
 # Canonical charge types from the contract; NLU synonyms normally map these already,
 # this is the safety net for text the synonym table does not cover.
@@ -142,22 +144,24 @@ def normalise_invoice_number(text: str | None) -> str | None:
 
 
 def split_postal_code_or_phone(text: str | None) -> tuple[str, str] | None:
-    """The second verification answer: 4 digits are the phone's last 4, anything else a postal code.
+    """The second verification answer: the phone's last 4 digits or a postal code.
 
     Returns ("phone_last4", "1234") or ("postal_code", "94107"); None if it is neither.
     """
     if not text:
         return None
-    compact = text.strip()
-    digits = re.sub(r"\D", "", compact)
-    words = re.sub(r"[^A-Za-z0-9 -]", "", compact).upper().strip()
-    four_digit_tokens = re.findall(r"(?<![A-Za-z0-9])\d{4}(?![A-Za-z0-9])", compact)
-    if len(digits) == 4 and len(four_digit_tokens) == 1:
-        return ("phone_last4", digits)
-    # a sentence like "my zip is 94107" keeps only the code
-    candidates = re.findall(r"\b[A-Z0-9]{2,4} ?[A-Z0-9]{2,4}\b|\b\d{5}(?:-\d{4})?\b", words)
-    for candidate in reversed(candidates + [words]):
-        candidate = candidate.strip()
-        if _POSTAL.match(candidate) and re.search(r"\d", candidate):
-            return ("postal_code", candidate)
+    upper = text.strip().upper()
+    tokens = re.findall(r"[A-Z0-9]+", upper)
+    four_digits = [token for token in tokens if re.fullmatch(r"\d{4}", token)]
+    mentions_postal = re.search(r"POST|ZIP", upper) is not None
+    mentions_phone = re.search(r"PHONE|LAST|DIGIT|ENDS?\b|ENDING", upper) is not None
+    if len(four_digits) == 1 and not mentions_postal and (len(tokens) == 1 or mentions_phone):
+        return ("phone_last4", four_digits[0])
+    for pattern in (_US_ZIP, _UK_POSTCODE, _CA_POSTCODE):
+        match = pattern.search(upper)
+        if match:
+            return ("postal_code", match.group(0))
+    coded = [token for token in tokens if re.search(r"\d", token) and 3 <= len(token) <= 10]
+    if len(coded) == 1:
+        return ("postal_code", coded[0])
     return None

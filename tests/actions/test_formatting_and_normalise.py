@@ -72,6 +72,9 @@ def test_identifiers_and_charge_names():
     ("94107", ("postal_code", "94107")), ("my zip is 94107", ("postal_code", "94107")),
     ("4321", ("phone_last4", "4321")), ("last four 5678", ("phone_last4", "5678")),
     ("SW1A 1AA", ("postal_code", "SW1A 1AA")), ("hello", None),
+    ("last 4 digits are 7730", ("phone_last4", "7730")), ("phone ends in 1122", ("phone_last4", "1122")),
+    ("postcode 2000", ("postal_code", "2000")), ("zip is 02139", ("postal_code", "02139")),
+    ("K1A 0B1", ("postal_code", "K1A 0B1")), ("94107-1234", ("postal_code", "94107-1234")),
 ])
 def test_second_verification_answer(text, answer):
     assert split_postal_code_or_phone(text) == answer
