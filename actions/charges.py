@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from actions.clients.billing import BillingClient, Explanation, Id, Invoice, MatchedLineItem
+from actions.clients.billing import BillingClient, Explanation, Invoice, MatchedLineItem
 from actions.clients.errors import NotFound
 from actions.conversation import CustomerTurn
 from actions.formatting import format_date, format_money
@@ -138,11 +138,3 @@ def charge_buttons(items: list[MatchedLineItem], *, currency: str, intent: str) 
         payload = f"/{intent}{json.dumps({'line_item_id': str(item.id)})}"
         buttons.append({"title": title, "payload": payload})
     return buttons
-
-
-def line_item_context(item: MatchedLineItem) -> dict:
-    return item.model_dump(mode="json")
-
-
-def as_id(value: Id | str) -> str:
-    return str(value)

@@ -3,13 +3,13 @@
 import logging
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answers import ANSWERS_BY_INTENT
 from actions.base import UsesServices, utter_backend_unavailable
-from actions.charges import MatchedLineItem
+from actions.clients.billing import MatchedLineItem
 from actions.clients.errors import Conflict, NotFound, ServiceError
 from actions.conversation import (
     bot_responses_since_previous_user_message,
@@ -150,10 +150,14 @@ class ActionHandleFallback(UsesServices, Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if consecutive_fallbacks(tracker) >= FALLBACKS_BEFORE_ESCALATION:
             dispatcher.utter_message(response="utter_fallback_handover")
-            return await escalate(
+            events = await escalate(
                 handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
                 reason="fallback", customer_id=current_customer_id(tracker),
             )
+            if tracker.active_loop.get("name"):
+                # a person takes over: the form must not ask its question again after the handover message
+                events += [ActiveLoop(None), SlotSet("requested_slot", None), FollowupAction("action_listen")]
+            return events
         dispatcher.utter_message(response="utter_default")
         return []
 

@@ -19,7 +19,7 @@ from actions.charges import (
     resolve_charge,
 )
 from actions.clients.billing import MatchedLineItem
-from actions.clients.errors import BackendUnavailable, InvalidRequest, NotFound, ServiceError, VerificationLocked
+from actions.clients.errors import InvalidRequest, NotFound, ServiceError, VerificationLocked
 from actions.conversation import current_customer_id, latest_turn, logged_in_customer_id
 from actions.normalise import normalise_account_number, split_postal_code_or_phone
 

@@ -143,6 +143,15 @@ async def test_second_fallback_in_a_row_escalates(handoff, dispatcher, domain):
     assert "zzz qqq" in handoff.requests[0].summary
 
 
+async def test_second_fallback_inside_a_form_ends_the_form_before_handover(handoff, dispatcher, domain):
+    tracker = make_tracker(intent="nlu_fallback", events=[user_event("nlu_fallback")], active_loop="dispute_form",
+                           slots={"requested_slot": "dispute_line_item_id"})
+    events = await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
+    assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
+    assert handoff.requests[0].reason == "fallback"
+
+
 async def test_fallbacks_separated_by_an_understood_message_do_not_escalate(handoff, dispatcher, domain):
     earlier = [user_event("nlu_fallback"), user_event("check_balance")]
     await ActionHandleFallback(handoff=handoff).run(dispatcher, make_tracker(intent="nlu_fallback", events=earlier), domain)
