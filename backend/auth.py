@@ -29,6 +29,7 @@ def require_service_token(
 class Actor:
     role: str
     username: str
+    reason: str | None = None  # X-Audit-Reason: why a staff member reads this (goes to the audit log)
 
     @property
     def label(self) -> str:
@@ -43,13 +44,15 @@ def optional_actor(
     x_actor: Annotated[
         str | None, Header(max_length=100, description="`<role>:<username>` of the staff member, e.g. specialist:dana")
     ] = None,
+    x_audit_reason: Annotated[str | None, Header(max_length=300, description="Why staff reads this (audit log)")] = None,
 ) -> Actor | None:
     if x_actor is None or x_actor == "":
         return None
     match = ACTOR_PATTERN.fullmatch(x_actor)
     if match is None:
         raise InvalidInput("X-Actor must look like '<role>:<username>', for example 'specialist:dana'.")
-    return Actor(role=match["role"], username=match["username"])
+    reason = x_audit_reason.strip() if x_audit_reason and x_audit_reason.isprintable() else None
+    return Actor(role=match["role"], username=match["username"], reason=reason or None)
 
 
 def staff_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:

@@ -40,7 +40,7 @@ def record_read(
     """Reads are audited when made for a staff member (X-Actor); the bot's own reads are not."""
     if actor is None:
         return
-    record(session, actor=actor, action="read", resource=resource, customer_id=customer_id, reason=reason)
+    record(session, actor=actor, action="read", resource=resource, customer_id=customer_id, reason=reason or actor.reason)
     session.commit()
 
 

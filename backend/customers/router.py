@@ -1,5 +1,4 @@
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from backend.audit import service as audit
 from backend.auth import OptionalActorDep
@@ -9,7 +8,6 @@ from backend.customers.schemas import (
     AccountOut, CustomerOut, VerificationFailed, VerificationRequest, VerificationSucceeded,
 )
 from backend.database import SessionDep
-from backend.errors import error_response
 from backend.params import CustomerIdPath
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
@@ -51,5 +49,3 @@ def get_customer(customer_id: CustomerIdPath, session: SessionDep, actor: Option
     audit.record_read(session, actor=actor, resource=f"customer:{customer_id}", customer_id=customer_id)
     return result
 
-
-_ = (JSONResponse, error_response)

@@ -185,7 +185,7 @@ def test_settle_rejected_and_credit_cap_on_dispute(client):
 
 def test_audit_log_records_staff_reads_and_all_writes(client):
     client.get("/api/v1/customers/1/balance")  # the bot's own read: not audited
-    client.get("/api/v1/customers/1/balance", headers={**STAFF, "X-Audit-Reason": "x"})
+    client.get("/api/v1/customers/1/balance", headers={**STAFF, "X-Audit-Reason": "handoff conv-7"})
     fee = david_fee(client)
     client.post("/api/v1/customers/4/disputes", json={"line_item_id": fee["id"], "reason": "twice"})
     client.post("/api/v1/customers/4/credits", headers={**STAFF, "Idempotency-Key": "audit-credit-01"},
@@ -194,6 +194,7 @@ def test_audit_log_records_staff_reads_and_all_writes(client):
     summary = [(e["actor"], e["action"], e["customer_id"]) for e in entries]
     assert ("specialist:dana", "read", 1) in summary
     assert summary.count(("specialist:dana", "read", 1)) == 1
+    assert next(e for e in entries if e["action"] == "read")["reason"] == "handoff conv-7"
     assert ("service:api", "write.dispute.open", 4) in summary
     assert ("specialist:dana", "write.credit", 4) in summary
     credit_entry = next(e for e in entries if e["action"] == "write.credit")
