@@ -185,7 +185,7 @@ class ValidateDisputeForm(IdentityValidation, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         reason = " ".join(str(value or "").split())
-        if len(reason) < 3:
+        if len(reason) < 3 or reason.startswith("/"):  # "/..." is a tapped button's payload, not words
             dispatcher.utter_message(response="utter_dispute_reason_too_short")
             return {"dispute_reason": None}
         return {"dispute_reason": reason[:1000]}

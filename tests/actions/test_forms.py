@@ -1,5 +1,7 @@
 """Verification and dispute form validation, and the "which charge?" question."""
 
+import pytest
+
 from rasa_sdk.events import SlotSet
 
 from actions.clients.errors import BackendUnavailable
@@ -160,8 +162,9 @@ async def test_unclear_answer_to_which_charge_asks_again_with_buttons(billing, d
     assert len(message(dispatcher, "utter_charge_unclear")["buttons"]) == 3
 
 
-async def test_reason_too_short_is_reasked(billing, dispatcher, domain):
-    tracker = form_turn("dispute_reason", {"dispute_reason": "no"}, form="dispute_form", metadata=SIGNED_IN,
+@pytest.mark.parametrize("reason", ["no", '/inform{"line_item_id": "30"}'])
+async def test_reason_without_words_is_reasked(billing, dispatcher, domain, reason):
+    tracker = form_turn("dispute_reason", {"dispute_reason": reason}, form="dispute_form", metadata=SIGNED_IN,
                         slots={"dispute_line_item_id": "43"})
     events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
     assert slot_events(events)["dispute_reason"] is None
