@@ -1,4 +1,7 @@
-"""Service-to-service bearer token and the X-Actor header of staff callers."""
+"""Service-to-service bearer token and the X-Actor header of staff callers.
+
+The dependencies are async (no I/O): FastAPI would otherwise run each in the thread pool.
+"""
 import hmac
 import re
 from dataclasses import dataclass
@@ -16,7 +19,7 @@ STAFF_ROLES = frozenset({"specialist", "supervisor", "admin"})
 bearer_scheme = HTTPBearer(auto_error=False, description="BACKEND_API_TOKEN")
 
 
-def require_service_token(
+async def require_service_token(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 ) -> None:
     settings: Settings = request.app.state.settings
@@ -40,7 +43,7 @@ class Actor:
         return self.role in STAFF_ROLES
 
 
-def optional_actor(
+async def optional_actor(
     x_actor: Annotated[
         str | None, Header(max_length=100, description="`<role>:<username>` of the staff member, e.g. specialist:dana")
     ] = None,
@@ -55,7 +58,7 @@ def optional_actor(
     return Actor(role=match["role"], username=match["username"], reason=reason or None)
 
 
-def staff_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+async def staff_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     if actor is None:
         raise InvalidInput("This action is made by staff: send the X-Actor header, e.g. 'specialist:dana'.")
     if not actor.is_staff:

@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import Depends
 
 
-def get_today() -> date:
+async def get_today() -> date:
     return datetime.now(UTC).date()
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     return datetime.now(UTC)
 
 

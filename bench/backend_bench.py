@@ -30,11 +30,10 @@ from sqlalchemy.orm import Session
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from backend.billing.models import Invoice, LineItem  # noqa: E402
+from backend.billing.models import Invoice, LineItem, PolicyRule  # noqa: E402
 from backend.customers.models import Account  # noqa: E402
 from backend.database import make_engine  # noqa: E402
 from backend.disputes.models import Credit  # noqa: E402
-from backend.enums import PaymentStatus  # noqa: E402
 from backend.migrations_api import upgrade  # noqa: E402
 from backend.payments.models import Payment  # noqa: E402
 from backend.seed.bulk import seed_bulk  # noqa: E402
@@ -70,15 +69,14 @@ def hot_queries(*, customer_id: int, account_id: int, invoice_id: int, line_item
     return {
         "account by customer": select(Account).where(Account.customer_id == customer_id),
         "invoices of account": select(Invoice).where(Invoice.account_id == account_id).order_by(Invoice.issue_date),
-        "posted payments by invoice": select(Payment.invoice_id, func.sum(Payment.amount))
-        .where(Payment.account_id == account_id, Payment.status == PaymentStatus.posted).group_by(Payment.invoice_id),
+        "payments of account": select(Payment.id, Payment.invoice_id, Payment.amount, Payment.status,
+                                      Payment.received_date, Payment.method).where(Payment.account_id == account_id),
         "credits by invoice": select(Credit.invoice_id, func.sum(Credit.amount))
         .where(Credit.account_id == account_id).group_by(Credit.invoice_id),
-        "last payment": select(Payment).where(Payment.account_id == account_id)
-        .order_by(Payment.received_date.desc(), Payment.id.desc()).limit(1),
         "line items of invoice": select(LineItem).where(LineItem.invoice_id.in_([invoice_id])).order_by(LineItem.position),
-        "line item of customer": select(LineItem, Invoice, Account)
+        "line item of customer (explain)": select(LineItem, Invoice, Account, PolicyRule)
         .join(Invoice, LineItem.invoice_id == Invoice.id).join(Account, Invoice.account_id == Account.id)
+        .outerjoin(PolicyRule, PolicyRule.code == LineItem.policy_rule)
         .where(LineItem.id == line_item_id, Account.customer_id == customer_id),
     }
 
@@ -171,7 +169,8 @@ def machine() -> str:
                          if line.startswith("MemTotal")))
     pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip() or "n/a"
     return (f"{cpu}, {os.cpu_count()} cores, {memory_kb / 1024 / 1024:.0f} GiB RAM; {platform.platform()}; "
-            f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; {pg} (server 15, local socket TCP)")
+            f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; {pg} (server 15, TCP on 127.0.0.1); "
+            f"load average during the run {os.getloadavg()[0]:.1f} (other engineers' jobs share the machine)")
 
 
 def main() -> int:

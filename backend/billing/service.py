@@ -132,16 +132,16 @@ class LineExplanation:
 
 def explain_line_item(session: Session, *, customer_id: int, line_item_id: int) -> LineExplanation:
     row = session.execute(
-        select(LineItem, Invoice, Account)
+        select(LineItem, Invoice, Account, PolicyRule)
         .join(Invoice, LineItem.invoice_id == Invoice.id)
         .join(Account, Invoice.account_id == Account.id)
+        .outerjoin(PolicyRule, PolicyRule.code == LineItem.policy_rule)
         .where(LineItem.id == line_item_id, Account.customer_id == customer_id)
     ).first()
     if row is None:
         raise NotFound(f"No line item {line_item_id} on this customer's invoices.")
-    line, invoice, account = row
+    line, invoice, account, policy = row
     invoice_lines = load_line_items(session, invoice_ids=[invoice.id])[invoice.id]
-    policy = session.get(PolicyRule, line.policy_rule) if line.policy_rule else None
     explanation = explain_line(
         line=line, invoice=invoice, currency=account.currency, policy=policy, invoice_lines=invoice_lines
     )

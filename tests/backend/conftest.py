@@ -107,8 +107,14 @@ def app(db_session: Session, database_url: str):  # noqa: ANN201
         yield db_session
 
     application.dependency_overrides[get_session] = test_session
-    application.dependency_overrides[get_today] = lambda: TODAY
-    application.dependency_overrides[get_now] = lambda: NOW
+    async def fixed_today() -> date:
+        return TODAY
+
+    async def fixed_now() -> datetime:
+        return NOW
+
+    application.dependency_overrides[get_today] = fixed_today
+    application.dependency_overrides[get_now] = fixed_now
     return application
 
 
