@@ -11,6 +11,7 @@ from actions.clients.errors import NotFound
 from actions.conversation import CustomerTurn
 from actions.formatting import format_date, format_money
 from actions.normalise import (
+    charge_type_in_text,
     normalise_charge_name,
     normalise_date,
     normalise_invoice_number,
@@ -34,7 +35,7 @@ class ChargeQuery:
             line_item_id=turn.first_entity("line_item_id"),
             amount=_first(normalise_money(value) for value in turn.entity_values("MONEY", "amount")),
             on_date=_first(normalise_date(value, today=today) for value in turn.entity_values("DATE", "date")),
-            name=normalise_charge_name(turn.first_entity("charge_name")),
+            name=normalise_charge_name(turn.first_entity("charge_name")) or charge_type_in_text(turn.text),
             invoice_number=_first(normalise_invoice_number(value) for value in turn.entity_values("invoice_number")),
         )
 
@@ -109,6 +110,9 @@ async def resolve_charge(billing: BillingClient, *, customer_id: int, query: Cha
             )
     except NotFound:
         matches = []  # e.g. an invoice number that is not theirs
+    if len(matches) > 1 and query.on_date is None and not query.invoice_number:
+        # "the router charge" means the one on the newest bill, not every month's (newest first per contract)
+        matches = [item for item in matches if item.invoice_number == matches[0].invoice_number]
     if len(matches) == 1:
         return ChargeResolution("single", matches)
     if len(matches) > 1:

@@ -123,6 +123,25 @@ def normalise_charge_name(text: str | None) -> str | None:
     return lowered
 
 
+# Words that name a charge type inside a sentence; "credit" alone is left out ("credit card").
+_CHARGE_WORDS_IN_TEXT = {
+    charge_type: [phrase for phrase in phrases if phrase not in {"credit", "plan"}]
+    for charge_type, phrases in CHARGE_TYPE_SYNONYMS.items()
+}
+_CHARGE_WORDS_IN_TEXT["plan"] += ["plan charge", "plan fee"]
+
+
+def charge_type_in_text(text: str | None) -> str | None:
+    """The charge type a sentence names ("what is the late payment charge?" -> "late_fee"), when NLU gave no entity."""
+    if not text or text.startswith("/"):
+        return None
+    lowered = text.lower()
+    for charge_type, phrases in _CHARGE_WORDS_IN_TEXT.items():
+        if any(re.search(rf"\b{re.escape(phrase)}\b", lowered) for phrase in phrases):
+            return charge_type
+    return None
+
+
 def normalise_account_number(text: str | None) -> str | None:
     """"acc 100234", "ACC-100234", "100234" -> "ACC-100234"; None when no 6-digit account number."""
     if not text:

@@ -175,3 +175,17 @@ async def test_payment_method_detail_reads_naturally(billing, dispatcher, domain
     tracker = make_tracker(intent="payment_status", metadata=SIGNED_IN, slots={"account_currency": "USD"})
     await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_payment_posted")["method"] == "Visa ending 2222"
+
+
+async def test_charge_named_in_text_without_entity_is_still_found(billing, dispatcher, domain):
+    tracker = make_tracker(intent="explain_charge", text="what is this late payment charge?", metadata=SIGNED_IN,
+                           slots={"account_currency": "USD"})
+    await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
+    assert message(dispatcher, "utter_charge_explanation")["description"] == "Late fee"
+
+
+async def test_recurring_charge_named_without_date_means_the_newest_bill(billing, dispatcher, domain):
+    tracker = make_tracker(intent="explain_charge", metadata=SIGNED_IN, slots={"account_currency": "USD"},
+                           entities=[{"entity": "charge_name", "value": "plan"}])
+    await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
+    assert message(dispatcher, "utter_charge_explanation")["invoice_number"] == "INV-2026-000412"

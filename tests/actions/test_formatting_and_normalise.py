@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from actions.formatting import format_date, format_money, format_wait
 from actions.normalise import (
+    charge_type_in_text,
     normalise_account_number,
     normalise_charge_name,
     normalise_date,
@@ -66,6 +67,15 @@ def test_identifiers_and_charge_names():
     assert normalise_charge_name("Late Payment Charge") == "late_fee"
     assert normalise_charge_name("late_fee") == "late_fee"
     assert normalise_charge_name("the taxes") == "tax"
+
+
+@pytest.mark.parametrize(("text", "charge_type"), [
+    ("what is the discount charge", "discount"), ("what is the late payment charge?", "late_fee"),
+    ("I was charged twice for installation", "one_time"), ("why was my credit card charged", None),
+    ("what's my plan", None), ("what is the plan charge", "plan"), ('/inform{"line_item_id": "3"}', None),
+])
+def test_charge_named_in_a_sentence(text, charge_type):
+    assert charge_type_in_text(text) == charge_type
 
 
 @pytest.mark.parametrize(("text", "answer"), [

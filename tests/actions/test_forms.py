@@ -1,7 +1,6 @@
 """Verification and dispute form validation, and the "which charge?" question."""
 
 import pytest
-
 from rasa_sdk.events import SlotSet
 
 from actions.clients.errors import BackendUnavailable
