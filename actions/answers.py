@@ -51,6 +51,12 @@ class ActionCheckBalance(AccountAnswerAction):
             context.dispatcher.utter_message(response="utter_balance_no_due_date", total_due=money(balance.total_due))
         if balance.past_due > 0:
             context.dispatcher.utter_message(response="utter_balance_past_due", past_due=money(balance.past_due))
+        if balance.pending_payments > 0 and balance.total_due > 0:
+            context.dispatcher.utter_message(
+                response="utter_balance_after_pending",
+                pending=money(balance.pending_payments),
+                remaining=money(max(balance.total_due - balance.pending_payments, 0)),
+            )
         payment = balance.last_payment
         if payment is not None:
             context.dispatcher.utter_message(

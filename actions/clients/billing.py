@@ -56,6 +56,7 @@ class Balance(ContractModel):
     past_due: Decimal = Decimal("0.00")
     next_due_date: date | None = None
     next_due_amount: Decimal | None = None
+    pending_payments: Decimal = Decimal("0.00")  # additive backend field: not yet subtracted from total_due
     last_payment: LastPayment | None = None
 
 

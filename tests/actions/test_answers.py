@@ -189,3 +189,16 @@ async def test_recurring_charge_named_without_date_means_the_newest_bill(billing
                            entities=[{"entity": "charge_name", "value": "plan"}])
     await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_charge_explanation")["invoice_number"] == "INV-2026-000412"
+
+
+async def test_pending_payment_is_counted_in_the_balance_answer(billing, dispatcher, domain):
+    original = billing.get_balance
+
+    async def balance_with_pending(*, customer_id):
+        balance = await original(customer_id=customer_id)
+        return balance.model_copy(update={"pending_payments": Decimal("158.00")})
+
+    billing.get_balance = balance_with_pending
+    await ActionCheckBalance(billing=billing).run(dispatcher, make_tracker(metadata=SIGNED_IN), domain)
+    reply = message(dispatcher, "utter_balance_after_pending")
+    assert (reply["pending"], reply["remaining"]) == ("$158.00", "$0.00")
