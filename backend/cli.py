@@ -37,11 +37,14 @@ def main(argv: list[str] | None = None) -> int:
 
             with Session(engine) as session:
                 try:
-                    seed_demo(session, today=args.today or datetime.now(UTC).date(), reset=args.reset)
+                    created = seed_demo(session, today=args.today or datetime.now(UTC).date(), reset=args.reset)
                 except SeedError as exc:
                     print(f"error: {exc}", file=sys.stderr)
                     return 1
-            print("seeded the 8 demo customers (see docs/demo-data.md)")
+            if created:
+                print("seeded the 8 demo customers (see docs/demo-data.md)")
+            else:
+                print("demo customers already present (seed-demo --reset refreshes them to today's dates)")
         elif args.command == "seed-bulk":
             from backend.seed.bulk import seed_bulk
 

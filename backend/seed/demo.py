@@ -217,10 +217,16 @@ def _fix_sequences(session: Session) -> None:
         ))
 
 
-def seed_demo(session: Session, *, today: date, reset: bool = False) -> None:
-    """Creates the demo customers; refuses to touch a database with customers unless reset=True."""
+def seed_demo(session: Session, *, today: date, reset: bool = False) -> bool:
+    """Creates the demo customers; returns False when they are already there (so `make run` can repeat).
+
+    Refuses to touch a database with other customers unless reset=True.
+    """
     if session.scalar(select(func.count()).select_from(Customer)):
         if not reset:
+            first_demo = DEMO_CUSTOMERS[0].account_number
+            if session.scalar(select(Account.id).where(Account.number == first_demo)) is not None:
+                return False
             raise SeedError("The database already has customers; use --reset to replace everything with the demo data.")
         _clear_all(session)
     plans = ensure_reference_data(session)
@@ -230,6 +236,7 @@ def seed_demo(session: Session, *, today: date, reset: bool = False) -> None:
     session.flush()
     _fix_sequences(session)
     session.commit()
+    return True
 
 
 def _seed_customer(session: Session, *, demo: DemoCustomer, plans: dict[str, Plan], cycles: list[Cycle], today: date) -> None:

@@ -112,3 +112,25 @@ def test_cli_migrate_and_seed(tmp_path):
     assert run("seed-demo", "--reset").returncode == 0
     bulk = run("seed-bulk", "--customers", "3", "--seed", "42")
     assert bulk.returncode == 0 and "seeded 3 customers, 36 invoices" in bulk.stdout
+
+
+def test_seed_demo_twice_keeps_the_data_and_refuses_foreign_customers(fresh_urls):
+    """`make run` seeds on every start: a second seed is a no-op, never a failure or a duplicate."""
+    url = fresh_urls[0]
+    engine = make_engine(url)
+    from sqlalchemy.orm import Session
+
+    from backend.seed.demo import SeedError
+
+    with Session(engine) as session:
+        assert seed_demo(session, today=BULK_TODAY) is True
+    with Session(engine) as session:
+        assert seed_demo(session, today=BULK_TODAY) is False
+        assert session.scalar(select(func.count()).select_from(Customer)) == 8
+    engine.dispose()
+
+    other = make_engine(fresh_urls[1])
+    seed_bulk(engine=other, customers=2, seed=1)
+    with Session(other) as session, pytest.raises(SeedError):
+        seed_demo(session, today=BULK_TODAY)
+    other.dispose()
