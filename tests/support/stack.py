@@ -30,6 +30,9 @@ def free_port() -> int:
 
 
 def current_model() -> Path:
+    """The model the current training data maps to (STACK_MODEL overrides it, for quick local runs)."""
+    if os.environ.get("STACK_MODEL"):
+        return Path(os.environ["STACK_MODEL"]).resolve()
     path = subprocess.run(
         ["bash", str(REPO_ROOT / "scripts" / "train.sh"), "--path"],
         check=True,
