@@ -1,6 +1,7 @@
-"""Slow: the whole loop on a temporary copy of the bot files, with few epochs. A scaffolded intent
-validates, trains (full: it adds a label), passes its stub test story; taught examples then
-finetune; the new model is shipped to a running Rasa without restarting it, and rolled back."""
+"""Slow: the whole loop on a temporary copy of the bot files, with few epochs and two trainings. A
+scaffolded intent validates, trains, passes its stub test story; taught examples then finetune that
+model; the finetuned model is shipped to a running Rasa without restarting it, and rolled back.
+(When finetuning is allowed is tested without training in test_training.py.)"""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.support.stack import Service, free_port
 from tests.trainer.repo_copy import REPO_ROOT, copy_repo
 from tests.trainer.test_scaffold import ANSWER, EXAMPLES, NAME
 from trainer.check import check_data
+from trainer.scaffold import new_intent
 from trainer.ship import read_history, rollback, ship
 from trainer.teach import add_examples
 from trainer.training import train
@@ -45,10 +47,6 @@ def rasa(repo: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: Path) -> None:
-    before = train(repo_root=repo, mode="full")
-
-    from trainer.scaffold import new_intent
-
     new_intent(repo_root=repo, name=NAME, examples=EXAMPLES)
     domain = repo / "domain.yml"
     domain.write_text(re.sub(r'"TODO: [^"]*"', f'"{ANSWER}"', domain.read_text()))  # the trainer's answer
@@ -59,8 +57,7 @@ def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: 
     assert report.ok, report.render()
 
     with_intent = train(repo_root=repo)
-    assert with_intent.mode == "full", "a new intent is a new label: finetuning is not allowed"
-    assert with_intent.model != before.model
+    assert with_intent.mode == "full"
     stories = rasa(repo, "test", "core", "--model", str(with_intent.model), "--stories",
                    "tests/stories/test_taught_intents.yml", "--out", str(tmp_path / "stories"),
                    "--fail-on-prediction-errors")
@@ -74,7 +71,7 @@ def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: 
     server = Service(
         "rasa",
         [str(RASA), "run", "--enable-api", "--auth-token", TOKEN, "--interface", "127.0.0.1",
-         "--port", str(port), "--model", str(before.model)],
+         "--port", str(port), "--model", str(with_intent.model)],
         f"http://127.0.0.1:{port}/status?token={TOKEN}",
         port,
     )
@@ -82,21 +79,23 @@ def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: 
     url = f"http://127.0.0.1:{port}"
     try:
         server.wait_healthy(180)
-        intents = lambda: httpx.get(f"{url}/domain", params={"token": TOKEN},  # noqa: E731
-                                    headers={"Accept": "application/json"}, timeout=30).json()["intents"]
-        names = lambda: {next(iter(i)) if isinstance(i, dict) else i for i in intents()}  # noqa: E731
-        ship(repo_root=repo, model=str(before.model), rasa_url=url, token=TOKEN)
-        assert NAME not in names()
+        loaded = lambda: Path(httpx.get(f"{url}/status", params={"token": TOKEN}, timeout=30)  # noqa: E731
+                              .json()["model_file"]).name
+        ship(repo_root=repo, model=str(with_intent.model), rasa_url=url, token=TOKEN)
+        assert loaded() == with_intent.model.name
         ship(repo_root=repo, model=None, rasa_url=url, token=TOKEN)  # the model the data maps to
-        assert NAME in names()
+        assert loaded() == finetuned.model.name
         assert server.process.poll() is None, "same process: no restart"
-        parsed = httpx.post(f"{url}/model/parse", params={"token": TOKEN}, json={"text": "hello"}, timeout=30)
-        assert parsed.status_code == 200
+        domain = httpx.get(f"{url}/domain", params={"token": TOKEN}, headers={"Accept": "application/json"},
+                           timeout=30).json()
+        assert NAME in {next(iter(i)) if isinstance(i, dict) else i for i in domain["intents"]}
+        parsed = httpx.post(f"{url}/model/parse", params={"token": TOKEN}, json={"text": "change my card"}, timeout=30)
+        assert parsed.status_code == 200 and parsed.json()["intent"]["name"]
         rolled = rollback(repo_root=repo, rasa_url=url, token=TOKEN)
-        assert Path(rolled.model).name == before.model.name and NAME not in names()
-        assert (repo / "models" / "current.tar.gz").resolve() == before.model.resolve()
+        assert Path(rolled.model).name == with_intent.model.name == loaded()
+        assert (repo / "models" / "current.tar.gz").resolve() == with_intent.model.resolve()
         assert [(Path(e.model).name, e.action) for e in read_history(repo)] == [
-            (before.model.name, "ship"), (finetuned.model.name, "ship"), (before.model.name, "rollback"),
+            (with_intent.model.name, "ship"), (finetuned.model.name, "ship"), (with_intent.model.name, "rollback"),
         ]
     finally:
         server.stop()
