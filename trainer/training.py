@@ -27,7 +27,7 @@ from trainer.errors import TrainerError
 from trainer.nludata import TRAINING_DIR, load_examples
 from trainer.yamltext import parse
 
-DEFAULT_EPOCH_FRACTION = 0.3
+DEFAULT_EPOCH_FRACTION = 0.5
 MANIFEST_SUFFIX = ".trainer.json"
 
 
