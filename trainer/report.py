@@ -61,13 +61,18 @@ def archive_run(results: Path, model: str, report: dict) -> None:
     (results / RUNS / "index.json").write_text(json.dumps(entries, indent=2) + "\n")
 
 
-def _delta(now: float, before: float | None) -> str:
+def _delta(now: float, before: float | None, *, noise: float = 0.0, digits: int = 2) -> str:
+    """`+0.10 up`, `-0.08 DOWN`; a change no bigger than `noise` (one held-out example's worth)
+    is shown without a verdict, so a trainer does not chase a single message."""
     if before is None:
         return "new"
     change = now - before
-    if abs(change) < 0.005:
+    if abs(change) < 0.5 * 10**-digits:
         return "="
-    return f"{'+' if change > 0 else ''}{change:.2f} {'up' if change > 0 else 'DOWN'}"
+    text = f"{'+' if change > 0 else ''}{change:.{digits}f}"
+    if abs(change) <= noise:
+        return f"{text} (1 example)"
+    return f"{text} {'up' if change > 0 else 'DOWN'}"
 
 
 def render_summary(results: Path, report: dict, *, model: str, baseline: Baseline | None,
@@ -77,7 +82,7 @@ def render_summary(results: Path, report: dict, *, model: str, baseline: Baselin
     if baseline:
         before = baseline.report["macro avg"]["f1-score"]
         lines.append(f"- intent macro-F1: **{macro:.3f}** (previous model {baseline.model}: {before:.3f}, "
-                     f"{_delta(macro, before)})")
+                     f"{_delta(macro, before, digits=3)})")
     else:
         lines.append(f"- intent macro-F1: **{macro:.3f}** (no earlier model to compare with)")
     lines += [f"- {gate}" for gate in gates]
@@ -89,7 +94,8 @@ def render_summary(results: Path, report: dict, *, model: str, baseline: Baselin
     for intent in intents_of(report):
         row = report[intent]
         previous = (baseline.report.get(intent) or {}).get("f1-score") if baseline else None
-        change = _delta(row["f1-score"], previous) if baseline else "-"
+        noise = 1.0 / row["support"] if row.get("support") else 0.0
+        change = _delta(row["f1-score"], previous, noise=noise) if baseline else "-"
         if "DOWN" in change:
             worse.append(intent)
         confused = ", ".join(f"{name} ({count})" for name, count in row["confused_with"].items()) or "-"
@@ -99,7 +105,7 @@ def render_summary(results: Path, report: dict, *, model: str, baseline: Baselin
         )
     if baseline:
         gone = sorted(set(intents_of(baseline.report)) - set(intents_of(report)))
-        lines += ["", f"Intents that got worse: {', '.join(worse) if worse else 'none'}."]
+        lines += ["", f"Intents that got worse (by more than one held-out example): {', '.join(worse) if worse else 'none'}."]
         if gone:
             lines.append(f"Intents no longer tested: {', '.join(gone)}.")
     errors_path = results / "intent_errors.json"
