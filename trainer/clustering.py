@@ -1,10 +1,10 @@
 """Group near-paraphrases of customer messages, in pure Python (no numpy in .venv/).
 
 Each text becomes a TF-IDF vector of word-bounded character n-grams (3-5, like Rasa's `char_wb`
-featurizer) plus whole words, so typos and word order matter little. Clustering is centroid
-"leader" clustering with a cosine threshold, followed by merge passes of clusters whose centroids are
-similar: deterministic, linear in the number of clusters per message, and with one knob. Measured
-on a labelled sample in tests/trainer/test_clustering.py (numbers in bench/results/training.md).
+featurizer) plus whole words, so typos and word order matter little. Clustering is "leader"
+clustering with one knob, a cosine threshold (see cluster_texts). Measured on a labelled sample
+(tests/trainer/test_clustering.py) and on the NLU data (bench/review_clustering.py; numbers in
+bench/results/training.md).
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from collections import Counter
 from collections.abc import Sequence
 
 DEFAULT_SIMILARITY = 0.3
+# A message joins a cluster when it is similar enough to one of the cluster's first members (its
+# most frequent wordings). More representatives find more paraphrases; too many would let a cluster
+# chain its way to unrelated questions.
+REPRESENTATIVES = 5
 
 _NON_WORD = re.compile(r"[^\w\s]+")
 _DIGITS = re.compile(r"\d")
@@ -72,51 +76,47 @@ def cosine(a: Vector, b: Vector) -> float:
     return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
 
 
-def _centroid(members: list[int], vectors: list[Vector], weights: Sequence[int]) -> Vector:
-    total: dict[str, float] = {}
-    for index in members:
-        for f, v in vectors[index].items():
-            total[f] = total.get(f, 0.0) + v * weights[index]
-    return total
-
-
 def cluster_texts(
-    texts: Sequence[str], *, similarity: float = DEFAULT_SIMILARITY, weights: Sequence[int] | None = None
+    texts: Sequence[str],
+    *,
+    similarity: float = DEFAULT_SIMILARITY,
+    weights: Sequence[int] | None = None,
+    representatives: int = REPRESENTATIVES,
 ) -> list[list[int]]:
-    """Indices of `texts` grouped into clusters, biggest first. `weights` (e.g. how often a text was
-    seen) make frequent phrasings the seeds of clusters."""
+    """Indices of `texts` grouped into clusters, biggest first.
+
+    Leader clustering: texts are visited most frequent first (`weights`, e.g. how often a wording was
+    seen); each joins the cluster of its most similar representative (a cluster's first few members)
+    if the cosine reaches `similarity`, else starts a new cluster. Comparing with a few fixed
+    members, not a growing centroid or every member, keeps clusters from drifting or chaining into
+    each other. An inverted index over features keeps it fast on thousands of messages.
+    """
     if not texts:
         return []
     weights = list(weights) if weights is not None else [1] * len(texts)
     vectors = vectorise(texts)
-    order = sorted(range(len(texts)), key=lambda i: (-weights[i], normalise(texts[i])))
+    order = sorted(range(len(texts)), key=lambda i: (-weights[i], normalise(texts[i]), i))
     clusters: list[list[int]] = []
-    centroids: list[Vector] = []
+    postings: dict[str, list[tuple[int, float]]] = {}  # feature -> (representative, value)
+    cluster_of: dict[int, int] = {}
     for index in order:
-        best, best_score = -1, similarity
-        for c, centroid in enumerate(centroids):
-            score = cosine(vectors[index], centroid)
-            if score >= best_score:
-                best, best_score = c, score
-        if best < 0:
-            clusters.append([index])
-            centroids.append(dict(vectors[index]))
+        scores: dict[int, float] = {}  # representative -> cosine (vectors are unit length)
+        for feature, value in vectors[index].items():
+            for representative, other in postings.get(feature, ()):
+                scores[representative] = scores.get(representative, 0.0) + value * other
+        best = max(scores, key=lambda r: (scores[r], -r)) if scores else None
+        if best is not None and scores[best] >= similarity:
+            cluster = cluster_of[best]
+            clusters[cluster].append(index)
         else:
-            clusters[best].append(index)
-            centroids[best] = _centroid(clusters[best], vectors, weights)
-    # Merge passes: two seeds of the same question may each have gathered their own phrasings.
-    merged = True
-    while merged:
-        merged = False
-        for a in range(len(clusters)):
-            for b in range(a + 1, len(clusters)):
-                if cosine(centroids[a], centroids[b]) >= similarity:
-                    clusters[a].extend(clusters.pop(b))
-                    centroids.pop(b)
-                    centroids[a] = _centroid(clusters[a], vectors, weights)
-                    merged = True
-                    break
-            if merged:
-                break
-    size = lambda members: sum(weights[i] for i in members)  # noqa: E731
+            cluster = len(clusters)
+            clusters.append([index])
+        if len(clusters[cluster]) <= representatives:
+            cluster_of[index] = cluster
+            for feature, value in vectors[index].items():
+                postings.setdefault(feature, []).append((index, value))
+
+    def size(members: list[int]) -> int:
+        return sum(weights[i] for i in members)
+
     return sorted(clusters, key=lambda members: (-size(members), min(members)))

@@ -227,10 +227,21 @@ def find_review_items(
     """The review list as plain data for a page or a file: clusters of similar badly handled
     messages, biggest first, each with its messages and their conversations."""
     messages = find_review_messages(database_url=database_url, threshold=threshold, since=since)
-    groups = cluster_texts([m.text for m in messages], similarity=similarity)
+    # Cluster each distinct wording once, weighted by how often it was seen.
+    by_wording: dict[str, list[ReviewMessage]] = {}
+    for message in messages:
+        by_wording.setdefault(normalise(message.text), []).append(message)
+    wordings = list(by_wording)
+    groups = cluster_texts(
+        [by_wording[w][0].text for w in wordings],
+        similarity=similarity,
+        weights=[len(by_wording[w]) for w in wordings],
+    )
     clusters = []
     for members in groups:
-        group = sorted((messages[i] for i in members), key=lambda m: (m.timestamp, m.event_id))
+        group = sorted(
+            (m for i in members for m in by_wording[wordings[i]]), key=lambda m: (m.timestamp, m.event_id)
+        )
         texts = Counter(normalise(m.text) for m in group)
         representative_key = min(texts, key=lambda t: (-texts[t], len(t), t))
         representative = next(m.text for m in group if normalise(m.text) == representative_key)
