@@ -19,6 +19,11 @@ from actions.normalise import (
 )
 
 MAX_CHARGE_BUTTONS = 8
+# Words too common in charge descriptions to tell two charges apart.
+_GENERIC_WORDS = frozenset(
+    "the this that what why was were is are my on of for and charge charges fee fees tax taxes bill "
+    "invoice amount line item month monthly".split()
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class ChargeQuery:
     on_date: date | None = None
     name: str | None = None
     invoice_number: str | None = None
+    text: str = ""
 
     @classmethod
     def from_turn(cls, turn: CustomerTurn, *, today: date | None = None) -> "ChargeQuery":
@@ -37,6 +43,7 @@ class ChargeQuery:
             on_date=_first(normalise_date(value, today=today) for value in turn.entity_values("DATE", "date")),
             name=normalise_charge_name(turn.first_entity("charge_name")) or charge_type_in_text(turn.text),
             invoice_number=_first(normalise_invoice_number(value) for value in turn.entity_values("invoice_number")),
+            text=turn.text or "",
         )
 
     @property
@@ -113,11 +120,30 @@ async def resolve_charge(billing: BillingClient, *, customer_id: int, query: Cha
     if len(matches) > 1 and query.on_date is None and not query.invoice_number:
         # "the router charge" means the one on the newest bill, not every month's (newest first per contract)
         matches = [item for item in matches if item.invoice_number == matches[0].invoice_number]
+    if len(matches) > 1:
+        matches = narrow_by_description(matches, query.text)
     if len(matches) == 1:
         return ChargeResolution("single", matches)
     if len(matches) > 1:
         return ChargeResolution("several", matches)
     return await _with_latest_invoice("none", billing, customer_id)
+
+
+def _distinctive_words(text: str) -> set[str]:
+    words = {word.strip(".,!?:;'\"()$").lower() for word in text.split()}
+    return {word for word in words if len(word) >= 3 and word.isalpha() and word not in _GENERIC_WORDS}
+
+
+def narrow_by_description(matches: list[MatchedLineItem], text: str) -> list[MatchedLineItem]:
+    """"the sales tax" among three tax lines: keep the lines whose description shares the most words."""
+    asked = _distinctive_words(text)
+    if not asked:
+        return matches
+    scores = [len(asked & _distinctive_words(item.description)) for item in matches]
+    best = max(scores)
+    if best == 0:
+        return matches
+    return [item for item, score in zip(matches, scores) if score == best]
 
 
 async def _with_latest_invoice(kind, billing: BillingClient, customer_id: int) -> ChargeResolution:

@@ -52,9 +52,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator["Browser"]:
-    """Debian's chromium driven by Playwright; Playwright never downloads a browser here."""
+    """Debian's chromium driven by Playwright; Playwright never downloads a browser here.
+
+    One per test: sync Playwright runs an event loop of its own while open, which would stop the
+    async tests that share the session from starting theirs.
+    """
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

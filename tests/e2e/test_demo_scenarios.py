@@ -83,7 +83,7 @@ async def test_farid_failed_autopay_and_balance(stack: Stack) -> None:
     payment_answer, balance_answer = await ask(
         stack, 6, "why did my autopay fail?", "what do I owe in total?"
     )
-    assert "fail" in payment_answer.lower()
+    assert failed["failure_reason"] in payment_answer
     assert money(failed["amount"]) in payment_answer
     assert money(balance["total_due"]) in balance_answer
     assert money(balance["past_due"]) in balance_answer
@@ -117,9 +117,9 @@ async def test_wrong_answers_lock_verification_and_offer_a_person(stack: Stack) 
     await chat.connect()
     try:
         await chat.say("how much do I owe")
-        await chat.say("ACC-100003")
         frames: list[dict] = []
-        for wrong in ("11111", "22222", "33333"):
+        for wrong in ("11111", "22222", "33333"):  # the bot starts again after each wrong answer
+            await chat.say("ACC-100003")
             frames = await chat.say(wrong)
         texts = " ".join(ChatClient.texts(frames) + ChatClient.texts(frames, sender="system")).lower()
         statuses = [f for f in frames if f.get("type") == "status"]
