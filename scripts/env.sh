@@ -17,3 +17,5 @@ export RASA_PORT="${RASA_PORT:-5005}" HANDOFF_PORT="${HANDOFF_PORT:-8080}"
 # Quieter TensorFlow; no telemetry calls from a machine that has no internet.
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export RASA_TELEMETRY_ENABLED=false
+# rasa-sdk's action server binds SANIC_HOST (its default is every interface): loopback only.
+export SANIC_HOST="${SANIC_HOST:-127.0.0.1}"

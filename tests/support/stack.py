@@ -141,6 +141,7 @@ class Stack:
             "RASA_AUTH_TOKEN": "e2e-rasa-token",
             "RASA_TRACKER_SQLITE": str(self.workdir / "rasa_tracker.db"),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
+            "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_TELEMETRY_ENABLED": "false",
             **self.env,
