@@ -59,11 +59,11 @@ def _used_in_dialogue(repo_root: Path) -> set[str]:
             continue
         for entry in (document.get("rules") or []) + (document.get("stories") or []):
             for step in (entry or {}).get("steps") or []:
-                if isinstance(step, dict) and "intent" in step:
-                    used.add(str(step["intent"]))
-                for branch in (step or {}).get("or") or [] if isinstance(step, dict) else []:
-                    if isinstance(branch, dict) and "intent" in branch:
-                        used.add(str(branch["intent"]))
+                if not isinstance(step, dict):
+                    continue
+                for part in [step, *(step.get("or") or [])]:  # `or:` lists alternative intents
+                    if isinstance(part, dict) and "intent" in part:
+                        used.add(str(part["intent"]))
     return used
 
 

@@ -17,8 +17,22 @@ from pathlib import Path
 
 from trainer.errors import TrainerError
 from trainer.nludata import HELD_OUT_DIR, TRAINING_DIR, domain_intents, example_key, load_examples
-from trainer.teach import DEFAULT_NEW_INTENT_FILE, INTENT_NAME, check_written, clean_examples, insert_examples, partition
-from trainer.yamltext import append_to_block, parse, write_all
+from trainer.teach import (
+    DEFAULT_NEW_INTENT_FILE,
+    INTENT_NAME,
+    check_written,
+    clean_examples,
+    insert_examples,
+    partition,
+)
+from trainer.yamltext import (
+    append_to_block,
+    first_item_indent,
+    last_content_line,
+    parse,
+    top_level_block,
+    write_all,
+)
 
 PLACEHOLDER = "TODO"
 DOMAIN = Path("domain.yml")
@@ -64,8 +78,6 @@ def _response_item(name: str) -> list[str]:
 def _responses_text(text: str, name: str) -> str:
     """Add `utter_<name>` under `responses:` with the layout of the responses already there."""
     lines = text.splitlines()
-    from trainer.yamltext import first_item_indent, last_content_line, top_level_block
-
     block = top_level_block(lines, "responses")
     if block is None:
         return append_to_block(text, "responses", [f"  {line}" for line in _response_item(name)])
