@@ -18,11 +18,13 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from trainer.clustering import DEFAULT_SIMILARITY, cluster_texts, normalise
+from trainer.errors import TrainerError
 from trainer.settings import resolve_database_url
 
 REASON_FALLBACK = "nlu_fallback"
@@ -117,7 +119,10 @@ def _is_payload(text: str) -> bool:
 
 
 def _load_turns(database_url: str, since: datetime | None) -> dict[str, list[_Turn]]:
-    engine = sa.create_engine(resolve_database_url(database_url))
+    url = resolve_database_url(database_url)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise TrainerError(f"no tracker store at {url.removeprefix('sqlite:///')}: has Rasa stored conversations yet?")
+    engine = sa.create_engine(url)
     events = sa.table(
         "events",
         sa.column("id", sa.Integer),
@@ -157,6 +162,11 @@ def _load_turns(database_url: str, since: datetime | None) -> dict[str, list[_Tu
                     if metadata.get("handoff"):  # a line of the live chat, written back by handoff
                         turn.speaker = "customer" if metadata.get("sender") == "customer" else "agent"
                 conversations.setdefault(row.sender_id, []).append(turn)
+    except sa.exc.SQLAlchemyError as error:
+        raise TrainerError(
+            f"cannot read Rasa's `events` table from the tracker store ({type(error).__name__}: "
+            f"{str(error).splitlines()[0]})"
+        ) from error
     finally:
         engine.dispose()
     return conversations

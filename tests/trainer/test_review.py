@@ -75,3 +75,17 @@ def test_review_command_writes_markdown_and_json(sqlite_tracker_url: str, tmp_pa
     assert data["threshold"] == 0.6
     assert data["clusters"][0]["count"] == 3
     assert sum(c["count"] for c in data["clusters"]) == len(EXPECTED_REASONS)
+
+
+def test_a_missing_or_foreign_database_is_a_clear_error(tmp_path) -> None:
+    from trainer.errors import TrainerError
+
+    with pytest.raises(TrainerError, match="no tracker store"):
+        find_review_messages(database_url=f"sqlite:///{tmp_path / 'missing.db'}")
+    assert not (tmp_path / "missing.db").exists(), "the review never creates a database"
+    other = tmp_path / "other.db"
+    import sqlite3
+
+    sqlite3.connect(other).execute("create table something (id integer)").connection.commit()
+    with pytest.raises(TrainerError, match="cannot read Rasa's `events` table"):
+        find_review_messages(database_url=f"sqlite:///{other}")
