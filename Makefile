@@ -36,7 +36,7 @@ run: seed train
 	$(ENV) export HANDOFF_HOST="$${HANDOFF_HOST:-127.0.0.1}" && exec .venv/bin/honcho start -f Procfile
 
 validate: train  ## rasa data validate + the project's own data checks
-	$(ENV) $(RASA) data validate --config config.yml --domain domain.yml --data bot/data --fail-on-warnings
+	$(ENV) .venv/bin/python scripts/validate_bot.py
 	.venv/bin/python -m trainer check
 	.venv/bin/pytest -q tests/nlu/test_data_quality.py
 
