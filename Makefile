@@ -74,8 +74,9 @@ new-intent:  ## make new-intent NAME=update_payment_method EXAMPLES=file.txt (on
 	  $(if $(EXAMPLES),--examples-file "$(EXAMPLES)") $(if $(FROM_REVIEW),--from-review "$(FROM_REVIEW)") \
 	  $(foreach c,$(CLUSTER),--cluster $(c))
 
-retrain: spacy  ## the trainers' training: finetunes the previous model when only examples changed
-	$(ENV) .venv/bin/python -m trainer train
+MODE ?= full
+retrain: spacy  ## the model of the current data; MODE=auto finetunes the previous one when only examples changed
+	$(ENV) .venv/bin/python -m trainer train --mode $(MODE)
 
 ship:  ## load the model of the current data (or MODEL=...) into the running Rasa, no downtime
 	$(ENV) .venv/bin/python -m trainer ship $(MODEL)

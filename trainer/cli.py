@@ -133,8 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--min-examples", type=int, default=None)
     check.set_defaults(handler=_check)
 
-    train = commands.add_parser("train", help="train the model the data maps to (finetune when possible)")
-    train.add_argument("--mode", choices=("auto", "full", "finetune"), default="auto")
+    train = commands.add_parser("train", help="train the model the data maps to")
+    train.add_argument("--mode", choices=("full", "auto", "finetune"), default="full",
+                       help="auto: finetune the previous model when only examples changed (faster, see docs)")
     train.add_argument("--epoch-fraction", type=float, default=None)
     train.set_defaults(handler=_train)
 

@@ -56,7 +56,7 @@ def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: 
     report = check_data(repo_root=repo)
     assert report.ok, report.render()
 
-    with_intent = train(repo_root=repo)
+    with_intent = train(repo_root=repo, mode="auto")
     assert with_intent.mode == "full"
     stories = rasa(repo, "test", "core", "--model", str(with_intent.model), "--stories",
                    "tests/stories/test_taught_intents.yml", "--out", str(tmp_path / "stories"),
@@ -64,7 +64,7 @@ def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: 
     assert stories.returncode == 0, stories.stdout[-3000:] + stories.stderr[-3000:]
 
     add_examples(repo_root=repo, intent=NAME, examples=["put a different card on my account"])
-    finetuned = train(repo_root=repo)
+    finetuned = train(repo_root=repo, mode="auto")
     assert finetuned.mode == "finetune" and finetuned.base_model == with_intent.model
 
     port = free_port()
