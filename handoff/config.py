@@ -59,6 +59,20 @@ class Settings(BaseSettings):
     presence_timeout_seconds: int = Field(default=60, alias="HANDOFF_PRESENCE_TIMEOUT_SECONDS")
     pubsub_url: str = Field(default="memory://", alias="HANDOFF_PUBSUB_URL")
     migrate_on_start: bool = Field(default=False, alias="HANDOFF_MIGRATE_ON_START")
+    # Staff sign-in throttling (counted in the database's audit log, so it holds across replicas).
+    login_window_minutes: int = Field(default=15, ge=1, alias="HANDOFF_LOGIN_WINDOW_MINUTES")
+    login_max_failures_per_username: int = Field(default=5, ge=1, alias="HANDOFF_LOGIN_MAX_FAILURES_PER_USERNAME")
+    login_max_failures_per_ip: int = Field(default=20, ge=1, alias="HANDOFF_LOGIN_MAX_FAILURES_PER_IP")
+    # Customer chat input limits.
+    chat_max_message_chars: int = Field(default=2000, ge=1, alias="HANDOFF_CHAT_MAX_MESSAGE_CHARS")
+    chat_rate_limit_messages: int = Field(default=10, ge=1, alias="HANDOFF_CHAT_RATE_LIMIT_MESSAGES")
+    chat_rate_limit_seconds: float = Field(default=2.0, gt=0, alias="HANDOFF_CHAT_RATE_LIMIT_SECONDS")
+    # Review and teach (trainer role): Rasa's tracker store is read, NLU files under
+    # <training_repo_root>/bot/data are written (tests point this at a temporary copy).
+    tracker_database_url: str = Field(default="", alias="TRACKER_DATABASE_URL")
+    rasa_tracker_sqlite: str = Field(default="", alias="RASA_TRACKER_SQLITE")  # the dev stack's file
+    review_threshold: float = Field(default=0.6, ge=0.0, le=1.0, alias="HANDOFF_REVIEW_THRESHOLD")
+    training_repo_root: Path = Field(default=REPO_ROOT, alias="HANDOFF_TRAINING_REPO_ROOT")
 
     @model_validator(mode="after")
     def _apply_env_rules(self) -> "Settings":
@@ -88,6 +102,15 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return resolve_database_url(self.database_url)
+
+    @property
+    def resolved_tracker_database_url(self) -> str:
+        """TRACKER_DATABASE_URL, else the stack's RASA_TRACKER_SQLITE file, else the contract default."""
+        if self.tracker_database_url:
+            return self.tracker_database_url
+        if self.rasa_tracker_sqlite:
+            return f"sqlite:///{self.rasa_tracker_sqlite}"
+        return "sqlite:///var/rasa_tracker.db"
 
 
 @lru_cache

@@ -20,6 +20,7 @@ from handoff.errors import install_error_handlers
 from handoff.pubsub import make_pubsub
 from handoff.specialists import console_socket
 from handoff.specialists import routes as console_routes
+from handoff.training import routes as training_routes
 from handoff.web import routes as web_routes
 
 log = logging.getLogger("handoff")
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_routes.router)
     app.include_router(escalations.router)
     app.include_router(console_routes.router)
+    app.include_router(training_routes.router)
     app.include_router(widget_socket.router)
     app.include_router(console_socket.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC), name="static")

@@ -1,0 +1,177 @@
+"""Review and teach in the console: a real handoff process reads a tracker store written by Rasa's own
+SQLTrackerStore and teaches into a temporary copy of the bot's data (never the real bot/data)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import httpx
+import pytest
+
+from tests.handoff.conftest import REPO_ROOT, Console
+from tests.trainer.repo_copy import copy_repo
+
+BOT_PYTHON = REPO_ROOT / ".venv-bot" / "bin" / "python"
+WRITER = REPO_ROOT / "tests" / "trainer" / "write_tracker_store.py"
+FALLBACK_RANKING = [("nlu_fallback", 0.5), ("how_to_pay", 0.41)]
+CONVERSATIONS = {
+    "card-1": [
+        ("customer", "hi", "greet", 0.99),
+        ("bot", "Hi! I can help with your bill."),
+        ("customer", "how do i change the card on file", "nlu_fallback", 0.5, [], FALLBACK_RANKING),
+        ("bot", "Sorry, I didn't get that. Could you rephrase?"),
+    ],
+    "card-2": [
+        ("customer", "How do I change the card on file?", "nlu_fallback", 0.5, [], FALLBACK_RANKING),
+        ("bot", "Sorry, I didn't get that. Could you rephrase?"),
+        ("customer", "ok bye", "goodbye", 0.97),
+    ],
+    "card-3": [
+        ("customer", "how do i change the card on file please", "nlu_fallback", 0.5, [], FALLBACK_RANKING),
+        ("bot", "Sorry, I didn't get that. Could you rephrase?"),
+    ],
+    "confident": [
+        ("customer", "what is my balance", "check_balance", 0.97),
+        ("bot", "Your balance is $42.50."),
+    ],
+}
+REPRESENTATIVE = "how do i change the card on file"
+
+
+@pytest.fixture
+def tracker_url(tmp_path) -> str:
+    if not BOT_PYTHON.exists():
+        pytest.skip(".venv-bot (Rasa) is not installed")
+    path = tmp_path / "rasa_tracker.db"
+    subprocess.run([str(BOT_PYTHON), str(WRITER), "sqlite", str(path)], input=json.dumps(CONVERSATIONS),
+                   text=True, check=True, capture_output=True, cwd=REPO_ROOT)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def bot_copy(tmp_path):
+    return copy_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def training_handoff(make_handoff, tracker_url, bot_copy):
+    return make_handoff(extra_env={"TRACKER_DATABASE_URL": tracker_url,
+                                   "HANDOFF_TRAINING_REPO_ROOT": str(bot_copy)})
+
+
+async def logged_in(handoff, username: str, password: str) -> Console:
+    console = Console(handoff, username, password)
+    await console.login()
+    return console
+
+
+def how_to_pay_file(repo) -> str:
+    return next(p for p in (repo / "bot/data/nlu").glob("*.yml") if "- intent: how_to_pay" in p.read_text())
+
+
+async def test_trainer_reviews_and_teaches_a_cluster(training_handoff, bot_copy):
+    real_before = {p: p.read_text() for p in (REPO_ROOT / "bot/data/nlu").glob("*.yml")}
+    tess = await logged_in(training_handoff, "tess", "tess-demo-pass")
+
+    review = (await tess.http.get("/api/console/training/review", params={"threshold": 0.6})).json()
+    assert review["threshold"] == 0.6
+    clusters = {c["representative"]: c for c in review["clusters"]}
+    assert REPRESENTATIVE in clusters, review
+    cluster = clusters[REPRESENTATIVE]
+    assert cluster["count"] == 3 and cluster["conversations"] == 3
+    assert cluster["reasons"] == [{"code": "nlu_fallback", "label": "NLU fallback", "count": 3}]
+    assert cluster["suggested_intent"] == "how_to_pay"
+    example = cluster["examples"][0]
+    assert example["sender_id"].startswith("card-")
+    flagged = [line for line in example["transcript"] if line["flagged"]]
+    assert [line["speaker"] for line in flagged] == ["customer"]
+    assert any(line["speaker"] == "bot" for line in example["transcript"])
+    assert all("what is my balance" != c["representative"] for c in review["clusters"])
+
+    intents = (await tess.http.get("/api/console/training/intents")).json()["intents"]
+    assert "how_to_pay" in intents and "check_balance" in intents
+    assert not any(name.startswith("EXTERNAL_") for name in intents)
+
+    taught = await tess.http.post("/api/console/training/examples", json={
+        "intent": "how_to_pay", "examples": cluster["distinct_texts"], "cluster_id": cluster["cluster_id"]})
+    assert taught.status_code == 200, taught.text
+    result = taught.json()
+    assert sorted(result["added"]) == sorted(cluster["distinct_texts"])
+    assert "make retrain" in result["next_step"] and "make ship" in result["next_step"]
+    written = (bot_copy / result["file"]).read_text()
+    for text in cluster["distinct_texts"]:
+        assert f"- {text}\n" in written
+    assert str(how_to_pay_file(bot_copy).relative_to(bot_copy)) == result["file"]
+
+    # Teaching the same phrasing to another intent is refused with the trainer's reason; nothing written.
+    before = written
+    refused = await tess.http.post("/api/console/training/examples", json={
+        "intent": "payment_status", "examples": [REPRESENTATIVE]})
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "example_conflict"
+    assert "already an example of 'how_to_pay'" in error["message"]
+    assert "Traceback" not in refused.text
+    assert (bot_copy / result["file"]).read_text() == before
+
+    # Again to the same intent: nothing new, said plainly.
+    again = (await tess.http.post("/api/console/training/examples", json={
+        "intent": "how_to_pay", "examples": [REPRESENTATIVE]})).json()
+    assert again["added"] == [] and again["skipped"] == [REPRESENTATIVE]
+
+    # The real bot data was never touched.
+    assert {p: p.read_text() for p in (REPO_ROOT / "bot/data/nlu").glob("*.yml")} == real_before
+
+    sam = await logged_in(training_handoff, "sam", "sam-demo-pass")
+    entries = (await sam.http.get("/api/console/audit")).json()["entries"]
+    actions = [(e["actor"], e["action"], e["target"]) for e in entries]
+    assert ("trainer:tess", "training_teach", "how_to_pay") in actions
+    assert ("trainer:tess", "training_teach_refused", "payment_status") in actions
+    teach_entry = next(e for e in entries if e["action"] == "training_teach" and e["details"]["added"])
+    assert teach_entry["details"]["cluster_id"] == cluster["cluster_id"]
+    for console in (tess, sam):
+        await console.http.aclose()
+
+
+async def test_unknown_intent_and_bad_input_get_clear_errors(training_handoff, bot_copy):
+    tess = await logged_in(training_handoff, "tess", "tess-demo-pass")
+    unknown = await tess.http.post("/api/console/training/examples", json={
+        "intent": "update_card", "examples": ["change my card"]})
+    assert unknown.status_code == 400
+    assert "make new-intent NAME=update_card" in unknown.json()["error"]["message"]
+    annotated = await tess.http.post("/api/console/training/examples", json={
+        "intent": "how_to_pay", "examples": ["pay [ACC-100001](account_number) now"]})
+    assert annotated.status_code == 400
+    assert "entity annotations" in annotated.json()["error"]["message"]
+    empty = await tess.http.post("/api/console/training/examples", json={"intent": "how_to_pay", "examples": []})
+    assert empty.status_code == 422 and empty.json()["error"]["message"]
+    bad_threshold = await tess.http.get("/api/console/training/review", params={"threshold": 2})
+    assert bad_threshold.status_code == 422
+    await tess.http.aclose()
+
+
+async def test_only_trainers_may_review_or_teach(training_handoff, bot_copy):
+    before = how_to_pay_file(bot_copy).read_text()
+    for username, password in (("dana", "dana-demo-pass"), ("sam", "sam-demo-pass")):
+        console = await logged_in(training_handoff, username, password)
+        assert (await console.http.get("/api/console/training/review")).status_code == 403
+        assert (await console.http.get("/api/console/training/intents")).status_code == 403
+        refused = await console.http.post("/api/console/training/examples", json={
+            "intent": "how_to_pay", "examples": ["how do i change the card on file"]})
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "forbidden"
+        await console.http.aclose()
+    anonymous = httpx.get(f"{training_handoff.url}/api/console/training/review")
+    assert anonymous.status_code == 401
+    assert how_to_pay_file(bot_copy).read_text() == before
+
+
+async def test_missing_tracker_store_is_a_clear_error(make_handoff, tmp_path, bot_copy):
+    handoff = make_handoff(extra_env={"TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 'absent.db'}",
+                                      "HANDOFF_TRAINING_REPO_ROOT": str(bot_copy)})
+    tess = await logged_in(handoff, "tess", "tess-demo-pass")
+    answer = await tess.http.get("/api/console/training/review")
+    assert answer.status_code == 503
+    assert "no tracker store" in answer.json()["error"]["message"]
+    await tess.http.aclose()
