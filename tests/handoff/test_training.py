@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -29,6 +31,10 @@ CONVERSATIONS = {
     ],
     "card-3": [
         ("customer", "how do i change the card on file please", "nlu_fallback", 0.5, [], FALLBACK_RANKING),
+        ("bot", "Sorry, I didn't get that. Could you rephrase?"),
+    ],
+    "markup": [
+        ("customer", "<b>refund</b> the gift voucher", "nlu_fallback", 0.5, [], [("nlu_fallback", 0.5)]),
         ("bot", "Sorry, I didn't get that. Could you rephrase?"),
     ],
     "confident": [
@@ -175,3 +181,58 @@ async def test_missing_tracker_store_is_a_clear_error(make_handoff, tmp_path, bo
     assert answer.status_code == 503
     assert "no tracker store" in answer.json()["error"]["message"]
     await tess.http.aclose()
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("chromium is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page, errors  # script errors only: the 401/404/409 answers are logged by chromium too
+        browser.close()
+
+
+@pytest.mark.browser
+def test_review_and_teach_page_in_a_browser(training_handoff, bot_copy, browser_page):
+    page, errors = browser_page
+    page.goto(training_handoff.url + "/console")
+    page.fill("[data-testid=login-username]", "tess")
+    page.fill("[data-testid=login-password]", "tess-demo-pass")
+    page.click("[data-testid=login-submit]")
+    page.wait_for_selector("[data-testid=trainer-view]:not([hidden])")
+    cluster = page.wait_for_selector(f"[data-testid=training-cluster]:has([data-testid=training-cluster-text]"
+                                     f":text-is('{REPRESENTATIVE}'))")
+    assert cluster.query_selector("[data-testid=training-cluster-count]").text_content() == "×3"
+    assert cluster.get_attribute("data-cluster-id")
+    markup = page.locator("[data-testid=training-cluster-text]", has_text="gift voucher")
+    assert markup.text_content() == "<b>refund</b> the gift voucher"  # text, never markup
+    assert page.locator("[data-testid=training-cluster] b").count() == 0
+
+    # The best guess is preselected; a new intent name explains the make command instead.
+    select = cluster.query_selector("[data-testid=training-intent-select]")
+    assert select.input_value() == "how_to_pay"
+    cluster.query_selector("[data-testid=training-new-intent]").fill("update_card")
+    assert "make new-intent NAME=update_card" in cluster.query_selector(
+        "[data-testid=training-new-intent-hint]").text_content()
+
+    cluster.query_selector("[data-testid=training-teach-button]").click()
+    result = page.wait_for_selector("[data-testid=training-result]:not([hidden])")
+    assert "Added 2 example(s) to how_to_pay"  # 3 messages, 2 distinct phrasings in result.text_content()
+    assert "make validate && make retrain && make test-nlu, then make ship" in result.text_content()
+    assert REPRESENTATIVE in how_to_pay_file(bot_copy).read_text()
+
+    cluster.query_selector("[data-testid=training-intent-select]").select_option("payment_status")
+    cluster.query_selector("[data-testid=training-teach-button]").click()
+    error = page.wait_for_selector("[data-testid=training-error]:not([hidden])")
+    assert "already an example of 'how_to_pay'" in error.text_content()
+    page.click("[data-testid=training-refresh]")
+    page.wait_for_selector("[data-testid=training-cluster]")
+    assert errors == []

@@ -73,6 +73,7 @@
       $('trainer-view').hidden = false;
       $('work-view').hidden = true;
       $('nav-queue').hidden = true;
+      startTraining();
       return;
     }
     $('nav-supervisor').hidden = user.role !== 'supervisor';
@@ -86,6 +87,140 @@
     $('work-view').hidden = true; $('supervisor-view').hidden = false; loadStats();
   });
   $('stats-refresh').addEventListener('click', loadStats);
+
+  // ---- review and teach (trainer role) --------------------------------------------------------
+  var INTENT_NAME = /^[a-z][a-z0-9_]*$/;
+  var knownIntents = [];
+
+  function trainingError(text) {
+    $('training-error').textContent = text || '';
+    $('training-error').hidden = !text;
+  }
+
+  function startTraining() {
+    $('training-refresh').addEventListener('click', loadReview);
+    api('GET', '/api/console/training/intents')
+      .then(function (data) { knownIntents = data.intents || []; })
+      .catch(function (error) { trainingError(error.message); })
+      .then(loadReview);
+  }
+
+  function loadReview() {
+    trainingError('');
+    var threshold = parseFloat($('training-threshold').value);
+    var query = isNaN(threshold) ? '' : '?threshold=' + encodeURIComponent(threshold);
+    $('training-summary').textContent = 'Loading…';
+    api('GET', '/api/console/training/review' + query).then(function (data) {
+      var clusters = data.clusters || [];
+      $('training-summary').textContent = clusters.length
+        ? data.messages + ' messages in ' + clusters.length + ' groups (confidence threshold ' + data.threshold + ').'
+        : 'Nothing to review: no badly handled messages below confidence ' + data.threshold + '.';
+      var list = $('training-clusters');
+      list.replaceChildren();
+      clusters.forEach(function (cluster) { list.appendChild(clusterItem(cluster)); });
+    }).catch(function (error) {
+      $('training-summary').textContent = '';
+      trainingError(error.message);
+    });
+  }
+
+  function transcriptExcerpt(example) {
+    var details = el('details', 'excerpt', 'training-transcript');
+    details.appendChild(el('summary', null, null, 'Conversation ' + example.sender_id +
+      (example.timestamp ? ' at ' + example.timestamp : '')));
+    var lines = el('ol', 'transcript');
+    example.transcript.forEach(function (line) {
+      var item = el('li', null, 'training-transcript-line');
+      item.setAttribute('data-sender', line.speaker === 'customer' ? 'customer' : (line.speaker === 'agent' ? 'agent' : 'bot'));
+      if (line.flagged) { item.setAttribute('data-flagged', 'true'); }
+      item.appendChild(el('span', 'who', null, line.speaker + ':'));
+      item.appendChild(el('span', null, null, line.text));
+      lines.appendChild(item);
+    });
+    details.appendChild(lines);
+    return details;
+  }
+
+  function clusterItem(cluster) {
+    var item = el('li', 'cluster', 'training-cluster');
+    item.setAttribute('data-cluster-id', cluster.cluster_id);
+    var head = el('div', 'cluster-head');
+    head.appendChild(el('span', 'count', 'training-cluster-count', '×' + cluster.count));
+    head.appendChild(el('strong', null, 'training-cluster-text', cluster.representative));
+    item.appendChild(head);
+    var reasons = cluster.reasons.map(function (r) { return r.label + ' ' + r.count; }).join(', ');
+    item.appendChild(el('p', 'muted', 'training-cluster-reasons', 'Why: ' + reasons + ' · ' + cluster.conversations +
+      ' conversation(s)' + (cluster.suggested_intent ? ' · best guess: ' + cluster.suggested_intent : '')));
+    var phrasings = el('ul', 'phrasings', 'training-cluster-phrasings');
+    cluster.distinct_texts.forEach(function (text) { phrasings.appendChild(el('li', null, null, text)); });
+    item.appendChild(phrasings);
+    (cluster.examples || []).forEach(function (example) { item.appendChild(transcriptExcerpt(example)); });
+
+    var form = el('div', 'teach');
+    var select = el('select', null, 'training-intent-select');
+    select.appendChild(el('option', null, null, 'Choose an intent…')).value = '';
+    knownIntents.forEach(function (name) {
+      var option = el('option', null, null, name);
+      option.value = name;
+      if (name === cluster.suggested_intent) { option.selected = true; }
+      select.appendChild(option);
+    });
+    var button = el('button', null, 'training-teach-button', 'Add as examples');
+    button.type = 'button';
+    button.addEventListener('click', function () { teach(cluster, select.value, button); });
+    form.appendChild(select);
+    form.appendChild(button);
+    var newIntent = el('input', null, 'training-new-intent');
+    newIntent.placeholder = 'or a new intent name';
+    newIntent.maxLength = 64;
+    var hint = el('p', 'muted', 'training-new-intent-hint');
+    hint.hidden = true;
+    newIntent.addEventListener('input', function () {
+      var name = newIntent.value.trim();
+      hint.hidden = !name;
+      if (!name) { return; }
+      if (!INTENT_NAME.test(name)) {
+        hint.textContent = 'Intent names are lower_snake_case, e.g. update_payment_method.';
+      } else if (knownIntents.indexOf(name) >= 0) {
+        hint.textContent = name + ' already exists: choose it in the list instead.';
+      } else {
+        hint.textContent = 'A new intent needs domain stubs (responses, rules), so this page does not create it. ' +
+          'In a terminal run: make review && make new-intent NAME=' + name +
+          ' FROM_REVIEW=var/review.json CLUSTER=' + cluster.cluster_id;
+      }
+    });
+    form.appendChild(newIntent);
+    item.appendChild(form);
+    item.appendChild(hint);
+    return item;
+  }
+
+  function teach(cluster, intent, button) {
+    trainingError('');
+    if (!intent) { trainingError('Choose the intent these messages mean first.'); return; }
+    button.disabled = true;
+    api('POST', '/api/console/training/examples',
+        { intent: intent, examples: cluster.distinct_texts, cluster_id: cluster.cluster_id })
+      .then(function (result) { showTeachResult(result); })
+      .catch(function (error) { trainingError(error.message); })
+      .finally(function () { button.disabled = false; });
+  }
+
+  function showTeachResult(result) {
+    var box = $('training-result');
+    box.replaceChildren();
+    box.appendChild(el('strong', null, null, result.added.length
+      ? 'Added ' + result.added.length + ' example(s) to ' + result.intent + ' in ' + result.file + ':'
+      : 'Nothing added to ' + result.intent + ': these examples are already there.'));
+    var added = el('ul', null, 'training-result-added');
+    result.added.forEach(function (text) { added.appendChild(el('li', null, null, text)); });
+    box.appendChild(added);
+    if (result.skipped.length) {
+      box.appendChild(el('p', 'muted', null, 'Already examples of ' + result.intent + ': ' + result.skipped.join(' · ')));
+    }
+    box.appendChild(el('p', null, 'training-next-step', 'Next: ' + result.next_step + '.'));
+    box.hidden = false;
+  }
 
   // ---- live connection -----------------------------------------------------------------------
   function connect() {
