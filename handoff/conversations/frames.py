@@ -34,5 +34,9 @@ def status_frame(*, state: str, position: int | None = None, eta_seconds: int | 
     return frame
 
 
-def error_frame(*, code: str, message: str) -> dict:
-    return {"type": "error", "code": code, "message": message}
+def error_frame(*, code: str, message: str, client_id: str | None = None) -> dict:
+    """`client_id` names the refused customer message, so a widget knows which one was not stored."""
+    frame = {"type": "error", "code": code, "message": message}
+    if client_id is not None:
+        frame["client_id"] = client_id
+    return frame

@@ -11,6 +11,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from handoff.conversations.customer_token import InvalidCustomerToken, verify_customer_token
 from handoff.conversations.frames import error_frame, message_frame
+from handoff.conversations.input_limits import MAX_PAYLOAD_CHARS, MAX_RAW_FRAME_CHARS, FloodGuard, clean_text
 from handoff.conversations.service import HandoffService
 from handoff.pubsub import conversation_channel
 
@@ -152,8 +153,17 @@ async def chat_socket(websocket: WebSocket, token: str = "") -> None:
 
 
 async def _receive_loop(websocket: WebSocket, service: HandoffService, connection: CustomerConnection) -> None:
+    settings = service.settings
+    max_chars = settings.chat_max_message_chars
+    too_long_text = f"That message is too long. Please keep it under {max_chars:,} characters."
+    flood_guard = FloodGuard(max_messages=settings.chat_rate_limit_messages,
+                             per_seconds=settings.chat_rate_limit_seconds)
     while True:
-        frame = _parse_frame(await websocket.receive_text())
+        raw = await websocket.receive_text()
+        if len(raw) > max(MAX_RAW_FRAME_CHARS, 8 * max_chars):
+            await connection.send(error_frame(code="message_too_long", message=too_long_text))  # never parsed
+            continue
+        frame = _parse_frame(raw)
         if frame is None:
             await connection.send(error_frame(code="bad_frame", message="That message could not be read."))
             continue
@@ -163,13 +173,21 @@ async def _receive_loop(websocket: WebSocket, service: HandoffService, connectio
             if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
                 await connection.send(error_frame(code="bad_client_id", message="Each message needs a client_id."))
                 continue
-            text = text if isinstance(text, str) else ""
-            payload = payload if isinstance(payload, str) and payload.startswith("/") else None
+            text = clean_text(text) if isinstance(text, str) else ""
+            payload = (payload if isinstance(payload, str) and payload.startswith("/")
+                       and len(payload) <= MAX_PAYLOAD_CHARS else None)
             if not text.strip() and not payload:
-                await connection.send(error_frame(code="empty_message", message="Please type a message."))
+                await connection.send(error_frame(code="empty_message", client_id=client_id,
+                                                  message="Your message looks empty. Please type something."))
                 continue
-            if len(text) > 4000:
-                await connection.send(error_frame(code="too_long", message="That message is too long."))
+            if len(text) > max_chars:
+                await connection.send(error_frame(code="message_too_long", message=too_long_text,
+                                                  client_id=client_id))
+                continue
+            if not flood_guard.allow():
+                await connection.send(error_frame(
+                    code="rate_limited", client_id=client_id,
+                    message="You're sending messages very fast; please wait a moment."))
                 continue
             message, _created = await service.store_customer_message(
                 conversation_id=connection.conversation_id, client_id=client_id, text=text or payload,
@@ -184,4 +202,4 @@ async def _receive_loop(websocket: WebSocket, service: HandoffService, connectio
         elif kind == "hello":
             await connection.send(error_frame(code="already_started", message="This chat is already connected."))
         else:
-            await connection.send(error_frame(code="unknown_frame", message="That message type is not supported."))
+            await connection.send(error_frame(code="bad_frame", message="That message type is not supported."))

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from handoff.conversations import store
 from handoff.conversations.service import Staff
 from handoff.db import utcnow
-from handoff.models import StaffSession, StaffUser
+from handoff.models import AuditEntry, StaffSession, StaffUser
 
 ROLES = ("specialist", "supervisor", "trainer")
 SESSION_COOKIE = "handoff_session"
@@ -58,16 +61,89 @@ def create_user(session: Session, *, username: str, password: str, display_name:
     return user
 
 
-def login(session: Session, *, username: str, password: str, secret: str, hours: int) -> tuple[str, Staff] | None:
+@dataclass(frozen=True)
+class LoginLimits:
+    window_minutes: int = 15
+    max_failures_per_username: int = 5
+    max_failures_per_ip: int = 20
+
+
+@dataclass(frozen=True)
+class LoginThrottled:
+    """Returned instead of a session while too many sign-ins failed recently."""
+
+    retry_after_minutes: int
+    reason: str  # "username" or "client_ip"
+
+    @property
+    def message(self) -> str:
+        unit = "minute" if self.retry_after_minutes == 1 else "minutes"
+        return f"Too many failed sign-ins; try again in {self.retry_after_minutes} {unit}."
+
+
+# Failed and successful sign-ins are audit-log rows (the database, not process memory), so the
+# counters hold across replicas and restarts. The target names the username; details keep the IP.
+def _username_target(username: str) -> str:
+    return f"username:{username[:64]}"
+
+
+def _retry_after(failure_times: list[datetime], limit: int, window: timedelta, now: datetime) -> int | None:
+    """Minutes until fewer than `limit` failures remain in the window, or None if not locked."""
+    if len(failure_times) < limit:
+        return None
+    newest_first = sorted(failure_times, reverse=True)
+    unlocks_at = newest_first[limit - 1] + window
+    return max(1, math.ceil((unlocks_at - now).total_seconds() / 60))
+
+
+def _throttle(session: Session, *, username: str, client_ip: str, limits: LoginLimits,
+              now: datetime) -> LoginThrottled | None:
+    window = timedelta(minutes=limits.window_minutes)
+    since = now - window
+    target = _username_target(username)
+    last_success = session.scalar(select(func.max(AuditEntry.at)).where(
+        AuditEntry.action == "login", AuditEntry.target == target, AuditEntry.at >= since))
+    username_failures = list(session.scalars(select(AuditEntry.at).where(
+        AuditEntry.action == "login_failed", AuditEntry.target == target,
+        AuditEntry.at > (last_success or since))))
+    retry = _retry_after(username_failures, limits.max_failures_per_username, window, now)
+    if retry is not None:
+        return LoginThrottled(retry_after_minutes=retry, reason="username")
+    ip_failures = list(session.scalars(select(AuditEntry.at).where(
+        AuditEntry.action == "login_failed", AuditEntry.at >= since,
+        AuditEntry.details["client_ip"].as_string() == client_ip)))
+    retry = _retry_after(ip_failures, limits.max_failures_per_ip, window, now)
+    if retry is not None:
+        return LoginThrottled(retry_after_minutes=retry, reason="client_ip")
+    return None
+
+
+def login(session: Session, *, username: str, password: str, secret: str, hours: int, client_ip: str = "unknown",
+          limits: LoginLimits = LoginLimits()) -> tuple[str, Staff] | LoginThrottled | None:
+    """A session token, None for wrong credentials, or LoginThrottled (checked before the password)."""
+    now = utcnow()
+    target = _username_target(username)
+    throttled = _throttle(session, username=username, client_ip=client_ip, limits=limits, now=now)
+    if throttled is not None:
+        store.audit(session, actor=f"anonymous:{username[:40]}", action="login_locked", target=target,
+                    details={"client_ip": client_ip, "reason": throttled.reason,
+                             "retry_after_minutes": throttled.retry_after_minutes})
+        return throttled
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)
-        return None
-    if not verify_password(user.password_hash, password):
+        user = None
+    elif not verify_password(user.password_hash, password):
+        user = None
+    if user is None:
+        store.audit(session, actor=f"anonymous:{username[:40]}", action="login_failed", target=target,
+                    details={"client_ip": client_ip})
         return None
     token = secrets.token_urlsafe(32)
-    session.add(StaffSession(token_hash=_token_digest(token, secret), user_id=user.id, created_at=utcnow(),
-                             expires_at=utcnow() + timedelta(hours=hours), revoked=False))
+    session.add(StaffSession(token_hash=_token_digest(token, secret), user_id=user.id, created_at=now,
+                             expires_at=now + timedelta(hours=hours), revoked=False))
+    store.audit(session, actor=f"{user.role}:{user.username}", action="login", target=target,
+                details={"client_ip": client_ip})
     return token, staff_from_user(user)
 
 

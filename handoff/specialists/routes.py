@@ -53,15 +53,21 @@ def _staff_json(staff: Staff) -> dict:
 
 
 @router.post("/login")
-async def login(body: LoginRequest, response: Response, service: HandoffService = Depends(get_service),
+async def login(body: LoginRequest, request: Request, response: Response,
+                service: HandoffService = Depends(get_service),
                 settings: Settings = Depends(get_settings_dep)) -> dict:
+    # auth.login writes the audit entries (login, login_failed, login_locked) that also drive throttling.
+    limits = auth.LoginLimits(window_minutes=settings.login_window_minutes,
+                              max_failures_per_username=settings.login_max_failures_per_username,
+                              max_failures_per_ip=settings.login_max_failures_per_ip)
     result = await service._db(auth.login, username=body.username.strip(), password=body.password,
-                               secret=settings.session_secret, hours=settings.session_hours)
+                               secret=settings.session_secret, hours=settings.session_hours,
+                               client_ip=request.client.host if request.client else "unknown", limits=limits)
+    if isinstance(result, auth.LoginThrottled):
+        raise ServiceError(status_code=429, code="too_many_failed_logins", message=result.message)
     if result is None:
-        await service.record_audit(actor=f"anonymous:{body.username.strip()[:40]}", action="login_failed", target=None)
         raise ServiceError(status_code=401, code="bad_credentials", message="Wrong username or password.")
     token, staff = result
-    await service.record_audit(actor=staff.actor, action="login", target=None)
     response.set_cookie(auth.SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=not settings.is_development, max_age=settings.session_hours * 3600, path="/")
     return {"token": token, "user": _staff_json(staff)}

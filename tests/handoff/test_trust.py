@@ -1,0 +1,251 @@
+"""Trust: staff sign-in throttling and hostile customer chat input, against the real service over real sockets.
+
+The stand-in Rasa records every message it receives, so "nothing reached Rasa" is asserted, not assumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+
+import httpx
+
+from handoff.conversations.input_limits import FloodGuard, clean_text
+from tests.handoff.conftest import Widget, customer_token
+
+LOCKED = re.compile(r"^Too many failed sign-ins; try again in \d+ minutes?\.$")
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+
+def rasa_texts(stand_in, conversation_id: str) -> list[str]:
+    return [m["message"] for m in stand_in.rasa_messages if m["sender"] == conversation_id]
+
+
+async def transcript(handoff, conversation_id: str) -> list[dict]:
+    async with httpx.AsyncClient(base_url=handoff.url) as client:
+        login = await client.post("/api/console/login", json={"username": "sam", "password": "sam-demo-pass"})
+        login.raise_for_status()
+        answer = await client.get(f"/api/console/conversations/{conversation_id}",
+                                  headers={"Authorization": f"Bearer {login.json()['token']}"})
+        answer.raise_for_status()
+        return answer.json()["messages"]
+
+
+async def reply_to(widget: Widget, client_id: str) -> dict:
+    """The ack or error frame the service sent about one customer message."""
+    return await widget.wait_for(lambda f: f["type"] in ("ack", "error") and f.get("client_id") == client_id)
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
+    return await client.post("/api/console/login", json={"username": username, "password": password})
+
+
+# -- staff sign-in throttling --------------------------------------------------------------------------
+
+async def test_five_failed_logins_lock_the_username_even_for_the_right_password(handoff):
+    async with httpx.AsyncClient(base_url=handoff.url) as client:
+        for _ in range(5):
+            wrong = await login(client, "dana", "not-her-password")
+            assert wrong.status_code == 401
+            assert wrong.json()["error"]["code"] == "bad_credentials"
+        locked = await login(client, "dana", "dana-demo-pass")
+        assert locked.status_code == 429
+        assert locked.json()["error"]["code"] == "too_many_failed_logins"
+        assert LOCKED.match(locked.json()["error"]["message"]), locked.json()
+        assert "15 minutes" in locked.json()["error"]["message"]
+        # Another username from the same address is not affected (5 < the per-IP limit of 20).
+        supervisor = await login(client, "sam", "sam-demo-pass")
+        assert supervisor.status_code == 200
+        entries = (await client.get("/api/console/audit", headers={
+            "Authorization": f"Bearer {supervisor.json()['token']}"})).json()["entries"]
+    lockouts = [e for e in entries if e["action"] == "login_locked"]
+    assert len(lockouts) == 1
+    assert lockouts[0]["target"] == "username:dana"
+    assert lockouts[0]["details"]["reason"] == "username"
+    assert lockouts[0]["details"]["client_ip"] == "127.0.0.1"
+    assert sum(1 for e in entries if e["action"] == "login_failed" and e["target"] == "username:dana") == 5
+
+
+async def test_a_successful_login_resets_the_username_counter(handoff):
+    async with httpx.AsyncClient(base_url=handoff.url) as client:
+        for _ in range(4):
+            assert (await login(client, "dana", "typo")).status_code == 401
+        assert (await login(client, "dana", "dana-demo-pass")).status_code == 200
+        for _ in range(4):
+            assert (await login(client, "dana", "typo")).status_code == 401
+        # Eight failures in the window, but only four since the last success.
+        assert (await login(client, "dana", "dana-demo-pass")).status_code == 200
+        for _ in range(5):
+            assert (await login(client, "dana", "typo")).status_code == 401
+        assert (await login(client, "dana", "dana-demo-pass")).status_code == 429
+
+
+async def test_twenty_failures_from_one_address_lock_every_username_from_it(handoff):
+    async with httpx.AsyncClient(base_url=handoff.url) as client:
+        # Password spraying: few tries per username, so only the per-address limit can catch it.
+        for attempt in range(20):
+            answer = await login(client, f"guess{attempt % 7}", "password123")
+            assert answer.status_code == 401, answer.json()
+        for username, password in (("sam", "sam-demo-pass"), ("dana", "dana-demo-pass")):
+            locked = await login(client, username, password)
+            assert locked.status_code == 429
+            assert LOCKED.match(locked.json()["error"]["message"])
+
+
+async def test_a_lock_survives_a_restart_of_the_service(handoff):
+    async with httpx.AsyncClient(base_url=handoff.url) as client:
+        for _ in range(5):
+            assert (await login(client, "tess", "wrong")).status_code == 401
+        assert (await login(client, "tess", "tess-demo-pass")).status_code == 429
+    handoff.stop()
+    handoff.start()  # a new process on the same database: nothing was kept in memory
+    async with httpx.AsyncClient(base_url=handoff.url) as client:
+        locked = await login(client, "tess", "tess-demo-pass")
+        assert locked.status_code == 429
+        assert LOCKED.match(locked.json()["error"]["message"])
+
+
+# -- customer chat input --------------------------------------------------------------------------------
+
+async def test_empty_and_whitespace_messages_are_refused_politely_and_never_stored(handoff, stand_in):
+    widget = Widget(handoff.ws_url, customer_token(1, "Alice"))
+    await widget.connect()
+    for text in ("", "   ", " \n\t \n", "\x00\x07"):
+        refused = await reply_to(widget, await widget.send(text))
+        assert refused["type"] == "error" and refused["code"] == "empty_message"
+        assert refused["message"]
+    fine = await widget.send("hello there")
+    assert (await reply_to(widget, fine))["type"] == "ack"
+    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: hello there")
+    assert rasa_texts(stand_in, widget.conversation_id) == ["hello there"]
+    customer_lines = [m for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
+    assert [m["text"] for m in customer_lines] == ["hello there"]
+    await widget.close()
+
+
+async def test_too_long_messages_are_refused_without_being_stored(handoff, stand_in):
+    widget = Widget(handoff.ws_url, customer_token(2, "Ben"))
+    await widget.connect()
+    just_over = await reply_to(widget, await widget.send("x" * 2001))
+    assert just_over["code"] == "message_too_long"
+    assert "2,000 characters" in just_over["message"]
+    # 100 KB: refused before the frame is even parsed, so it carries no client_id.
+    await widget.socket.send(json.dumps({"type": "message", "client_id": uuid.uuid4().hex, "text": "y" * 100_000}))
+    huge = await widget.wait_for(lambda f: f["type"] == "error" and f["code"] == "message_too_long")
+    assert "2,000 characters" in huge["message"]
+    at_limit = "z" * 2000
+    assert (await reply_to(widget, await widget.send(at_limit)))["type"] == "ack"
+    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: " + at_limit)
+    assert rasa_texts(stand_in, widget.conversation_id) == [at_limit]
+    stored = [m["text"] for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
+    assert stored == [at_limit]
+    await widget.close()
+
+
+async def test_control_characters_are_stripped_but_emoji_and_right_to_left_text_kept(handoff, stand_in):
+    widget = Widget(handoff.ws_url, customer_token(3, "Carla"))
+    await widget.connect()
+    dirty = "line one\x00\x1b[31m\x07\r\nline\ttwo\x7f"
+    international = "שלום, مرحبا 👋🏽 family 👨\u200d👩\u200d👧 \u200fend"
+    for text in (dirty, international):
+        assert (await reply_to(widget, await widget.send(text)))["type"] == "ack"
+    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: " + international)
+    cleaned = "line one[31m\nline\ttwo"
+    assert rasa_texts(stand_in, widget.conversation_id) == [cleaned, international]
+    stored = [m["text"] for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
+    assert stored == [cleaned, international]
+    await widget.close()
+
+
+async def test_malformed_and_unknown_frames_get_bad_frame_and_the_socket_stays_open(handoff, stand_in):
+    widget = Widget(handoff.ws_url, customer_token(4, "David"))
+    await widget.connect()
+    for raw in ("{not json", "[]", "42", '{"no_type": true}', '{"type": 5}', '{"type": "dance"}',
+                json.dumps({"type": "<script>"})):
+        await widget.socket.send(raw)
+        error = await widget.wait_for(lambda f: f["type"] == "error")
+        assert error["code"] == "bad_frame", (raw, error)
+        assert error["message"]
+    still_open = await widget.send("still here?")
+    assert (await reply_to(widget, still_open))["type"] == "ack"
+    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: still here?")
+    assert rasa_texts(stand_in, widget.conversation_id) == ["still here?"]
+    await widget.close()
+
+
+async def test_html_and_script_text_is_stored_and_echoed_as_the_same_plain_text(handoff, stand_in):
+    widget = Widget(handoff.ws_url, customer_token(6, "Farid"))
+    await widget.connect()
+    html = "<script>alert('x')</script> <img src=x onerror=alert(1)> &amp; \"quoted\" <b>bold</b>"
+    client_id = await widget.send(html)
+    ack = await reply_to(widget, client_id)
+    assert ack["type"] == "ack"
+    echoed = await widget.wait_for(lambda f: f["type"] == "message" and f.get("client_id") == client_id)
+    assert echoed["text"] == html
+    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: " + html)
+    assert rasa_texts(stand_in, widget.conversation_id) == [html]
+    stored = [m for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
+    assert [m["text"] for m in stored] == [html]
+    await widget.close()
+
+
+async def test_a_flood_is_rate_limited_without_hurting_other_customers(handoff, stand_in):
+    flooder = Widget(handoff.ws_url, customer_token(7, "Grace"))
+    bystander = Widget(handoff.ws_url, customer_token(1, "Alice"))
+    await flooder.connect()
+    await bystander.connect()
+
+    client_ids = [uuid.uuid4().hex for _ in range(30)]
+    for number, client_id in enumerate(client_ids):
+        await flooder.send(f"flood {number}", client_id=client_id)
+    # Another customer's conversation is answered while the flood is being handled.
+    normal = await bystander.send("my balance please")
+    assert (await reply_to(bystander, normal))["type"] == "ack"
+    await bystander.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: my balance please")
+
+    replies = {client_id: await reply_to(flooder, client_id) for client_id in client_ids}
+    accepted = [n for n, c in enumerate(client_ids) if replies[c]["type"] == "ack"]
+    limited = [n for n, c in enumerate(client_ids) if replies[c]["type"] == "error"]
+    assert accepted == list(range(10)), "the first ten in the window are accepted"
+    assert limited == list(range(10, 30))
+    for number in limited:
+        error = replies[client_ids[number]]
+        assert error["code"] == "rate_limited"
+        assert error["message"] == "You're sending messages very fast; please wait a moment."
+    await flooder.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: flood 9", timeout=20)
+
+    # After a pause the same connection is usable again.
+    await asyncio.sleep(2.2)
+    after = await flooder.send("sorry, calm now")
+    assert (await reply_to(flooder, after))["type"] == "ack"
+    await flooder.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: sorry, calm now")
+
+    assert rasa_texts(stand_in, flooder.conversation_id) == [f"flood {n}" for n in range(10)] + ["sorry, calm now"]
+    stored = [m["text"] for m in await transcript(handoff, flooder.conversation_id) if m["sender"] == "customer"]
+    assert stored == [f"flood {n}" for n in range(10)] + ["sorry, calm now"]
+    assert rasa_texts(stand_in, bystander.conversation_id) == ["my balance please"]
+    await flooder.close()
+    await bystander.close()
+
+
+# -- the pure pieces ----------------------------------------------------------------------------------
+
+def test_clean_text_keeps_newlines_tabs_and_format_characters():
+    assert clean_text("a\x00b\x1fc\x7fd\u0085e") == "abcde"
+    assert clean_text("one\r\ntwo\rthree\tfour") == "one\ntwo\nthree\tfour"
+    joined = "👩\u200d💻 \u202bمرحبا\u202c \ufeff"
+    assert clean_text(joined) == joined
+    assert clean_text("bad \ud800 surrogate") == "bad  surrogate"
+
+
+def test_flood_guard_window_slides():
+    now = [0.0]
+    guard = FloodGuard(max_messages=3, per_seconds=2.0, clock=lambda: now[0])
+    assert [guard.allow() for _ in range(4)] == [True, True, True, False]
+    now[0] = 1.9
+    assert guard.allow() is False
+    now[0] = 2.0  # the first three left the window
+    assert [guard.allow() for _ in range(4)] == [True, True, True, False]
