@@ -96,9 +96,14 @@ def ruler_patterns(forms: list[str]) -> list[dict]:
     return _NUMBER_PATTERNS + [{"label": _CHARGE, "pattern": form} for form in forms]
 
 
+def base_name(base: Path | str) -> str:
+    """The base model's name without the machine's install path, so fingerprints match across clones."""
+    return base.name if isinstance(base, Path) else base
+
+
 def fingerprint(base: Path | str, patterns: list[dict]) -> str:
     digest = hashlib.sha256()
-    digest.update(str(base).encode())
+    digest.update(base_name(base).encode())
     digest.update(Path(__file__).read_bytes())
     digest.update(json.dumps(patterns, sort_keys=True).encode())
     return digest.hexdigest()
@@ -121,7 +126,7 @@ def build(out: Path, force: bool = False) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out)
     stamp.write_text(
-        json.dumps({"fingerprint": wanted, "base": str(base), "charge_forms": len(patterns)}, indent=2)
+        json.dumps({"fingerprint": wanted, "base": base_name(base), "ruler_patterns": len(patterns)}, indent=2)
     )
     print(f"spaCy pipeline built from {base} with {len(patterns)} ruler patterns: {out}")
     return out
