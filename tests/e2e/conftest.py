@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.browser import chromium
 from tests.support.stack import Stack
 
 if TYPE_CHECKING:
@@ -39,36 +40,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
 
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
 @pytest.fixture
 def browser() -> Iterator["Browser"]:
-    """Debian's chromium driven by Playwright; Playwright never downloads a browser here.
-
-    One per test: sync Playwright runs an event loop of its own while open, which would stop the
-    async tests that share the session from starting theirs.
-    """
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run scripts/ensure_chromium.sh (make test does)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    """One per test: sync Playwright runs an event loop of its own while open, which would stop the
+    async tests that share the session from starting theirs."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 
 from tests.handoff.conftest import REPO_ROOT, Console
 from tests.trainer.repo_copy import copy_repo
+from tests.support.browser import chromium
 
 BOT_PYTHON = REPO_ROOT / ".venv-bot" / "bin" / "python"
 WRITER = REPO_ROOT / "tests" / "trainer" / "write_tracker_store.py"
@@ -185,19 +186,11 @@ async def test_missing_tracker_store_is_a_clear_error(make_handoff, tmp_path, bo
 
 @pytest.fixture
 def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    chromium = "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.skip("chromium is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as browser:
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page, errors  # script errors only: the 401/404/409 answers are logged by chromium too
-        browser.close()
 
 
 @pytest.mark.browser
