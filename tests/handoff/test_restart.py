@@ -11,8 +11,17 @@ import pytest
 from tests.handoff.conftest import Widget, customer_token
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def restartable_handoff(request, make_handoff):
+    """The service on SQLite and on PostgreSQL: what is stored before the ack must survive a crash on both."""
+    if request.param == "sqlite":
+        return make_handoff()
+    return make_handoff(database_url=request.getfixturevalue("postgres_url"))
+
+
 @pytest.mark.slow
-async def test_restart_mid_conversation_loses_and_duplicates_nothing(handoff, stand_in):
+async def test_restart_mid_conversation_loses_and_duplicates_nothing(restartable_handoff, stand_in):
+    handoff = restartable_handoff
     widget = Widget(handoff.ws_url, customer_token(5, "Elena"))
     await widget.connect()
     first = await widget.send("first question")
