@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -256,7 +257,34 @@ def customer_token(customer_id: int, name: str) -> str:
     return mint_customer_token(customer_id=customer_id, first_name=name, secret=JWT_SECRET)
 
 
-class Widget:
+class FrameReader:
+    """Waits for a frame matching a predicate on `self.socket`, remembering every frame it reads."""
+
+    frames: list[dict]
+    socket: Any
+    what = "frames"
+
+    def _record(self, frame: dict) -> None:
+        raise NotImplementedError
+
+    async def wait_for(self, predicate, timeout: float = 10.0) -> dict:
+        for frame in self.frames:
+            if predicate(frame) and not frame.get("_consumed"):
+                frame["_consumed"] = True
+                return frame
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"timed out; {self.what} so far: {self.frames[-10:]}")
+            frame = json.loads(await asyncio.wait_for(self.socket.recv(), timeout=remaining))
+            self._record(frame)
+            if predicate(frame):
+                frame["_consumed"] = True
+                return frame
+
+
+class Widget(FrameReader):
     """A customer's widget speaking the protocol over a real WebSocket."""
 
     def __init__(self, ws_url: str, token: str = "", conversation_id: str | None = None, last_seq: int = 0):
@@ -290,29 +318,15 @@ class Widget:
             self.messages[frame["seq"]] = frame
             self.last_seq = max(self.last_seq, frame["seq"])
 
-    async def wait_for(self, predicate, timeout: float = 10.0) -> dict:
-        for frame in self.frames:
-            if predicate(frame) and not frame.get("_consumed"):
-                frame["_consumed"] = True
-                return frame
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise AssertionError(f"timed out; frames so far: {self.frames[-10:]}")
-            frame = json.loads(await asyncio.wait_for(self.socket.recv(), timeout=remaining))
-            self._record(frame)
-            if predicate(frame):
-                frame["_consumed"] = True
-                return frame
-
     async def close(self) -> None:
         if self.socket is not None:
             await self.socket.close()
 
 
-class Console:
+class Console(FrameReader):
     """A logged-in specialist: HTTP API plus the console WebSocket."""
+
+    what = "console frames"
 
     def __init__(self, handoff: HandoffProcess, username: str, password: str):
         self.handoff = handoff
@@ -337,21 +351,8 @@ class Console:
     async def watch(self, conversation_id: str) -> None:
         await self.socket.send(json.dumps({"type": "watch", "conversation_id": conversation_id}))
 
-    async def wait_for(self, predicate, timeout: float = 10.0) -> dict:
-        for frame in self.frames:
-            if predicate(frame) and not frame.get("_consumed"):
-                frame["_consumed"] = True
-                return frame
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise AssertionError(f"timed out; console frames so far: {self.frames[-10:]}")
-            frame = json.loads(await asyncio.wait_for(self.socket.recv(), timeout=remaining))
-            self.frames.append(frame)
-            if predicate(frame):
-                frame["_consumed"] = True
-                return frame
+    def _record(self, frame: dict) -> None:
+        self.frames.append(frame)
 
     async def post(self, path: str, body: dict | None = None) -> httpx.Response:
         return await self.http.post(path, json=body or {})
