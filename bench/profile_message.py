@@ -1,0 +1,75 @@
+"""Profile one message: where its time goes (NLU components, policies, tracker store, action calls).
+
+    .venv/bin/python bench/profile_message.py [--conversations 10] [--out bench/results/profile.md]
+
+Starts the stack (tests/support/stack.py) for its backend and action server, then runs
+bench/rasa_profile.py in .venv-bot, which loads the model in-process with the same endpoints and
+times every part of Rasa's message handling for the scripted conversation below, one message at a
+time (no concurrency: this is the cost of a message, not the throughput). Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.stack import REPO_ROOT, Stack, current_model  # noqa: E402
+
+SCRIPT = ["hi there", "what's my balance", "what is the late fee on my bill", "thanks"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--conversations", type=int, default=10)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="profile-") as tmp:
+        stack = Stack(Path(tmp)).start()
+        try:
+            env = {**stack.env, "RASA_TRACKER_SQLITE": str(Path(tmp) / "profile_tracker.db")}
+            completed = subprocess.run(
+                [str(REPO_ROOT / ".venv-bot" / "bin" / "python"), "bench/rasa_profile.py",
+                 "--model", str(current_model()), "--conversations", str(args.conversations),
+                 "--script", *SCRIPT],
+                cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+            )
+        finally:
+            stack.stop()
+    if completed.returncode != 0:
+        raise SystemExit(f"profiling failed:\n{completed.stderr[-3000:]}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    count, wall = result["messages"], result["wall_ms"]
+    total = sum(wall)
+    lines = [
+        f"Machine: {os.cpu_count()} cores, {platform.platform()}, load average {os.getloadavg()[0]:.1f} at the end.",
+        f"{count} messages ({args.conversations} conversations of {SCRIPT}), one at a time; per message: "
+        f"mean {statistics.mean(wall):.0f} ms, median {statistics.median(wall):.0f} ms, max {max(wall):.0f} ms.",
+        "",
+        "| part | ms per message | share of message time |",
+        "|---|---|---|",
+    ]
+    # Graph nodes nest inside the tracker/action timings only for policies run by the processor, so the
+    # shares do not sum to exactly 100 %; "other" is what no timer covered (events, lock, Sanic-free glue).
+    for part, ms in sorted(result["parts"].items(), key=lambda item: -item[1]):
+        lines.append(f"| {part} | {ms / count:.1f} | {100 * ms / total:.0f} % |")
+    covered = sum(result["parts"].values())
+    lines.append(f"| other (not covered by a timer) | {max(0.0, total - covered) / count:.1f} | "
+                 f"{max(0.0, 100 * (total - covered) / total):.0f} % |")
+    table = "\n".join(lines)
+    print(table)
+    if args.out:
+        with args.out.open("a") as out:
+            out.write("\n" + table + "\n")
+
+
+if __name__ == "__main__":
+    main()

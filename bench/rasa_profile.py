@@ -1,0 +1,95 @@
+"""Where the time of one message goes inside Rasa (run by bench/profile_message.py, in .venv-bot).
+
+Loads the model the way `rasa run` does (endpoints from bot/endpoints.yml, so the same tracker store,
+lock store and action server), then handles scripted billing conversations one message at a time and
+times every graph node (NLU components, policies), the tracker store, the lock and each action call.
+Prints one JSON object: {"messages": N, "wall_ms": [...], "parts": {part: total_ms}}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from collections import defaultdict
+
+from rasa.core import agent as rasa_agent
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.core.utils import AvailableEndpoints
+from rasa.engine.graph import GraphNode
+
+TOTALS: dict[str, float] = defaultdict(float)
+
+
+def timed_sync(owner: type, attribute: str, label) -> None:
+    original = getattr(owner, attribute)
+
+    def wrapper(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            TOTALS[label(self)] += (time.perf_counter() - started) * 1000
+
+    setattr(owner, attribute, wrapper)
+
+
+def timed_async(owner: type, attribute: str, label) -> None:
+    original = getattr(owner, attribute)
+
+    async def wrapper(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return await original(self, *args, **kwargs)
+        finally:
+            TOTALS[label(self, *args, **kwargs)] += (time.perf_counter() - started) * 1000
+
+    setattr(owner, attribute, wrapper)
+
+
+def instrument() -> None:
+    timed_sync(GraphNode, "__call__", lambda node: f"graph: {node._component_class.__name__}")
+    timed_async(MessageProcessor, "fetch_tracker_and_update_session", lambda *_, **__: "tracker store: load")
+    timed_async(MessageProcessor, "save_tracker", lambda *_, **__: "tracker store: save")
+    timed_async(MessageProcessor, "_run_action", action_label)
+
+
+def action_label(_processor, action=None, *_, **kwargs) -> str:
+    action = action or kwargs["action"]
+    return "action server: " + action.name() if type(action).__name__ == "RemoteAction" else "built-in actions"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--endpoints", default="bot/endpoints.yml")
+    parser.add_argument("--conversations", type=int, default=10)
+    parser.add_argument("--script", nargs="+", required=True)
+    parser.add_argument("--customer-id", type=int, default=1)
+    args = parser.parse_args()
+
+    endpoints = AvailableEndpoints.read_endpoints(args.endpoints)
+    agent = await rasa_agent.load_agent(model_path=args.model, endpoints=endpoints)
+    metadata = {"customer_id": args.customer_id}
+
+    async def say(text: str, sender_id: str) -> None:
+        await agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender_id, metadata=metadata))
+
+    # One warm-up conversation: TensorFlow builds its graphs on the first prediction.
+    for text in args.script:
+        await say(text, "warm-up")
+    TOTALS.clear()
+    instrument()
+    wall_ms = []
+    for number in range(args.conversations):
+        for text in args.script:
+            started = time.perf_counter()
+            await say(text, f"profile-{number}")
+            wall_ms.append((time.perf_counter() - started) * 1000)
+    print(json.dumps({"messages": len(wall_ms), "wall_ms": wall_ms, "parts": TOTALS}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
