@@ -6,31 +6,14 @@ Expected numbers come from the backend's API over the same database the bot read
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
-import httpx
 import pytest
 
+from tests.support.billing_api import api, latest_line, money
 from tests.support.chat import ChatClient, customer_token
 from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def money(amount: str | Decimal) -> str:
-    return f"${Decimal(amount):,.2f}"
-
-
-def api(stack: Stack, path: str) -> Any:
-    response = httpx.get(f"{stack.backend_url}/api/v1{path}", headers=stack.backend_headers(), timeout=10)
-    response.raise_for_status()
-    return response.json()
-
-
-def latest_line(stack: Stack, customer_id: int, charge_type: str) -> dict[str, Any]:
-    latest = api(stack, f"/customers/{customer_id}/invoices")[0]
-    detail = api(stack, f"/customers/{customer_id}/invoices/{latest['number']}")
-    return next(line for line in detail["line_items"] if line["charge_type"] == charge_type)
 
 
 async def ask(stack: Stack, customer_id: int | None, *messages: str) -> list[str]:

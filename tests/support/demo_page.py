@@ -1,0 +1,36 @@
+"""The demo website's chat widget in a real browser: sign in as a demo customer and chat."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, BrowserContext, ElementHandle, Page
+
+
+class DemoPage:
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.context: BrowserContext = browser.new_context()
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.goto(base_url + "/")
+
+    def sign_in(self, customer_id: int, first_name: str) -> None:
+        self.page.select_option("[data-testid=customer-picker]", str(customer_id))
+        self.page.wait_for_function(
+            "name => document.querySelector('[data-testid=signed-in-as]').textContent.includes(name)", arg=first_name
+        )
+
+    def open_chat(self) -> None:
+        self.page.click("[data-testid=chat-launcher]")
+        self.page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+
+    def send(self, text: str) -> None:
+        self.page.fill("[data-testid=chat-input]", text)
+        self.page.click("[data-testid=chat-send]")
+
+    def wait_for_bot_text(self, text: str, timeout_ms: int = 30_000) -> ElementHandle:
+        return self.page.wait_for_selector(
+            f"[data-testid=chat-message][data-sender=bot] >> text={text}", timeout=timeout_ms
+        )
+
+    def close(self) -> None:
+        self.context.close()
