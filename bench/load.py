@@ -39,6 +39,8 @@ SCRIPTS: list[list[str]] = [
     ["hello", "when is my bill due", "why is my bill higher this month", "thank you"],
     ["hey", "did you get my payment", "what's on my latest bill", "thanks, bye"],
 ]
+# An anonymous visitor verifies with account number and postal code (docs/demo-data.md) first.
+VERIFY_SCRIPT = ["hi", "what's my balance", "ACC-100001", "94110", "what is the late fee on my bill", "thanks"]
 BASELINE_SCRIPT = ["hello", "I am feeling great", "are you a bot?", "goodbye"]
 
 
@@ -93,13 +95,14 @@ def rss_mb(pids: list[int]) -> float:
 
 
 async def stack_customer(stack_ws: str, secret: str, customer_id: int, deadline: float, out: Results) -> None:
-    token = customer_token(secret=secret, customer_id=customer_id, name="Load")
+    """Logged-in customers (identity from the JWT); every fourth one is anonymous and verifies first."""
+    anonymous = customer_id % 4 == 0
+    token = "" if anonymous else customer_token(secret=secret, customer_id=customer_id, name="Load")
     while time.monotonic() < deadline:
         chat = ChatClient(stack_ws, token=token)
         try:
             await chat.connect()
-            for text in random.choice(SCRIPTS):
-                started = time.perf_counter()
+            for text in VERIFY_SCRIPT if anonymous else random.choice(SCRIPTS):
                 try:
                     reply = await chat.say(text, quiet=0.05, timeout=30)
                 except TimeoutError:
@@ -109,7 +112,7 @@ async def stack_customer(stack_ws: str, secret: str, customer_id: int, deadline:
                 if first_bot is None or any(f.get("type") == "error" for f in reply):
                     out.errors += 1
                     continue
-                out.latencies_ms.append((time.perf_counter() - started) * 1000)
+                out.latencies_ms.append(chat.last_reply_seconds * 1000)  # to the reply's first frame
                 out.messages += 1
         except (OSError, Exception) as error:  # a dropped socket counts as an error, the run goes on
             out.errors += 1

@@ -25,6 +25,8 @@ class ChatClient:
     conversation_id: str | None = None
     last_seq: int = 0
     frames: list[dict[str, Any]] = field(default_factory=list)
+    # Seconds from sending the last message to the first frame of its reply (bench/load.py's latency).
+    last_reply_seconds: float = 0.0
     _ws: Any = None
 
     async def connect(self) -> dict[str, Any]:
@@ -67,10 +69,12 @@ class ChatClient:
         frame: dict[str, Any] = {"type": "message", "client_id": client_id, "text": text}
         if payload:
             frame["payload"] = payload
+        sent_at = time.perf_counter()
         await self._send(frame)
         reply: list[dict[str, Any]] = []
         await self.wait_for(lambda f: f["type"] == "ack" and f.get("client_id") == client_id, timeout)
         first = await self.wait_for(lambda f: f["type"] in ("message", "status", "error"), timeout)
+        self.last_reply_seconds = time.perf_counter() - sent_at
         reply.append(first)
         while True:
             try:
