@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from handoff.clients.backend import BackendClient
@@ -48,6 +48,16 @@ class ServiceError(Exception):
         self.status_code = status_code
         self.code = code
         self.message = message
+
+
+class StorageUnavailable(ServiceError):
+    """The database cannot be reached (outage, failover): nothing was stored. `client_id` names the customer
+    message that was not stored, when there is one."""
+
+    def __init__(self, *, client_id: str | None = None):
+        super().__init__(status_code=503, code="temporarily_unavailable",
+                         message="Part of our system is briefly unavailable. Please try again in a moment.")
+        self.client_id = client_id
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,11 @@ class HandoffService:
             return fn(session, **kwargs)
 
     async def _db(self, fn, /, **kwargs):
-        return await asyncio.to_thread(self._in_session, fn, kwargs)
+        try:
+            return await asyncio.to_thread(self._in_session, fn, kwargs)
+        except (OperationalError, InterfaceError) as error:
+            log.warning("database unavailable: %s", getattr(error, "orig", error))
+            raise StorageUnavailable() from error
 
     async def _publish_messages(self, conversation_id: str, messages: list[Message]) -> None:
         for message in messages:
@@ -258,6 +272,9 @@ class HandoffService:
             message = await self._db(store.find_message_by_client_id, conversation_id=conversation_id,
                                      client_id=client_id)
             created = False
+        except StorageUnavailable as error:
+            error.client_id = client_id
+            raise
         if created:
             await self._publish_messages(conversation_id, [message])
         return message, created
@@ -293,6 +310,14 @@ class HandoffService:
     def _store_bot_replies(self, session: Session, *, conversation_id: str, message_id: int,
                            replies: list[BotReply] | None) -> list[Message]:
         stored = []
+        if replies == [] and store.get_conversation(session, conversation_id=conversation_id).state == State.BOT:
+            # Rasa answered nothing, e.g. its action server is down (Rasa logs the failed action and moves on):
+            # never leave the customer in silence.
+            stored.append(store.append_message(
+                session, conversation_id=conversation_id, sender="system",
+                text="Sorry, I couldn't answer that just now. Please try again in a moment, or talk to a person.",
+                buttons=[{"title": "Talk to a person", "payload": HUMAN_REQUEST_PAYLOAD}],
+            ))
         if replies is None:
             stored.append(store.append_message(
                 session, conversation_id=conversation_id, sender="system",

@@ -12,12 +12,16 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from handoff.conversations.customer_token import InvalidCustomerToken, verify_customer_token
 from handoff.conversations.frames import error_frame, message_frame
 from handoff.conversations.input_limits import MAX_PAYLOAD_CHARS, MAX_RAW_FRAME_CHARS, FloodGuard, clean_text
-from handoff.conversations.service import HandoffService
+from handoff.conversations.service import HandoffService, StorageUnavailable
 from handoff.pubsub import conversation_channel
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 HELLO_TIMEOUT_SECONDS = 15
+# The widget reconnects by itself and resends unacknowledged messages (handoff/web/static/widget.js).
+STORAGE_UNAVAILABLE_TEXT = "Sorry, our chat is briefly unavailable. We'll reconnect automatically in a moment."
+MESSAGE_NOT_STORED_TEXT = ("Sorry, our chat is briefly unavailable, so your message has not been sent yet. "
+                           "It will be sent as soon as the chat reconnects.")
 
 
 class CustomerConnection:
@@ -77,7 +81,8 @@ class CustomerConnection:
                 log.exception("processing message %s failed", message_id)
                 await self.send(error_frame(code="processing_failed",
                                             message="Sorry, something went wrong. Please try again."))
-            await self.catch_up()
+            with contextlib.suppress(StorageUnavailable):  # the next turn or a reconnect catches up
+                await self.catch_up()
 
 
 def _parse_frame(raw: str) -> dict | None:
@@ -115,9 +120,13 @@ async def chat_socket(websocket: WebSocket, token: str = "") -> None:
         return
     requested_id = hello.get("conversation_id") if isinstance(hello.get("conversation_id"), str) else None
     last_seq = hello.get("last_seq") if isinstance(hello.get("last_seq"), int) and hello["last_seq"] >= 0 else 0
-    conversation = await service.start_conversation(
-        customer_id=identity.customer_id if identity else None,
-        customer_name=identity.first_name if identity else None, conversation_id=requested_id)
+    try:
+        conversation = await service.start_conversation(
+            customer_id=identity.customer_id if identity else None,
+            customer_name=identity.first_name if identity else None, conversation_id=requested_id)
+    except StorageUnavailable:
+        await _storage_unavailable(websocket, client_id=None)
+        return
     if conversation.id != requested_id:
         last_seq = 0  # a new conversation: replay everything
     connection = CustomerConnection(websocket=websocket, service=service, conversation_id=conversation.id,
@@ -137,6 +146,9 @@ async def chat_socket(websocket: WebSocket, token: str = "") -> None:
         await _receive_loop(websocket, service, connection)
     except WebSocketDisconnect:
         pass
+    except StorageUnavailable as error:  # nothing was stored: the widget resends after reconnecting
+        with contextlib.suppress(Exception):
+            await _storage_unavailable(websocket, client_id=error.client_id)
     except Exception:
         log.exception("widget connection failed")
         with contextlib.suppress(Exception):
@@ -150,6 +162,12 @@ async def chat_socket(websocket: WebSocket, token: str = "") -> None:
         with contextlib.suppress(Exception):
             await service.customer_disconnected(conversation_id=conversation.id,
                                                 connected_at=conversation.customer_connected_at)
+
+
+async def _storage_unavailable(websocket: WebSocket, *, client_id: str | None) -> None:
+    text = MESSAGE_NOT_STORED_TEXT if client_id else STORAGE_UNAVAILABLE_TEXT
+    await websocket.send_json(error_frame(code="temporarily_unavailable", message=text, client_id=client_id))
+    await websocket.close(code=1013)  # "try again later": the widget reconnects with backoff
 
 
 async def _receive_loop(websocket: WebSocket, service: HandoffService, connection: CustomerConnection) -> None:
