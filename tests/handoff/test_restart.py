@@ -20,6 +20,9 @@ def restartable_handoff(request, make_handoff):
 
 
 @pytest.mark.slow
+@pytest.mark.trust_case(area="fault", case="Handoff service killed (kill -9) with a bot turn in flight, then restarted",
+                         expected="the interrupted turn is finished after the restart; resends with the same "
+                                  "client_id are acked once; nothing lost or duplicated")
 async def test_restart_mid_conversation_loses_and_duplicates_nothing(restartable_handoff, stand_in):
     handoff = restartable_handoff
     widget = Widget(handoff.ws_url, customer_token(5, "Elena"))

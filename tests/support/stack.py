@@ -92,6 +92,10 @@ class Service:
         except ProcessLookupError:
             pass
 
+    def signal(self, sig: int) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+
     def tail(self, lines: int = 40) -> str:
         if self.log_path is None or not self.log_path.exists():
             return ""
@@ -210,16 +214,41 @@ class Stack:
             time.sleep(0.5)
         raise RuntimeError(f"Rasa loaded no model in {timeout}s:\n{self.services['rasa'].tail()}")
 
-    def restart(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 180) -> None:
+    # -- faults: stop, kill, pause and restart one process (tests/faults) -------------------------
+
+    def stop_service(self, name: str, *, sig: int = signal.SIGTERM) -> None:
+        """Stop one process: SIGTERM (graceful) or SIGKILL (a crash). The others keep running."""
+        self.services[name].stop(sig)
+
+    def start_service(self, name: str, *, timeout: float = 180) -> None:
+        """Start a stopped process again with the same port, environment and databases; wait until ready."""
         service = self.services[name]
-        service.stop(sig)
         service.start(self.env, self.workdir / "logs")
         service.wait_healthy(timeout)
         if name == "rasa":
             self.wait_model_loaded(timeout)
 
+    def restart(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 180) -> None:
+        self.stop_service(name, sig=sig)
+        self.start_service(name, timeout=timeout)
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP: the process hangs (accepts connections in the kernel, answers nothing), like a stalled host.
+        Stopping or killing it afterwards works (`stop()` continues it first)."""
+        self.services[name].signal(signal.SIGSTOP)
+
+    def logs(self) -> dict[str, str]:
+        """Everything each process wrote to stdout/stderr since the stack started (restarts append)."""
+        return {path.stem: path.read_text(errors="replace") for path in sorted((self.workdir / "logs").glob("*.log"))}
+
+    @property
+    def tracker_db(self) -> Path:
+        """Rasa's SQL tracker store (bot/endpoints.yml: SQLite at RASA_TRACKER_SQLITE)."""
+        return Path(self.env["RASA_TRACKER_SQLITE"])
+
     def stop(self) -> None:
         for service in reversed(list(self.services.values())):
+            service.signal(signal.SIGCONT)  # a paused process cannot handle SIGTERM
             service.stop()
 
     def dump_logs(self) -> None:
