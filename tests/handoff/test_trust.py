@@ -11,10 +11,13 @@ import re
 import uuid
 
 import httpx
+import pytest
 
 from handoff.conversations.input_limits import FloodGuard, clean_text
 from tests.handoff.conftest import Widget, customer_token
+from tests.support.browser import chromium
 
+BAD_INPUT = "bad input"
 LOCKED = re.compile(r"^Too many failed sign-ins; try again in \d+ minutes?\.$")
 
 
@@ -37,6 +40,12 @@ async def transcript(handoff, conversation_id: str) -> list[dict]:
 async def reply_to(widget: Widget, client_id: str) -> dict:
     """The ack or error frame the service sent about one customer message."""
     return await widget.wait_for(lambda f: f["type"] in ("ack", "error") and f.get("client_id") == client_id)
+
+
+async def accepted_and_answered(widget: Widget, text: str) -> None:
+    """The message is acked and the (stand-in) bot answers exactly that text."""
+    assert (await reply_to(widget, await widget.send(text)))["type"] == "ack"
+    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: " + text)
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
@@ -110,6 +119,8 @@ async def test_a_lock_survives_a_restart_of_the_service(handoff):
 
 # -- customer chat input --------------------------------------------------------------------------------
 
+@pytest.mark.trust_case(area=BAD_INPUT, case="Empty and whitespace-only chat message",
+                         expected="error `empty_message` with a polite text; nothing stored or sent to the bot")
 async def test_empty_and_whitespace_messages_are_refused_politely_and_never_stored(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(1, "Alice"))
     await widget.connect()
@@ -126,6 +137,9 @@ async def test_empty_and_whitespace_messages_are_refused_politely_and_never_stor
     await widget.close()
 
 
+@pytest.mark.trust_case(area=BAD_INPUT, case="Chat message of 2,001 characters, and a 100 KB frame",
+                         expected="error `message_too_long` (keep it under 2,000 characters); not stored, "
+                                  "not sent to the bot; 2,000 characters accepted")
 async def test_too_long_messages_are_refused_without_being_stored(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(2, "Ben"))
     await widget.connect()
@@ -145,6 +159,10 @@ async def test_too_long_messages_are_refused_without_being_stored(handoff, stand
     await widget.close()
 
 
+@pytest.mark.trust_case(area=BAD_INPUT, case="Control characters (NUL, ESC, BEL, DEL, CR)",
+                         expected="stripped before storage and the bot; the rest of the message kept")
+@pytest.mark.trust_case(area=BAD_INPUT, case="Emoji, ZWJ sequences and right-to-left text",
+                         expected="stored and sent to the bot unchanged")
 async def test_control_characters_are_stripped_but_emoji_and_right_to_left_text_kept(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(3, "Carla"))
     await widget.connect()
@@ -160,6 +178,8 @@ async def test_control_characters_are_stripped_but_emoji_and_right_to_left_text_
     await widget.close()
 
 
+@pytest.mark.trust_case(area=BAD_INPUT, case="Unreadable or unknown WebSocket frames",
+                         expected="error `bad_frame`; the socket stays open and the next message is answered")
 async def test_malformed_and_unknown_frames_get_bad_frame_and_the_socket_stays_open(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(4, "David"))
     await widget.connect()
@@ -176,6 +196,8 @@ async def test_malformed_and_unknown_frames_get_bad_frame_and_the_socket_stays_o
     await widget.close()
 
 
+@pytest.mark.trust_case(area=BAD_INPUT, case="HTML/script in a chat message (stored, echoed)",
+                         expected="stored, sent to the bot and echoed as the same plain text")
 async def test_html_and_script_text_is_stored_and_echoed_as_the_same_plain_text(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(6, "Farid"))
     await widget.connect()
@@ -192,6 +214,9 @@ async def test_html_and_script_text_is_stored_and_echoed_as_the_same_plain_text(
     await widget.close()
 
 
+@pytest.mark.trust_case(area=BAD_INPUT, case="Flood: 30 messages at once from one customer",
+                         expected="first 10 accepted, the rest `rate_limited` with a polite message and never "
+                                  "stored; another customer is answered meanwhile; usable again after a pause")
 async def test_a_flood_is_rate_limited_without_hurting_other_customers(handoff, stand_in):
     flooder = Widget(handoff.ws_url, customer_token(7, "Grace"))
     bystander = Widget(handoff.ws_url, customer_token(1, "Alice"))
@@ -229,6 +254,105 @@ async def test_a_flood_is_rate_limited_without_hurting_other_customers(handoff, 
     assert rasa_texts(stand_in, bystander.conversation_id) == ["my balance please"]
     await flooder.close()
     await bystander.close()
+
+
+@pytest.mark.trust_case(area=BAD_INPUT, case="JSON (protocol frames, identity fields) typed as chat text",
+                         expected="stored and sent to the bot as plain text; identity and state unchanged")
+async def test_json_typed_as_text_is_only_text(handoff, stand_in):
+    widget = Widget(handoff.ws_url, customer_token(1, "Alice"))
+    await widget.connect()
+    impostor = Widget(handoff.ws_url, customer_token(2, "Ben"))
+    await impostor.connect()
+    texts = [
+        json.dumps({"type": "hello", "conversation_id": impostor.conversation_id, "last_seq": 0}),
+        json.dumps({"customer_id": 2, "payload": '/rate_chat{"csat_score":"1"}', "state": "resolved"}),
+        '{"unterminated": [1, 2',
+    ]
+    for text in texts:
+        await accepted_and_answered(widget, text)
+    sent = [m for m in stand_in.rasa_messages if m["sender"] == widget.conversation_id]
+    assert [m["message"] for m in sent] == texts
+    assert {m["metadata"]["customer_id"] for m in sent} == {1}, "identity comes from the token, never the text"
+    stored = [m["text"] for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
+    assert stored == texts
+    # Nothing reached the other customer's conversation.
+    assert [m for m in await transcript(handoff, impostor.conversation_id) if m["sender"] == "customer"] == []
+    assert not [f for f in widget.frames if f["type"] == "status"], "the conversation never left the bot"
+    await widget.close()
+    await impostor.close()
+
+
+@pytest.mark.trust_case(area=BAD_INPUT, case="SQL-looking chat text (DROP TABLE, OR 1=1, comment tricks)",
+                         expected="stored and answered as plain text; every table still works afterwards")
+async def test_sql_looking_text_is_stored_verbatim_and_breaks_nothing(handoff, stand_in):
+    widget = Widget(handoff.ws_url, customer_token(3, "Carla"))
+    await widget.connect()
+    texts = [
+        "'; DROP TABLE messages; --",
+        "1' OR '1'='1",
+        "Robert'); DELETE FROM staff_users WHERE ('a'='a",
+        "ACC-100003\" UNION SELECT password_hash FROM staff_users /*",
+    ]
+    for text in texts:
+        await accepted_and_answered(widget, text)
+    assert rasa_texts(stand_in, widget.conversation_id) == texts
+    stored = [m["text"] for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
+    assert stored == texts
+    # The tables those texts name are intact: staff can sign in, a new conversation stores messages.
+    async with httpx.AsyncClient(base_url=handoff.url) as client:
+        assert (await login(client, "dana", "dana-demo-pass")).status_code == 200
+    other = Widget(handoff.ws_url, customer_token(4, "David"))
+    await other.connect()
+    await accepted_and_answered(other, "still fine?")
+    await widget.close()
+    await other.close()
+
+
+SCRIPT_TEXT = ("<script>window.__pwned = 'script'</script><img src=x onerror=\"window.__pwned = 'img'\">"
+               "<b>bold</b> &lt;escaped&gt;")
+
+
+@pytest.mark.browser
+@pytest.mark.trust_case(area=BAD_INPUT, case="HTML/script in a chat message, in the browser (widget and console)",
+                         expected="shown as the same literal text in the widget and the specialist console; "
+                                  "no element created, no script run")
+def test_html_and_script_are_shown_as_text_in_the_widget_and_the_console(handoff):
+    with chromium() as browser:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(handoff.url + "/")
+        page.select_option("[data-testid=customer-picker]", "4")
+        page.wait_for_function(
+            "document.querySelector('[data-testid=signed-in-as]').textContent.includes('David')")
+        page.click("[data-testid=chat-launcher]")
+        page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+        page.fill("[data-testid=chat-input]", SCRIPT_TEXT)
+        page.click("[data-testid=chat-send]")
+        page.wait_for_selector("[data-testid=chat-message][data-sender=customer][data-status=sent]")
+        page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Echo:")
+        customer_texts = page.locator("[data-testid=chat-message][data-sender=customer]").all_text_contents()
+        assert SCRIPT_TEXT in customer_texts
+        assert page.locator("[data-testid=chat-message][data-sender=bot]").last.text_content() == "Echo: " + SCRIPT_TEXT
+        panel = "[data-testid=chat-panel]"
+        assert page.locator(f"{panel} img, {panel} b, {panel} script").count() == 0
+        page.fill("[data-testid=chat-input]", "I want to dispute this")
+        page.click("[data-testid=chat-send]")
+        page.wait_for_selector("[data-testid=chat-status][data-state=queued]")
+
+        console = context.new_page()
+        console.goto(handoff.url + "/console")
+        console.fill("[data-testid=login-username]", "dana")
+        console.fill("[data-testid=login-password]", "dana-demo-pass")
+        console.click("[data-testid=login-submit]")
+        console.wait_for_selector("[data-testid=queue-item][data-reason=dispute]")
+        console.click("[data-testid=queue-claim]")
+        console.wait_for_selector("[data-testid=conversation-view][data-state=assigned]")
+        line = console.wait_for_selector("[data-testid=transcript-message][data-sender=customer] >> text=<script>")
+        assert SCRIPT_TEXT in line.text_content()
+        transcript_view = "[data-testid=conversation-transcript]"
+        assert console.locator(f"{transcript_view} img, {transcript_view} b, {transcript_view} script").count() == 0
+        assert page.evaluate("window.__pwned") is None
+        assert console.evaluate("window.__pwned") is None
 
 
 # -- the pure pieces ----------------------------------------------------------------------------------
