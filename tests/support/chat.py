@@ -73,9 +73,13 @@ class ChatClient:
         await self._send(frame)
         reply: list[dict[str, Any]] = []
         await self.wait_for(lambda f: f["type"] == "ack" and f.get("client_id") == client_id, timeout)
-        first = await self.wait_for(lambda f: f["type"] in ("message", "status", "error"), timeout)
+        # The reply starts with the first frame that is not the echo of the customer's own message.
+        while True:
+            frame = await self.wait_for(lambda f: f["type"] in ("message", "status", "error"), timeout)
+            reply.append(frame)
+            if frame.get("sender") != "customer":
+                break
         self.last_reply_seconds = time.perf_counter() - sent_at
-        reply.append(first)
         while True:
             try:
                 reply.append(await self._receive(quiet))
