@@ -28,6 +28,19 @@ def resolve_database_url(url: str) -> str:
     return url
 
 
+def parse_origins(value: str, name: str) -> tuple[str, ...]:
+    """"https://www.example.com, http://localhost:3000" -> normalised origins; anything else is refused."""
+    from handoff.specialists.origins import normalise_origin
+
+    origins = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        origin = normalise_origin(item)
+        if origin is None:
+            raise ValueError(f"{name}: {item!r} is not an origin like https://www.example.com")
+        origins.append(origin)
+    return tuple(origins)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
@@ -44,7 +57,13 @@ class Settings(BaseSettings):
     backend_api_token: str = Field(default=DEV_DEFAULT_SECRETS["backend_api_token"], alias="BACKEND_API_TOKEN")
     backend_timeout_seconds: float = Field(default=10.0, alias="HANDOFF_BACKEND_TIMEOUT_SECONDS")
     session_secret: str = Field(default=DEV_DEFAULT_SECRETS["session_secret"], alias="HANDOFF_SESSION_SECRET")
-    session_hours: int = Field(default=12, alias="HANDOFF_SESSION_HOURS")
+    # Staff sessions end after this long however busy (absolute) and after this long without a request (idle).
+    session_hours: float = Field(default=12, gt=0, alias="HANDOFF_SESSION_HOURS")
+    session_idle_minutes: float = Field(default=30, gt=0, alias="HANDOFF_SESSION_IDLE_MINUTES")
+    # Browser origins (scheme://host[:port], comma-separated) allowed besides the service's own origin:
+    # the company website embedding the widget (/ws/chat), and a console served under another name.
+    widget_origins: str = Field(default="", alias="HANDOFF_WIDGET_ORIGINS")
+    console_origins: str = Field(default="", alias="HANDOFF_CONSOLE_ORIGINS")
     # "24/7" or e.g. "mon-fri 08:00-18:00; sat 09:00-13:00". Empty = default for APP_ENV.
     business_hours: str = Field(default="", alias="HANDOFF_BUSINESS_HOURS")
     timezone: str = Field(default="UTC", alias="HANDOFF_TIMEZONE")
@@ -93,11 +112,20 @@ class Settings(BaseSettings):
 
         parse_business_hours(self.business_hours)
         ZoneInfo(self.timezone)
+        self.widget_origin_list, self.console_origin_list  # noqa: B018  (a malformed origin fails here)
         return self
 
     @property
     def is_development(self) -> bool:
         return self.app_env == "development"
+
+    @property
+    def widget_origin_list(self) -> tuple[str, ...]:
+        return parse_origins(self.widget_origins, "HANDOFF_WIDGET_ORIGINS")
+
+    @property
+    def console_origin_list(self) -> tuple[str, ...]:
+        return parse_origins(self.console_origins, "HANDOFF_CONSOLE_ORIGINS")
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from datetime import timedelta
 
 from fastapi import Depends, HTTPException, Request
 
@@ -37,11 +38,13 @@ def session_token_from(headers_token: str | None, cookies: dict) -> str | None:
     return headers_token or cookies.get(auth.SESSION_COOKIE)
 
 
-async def staff_for(service: HandoffService, token: str | None) -> Staff | None:
+async def staff_for(service: HandoffService, token: str | None, *, touch: bool = True) -> Staff | None:
     if not token:
         return None
-    return await asyncio.to_thread(service._in_session, auth.staff_for_token,
-                                   {"token": token, "secret": service.settings.session_secret})
+    settings = service.settings
+    return await asyncio.to_thread(service._in_session, auth.staff_for_token, {
+        "token": token, "secret": settings.session_secret, "touch": touch,
+        "idle": timedelta(minutes=settings.session_idle_minutes)})
 
 
 async def current_staff(request: Request, service: HandoffService = Depends(get_service)) -> Staff:

@@ -16,8 +16,9 @@ router = APIRouter()
 class EscalationRequest(BaseModel):
     conversation_id: str = Field(min_length=1, max_length=64)
     reason: str
-    customer_id: int | None = None
-    dispute_id: int | None = None
+    # Ids are database integers: anything outside 1..2^31-1 is a clear 422, not an overflow (a 500).
+    customer_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    dispute_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     line_item: dict[str, Any] | None = None
     explanation: Any = None
     summary: str = ""

@@ -14,6 +14,7 @@ from handoff.conversations.frames import error_frame, message_frame
 from handoff.conversations.input_limits import MAX_PAYLOAD_CHARS, MAX_RAW_FRAME_CHARS, FloodGuard, clean_text
 from handoff.conversations.service import HandoffService, StorageUnavailable
 from handoff.pubsub import conversation_channel
+from handoff.specialists.security import refuse_cross_site_socket
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -105,6 +106,8 @@ async def _receive_hello(websocket: WebSocket) -> dict | None:
 @router.websocket("/ws/chat")
 async def chat_socket(websocket: WebSocket, token: str = "") -> None:
     service: HandoffService = websocket.app.state.service
+    if await refuse_cross_site_socket(websocket, service.settings):
+        return
     await websocket.accept()
     try:
         identity = verify_customer_token(token, secret=service.settings.customer_jwt_secret)

@@ -118,7 +118,7 @@ def _throttle(session: Session, *, username: str, client_ip: str, limits: LoginL
     return None
 
 
-def login(session: Session, *, username: str, password: str, secret: str, hours: int, client_ip: str = "unknown",
+def login(session: Session, *, username: str, password: str, secret: str, hours: float, client_ip: str = "unknown",
           limits: LoginLimits = LoginLimits()) -> tuple[str, Staff] | LoginThrottled | None:
     """A session token, None for wrong credentials, or LoginThrottled (checked before the password)."""
     now = utcnow()
@@ -141,19 +141,33 @@ def login(session: Session, *, username: str, password: str, secret: str, hours:
         return None
     token = secrets.token_urlsafe(32)
     session.add(StaffSession(token_hash=_token_digest(token, secret), user_id=user.id, created_at=now,
-                             expires_at=now + timedelta(hours=hours), revoked=False))
+                             expires_at=now + timedelta(hours=hours), revoked=False, last_used_at=now))
     store.audit(session, actor=f"{user.role}:{user.username}", action="login", target=target,
                 details={"client_ip": client_ip})
     return token, staff_from_user(user)
 
 
-def staff_for_token(session: Session, *, token: str, secret: str) -> Staff | None:
+def staff_for_token(session: Session, *, token: str, secret: str, idle: timedelta | None = None,
+                    touch: bool = True) -> Staff | None:
+    """The signed-in staff member, or None once the session is revoked, past its absolute expiry or idle
+    for longer than `idle`. `touch` records this request as activity (an automatic ping does not)."""
+    now = utcnow()
     row = session.execute(
         select(StaffUser, StaffSession).join(StaffSession, StaffSession.user_id == StaffUser.id).where(
             StaffSession.token_hash == _token_digest(token, secret), StaffSession.revoked.is_(False),
-            StaffSession.expires_at > utcnow(), StaffUser.active.is_(True))
+            StaffSession.expires_at > now, StaffUser.active.is_(True))
     ).first()
-    return staff_from_user(row[0]) if row else None
+    if row is None:
+        return None
+    user, staff_session = row
+    last_used = staff_session.last_used_at or staff_session.created_at
+    if idle is not None and now - last_used >= idle:
+        return None
+    # One write per stretch of activity, not per request: at most every tenth of the idle limit (max 1 min).
+    touch_every = min(timedelta(minutes=1), idle / 10) if idle is not None else timedelta(minutes=1)
+    if touch and now - last_used >= touch_every:
+        staff_session.last_used_at = now
+    return staff_from_user(user)
 
 
 def logout(session: Session, *, token: str, secret: str) -> None:

@@ -14,6 +14,7 @@ from handoff.conversations.service import HandoffService, Staff
 from handoff.deps import staff_for
 from handoff.pubsub import QUEUE_CHANNEL, conversation_channel, staff_channel
 from handoff.specialists import auth
+from handoff.specialists.security import refuse_cross_site_socket
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -72,14 +73,21 @@ class ConsoleConnection:
             await self.unwatch(conversation_id)
 
 
+async def _signed_out(websocket: WebSocket) -> None:
+    await websocket.send_json({"type": "error", "code": "unauthorized", "message": "Please log in again."})
+    await websocket.close(code=4401, reason="signed out")
+
+
 @router.websocket("/ws/console")
 async def console_socket(websocket: WebSocket, token: str = "") -> None:
     service: HandoffService = websocket.app.state.service
+    if await refuse_cross_site_socket(websocket, service.settings):
+        return
     await websocket.accept()
-    staff = await staff_for(service, token or websocket.cookies.get(auth.SESSION_COOKIE))
+    session_token = token or websocket.cookies.get(auth.SESSION_COOKIE)
+    staff = await staff_for(service, session_token)
     if staff is None or staff.role not in ("specialist", "supervisor"):
-        await websocket.send_json({"type": "error", "code": "unauthorized", "message": "Please log in again."})
-        await websocket.close(code=4401)
+        await _signed_out(websocket)
         return
     connection = ConsoleConnection(websocket=websocket, service=service, staff=staff)
     general = await service.pubsub.subscribe(QUEUE_CHANNEL, staff_channel(staff.id))
@@ -100,6 +108,10 @@ async def console_socket(websocket: WebSocket, token: str = "") -> None:
                 continue
             kind, conversation_id = frame.get("type"), frame.get("conversation_id")
             if kind == "ping":
+                # An automatic ping is not activity: a session that expired (idle or absolute) ends the socket.
+                if await staff_for(service, session_token, touch=False) is None:
+                    await _signed_out(websocket)
+                    return
                 await service.touch_presence(user_id=staff.id)
                 await connection.send({"type": "pong"})
             elif kind == "watch" and isinstance(conversation_id, str):

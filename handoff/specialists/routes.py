@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,9 +20,18 @@ from handoff.conversations import store
 from handoff.conversations.frames import message_frame
 from handoff.conversations.service import HandoffService, ServiceError, Staff
 from handoff.db import utcnow
-from handoff.deps import bearer_token, chat_staff, current_staff, get_service, get_settings_dep, supervisor
+from handoff.deps import (
+    bearer_token,
+    chat_staff,
+    current_staff,
+    get_service,
+    get_settings_dep,
+    session_token_from,
+    supervisor,
+)
 from handoff.models import AuditEntry, Conversation, StaffUser
-from handoff.specialists import auth
+from handoff.specialists import audit_export, auth
+from handoff.specialists.security import csrf_token_for
 from handoff.specialists.stats import today_stats
 
 router = APIRouter(prefix="/api/console")
@@ -39,13 +52,42 @@ class AgentMessageRequest(BaseModel):
 
 
 class SettleRequest(BaseModel):
-    decision: str
+    decision: Literal["accepted", "rejected"]
     note: str = Field(default="", max_length=2000)
-    credit_amount: str | None = Field(default=None, max_length=20)
+    credit_amount: str | None = None
+
+    @field_validator("credit_amount", mode="before")
+    @classmethod
+    def _credit_amount(cls, value: object) -> str | None:
+        return credit_amount(value)
 
 
 class ResolveRequest(BaseModel):
-    outcome: str
+    outcome: Literal["credit_issued", "dispute_rejected", "explained"]
+
+
+MAX_CREDIT = Decimal("1000000.00")
+_MONEY = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
+
+
+def credit_amount(value: object) -> str | None:
+    """A credit typed by a specialist: "49.99", "$1,049.99"; never negative, zero, fractional cents or huge."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PydanticCustomError("money_type", 'Send the amount as a string like "12.50", not a number.')
+    text = value.strip().removeprefix("$").replace(",", "")
+    if text.startswith("-"):
+        raise PydanticCustomError("money_negative", "A credit must be a positive amount.")
+    if not _MONEY.match(text):
+        raise PydanticCustomError(
+            "money_format", "Give the credit in dollars and cents, like 12.50 (no fractions of a cent).")
+    amount = Decimal(text)
+    if amount <= 0:
+        raise PydanticCustomError("money_zero", "A credit must be more than 0.00.")
+    if amount > MAX_CREDIT:
+        raise PydanticCustomError("money_too_large", "A credit cannot be more than 1,000,000.00.")
+    return f"{amount:.2f}"
 
 
 def _staff_json(staff: Staff) -> dict:
@@ -69,14 +111,16 @@ async def login(body: LoginRequest, request: Request, response: Response,
         raise ServiceError(status_code=401, code="bad_credentials", message="Wrong username or password.")
     token, staff = result
     response.set_cookie(auth.SESSION_COOKIE, token, httponly=True, samesite="strict",
-                        secure=not settings.is_development, max_age=settings.session_hours * 3600, path="/")
-    return {"token": token, "user": _staff_json(staff)}
+                        secure=not settings.is_development, max_age=max(1, int(settings.session_hours * 3600)),
+                        path="/")
+    return {"token": token, "user": _staff_json(staff),
+            "csrf_token": csrf_token_for(token, settings.session_secret)}
 
 
 @router.post("/logout")
 async def logout(request: Request, response: Response, staff: Staff = Depends(current_staff),
                  service: HandoffService = Depends(get_service)) -> dict:
-    token = bearer_token(request) or request.cookies.get(auth.SESSION_COOKIE)
+    token = session_token_from(bearer_token(request), request.cookies)
     await service._db(auth.logout, token=token, secret=service.settings.session_secret)
     await service.touch_presence(user_id=staff.id, online=False)
     await service.record_audit(actor=staff.actor, action="logout", target=None)
@@ -85,8 +129,11 @@ async def logout(request: Request, response: Response, staff: Staff = Depends(cu
 
 
 @router.get("/me")
-async def me(staff: Staff = Depends(current_staff)) -> dict:
-    return _staff_json(staff)
+async def me(request: Request, staff: Staff = Depends(current_staff),
+             settings: Settings = Depends(get_settings_dep)) -> dict:
+    """Who is signed in, and the CSRF token the console page sends with every change it makes."""
+    token = session_token_from(bearer_token(request), request.cookies) or ""
+    return {**_staff_json(staff), "csrf_token": csrf_token_for(token, settings.session_secret)}
 
 
 @router.get("/queue")
@@ -137,7 +184,7 @@ async def colleagues(staff: Staff = Depends(chat_staff), service: HandoffService
 
 
 @router.get("/conversations/{conversation_id}")
-async def conversation_detail(conversation_id: str, after_seq: int = Query(default=0, ge=0),
+async def conversation_detail(conversation_id: str, after_seq: int = Query(default=0, ge=0, le=2_147_483_647),
                               staff: Staff = Depends(chat_staff),
                               service: HandoffService = Depends(get_service)) -> dict:
     def query(session: Session) -> dict:
@@ -216,6 +263,7 @@ async def send_message(conversation_id: str, body: AgentMessageRequest, staff: S
 @router.post("/conversations/{conversation_id}/typing")
 async def typing(conversation_id: str, staff: Staff = Depends(chat_staff),
                  service: HandoffService = Depends(get_service)) -> dict:
+    await service.load_owned(conversation_id=conversation_id, staff=staff)  # only in a chat you work on
     await service.agent_typing(conversation_id=conversation_id, staff=staff)
     return {"ok": True}
 
@@ -249,3 +297,19 @@ async def audit_log(limit: int = Query(default=200, ge=1, le=2000), staff: Staff
                  "details": r.details} for r in rows]
     return {"entries": await service._db(query)}
 
+
+
+@router.get("/audit/export")
+async def export_audit_log(start: datetime = Query(description="From this time (inclusive), ISO 8601; UTC if no zone"),
+                           end: datetime = Query(description="Before this time, ISO 8601; UTC if no zone"),
+                           format: Literal["csv", "json"] = Query(default="csv"),
+                           staff: Staff = Depends(supervisor), service: HandoffService = Depends(get_service)):
+    """Every audit entry in [start, end), oldest first, as a CSV or JSON download (supervisors only)."""
+    start, end = audit_export.as_utc(start), audit_export.as_utc(end)
+    if end <= start:
+        raise ServiceError(status_code=422, code="bad_range", message="end must be after start.")
+    entries = await service._db(audit_export.entries_between, start=start, end=end)
+    await service.record_audit(actor=staff.actor, action="audit_export", target=None,
+                               details={"start": start.isoformat(), "end": end.isoformat(), "format": format,
+                                        "entries": len(entries)})
+    return audit_export.download(entries, start=start, end=end, format=format)

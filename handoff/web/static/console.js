@@ -3,6 +3,7 @@
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
   var me = null;
+  var csrfToken = '';      // from /login or /me; sent with every change (the session cookie alone is refused)
   var socket = null;
   var retry = 0;
   var current = null;      // the open conversation's detail
@@ -21,6 +22,7 @@
 
   function api(method, path, body) {
     var options = { method: method, credentials: 'same-origin', headers: {} };
+    if (method !== 'GET' && csrfToken) { options.headers['X-CSRF-Token'] = csrfToken; }
     if (body !== undefined) { options.headers['Content-Type'] = 'application/json'; options.body = JSON.stringify(body); }
     return fetch(path, options).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
@@ -55,7 +57,7 @@
     event.preventDefault();
     $('login-error').hidden = true;
     api('POST', '/api/console/login', { username: $('login-username').value, password: $('login-password').value })
-      .then(function (data) { start(data.user); })
+      .then(function (data) { csrfToken = data.csrf_token; start(data.user); })
       .catch(function (error) { $('login-error').textContent = error.message; $('login-error').hidden = false; });
   });
 
@@ -240,8 +242,9 @@
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       handle(frame);
     };
-    ws.onclose = function () {
+    ws.onclose = function (event) {
       if (socket !== ws) { return; }
+      if (event.code === 4401) { location.reload(); return; }  // the session ended: back to the sign-in form
       $('console-connection').setAttribute('data-state', 'reconnecting');
       $('console-connection').textContent = 'reconnecting…';
       var delay = Math.min(10000, 500 * Math.pow(2, retry)); retry += 1;
@@ -591,5 +594,6 @@
   }
 
   // ---- start -----------------------------------------------------------------------------------
-  api('GET', '/api/console/me').then(start).catch(function () { $('login-view').hidden = false; });
+  api('GET', '/api/console/me').then(function (user) { csrfToken = user.csrf_token; start(user); })
+    .catch(function () { $('login-view').hidden = false; });
 })();
