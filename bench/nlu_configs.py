@@ -31,6 +31,7 @@ VARIANTS: dict[str, tuple[dict, list[dict]]] = {
     "baseline": ({}, []),
     "no-transformer": ({"number_of_transformer_layers": 0}, []),
     "transformer-50-epochs": ({"epochs": 50}, []),
+    "transformer-30-epochs": ({"epochs": 30}, []),
     "spacy-dense": ({}, [{"name": "SpacyFeaturizer", "pooling": "mean"}]),
     "no-transformer+spacy-dense": ({"number_of_transformer_layers": 0},
                                    [{"name": "SpacyFeaturizer", "pooling": "mean"}]),
