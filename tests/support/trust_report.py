@@ -11,18 +11,16 @@ committed table with a subset. Registered from tests/conftest.py.
 
 from __future__ import annotations
 
-import re
+import ast
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FULL_REPORT = REPO_ROOT / "docs" / "trust-report.md"
-PARTIAL_REPORT = REPO_ROOT / "results" / "trust-report.md"
+# Relative to the rootdir (the repository, where pyproject.toml is).
+FULL_REPORT = Path("docs") / "trust-report.md"
+PARTIAL_REPORT = Path("results") / "trust-report.md"
 AREAS = {"access": "Access", "bad input": "Bad input", "fault": "Faults"}
-# A file holds trust cases when it applies the marker (decorator or pytestmark).
-MARKER_USE = re.compile(r"mark\.trust_case\(")
 
 
 @dataclass
@@ -52,11 +50,21 @@ def cases_of(item: pytest.Item) -> list[Case]:
     return cases[::-1]  # iter_markers yields the closest (bottom decorator) first: keep source order
 
 
+def uses_the_marker(source: str) -> bool:
+    """The code (not a string or comment in it) names `pytest.mark.trust_case`: a decorator, pytestmark or helper."""
+    if "trust_case" not in source:
+        return False
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return True  # collection reports the file as an error, which makes the run partial anyway
+    return any(isinstance(node, ast.Attribute) and node.attr == "trust_case" and isinstance(node.value, ast.Attribute)
+               and node.value.attr == "mark" for node in ast.walk(tree))
+
+
 def files_with_trust_cases(tests_root: Path) -> set[Path]:
-    return {
-        path.resolve() for path in tests_root.rglob("test_*.py")
-        if MARKER_USE.search(path.read_text(encoding="utf-8", errors="replace"))
-    }
+    return {path.resolve() for path in tests_root.rglob("test_*.py")
+            if uses_the_marker(path.read_text(encoding="utf-8", errors="replace"))}
 
 
 def _cell(text: str) -> str:
@@ -91,6 +99,7 @@ def render(cases: list[Case]) -> str:
 class TrustReport:
     def __init__(self, config: pytest.Config):
         self.config = config
+        self.root = Path(config.rootpath)
         self.cases: dict[str, list[Case]] = {}
         self.deselected = 0
         self.collected_files: set[Path] = set()
@@ -128,7 +137,7 @@ class TrustReport:
             return False
         if any("::" in arg for arg in self.config.args):
             return False  # node ids: part of a file
-        expected_files = files_with_trust_cases(REPO_ROOT / "tests")
+        expected_files = files_with_trust_cases(self.root / "tests")
         if not expected_files <= self.collected_files:
             return False
         return all(case.result is not None for case in self.all_cases())
@@ -140,7 +149,7 @@ class TrustReport:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.cases or hasattr(self.config, "workerinput"):  # nothing to say, or an xdist worker
             return
-        target = FULL_REPORT if self.is_complete() else PARTIAL_REPORT
+        target = self.root / (FULL_REPORT if self.is_complete() else PARTIAL_REPORT)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(render(self.all_cases()), encoding="utf-8")
         self.target = target
@@ -148,7 +157,8 @@ class TrustReport:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         target = getattr(self, "target", None)
         if target is not None:
-            terminalreporter.write_line(f"trust report ({len(self.all_cases())} cases): {target.relative_to(REPO_ROOT)}")
+            terminalreporter.write_line(
+                f"trust report ({len(self.all_cases())} cases): {target.relative_to(self.root)}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
