@@ -69,11 +69,13 @@ def test_a_partial_run_never_overwrites_the_committed_table(project: pytest.Pyte
     assert "# Trust report" in (project.path / "results" / "trust-report.md").read_text()
 
 
+def add_case_file(project: pytest.Pytester, name: str, area: str) -> None:
+    (project.path / "tests" / name).write_text(
+        f"import pytest\n\n@pytest.mark.trust_case(area='{area}', case='x', expected='y')\ndef test_x():\n    pass\n")
+
+
 def test_leaving_out_a_file_with_trust_cases_is_a_partial_run(project: pytest.Pytester) -> None:
-    (project.path / "tests" / "test_other.py").write_text(
-        "import pytest\n\n"
-        "@pytest.mark.trust_case(area='access', case='x', expected='y')\n"
-        "def test_x():\n    pass\n")
+    add_case_file(project, "test_other.py", "access")
     (project.path / "tests" / "test_mentions.py").write_text(
         "EXAMPLE = '@pytest.mark.trust_case(area=\"access\")'  # only text: not a trust case\n\n"
         "def test_y():\n    pass\n")
@@ -85,10 +87,7 @@ def test_leaving_out_a_file_with_trust_cases_is_a_partial_run(project: pytest.Py
 
 
 def test_an_unknown_area_is_a_usage_error(project: pytest.Pytester) -> None:
-    (project.path / "tests" / "test_more.py").write_text(
-        "import pytest\n\n"
-        "@pytest.mark.trust_case(area='faults', case='x', expected='y')\n"
-        "def test_x():\n    pass\n")
+    add_case_file(project, "test_more.py", "faults")
     result = project.runpytest_inprocess("tests")
     assert result.ret != pytest.ExitCode.OK
     assert "trust_case area must be one of" in result.stderr.str() + result.stdout.str()
