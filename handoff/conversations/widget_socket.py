@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -19,6 +20,7 @@ from handoff.specialists.security import refuse_cross_site_socket
 log = logging.getLogger(__name__)
 router = APIRouter()
 HELLO_TIMEOUT_SECONDS = 15
+CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # ids are uuid4 hex; the column holds 64
 # The widget reconnects by itself and resends unacknowledged messages (handoff/web/static/widget.js).
 STORAGE_UNAVAILABLE_TEXT = "Sorry, our chat is briefly unavailable. We'll reconnect automatically in a moment."
 MESSAGE_NOT_STORED_TEXT = ("Sorry, our chat is briefly unavailable, so your message has not been sent yet. "
@@ -121,8 +123,12 @@ async def chat_socket(websocket: WebSocket, token: str = "") -> None:
         await websocket.send_json(error_frame(code="hello_expected", message="Please start with a hello frame."))
         await websocket.close(code=4400)
         return
-    requested_id = hello.get("conversation_id") if isinstance(hello.get("conversation_id"), str) else None
-    last_seq = hello.get("last_seq") if isinstance(hello.get("last_seq"), int) and hello["last_seq"] >= 0 else 0
+    # Anything that is not a plausible conversation id (NUL bytes, 10 KB strings...) starts a new
+    # conversation instead of reaching the database; so does a sequence number out of the column's range.
+    requested_id = hello.get("conversation_id")
+    requested_id = requested_id if isinstance(requested_id, str) and CONVERSATION_ID.fullmatch(requested_id) else None
+    last_seq = hello.get("last_seq")
+    last_seq = last_seq if isinstance(last_seq, int) and 0 <= last_seq < 2**31 else 0
     try:
         conversation = await service.start_conversation(
             customer_id=identity.customer_id if identity else None,

@@ -178,6 +178,21 @@ async def test_control_characters_are_stripped_but_emoji_and_right_to_left_text_
     await widget.close()
 
 
+@pytest.mark.trust_case(area=BAD_INPUT, case="A hello naming a conversation id with NUL, 10 KB or odd characters, "
+                         "or a last_seq beyond 64 bits", expected="a new conversation that works (SQLite and PostgreSQL)")
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+async def test_hostile_hello_starts_a_new_working_conversation(make_handoff, stand_in, database, request):
+    url = request.getfixturevalue("postgres_url") if database == "postgres" else None
+    service = make_handoff(database_url=url)
+    for odd_id, last_seq in (("abc\x00def", 0), ("x" * 10_000, 0), ("../../etc/passwd", 0), ("ok-id", 2**70)):
+        widget = Widget(service.ws_url, customer_token(1, "Alice"), conversation_id=odd_id, last_seq=last_seq)
+        welcome = await widget.connect()
+        assert welcome["type"] == "welcome" and welcome["conversation_id"] != odd_id
+        assert (await reply_to(widget, await widget.send("hello there")))["type"] == "ack"
+        await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: hello there")
+        await widget.close()
+
+
 @pytest.mark.trust_case(area=BAD_INPUT, case="Unreadable or unknown WebSocket frames",
                          expected="error `bad_frame`; the socket stays open and the next message is answered")
 async def test_malformed_and_unknown_frames_get_bad_frame_and_the_socket_stays_open(handoff, stand_in):
