@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_BACKEND_TOKEN = "dev-backend-token"
 DEV_HANDOFF_TOKEN = "dev-handoff-token"
+PLACEHOLDER = "CHANGE_ME"  # deploy/env/*.env placeholders: refused like the development defaults
 
 
 class ActionSettings(BaseSettings):
@@ -26,7 +27,8 @@ class ActionSettings(BaseSettings):
         """Outside development the default tokens are refused."""
         if self.app_env == "development":
             return
-        if self.backend_api_token == DEV_BACKEND_TOKEN or self.handoff_api_token == DEV_HANDOFF_TOKEN:
+        tokens = (self.backend_api_token, self.handoff_api_token)
+        if {DEV_BACKEND_TOKEN, DEV_HANDOFF_TOKEN} & set(tokens) or any(PLACEHOLDER in t for t in tokens):
             raise RuntimeError(
                 "BACKEND_API_TOKEN and HANDOFF_API_TOKEN must be set when APP_ENV is not 'development'"
             )

@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_TOKEN = "dev-backend-token"
+PLACEHOLDER = "CHANGE_ME"  # deploy/env/*.env placeholders: refused like the development default
 
 
 class Settings(BaseSettings):
@@ -18,11 +19,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def refuse_default_secret_outside_development(self) -> "Settings":
-        if self.app_env != "development" and self.backend_api_token.get_secret_value() == DEFAULT_API_TOKEN:
+        token = self.backend_api_token.get_secret_value()
+        if self.app_env != "development" and (token == DEFAULT_API_TOKEN or PLACEHOLDER in token):
             raise ValueError(
-                f"APP_ENV is {self.app_env!r} but BACKEND_API_TOKEN is the development default; "
+                f"APP_ENV is {self.app_env!r} but BACKEND_API_TOKEN is the development default "
+                "or a placeholder; "
                 "set BACKEND_API_TOKEN to a real secret before starting the backend"
             )
+        if self.app_env != "development" and PLACEHOLDER in self.backend_database_url:
+            raise ValueError("BACKEND_DATABASE_URL still has a placeholder password (CHANGE_ME)")
         if not self.backend_api_token.get_secret_value():
             raise ValueError("BACKEND_API_TOKEN must not be empty")
         return self

@@ -17,6 +17,7 @@ DEV_DEFAULT_SECRETS = {
     "backend_api_token": "dev-backend-token",
     "session_secret": "dev-handoff-session-secret",
 }
+PLACEHOLDER = "CHANGE_ME"  # deploy/env/*.env placeholders: refused like the development defaults
 
 
 def resolve_database_url(url: str) -> str:
@@ -99,11 +100,13 @@ class Settings(BaseSettings):
             self.business_hours = "24/7" if self.is_development else "mon-fri 08:00-18:00"
         if not self.is_development:
             still_default = [
-                name for name, default in DEV_DEFAULT_SECRETS.items() if getattr(self, name) == default
-            ]
+                name for name, default in DEV_DEFAULT_SECRETS.items()
+                if getattr(self, name) == default or PLACEHOLDER in getattr(self, name)
+            ] + [name for name in ("database_url", "pubsub_url", "tracker_database_url")
+                 if PLACEHOLDER in getattr(self, name)]
             if still_default:
                 raise ValueError(
-                    "APP_ENV is not development but these secrets still have their development defaults: "
+                    "APP_ENV is not development but these secrets are development defaults or placeholders: "
                     + ", ".join(still_default)
                 )
         # Fail early on a bad schedule or zone rather than at the first escalation.
