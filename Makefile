@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 RASA := .venv-bot/bin/rasa
 PYTEST_ARGS ?=
 
-.PHONY: help setup spacy migrate seed train run test test-py test-bot validate test-nlu test-stories browser \
+.PHONY: help setup spacy migrate seed train run test test-py test-bot validate test-nlu test-stories browser haproxy \
 	review new-intent retrain ship rollback
 
 help:
@@ -51,7 +51,10 @@ test-stories: train
 browser:  ## Debian's chromium for the browser tests (never a downloaded browser)
 	scripts/ensure_chromium.sh
 
-test-py: train browser
+haproxy:  ## Debian's HAProxy: the load balancer of the multi-replica test (tests/replicas)
+	scripts/ensure_haproxy.sh
+
+test-py: train browser haproxy
 	$(ENV) .venv/bin/pytest $(PYTEST_ARGS)
 
 test-bot: validate test-nlu test-stories
