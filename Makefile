@@ -77,8 +77,8 @@ new-intent:  ## make new-intent NAME=update_payment_method EXAMPLES=file.txt (on
 	  $(if $(EXAMPLES),--examples-file "$(EXAMPLES)") $(if $(FROM_REVIEW),--from-review "$(FROM_REVIEW)") \
 	  $(foreach c,$(CLUSTER),--cluster $(c))
 
-MODE ?= full
-retrain: spacy  ## the model of the current data; MODE=auto finetunes the previous one when only examples changed
+MODE ?= auto
+retrain: spacy  ## the model of the current data: finetunes the previous one when only examples changed (MODE=full: from scratch)
 	$(ENV) .venv/bin/python -m trainer train --mode $(MODE)
 
 ship:  ## load the model of the current data (or MODEL=...) into the running Rasa, no downtime

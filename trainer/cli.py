@@ -134,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_check)
 
     train = commands.add_parser("train", help="train the model the data maps to")
-    train.add_argument("--mode", choices=("full", "auto", "finetune"), default="full",
-                       help="auto: finetune the previous model when only examples changed (faster, see docs)")
+    train.add_argument("--mode", choices=("full", "auto", "finetune"), default="auto",
+                       help="auto (default): finetune the previous model when only examples changed, else full")
     train.add_argument("--epoch-fraction", type=float, default=None)
     train.set_defaults(handler=_train)
 

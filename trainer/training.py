@@ -11,8 +11,9 @@ Modes
   intent, action, slot...) and the config is the same apart from epochs.
 - auto: finetune when the manifest of the previous model says that is allowed, else full; a
   refused finetune falls back to full.
-The default is full: finetuning was faster but did not reliably keep the held-out quality
-(bench/results/training.md), so it is the opt-in quick path (`make retrain MODE=auto`).
+The default is auto: with DIET at 50 epochs, finetuning after new examples kept the held-out quality
+(0.970, as the model it started from; a full retraining 0.975) in 172 s for teach + train + test instead
+of 287 s (bench/results/training.md). `make retrain MODE=full` trains from scratch.
 """
 
 from __future__ import annotations
