@@ -54,6 +54,7 @@ class Results:
     messages: int = 0
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    cpu_seconds_by_process: dict[str, float] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
 
     def percentile(self, q: float) -> float:
@@ -96,7 +97,8 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
-async def stack_customer(stack_ws: str, secret: str, customer_id: int, deadline: float, out: Results) -> None:
+async def stack_customer(stack_ws: str, secret: str, customer_id: int, deadline: float, out: Results,
+                         think_seconds: float = 0.0) -> None:
     """Logged-in customers (identity from the JWT); every fourth one is anonymous and verifies first."""
     anonymous = customer_id % 4 == 0
     token = "" if anonymous else customer_token(secret=secret, customer_id=customer_id, name="Load")
@@ -119,6 +121,8 @@ async def stack_customer(stack_ws: str, secret: str, customer_id: int, deadline:
                     continue
                 out.latencies_ms.append(chat.last_reply_seconds * 1000)  # to the reply's first frame
                 out.messages += 1
+                if think_seconds:  # a person reads the answer and types the next message
+                    await asyncio.sleep(random.uniform(0.5, 1.5) * think_seconds)
         except (OSError, Exception) as error:  # a dropped socket counts as an error, the run goes on
             out.errors += 1
             print(f"conversation error: {error!r}", file=sys.stderr)
@@ -151,11 +155,14 @@ async def drive(make_customer, conversations: int, duration: float, pids: dict[s
     out = Results()
     all_pids = [p for group in pids.values() for p in group]
     cpu_before = cpu_seconds(all_pids)
+    cpu_before_by_process = {name: cpu_seconds(group) for name, group in pids.items()}
     started = time.monotonic()
     deadline = started + duration
     await asyncio.gather(*(make_customer(i, deadline, out) for i in range(conversations)))
     out.wall_seconds = time.monotonic() - started
     out.cpu_seconds = cpu_seconds(all_pids) - cpu_before
+    out.cpu_seconds_by_process = {name: cpu_seconds(group) - cpu_before_by_process[name]
+                                  for name, group in pids.items()}
     out.rss_mb = {name: rss_mb(group) for name, group in pids.items()}
     return out
 
@@ -205,7 +212,7 @@ def run_stack(args: argparse.Namespace, config: str) -> Results:
         secret = stack.env["CUSTOMER_JWT_SECRET"]
 
         def customer(i: int, deadline: float, out: Results):
-            return stack_customer(stack.chat_ws_url, secret, 1 + i % 8, deadline, out)
+            return stack_customer(stack.chat_ws_url, secret, 1 + i % 8, deadline, out, args.think_seconds)
 
         asyncio.run(drive(customer, 2, 5, pids))  # warm-up: first TF graph calls are slow
         return asyncio.run(drive(customer, args.conversations, args.duration, pids))
@@ -252,9 +259,12 @@ def machine() -> str:
 
 def row(name: str, r: Results) -> str:
     cpu_ms = r.cpu_seconds / r.messages * 1000 if r.messages else float("nan")
+    per_process = " + ".join(f"{k} {v / r.messages * 1000:.0f}" for k, v in r.cpu_seconds_by_process.items()
+                             if r.messages and len(r.cpu_seconds_by_process) > 1)
     memory = ", ".join(f"{k} {v:.0f} MB" for k, v in r.rss_mb.items())
     return (f"| {name} | {r.messages} | {r.throughput:.1f} | {r.percentile(0.5):.0f} | {r.percentile(0.95):.0f} "
-            f"| {r.percentile(0.99):.0f} | {r.errors} | {r.lost} | {cpu_ms:.1f} | {memory} |")
+            f"| {r.percentile(0.99):.0f} | {r.errors} | {r.lost} | {cpu_ms:.1f}{f' ({per_process})' if per_process else ''} "
+            f"| {memory} |")
 
 
 def main() -> int:
@@ -262,6 +272,8 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60, help="seconds of load per system")
     parser.add_argument("--baseline", action="store_true", help="also measure stock rasa init + rasa run")
+    parser.add_argument("--think-seconds", type=float, default=0.0,
+                        help="mean pause of each simulated customer between messages (0: back to back)")
     parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
                         help="stack configurations to measure (see CONFIGS)")
     parser.add_argument("--out", type=Path, help="append the table to this Markdown file")
@@ -270,7 +282,9 @@ def main() -> int:
     lines = [
         f"## Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
-        f"Machine: {machine()}. {args.conversations} concurrent conversations, {args.duration:.0f} s each.",
+        f"Machine: {machine()}. {args.conversations} concurrent conversations, {args.duration:.0f} s each, "
+        f"{f'about {args.think_seconds:g} s' if args.think_seconds else 'no'} pause between a reply and the next "
+        "message (stock Rasa: always none).",
         "",
         "| system | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | CPU ms/msg | resident memory |",
         "|---|---|---|---|---|---|---|---|---|---|",

@@ -208,6 +208,8 @@ class Replicas:
                 "RASA_LOCK_REDIS_HOST": "127.0.0.1", "RASA_LOCK_REDIS_PORT": "6379",
                 "RASA_LOCK_REDIS_DB": str(LOCK_REDIS_DB), "RASA_LOCK_REDIS_PASSWORD": "",
                 "RASA_LOCK_REDIS_KEY_PREFIX": f"replicas{self.run_id}",
+                # Two servers already share this machine's 2 cores; one worker each halves memory and start-up.
+                "SANIC_WORKERS": "1",
             },
             "handoff": {
                 "HANDOFF_DATABASE_URL": self.database_url("handoff"),
