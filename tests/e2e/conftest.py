@@ -1,4 +1,4 @@
-"""One real stack (four processes) shared by the end-to-end tests of a session."""
+"""End-to-end tests: logs on failure, the browser; the shared `stack` is in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -9,19 +9,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.support.browser import chromium
-from tests.support.stack import Stack
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(workdir=tmp_path_factory.mktemp("stack")).start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(autouse=True)

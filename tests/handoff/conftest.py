@@ -144,6 +144,18 @@ def stand_in():
     thread.join(timeout=5)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_stand_in_records(request):
+    """The stand-in server lives for the session; what it recorded must not leak from one test into the next
+    (a settle call of an earlier test made a later test see two idempotency keys)."""
+    if "stand_in" in request.fixturenames:
+        recorder = request.getfixturevalue("stand_in")
+        recorder.rasa_down, recorder.slow_seconds = False, 0.0
+        for records in (recorder.rasa_messages, recorder.tracker_events, recorder.triggered, recorder.backend_calls):
+            records.clear()
+    yield
+
+
 # -- the handoff service as a real uvicorn process -----------------------------------------------
 
 class HandoffProcess:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,15 +10,6 @@ from tests.support.stack import Stack
 from trainer.review import find_review_messages
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(workdir=tmp_path_factory.mktemp("trainer-stack")).start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 async def test_a_question_followed_by_asking_for_a_human_is_reviewed(stack: Stack) -> None:
