@@ -43,9 +43,10 @@ async def reply_to(widget: Widget, client_id: str) -> dict:
 
 
 async def accepted_and_answered(widget: Widget, text: str) -> None:
-    """The message is acked and the (stand-in) bot answers exactly that text."""
+    """The message is acked and the (stand-in) bot answers exactly that text. Generous waits: under a loaded
+    CI machine the answer once took more than 10 s (test_json_typed_as_text_is_only_text; not reproduced alone)."""
     assert (await reply_to(widget, await widget.send(text)))["type"] == "ack"
-    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: " + text)
+    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: " + text, timeout=30)
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
