@@ -13,6 +13,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from tests.support.demo_page import sign_in_to_console
 from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
@@ -32,10 +33,7 @@ def test_dispute_is_settled_by_a_specialist_in_two_browsers(stack: Stack, browse
     staff = browser.new_context()
     console = staff.new_page()
     console.on("pageerror", lambda error: errors.append(f"console: {error}"))
-    console.goto(stack.handoff_url + "/console")
-    console.fill("[data-testid=login-username]", "dana")
-    console.fill("[data-testid=login-password]", "dana-demo-pass")
-    console.click("[data-testid=login-submit]")
+    sign_in_to_console(console, stack.handoff_url, "dana", "dana-demo-pass")
     console.wait_for_selector("[data-testid=console-connection][data-state=connected]")
 
     visitor = browser.new_context()

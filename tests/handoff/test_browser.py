@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.browser import chromium
+from tests.support.demo_page import sign_in_to_console
 
 
 @pytest.fixture
@@ -34,10 +35,7 @@ def test_widget_and_console_in_a_browser(handoff, page):
     assert page.locator("[data-testid=chat-message] b").count() == 0
 
     console = context.new_page()
-    console.goto(handoff.url + "/console")
-    console.fill("[data-testid=login-username]", "dana")
-    console.fill("[data-testid=login-password]", "dana-demo-pass")
-    console.click("[data-testid=login-submit]")
+    sign_in_to_console(console, handoff.url, "dana", "dana-demo-pass")
     console.wait_for_selector("[data-testid=console-connection][data-state=connected]")
 
     page.fill("[data-testid=chat-input]", "I want to dispute this")

@@ -14,6 +14,7 @@ import pytest
 from tests.handoff.conftest import REPO_ROOT, Console
 from tests.trainer.repo_copy import copy_repo
 from tests.support.browser import chromium
+from tests.support.demo_page import sign_in_to_console
 
 BOT_PYTHON = REPO_ROOT / ".venv-bot" / "bin" / "python"
 WRITER = REPO_ROOT / "tests" / "trainer" / "write_tracker_store.py"
@@ -196,10 +197,7 @@ def browser_page():
 @pytest.mark.browser
 def test_review_and_teach_page_in_a_browser(training_handoff, bot_copy, browser_page):
     page, errors = browser_page
-    page.goto(training_handoff.url + "/console")
-    page.fill("[data-testid=login-username]", "tess")
-    page.fill("[data-testid=login-password]", "tess-demo-pass")
-    page.click("[data-testid=login-submit]")
+    sign_in_to_console(page, training_handoff.url, "tess", "tess-demo-pass")
     page.wait_for_selector("[data-testid=trainer-view]:not([hidden])")
     cluster = page.wait_for_selector(f"[data-testid=training-cluster]:has([data-testid=training-cluster-text]"
                                      f":text-is('{REPRESENTATIVE}'))")

@@ -16,6 +16,7 @@ import pytest
 from handoff.conversations.input_limits import FloodGuard, clean_text
 from tests.handoff.conftest import Widget, customer_token
 from tests.support.browser import chromium
+from tests.support.demo_page import sign_in_to_console
 
 BAD_INPUT = "bad input"
 LOCKED = re.compile(r"^Too many failed sign-ins; try again in \d+ minutes?\.$")
@@ -356,10 +357,7 @@ def test_html_and_script_are_shown_as_text_in_the_widget_and_the_console(handoff
         page.wait_for_selector("[data-testid=chat-status][data-state=queued]")
 
         console = context.new_page()
-        console.goto(handoff.url + "/console")
-        console.fill("[data-testid=login-username]", "dana")
-        console.fill("[data-testid=login-password]", "dana-demo-pass")
-        console.click("[data-testid=login-submit]")
+        sign_in_to_console(console, handoff.url, "dana", "dana-demo-pass")
         console.wait_for_selector("[data-testid=queue-item][data-reason=dispute]")
         console.click("[data-testid=queue-claim]")
         console.wait_for_selector("[data-testid=conversation-view][data-state=assigned]")

@@ -34,3 +34,11 @@ class DemoPage:
 
     def close(self) -> None:
         self.context.close()
+
+
+def sign_in_to_console(page: Page, base_url: str, username: str, password: str) -> None:
+    """Open the specialist console in `page` and submit the sign-in form (demo staff: docs/contracts.md)."""
+    page.goto(base_url + "/console")
+    page.fill("[data-testid=login-username]", username)
+    page.fill("[data-testid=login-password]", password)
+    page.click("[data-testid=login-submit]")
