@@ -60,6 +60,26 @@ def test_billing_identifiers_and_amounts_are_kept(text):
     assert redact(text) == text
 
 
+@pytest.mark.parametrize("text", [
+    # Conversation ids are uuid4 hex; one in 18 starts with two letters and two digits, the shape of an IBAN,
+    # and was masked (test_json_typed_as_text_is_only_text failed whenever Ben's id was one of them).
+    "eb345e43716240b997c7b7a5c00c2174",
+    '{"type": "hello", "conversation_id": "de89e43716240b997c7b7a5c00c21740", "last_seq": 0}',
+    "ZZ12WEST12345698765432",  # no country issues IBANs starting ZZ
+])
+def test_ids_shaped_like_an_iban_are_kept(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("BE68539007547034 send it", "************7034 send it"),  # the pattern also takes "send" for a group
+    ("MT84MALT011000012345MTLCAST001S", "***************************001S"),  # 31 characters, Malta's length
+    ("iban DE89 3704 0044", "iban **** **** 0044"),  # the start of one is still masked
+])
+def test_ibans_are_masked_up_to_their_country_length(text, expected):
+    assert redact(text) == expected
+
+
 # -- business hours -----------------------------------------------------------------------------
 
 def test_business_hours_in_a_time_zone():
