@@ -31,6 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--cprofile", type=Path, help="also write cProfile stats of Rasa's part here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="profile-") as tmp:
         stack = Stack(Path(tmp)).start()
@@ -39,7 +40,7 @@ def main() -> None:
             completed = subprocess.run(
                 [str(REPO_ROOT / ".venv-bot" / "bin" / "python"), "bench/rasa_profile.py",
                  "--model", str(current_model()), "--conversations", str(args.conversations),
-                 "--script", *SCRIPT],
+                 "--script", *SCRIPT, *(["--cprofile", str(args.cprofile.resolve())] if args.cprofile else [])],
                 cwd=REPO_ROOT, env=env, capture_output=True, text=True,
             )
         finally:

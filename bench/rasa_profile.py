@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import time
 from collections import defaultdict
@@ -68,6 +69,7 @@ async def main() -> None:
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--script", nargs="+", required=True)
     parser.add_argument("--customer-id", type=int, default=1)
+    parser.add_argument("--cprofile", help="also write cProfile stats of the measured messages to this file")
     args = parser.parse_args()
 
     endpoints = AvailableEndpoints.read_endpoints(args.endpoints)
@@ -82,12 +84,18 @@ async def main() -> None:
         await say(text, "warm-up")
     TOTALS.clear()
     instrument()
+    profiler = cProfile.Profile() if args.cprofile else None
+    if profiler:
+        profiler.enable()
     wall_ms = []
     for number in range(args.conversations):
         for text in args.script:
             started = time.perf_counter()
             await say(text, f"profile-{number}")
             wall_ms.append((time.perf_counter() - started) * 1000)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.cprofile)
     print(json.dumps({"messages": len(wall_ms), "wall_ms": wall_ms, "parts": TOTALS}))
 
 
