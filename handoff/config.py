@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     rasa_url: str = Field(default="http://127.0.0.1:5005", alias="RASA_URL")
     rasa_auth_token: str = Field(default=DEV_DEFAULT_SECRETS["rasa_auth_token"], alias="RASA_AUTH_TOKEN")
     rasa_timeout_seconds: float = Field(default=30.0, alias="HANDOFF_RASA_TIMEOUT_SECONDS")
+    # A worker running a customer message's bot turn renews its claim on the message every fifth of this;
+    # a claim not renewed for this long (its replica died) lapses and another tab or replica runs the turn.
+    turn_claim_seconds: float = Field(default=15.0, gt=0, alias="HANDOFF_TURN_CLAIM_SECONDS")
     backend_url: str = Field(default="http://127.0.0.1:8000", alias="BACKEND_URL")
     backend_api_token: str = Field(default=DEV_DEFAULT_SECRETS["backend_api_token"], alias="BACKEND_API_TOKEN")
     backend_timeout_seconds: float = Field(default=10.0, alias="HANDOFF_BACKEND_TIMEOUT_SECONDS")

@@ -26,6 +26,7 @@ from handoff.web import routes as web_routes
 
 log = logging.getLogger("handoff")
 HOUSEKEEPING_SECONDS = 15
+TURN_SHUTDOWN_GRACE_SECONDS = 5  # bot turns in flight at shutdown may finish this long (a turn takes 0.2-3 s)
 
 
 async def _housekeeping(service: HandoffService) -> None:
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
+            await service.stop_turns(grace_seconds=TURN_SHUTDOWN_GRACE_SECONDS)  # before their clients close
             await rasa.aclose()
             await backend.aclose()
             await pubsub.close()

@@ -95,6 +95,10 @@ class Message(Base):
     payload: Mapped[str | None] = mapped_column(String(500), nullable=True)
     # Set once the bot replied (or the message went to a human): lets a resend after a crash finish the turn.
     processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A customer message's bot turn is run by one worker at a time (two tabs, two replicas): the worker that
+    # claimed it (conditional UPDATE) and when it last renewed the claim; a claim not renewed lapses.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     human_phase: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -7,9 +7,13 @@ published or acknowledged. Pub/sub only notifies live connections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import re
+import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -37,6 +41,7 @@ HUMAN_REQUEST_PAYLOAD = "/handoff_human"  # handled here, never sent to Rasa
 RATE_CHAT_PAYLOAD = re.compile(r'^/rate_chat(\{.*\})?$')
 ESCALATION_REASONS = {"dispute", "request_human", "fallback", "verification_locked", "backend_unavailable"}
 RESOLUTION_OUTCOMES = {"credit_issued", "dispute_rejected", "explained"}
+CLAIM_RENEWALS_PER_PERIOD = 5  # a turn's claim is renewed every turn_claim_seconds / 5
 CSAT_BUTTONS = [{"title": str(n), "payload": f'/rate_chat{{"csat_score":"{n}"}}'} for n in range(1, 6)]
 
 
@@ -72,6 +77,11 @@ class Staff:
         return f"{self.role}:{self.username}"
 
 
+def new_claimant() -> str:
+    """Names one attempt at a turn (host and process first, for whoever reads the messages table)."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
 def parse_money(value: object) -> Decimal | None:
     if value is None or isinstance(value, float):
         return None
@@ -102,6 +112,7 @@ class HandoffService:
         self.rasa = rasa
         self.backend = backend
         self.hours = parse_business_hours(settings.business_hours)
+        self.turns_in_flight: set[asyncio.Task] = set()
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -279,22 +290,89 @@ class HandoffService:
             await self._publish_messages(conversation_id, [message])
         return message, created
 
-    async def process_customer_message(self, *, conversation_id: str, message_id: int) -> None:
-        """Route a stored customer message: to the bot, or (human phase) nowhere but the specialist."""
-        def load(session: Session):
-            message = session.get(Message, message_id)
-            conversation = store.get_conversation(session, conversation_id=conversation_id)
-            return message, conversation
-        message, conversation = await self._db(load)
-        if message is None or message.processed:
+    # -- a customer message's turn ---------------------------------------------------------------
+    # Every connection of a conversation (two tabs, a reconnect, tabs on two replicas) queues the messages it
+    # finds unanswered, so several workers can meet on one message. The database decides: a worker runs a
+    # turn only after claiming the message (a conditional UPDATE), renews the claim while the turn runs, and
+    # stores the answer only if the message is still unanswered. A claim whose worker died lapses after
+    # turn_claim_seconds, and the next worker that tries runs the turn: nothing is lost, nothing answered twice.
+
+    def start_turn(self, *, conversation_id: str, message_id: int) -> asyncio.Task:
+        """Run a message's turn as its own task: it finishes even if the socket that started it closes (the
+        answer is stored, and shown to the conversation's other tabs now or to a reconnecting one later)."""
+        task = asyncio.create_task(self.process_customer_message(conversation_id=conversation_id,
+                                                                 message_id=message_id))
+        self.turns_in_flight.add(task)
+        task.add_done_callback(self._turn_done)
+        return task
+
+    def _turn_done(self, task: asyncio.Task) -> None:
+        self.turns_in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("processing a customer message failed", exc_info=task.exception())
+
+    async def stop_turns(self, *, grace_seconds: float) -> None:
+        """At shutdown: give the turns in flight a moment to finish, then stop them (their claims are given back,
+        so a reconnect on another replica runs them at once)."""
+        if not self.turns_in_flight:
             return
+        _done, pending = await asyncio.wait(set(self.turns_in_flight), timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def process_customer_message(self, *, conversation_id: str, message_id: int) -> bool:
+        """Route a stored customer message: to the bot, or (human phase) nowhere but the specialist.
+
+        True when the message is answered (now or before); False when another worker holds a live claim on it:
+        try again later, when it is answered or that claim has lapsed."""
+        claimant = new_claimant()
+
+        def claim(session: Session):
+            now = utcnow()
+            message = session.get(Message, message_id)
+            if message is None or message.processed:
+                return "answered", None, None
+            if not store.claim_message(session, message_id=message_id, claimant=claimant, now=now,
+                                       stale_before=now - timedelta(seconds=self.settings.turn_claim_seconds)):
+                return "busy", None, None
+            return "claimed", message, store.get_conversation(session, conversation_id=conversation_id)
+        outcome, message, conversation = await self._db(claim)
+        if outcome != "claimed":
+            return outcome == "answered"
+        renewing = asyncio.create_task(self._renew_claim(message_id=message_id, claimant=claimant))
+        try:
+            await self._run_turn(message=message, conversation=conversation)
+        except BaseException:  # failed or cancelled: give the turn back at once (else the claim lapses)
+            renewing.cancel()
+            with contextlib.suppress(Exception):
+                await self._db(store.release_claim, message_id=message_id, claimant=claimant)
+            raise
+        finally:
+            renewing.cancel()
+        return True
+
+    async def _renew_claim(self, *, message_id: int, claimant: str) -> None:
+        while True:
+            await asyncio.sleep(self.settings.turn_claim_seconds / CLAIM_RENEWALS_PER_PERIOD)
+            try:
+                held = await self._db(store.renew_claim, message_id=message_id, claimant=claimant, now=utcnow())
+            except StorageUnavailable:
+                continue
+            if not held:  # answered just now, or (a stalled worker) lapsed and taken over
+                log.info("claim on message %s is no longer held by %s", message_id, claimant)
+                return
+
+    async def _run_turn(self, *, message: Message, conversation: Conversation) -> None:
+        conversation_id, message_id = conversation.id, message.id
         if conversation.state in HUMAN_STATES:
-            await self._db(store.mark_processed, message_id=message_id)
+            await self._db(store.finish_message, message_id=message_id)
             return
         if message.payload == HUMAN_REQUEST_PAYLOAD:
-            await self._db(store.mark_processed, message_id=message_id)
+            # Escalating again changes nothing, so escalate first: a failure here leaves the message to retry.
             await self.escalate(conversation_id=conversation_id, reason="request_human", customer_id=None,
                                 summary="The customer asked for a person while the assistant was unavailable.")
+            await self._db(store.finish_message, message_id=message_id)
             return
         try:
             replies = await self.rasa.send_message(conversation_id=conversation_id,
@@ -309,6 +387,11 @@ class HandoffService:
 
     def _store_bot_replies(self, session: Session, *, conversation_id: str, message_id: int,
                            replies: list[BotReply] | None) -> list[Message]:
+        if not store.finish_message(session, message_id=message_id):
+            # Already answered: a worker whose claim had lapsed meanwhile (a stalled replica) stored its answer
+            # first. The customer gets one answer.
+            log.warning("message %s was answered by another worker; this answer is dropped", message_id)
+            return []
         stored = []
         if replies == [] and store.get_conversation(session, conversation_id=conversation_id).state == State.BOT:
             # Rasa answered nothing, e.g. its action server is down (Rasa logs the failed action and moves on):
@@ -328,7 +411,6 @@ class HandoffService:
             for reply in replies:
                 stored.append(store.append_message(session, conversation_id=conversation_id, sender="bot",
                                                    text=reply.text, buttons=reply.buttons, custom=reply.custom))
-        store.mark_processed(session, message_id=message_id)
         return stored
 
     async def unprocessed_customer_messages(self, *, conversation_id: str) -> list[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,8 +94,50 @@ def messages_after(session: Session, *, conversation_id: str, after_seq: int, li
     ))
 
 
-def mark_processed(session: Session, *, message_id: int) -> None:
-    session.execute(update(Message).where(Message.id == message_id).values(processed=True))
+# -- a customer message's turn: claimed by one worker, answered once ----------------------------------
+# Conditional UPDATEs on the message row: on PostgreSQL a second writer waits for the first one's row lock and
+# then re-checks the WHERE clause against the committed row; on SQLite every write transaction is serialised
+# (BEGIN IMMEDIATE). Either way exactly one of two racing workers sees rowcount 1.
+
+def claim_message(session: Session, *, message_id: int, claimant: str, now: datetime,
+                  stale_before: datetime) -> bool:
+    """Take the unanswered message for a turn, unless another worker holds a claim renewed since `stale_before`."""
+    table = Message.__table__
+    result = session.execute(
+        update(table).where(table.c.id == message_id, table.c.processed.is_(False),
+                            or_(table.c.claimed_at.is_(None), table.c.claimed_at < stale_before))
+        .values(claimed_by=claimant, claimed_at=now)
+    )
+    return result.rowcount == 1
+
+
+def renew_claim(session: Session, *, message_id: int, claimant: str, now: datetime) -> bool:
+    """Keep a claim alive while its turn runs; False when it lapsed and was taken over, or the turn is done."""
+    table = Message.__table__
+    result = session.execute(
+        update(table).where(table.c.id == message_id, table.c.claimed_by == claimant, table.c.processed.is_(False))
+        .values(claimed_at=now)
+    )
+    return result.rowcount == 1
+
+
+def release_claim(session: Session, *, message_id: int, claimant: str) -> None:
+    """Give an unfinished turn back at once (its worker failed or is stopping), if the claim is still ours."""
+    table = Message.__table__
+    session.execute(
+        update(table).where(table.c.id == message_id, table.c.claimed_by == claimant, table.c.processed.is_(False))
+        .values(claimed_by=None, claimed_at=None)
+    )
+
+
+def finish_message(session: Session, *, message_id: int) -> bool:
+    """Mark the message answered; False if it already was (store nothing then: it has its answer)."""
+    table = Message.__table__
+    result = session.execute(
+        update(table).where(table.c.id == message_id, table.c.processed.is_(False))
+        .values(processed=True, claimed_by=None, claimed_at=None)
+    )
+    return result.rowcount == 1
 
 
 def transition(
@@ -177,7 +219,8 @@ def allocate_ticket_number(session: Session) -> str:
 
 __all__ = [
     "ConversationNotFound", "IllegalTransition", "IntegrityError", "StateConflict", "allocate_ticket_number",
-    "append_message", "audit", "create_conversation", "end_assignment", "find_message_by_client_id",
-    "get_conversation", "mark_processed", "messages_after", "next_seq", "online_specialist_count",
-    "open_assignment", "recent_handling_seconds", "transition", "waiting_conversations",
+    "append_message", "audit", "claim_message", "create_conversation", "end_assignment",
+    "find_message_by_client_id", "finish_message", "get_conversation", "messages_after", "next_seq",
+    "online_specialist_count", "open_assignment", "recent_handling_seconds", "release_claim", "renew_claim",
+    "transition", "waiting_conversations",
 ]

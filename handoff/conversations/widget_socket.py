@@ -13,13 +13,14 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from handoff.conversations.customer_token import InvalidCustomerToken, verify_customer_token
 from handoff.conversations.frames import error_frame, message_frame
 from handoff.conversations.input_limits import MAX_PAYLOAD_CHARS, MAX_RAW_FRAME_CHARS, FloodGuard, clean_text
-from handoff.conversations.service import HandoffService, StorageUnavailable
+from handoff.conversations.service import CLAIM_RENEWALS_PER_PERIOD, HandoffService, StorageUnavailable
 from handoff.pubsub import conversation_channel
 from handoff.specialists.security import refuse_cross_site_socket
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 HELLO_TIMEOUT_SECONDS = 15
+TURN_RETRY_SECONDS = 1.0  # how often a turn claimed by another tab or replica is checked on
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # ids are uuid4 hex; the column holds 64
 # The widget reconnects by itself and resends unacknowledged messages (handoff/web/static/widget.js).
 STORAGE_UNAVAILABLE_TEXT = "Sorry, our chat is briefly unavailable. We'll reconnect automatically in a moment."
@@ -74,16 +75,26 @@ class CustomerConnection:
                 await self.send({"type": "typing", "sender": "agent", "agent_name": event.get("agent_name")})
 
     async def work_turns(self) -> None:
-        """Process stored customer messages one at a time, in order (bot replies can take seconds)."""
+        """Process stored customer messages one at a time, in order (bot replies can take seconds).
+
+        A message whose turn another tab or replica is running is waited for: until it is answered, or until
+        that worker's claim lapses (it died) and the turn runs here."""
+        retry_seconds = min(TURN_RETRY_SECONDS,
+                            self.service.settings.turn_claim_seconds / CLAIM_RENEWALS_PER_PERIOD)
         while True:
             message_id = await self.turns.get()
-            try:
-                await self.service.process_customer_message(conversation_id=self.conversation_id,
-                                                            message_id=message_id)
-            except Exception:
-                log.exception("processing message %s failed", message_id)
-                await self.send(error_frame(code="processing_failed",
-                                            message="Sorry, something went wrong. Please try again."))
+            while True:
+                turn = self.service.start_turn(conversation_id=self.conversation_id, message_id=message_id)
+                try:
+                    # Shielded: this socket closing does not stop the turn (the service logs its failures).
+                    answered = await asyncio.shield(turn)
+                except Exception:
+                    await self.send(error_frame(code="processing_failed",
+                                                message="Sorry, something went wrong. Please try again."))
+                    break
+                if answered:
+                    break
+                await asyncio.sleep(retry_seconds)
             with contextlib.suppress(StorageUnavailable):  # the next turn or a reconnect catches up
                 await self.catch_up()
 
@@ -149,7 +160,8 @@ async def chat_socket(websocket: WebSocket, token: str = "") -> None:
         if conversation.state != "bot":
             await connection.send(await service.status_for(conversation_id=conversation.id))
         tasks = [asyncio.create_task(connection.listen(subscription)), asyncio.create_task(connection.work_turns())]
-        # Turns a crash interrupted (stored and acked, but never answered) are finished now.
+        # Turns a crash interrupted (stored and acked, but never answered) are finished now; so are turns
+        # another tab is running, which are only waited for (the database lets one worker run a turn).
         for message_id in await service.unprocessed_customer_messages(conversation_id=conversation.id):
             connection.turns.put_nowait(message_id)
         await _receive_loop(websocket, service, connection)

@@ -53,8 +53,10 @@ async def test_restart_mid_conversation_loses_and_duplicates_nothing(restartable
     again = await resumed.wait_for(lambda f: f["type"] == "ack" and f["client_id"] == slow)
     assert again["seq"] == slow_ack["seq"]
     await resumed.wait_for(lambda f: f["type"] == "ack" and f["client_id"] == unacked)
-    # The interrupted turn is finished after the restart, and the new message answered.
-    await resumed.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: slow")
+    # The interrupted turn is finished after the restart, and the new message answered. The killed process
+    # still holds the turn's claim in the database: it is run again once that lapses (HANDOFF_TURN_CLAIM_SECONDS,
+    # 15 s by default, counted from its last renewal before the kill), so a turn in flight elsewhere is never run twice at once.
+    await resumed.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: slow", timeout=40)
     await resumed.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: typed while offline")
 
     async with httpx.AsyncClient(base_url=handoff.url) as client:
