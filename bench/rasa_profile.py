@@ -12,14 +12,20 @@ import argparse
 import asyncio
 import cProfile
 import json
+import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
-from rasa.core import agent as rasa_agent
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from rasa.core.processor import MessageProcessor
-from rasa.core.utils import AvailableEndpoints
-from rasa.engine.graph import GraphNode
+# config.yml names the project's components by module path (bot.components...), as `rasa run` finds
+# them from the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rasa.core import agent as rasa_agent  # noqa: E402
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage  # noqa: E402
+from rasa.core.processor import MessageProcessor  # noqa: E402
+from rasa.core.utils import AvailableEndpoints  # noqa: E402
+from rasa.engine.graph import GraphNode  # noqa: E402
 
 TOTALS: dict[str, float] = defaultdict(float)
 

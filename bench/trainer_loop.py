@@ -40,7 +40,7 @@ NEW_EXAMPLES = [
 
 
 def copy_repo(destination: Path) -> None:
-    for relative in ("config.yml", "domain.yml", "bot/data", "tests/nlu", "scripts"):
+    for relative in ("config.yml", "domain.yml", "bot/data", "bot/components", "tests/nlu", "scripts"):
         source, target = REPO_ROOT / relative, destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train the Rasa model only when its inputs changed. The model file is named by the content of its
-# inputs (config, domain, training data, spaCy pipeline), so the same data always maps to the same
+# inputs (config, domain, training data, the project's own components, spaCy pipeline), so the same data always maps to the same
 # file and `models/` keeps earlier versions for rollback.
 #   scripts/train.sh            train if needed, print the model path last
 #   scripts/train.sh --path     only print the path the current inputs map to
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 fingerprint() {
   { sha256sum config.yml domain.yml
     find bot/data -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.txt' \) -print0 | sort -z | xargs -0 sha256sum
+    find bot/components -type f -name '*.py' -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum
     cat build/spacy/en_billing/billing_pipeline.json 2>/dev/null || true
   } | sha256sum | cut -c1-12
 }

@@ -1,0 +1,68 @@
+"""The lighter spaCy setup (no parser; entity pipes run once, on the cased text, by
+bot/components/spacy_entities.py) gives exactly what the full pipeline run twice gave."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from tests.trainer.repo_copy import BOT_PYTHON, REPO_ROOT
+
+PIPELINE = REPO_ROOT / "build" / "spacy" / "en_billing"
+PROBES = [
+    "I was charged $45.20 on March 3 and my account is ACC-100001",
+    "what is invoice INV-2025-000123 and the Late Fee on it",
+    "why did i pay 30 dollars last tuesday",
+]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def comparison() -> dict:
+    built = subprocess.run([str(BOT_PYTHON), "bot/spacy_pipeline.py", "--out", str(PIPELINE)],
+                           cwd=REPO_ROOT, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-3000:]
+    completed = subprocess.run([str(BOT_PYTHON), "tests/bot/spacy_compare.py", str(PIPELINE), *PROBES],
+                               cwd=REPO_ROOT, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_the_parser_is_gone_and_the_entity_pipes_are_left_to_the_extractor(comparison: dict) -> None:
+    assert "parser" not in comparison["pipes"]
+    assert {"entity_ruler", "ner"} <= set(comparison["disabled"])  # en_core_web_sm's senter is off too
+    assert not {"entity_ruler", "ner"} & set(comparison["pipes"])
+
+
+def test_tokens_and_lemmas_are_those_of_the_full_pipeline(comparison: dict) -> None:
+    assert comparison["samples"] > 500, "every NLU example and held-out line is compared"
+    assert comparison["token_differences"] == []
+    # Without the parse a few past participles get their verb's lemma ("got" -> "get"); measured: 4 of
+    # 1,618 lines, and the NLU gates hold (bench/results/profile.md). Many more would mean a broken pipeline.
+    assert len(comparison["lemma_differences"]) <= comparison["samples"] // 100, comparison["lemma_differences"]
+
+
+def test_no_featurizer_reads_part_of_speech() -> None:
+    """POS does change without the parse, so nothing in config.yml may depend on it."""
+    config = yaml.safe_load((REPO_ROOT / "config.yml").read_text())
+    lexical = [c for c in config["pipeline"] if c["name"] == "LexicalSyntacticFeaturizer"]
+    assert lexical and all("features" not in c for c in lexical), "Rasa's default features use no POS"
+    assert not [c for c in config["pipeline"] if c["name"] == "SpacyEntityExtractor"], \
+        "Rasa's extractor would not find the disabled entity pipes; use CasedSpacyEntityExtractor"
+
+
+def test_entities_are_those_of_the_full_pipeline_on_the_cased_text(comparison: dict) -> None:
+    assert comparison["entity_differences"] == []
+
+
+def test_ruler_and_ner_entities_come_out_of_the_component(comparison: dict) -> None:
+    found = comparison["entities"]
+    labels = {text: {entity for entity, *_ in entities} for text, entities in found.items()}
+    assert {"MONEY", "DATE", "account_number"} <= labels[PROBES[0]]
+    assert ("account_number", "ACC-100001") in {(e, v) for e, v, *_ in found[PROBES[0]]}
+    assert {"invoice_number", "charge_name"} <= labels[PROBES[1]]
+    assert "MONEY" in labels[PROBES[2]]
