@@ -269,6 +269,22 @@ def customer_token(customer_id: int, name: str) -> str:
     return mint_customer_token(customer_id=customer_id, first_name=name, secret=JWT_SECRET)
 
 
+def rasa_texts(stand_in, conversation_id: str) -> list[str]:
+    """What the stand-in Rasa was sent for one conversation, in order."""
+    return [m["message"] for m in stand_in.rasa_messages if m["sender"] == conversation_id]
+
+
+async def transcript(handoff, conversation_id: str) -> list[dict]:
+    """The stored conversation, as a specialist (sam) reads it in the console."""
+    async with httpx.AsyncClient(base_url=handoff.url, timeout=20) as client:
+        login = await client.post("/api/console/login", json={"username": "sam", "password": "sam-demo-pass"})
+        login.raise_for_status()
+        answer = await client.get(f"/api/console/conversations/{conversation_id}",
+                                  headers={"Authorization": f"Bearer {login.json()['token']}"})
+        answer.raise_for_status()
+        return answer.json()["messages"]
+
+
 class FrameReader:
     """Waits for a frame matching a predicate on `self.socket`, remembering every frame it reads."""
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from handoff.conversations.input_limits import FloodGuard, clean_text
-from tests.handoff.conftest import Widget, customer_token
+from tests.handoff.conftest import Widget, customer_token, rasa_texts, transcript
 from tests.support.browser import chromium
 from tests.support.demo_page import sign_in_to_console
 
@@ -23,20 +23,6 @@ LOCKED = re.compile(r"^Too many failed sign-ins; try again in \d+ minutes?\.$")
 
 
 # -- helpers ------------------------------------------------------------------------------------------
-
-def rasa_texts(stand_in, conversation_id: str) -> list[str]:
-    return [m["message"] for m in stand_in.rasa_messages if m["sender"] == conversation_id]
-
-
-async def transcript(handoff, conversation_id: str) -> list[dict]:
-    async with httpx.AsyncClient(base_url=handoff.url) as client:
-        login = await client.post("/api/console/login", json={"username": "sam", "password": "sam-demo-pass"})
-        login.raise_for_status()
-        answer = await client.get(f"/api/console/conversations/{conversation_id}",
-                                  headers={"Authorization": f"Bearer {login.json()['token']}"})
-        answer.raise_for_status()
-        return answer.json()["messages"]
-
 
 async def reply_to(widget: Widget, client_id: str) -> dict:
     """The ack or error frame the service sent about one customer message."""

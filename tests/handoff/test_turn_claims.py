@@ -15,7 +15,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -23,13 +22,9 @@ from handoff.conversations import store
 from handoff.db import Database, utcnow
 from handoff.migrate import upgrade_database
 from handoff.models import Message
-from tests.handoff.conftest import Widget, customer_token
+from tests.handoff.conftest import Widget, customer_token, rasa_texts, transcript
 
 CLAIMANTS = 20
-
-
-def rasa_texts(stand_in, conversation_id: str) -> list[str]:
-    return [m["message"] for m in stand_in.rasa_messages if m["sender"] == conversation_id]
 
 
 async def until(condition, *, timeout: float = 10.0, what: str = "condition") -> None:
@@ -38,16 +33,6 @@ async def until(condition, *, timeout: float = 10.0, what: str = "condition") ->
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
-
-
-async def transcript(handoff, conversation_id: str) -> list[dict]:
-    async with httpx.AsyncClient(base_url=handoff.url, timeout=20) as client:
-        login = await client.post("/api/console/login", json={"username": "sam", "password": "sam-demo-pass"})
-        login.raise_for_status()
-        answer = await client.get(f"/api/console/conversations/{conversation_id}",
-                                  headers={"Authorization": f"Bearer {login.json()['token']}"})
-        answer.raise_for_status()
-        return answer.json()["messages"]
 
 
 def is_echo(text: str):
