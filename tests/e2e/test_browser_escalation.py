@@ -13,7 +13,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.support.demo_page import sign_in_to_console
+from tests.support.demo_page import pick_demo_customer, sign_in_to_console
 from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
@@ -40,8 +40,7 @@ def test_dispute_is_settled_by_a_specialist_in_two_browsers(stack: Stack, browse
     page = visitor.new_page()
     page.on("pageerror", lambda error: errors.append(f"widget: {error}"))
     page.goto(stack.handoff_url + "/")
-    page.select_option("[data-testid=customer-picker]", str(DAVID))
-    page.wait_for_function("document.querySelector('[data-testid=signed-in-as]').textContent.includes('David')")
+    pick_demo_customer(page, DAVID, "David")
     page.click("[data-testid=chat-launcher]")
     page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
 

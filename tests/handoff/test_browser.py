@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.browser import chromium
-from tests.support.demo_page import sign_in_to_console
+from tests.support.demo_page import pick_demo_customer, sign_in_to_console
 
 
 @pytest.fixture
@@ -23,8 +23,7 @@ def page():
 def test_widget_and_console_in_a_browser(handoff, page):
     page, context, errors = page
     page.goto(handoff.url + "/")
-    page.select_option("[data-testid=customer-picker]", "4")
-    page.wait_for_function("document.querySelector('[data-testid=signed-in-as]').textContent.includes('David')")
+    pick_demo_customer(page, 4, "David")
     page.click("[data-testid=chat-launcher]")
     page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
     page.fill("[data-testid=chat-input]", "<b>hi</b> card 4111 1111 1111 1111")

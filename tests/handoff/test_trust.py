@@ -16,7 +16,7 @@ import pytest
 from handoff.conversations.input_limits import FloodGuard, clean_text
 from tests.handoff.conftest import Widget, customer_token, rasa_texts, transcript
 from tests.support.browser import chromium
-from tests.support.demo_page import sign_in_to_console
+from tests.support.demo_page import pick_demo_customer, sign_in_to_console
 
 BAD_INPUT = "bad input"
 LOCKED = re.compile(r"^Too many failed sign-ins; try again in \d+ minutes?\.$")
@@ -328,9 +328,7 @@ def test_html_and_script_are_shown_as_text_in_the_widget_and_the_console(handoff
         context = browser.new_context()
         page = context.new_page()
         page.goto(handoff.url + "/")
-        page.select_option("[data-testid=customer-picker]", "4")
-        page.wait_for_function(
-            "document.querySelector('[data-testid=signed-in-as]').textContent.includes('David')")
+        pick_demo_customer(page, 4, "David")
         page.click("[data-testid=chat-launcher]")
         page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
         page.fill("[data-testid=chat-input]", SCRIPT_TEXT)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, BrowserContext, ElementHandle, Page
+from playwright.sync_api import Browser, BrowserContext, ElementHandle, Page, expect
 
 
 class DemoPage:
@@ -14,10 +14,7 @@ class DemoPage:
         self.page.goto(base_url + "/")
 
     def sign_in(self, customer_id: int, first_name: str) -> None:
-        self.page.select_option("[data-testid=customer-picker]", str(customer_id))
-        self.page.wait_for_function(
-            "name => document.querySelector('[data-testid=signed-in-as]').textContent.includes(name)", arg=first_name
-        )
+        pick_demo_customer(self.page, customer_id, first_name)
 
     def open_chat(self) -> None:
         self.page.click("[data-testid=chat-launcher]")
@@ -34,6 +31,15 @@ class DemoPage:
 
     def close(self) -> None:
         self.context.close()
+
+
+def pick_demo_customer(page: Page, customer_id: int, first_name: str) -> None:
+    """Sign in on the demo website as a demo customer and wait until the page says so.
+
+    A locator assertion, not wait_for_function: the page's CSP (no 'unsafe-eval') blocks the eval that
+    Playwright's polling of a string predicate uses, which failed whenever the first check came too early."""
+    page.select_option("[data-testid=customer-picker]", str(customer_id))
+    expect(page.locator("[data-testid=signed-in-as]")).to_contain_text(first_name, timeout=30_000)
 
 
 def sign_in_to_console(page: Page, base_url: str, username: str, password: str) -> None:
