@@ -46,6 +46,20 @@ async def start_a_slow_turn(widget: Widget, stand_in) -> None:
     await until(lambda: rasa_texts(stand_in, widget.conversation_id) == ["slow"], what="the turn to reach Rasa")
 
 
+async def two_tabs_with_a_turn_in_flight(handoff, stand_in, *, second_handoff=None,
+                                         slow_seconds: float = 2) -> tuple[Widget, Widget]:
+    """David's first tab sends "slow"; a second tab of the same conversation (on `second_handoff`, default the
+    same service) connects while Rasa is still answering, so it finds "slow" stored but unanswered."""
+    token = customer_token(4, "David")
+    first = Widget(handoff.ws_url, token)
+    await first.connect()
+    stand_in.slow_seconds = slow_seconds
+    await start_a_slow_turn(first, stand_in)
+    second = Widget((second_handoff or handoff).ws_url, token, conversation_id=first.conversation_id)
+    await second.connect()
+    return first, second
+
+
 async def assert_answered_once(handoff, conversation_id: str, *texts: str) -> None:
     messages = await transcript(handoff, conversation_id)
     seqs = [m["seq"] for m in messages]
@@ -63,15 +77,7 @@ async def assert_answered_once(handoff, conversation_id: str, *texts: str) -> No
                                            "turn is in flight",
                         expected="the message reaches Rasa once and is answered once; both tabs show the answer")
 async def test_a_second_tab_connecting_mid_turn_does_not_send_the_message_to_the_bot_again(handoff, stand_in):
-    token = customer_token(4, "David")
-    first = Widget(handoff.ws_url, token)
-    await first.connect()
-    stand_in.slow_seconds = 2
-    await start_a_slow_turn(first, stand_in)
-
-    # The second tab connects while Rasa is still answering: it finds "slow" stored but unanswered.
-    second = Widget(handoff.ws_url, token, conversation_id=first.conversation_id)
-    await second.connect()
+    first, second = await two_tabs_with_a_turn_in_flight(handoff, stand_in)
     await first.wait_for(is_echo("slow"))
     await second.wait_for(is_echo("slow"))
     # The second tab's turns run one at a time, in order: once "after" is answered, anything it would have
@@ -89,13 +95,7 @@ async def test_a_second_tab_connecting_mid_turn_does_not_send_the_message_to_the
 
 async def test_the_tab_that_started_the_turn_closing_mid_turn_still_gets_it_answered_once(handoff, stand_in):
     """The turn in flight is not abandoned with its socket: it finishes, and the other tab shows its answer."""
-    token = customer_token(4, "David")
-    first = Widget(handoff.ws_url, token)
-    await first.connect()
-    stand_in.slow_seconds = 2
-    await start_a_slow_turn(first, stand_in)
-    second = Widget(handoff.ws_url, token, conversation_id=first.conversation_id)
-    await second.connect()
+    first, second = await two_tabs_with_a_turn_in_flight(handoff, stand_in)
     await first.close()
 
     await second.wait_for(is_echo("slow"))
@@ -116,13 +116,7 @@ async def test_a_turn_claimed_by_a_killed_replica_is_answered_by_the_other_one(m
     replica_a = make_handoff(extra_env=env)
     replica_b = make_handoff(database_url=replica_a.env["HANDOFF_DATABASE_URL"], extra_env=env)
     stand_in.handoff_url = replica_a.url
-    token = customer_token(4, "David")
-    on_a = Widget(replica_a.ws_url, token)
-    await on_a.connect()
-    stand_in.slow_seconds = 5
-    await start_a_slow_turn(on_a, stand_in)
-    on_b = Widget(replica_b.ws_url, token, conversation_id=on_a.conversation_id)
-    await on_b.connect()
+    on_a, on_b = await two_tabs_with_a_turn_in_flight(replica_a, stand_in, second_handoff=replica_b, slow_seconds=5)
     await asyncio.sleep(1)  # replica B's worker found the turn claimed by A and waits on it
     assert rasa_texts(stand_in, on_a.conversation_id) == ["slow"]
     replica_a.kill()
