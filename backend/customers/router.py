@@ -8,6 +8,7 @@ from backend.customers.schemas import (
     AccountOut, CustomerOut, VerificationFailed, VerificationRequest, VerificationSucceeded,
 )
 from backend.database import SessionDep
+from backend.errors import VerificationLocked
 from backend.params import CustomerIdPath
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
@@ -17,15 +18,23 @@ _LOCKED = {423: {"description": "Verification locked for 15 minutes after 3 fail
 
 @router.post("/verifications", response_model=VerificationSucceeded | VerificationFailed, responses=_LOCKED)
 def verify(body: VerificationRequest, session: SessionDep, now: NowDep, actor: OptionalActorDep) -> object:
-    outcome = service.verify_customer(
-        session, account_number=body.account_number, postal_code=body.postal_code,
-        phone_last4=body.phone_last4, now=now,
-    )
+    method = {"method": "postal_code" if body.postal_code else "phone_last4"}
+    try:
+        outcome = service.verify_customer(
+            session, account_number=body.account_number, postal_code=body.postal_code,
+            phone_last4=body.phone_last4, now=now,
+        )
+    except VerificationLocked as locked:
+        # The failure that locks the account, and every attempt while it is locked, are audited too.
+        audit.record(session, actor=actor, action="verify.locked", resource=f"account:{body.account_number}",
+                     customer_id=None, details={**method, "locked_until": locked.extra.get("locked_until")})
+        session.commit()
+        raise
     customer = outcome.customer
     audit.record(
         session, actor=actor, action="verify.success" if customer else "verify.failure",
         resource=f"account:{body.account_number}", customer_id=customer.id if customer else None,
-        details={"method": "postal_code" if body.postal_code else "phone_last4"},
+        details=method,
     )
     session.commit()
     if customer is None:

@@ -62,3 +62,20 @@ def test_the_audit_log_exports_a_date_range_as_json_and_csv(client):
     assert [r["id"] for r in rows] == [str(e["id"]) for e in as_json][: len(rows)]
     bad = client.get("/api/v1/audit-log", params={"format": "xlsx"})
     assert bad.status_code == 422 and bad.json()["error"]["message"].startswith("query.format")
+
+
+@access("Verification: the third wrong answer (which locks) and every attempt while locked",
+        "each reaches the backend's audit log (`verify.locked`), not only the two earlier failures")
+def test_the_verification_lock_and_every_attempt_while_locked_are_audited(client):
+    wrong = {"account_number": "ACC-100003", "postal_code": "00000"}
+    right_by_phone = {"account_number": "ACC-100003", "phone_last4": "0000"}
+    assert client.post("/api/v1/verifications", json=wrong).json()["verified"] is False
+    assert client.post("/api/v1/verifications", json=wrong).json()["verified"] is False
+    statuses = [client.post("/api/v1/verifications", json=body).status_code
+                for body in (wrong, wrong, right_by_phone)]
+    assert statuses == [423, 423, 423]
+    entries = [e for e in client.get("/api/v1/audit-log").json() if e["resource"] == "account:ACC-100003"][::-1]
+    assert [e["action"] for e in entries] == ["verify.failure"] * 2 + ["verify.locked"] * 3
+    locked = entries[2:]
+    assert [e["details"]["method"] for e in locked] == ["postal_code", "postal_code", "phone_last4"]
+    assert len({e["details"]["locked_until"] for e in locked}) == 1 and locked[0]["details"]["locked_until"]
