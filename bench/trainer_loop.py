@@ -64,7 +64,7 @@ def train(workdir: Path, env: dict[str, str], name: str, *extra: str) -> float:
 
 def test_nlu(workdir: Path, env: dict[str, str], name: str) -> tuple[float, float]:
     out = workdir / "results" / name
-    seconds = run(workdir, env, "test", "nlu", "--model", f"models/{name}.tar.gz", "--nlu", "tests/nlu",
+    seconds = run(workdir, env, "test", "nlu", "--model", f"models/{name}.tar.gz", "--nlu", "tests/nlu/dev/test_nlu.yml",
                   "--out", str(out), "--no-plot")
     report = json.loads((out / "intent_report.json").read_text())
     return seconds, report["macro avg"]["f1-score"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer.nludata import (
-    HELD_OUT_DIR,
+    DEV_DIR,
     TRAINING_DIR,
     domain_intents,
     exact_key,
@@ -71,7 +71,7 @@ def check_data(*, repo_root: Path, min_examples: int | None = None) -> CheckRepo
     minimum = min_examples or HARD_MIN_EXAMPLES
     report = CheckReport()
     training = load_examples(repo_root / TRAINING_DIR)
-    held_out = load_examples(repo_root / HELD_OUT_DIR)
+    held_out = load_examples(repo_root / DEV_DIR)
     train_counts = Counter(e.intent for e in training)
     held_counts = Counter(e.intent for e in held_out)
     domain_path = repo_root / DOMAIN
@@ -91,7 +91,7 @@ def check_data(*, repo_root: Path, min_examples: int | None = None) -> CheckRepo
                 f"intent {intent!r} has {train_counts[intent]} training examples; {RECOMMENDED_EXAMPLES}+ recommended"
             )
         if held_counts[intent] == 0:
-            report.errors.append(f"intent {intent!r} is not in the held-out test set ({HELD_OUT_DIR}/)")
+            report.errors.append(f"intent {intent!r} is not in the held-out test set ({DEV_DIR}/)")
         elif held_counts[intent] < RECOMMENDED_HELD_OUT:
             report.warnings.append(
                 f"intent {intent!r} has {held_counts[intent]} held-out examples; {RECOMMENDED_HELD_OUT}+ recommended"

@@ -10,9 +10,13 @@ from pathlib import Path
 from trainer.yamltext import parse
 
 TRAINING_DIR = Path("bot/data")
+# Every evaluation set (teach refuses all of them); the development sets are the ones checked and reported.
 HELD_OUT_DIR = Path("tests/nlu")
+DEV_DIR = Path("tests/nlu/dev")
 # Rasa's inline entity annotation: [text](entity) or [text]{"entity": ..}
 ANNOTATION = re.compile(r"\[[^\]]+\]\s*[({]")
+# [text](entity) -> text: evaluation sets annotate entities; the customer typed only the text.
+_ANNOTATED_SPAN = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation if c not in "$"})
 
 
@@ -43,7 +47,10 @@ def yaml_files(directory: Path) -> list[Path]:
 def example_lines(block: object) -> list[str]:
     if not isinstance(block, str):
         return []
-    return [line.strip()[2:].strip() for line in block.splitlines() if line.strip().startswith("- ")]
+    return [
+        _ANNOTATED_SPAN.sub(r"\1", line.strip()[2:].strip())
+        for line in block.splitlines() if line.strip().startswith("- ")
+    ]
 
 
 def load_examples(directory: Path) -> list[Example]:

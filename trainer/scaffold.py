@@ -5,7 +5,7 @@
 - domain.yml: the intent, and a response `utter_<name>` whose text is a TODO placeholder
   (`python -m trainer check` fails until it is replaced: it must never reach a customer),
 - bot/data/rules.yml: a rule intent -> utter_<name>,
-- tests/nlu/taught_intents.yml: held-out examples (given, or every 5th example),
+- tests/nlu/dev/taught_intents.yml: held-out examples (given, or every 5th example),
 - tests/stories/test_taught_intents.yml: a test story for the rule.
 Every file is edited as text (comments and layout stay) and written only when all of them parse.
 """
@@ -37,7 +37,7 @@ from trainer.yamltext import (
 PLACEHOLDER = "TODO"
 DOMAIN = Path("domain.yml")
 RULES = Path("bot/data/rules.yml")
-HELD_OUT_FILE = Path("tests/nlu/taught_intents.yml")
+HELD_OUT_FILE = Path("tests/nlu/dev/taught_intents.yml")
 TEST_STORIES = Path("tests/stories/test_taught_intents.yml")
 MIN_EXAMPLES = 2
 HOLD_OUT_EVERY = 5

@@ -1,11 +1,13 @@
-"""Checks on the NLU training data (bot/data) and the held-out test set (tests/nlu).
+"""Checks on the NLU training data (bot/data) and the evaluation sets (tests/nlu/dev, tests/nlu/frozen).
 
-The held-out set only measures something if it is never trained on, so overlap is checked with a
-normalisation stricter than case and whitespace (punctuation is ignored too).
+An evaluation set only measures something if it is never trained on, so overlap is checked with a
+normalisation stricter than case and whitespace (punctuation is ignored too). The frozen set is only
+counted here, never printed: its messages must not be read to patch training data (its README).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from collections import Counter, defaultdict
@@ -16,7 +18,8 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRAINING_DIR = REPO_ROOT / "bot" / "data"
-HELD_OUT_DIR = REPO_ROOT / "tests" / "nlu"
+HELD_OUT_DIR = REPO_ROOT / "tests" / "nlu" / "dev"
+FROZEN_DIR = REPO_ROOT / "tests" / "nlu" / "frozen"
 CONTRACT = REPO_ROOT / "docs" / "contracts.md"
 SYNONYM_FILE = TRAINING_DIR / "nlu" / "synonyms.yml"
 
@@ -65,11 +68,16 @@ def nlu_entries(directory: Path) -> list[tuple[Path, dict]]:
     return entries
 
 
-def intent_examples(directory: Path) -> dict[str, list[str]]:
+ANNOTATED_SPAN = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+
+
+def intent_examples(directory: Path, *, plain: bool = False) -> dict[str, list[str]]:
+    """Examples by intent; `plain` turns `[text](entity)` annotations into the text a customer typed."""
     examples: dict[str, list[str]] = defaultdict(list)
     for _, entry in nlu_entries(directory):
         if "intent" in entry:
-            examples[entry["intent"]].extend(example_lines(entry.get("examples", "")))
+            lines = example_lines(entry.get("examples", ""))
+            examples[entry["intent"]].extend(ANNOTATED_SPAN.sub(r"\1", line) if plain else line for line in lines)
     return dict(examples)
 
 
@@ -80,7 +88,7 @@ def training() -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def held_out() -> dict[str, list[str]]:
-    return intent_examples(HELD_OUT_DIR)
+    return intent_examples(HELD_OUT_DIR, plain=True)
 
 
 def test_every_contract_intent_is_trained_and_tested(training, held_out):
@@ -146,11 +154,11 @@ def test_no_example_is_listed_twice(which, request):
     assert not repeated, f"repeated examples: {repeated}"
 
 
-@pytest.mark.parametrize("directory", [TRAINING_DIR, HELD_OUT_DIR], ids=["training", "held_out"])
-def test_examples_carry_no_entity_annotations(directory):
+def test_training_examples_carry_no_entity_annotations():
     # Entities come from the spaCy pipeline; annotations here would train DIET on a different scheme.
+    # (Evaluation sets may carry them: scripts/nlu_eval.py scores the entities against them.)
     annotated = [
-        text for examples in intent_examples(directory).values() for text in examples if ANNOTATION.search(text)
+        text for examples in intent_examples(TRAINING_DIR).values() for text in examples if ANNOTATION.search(text)
     ]
     assert not annotated, annotated
 
@@ -223,3 +231,30 @@ def regexes() -> dict[str, list[re.Pattern]]:
 def test_regex_features(name, text, matches):
     found = any(pattern.search(text) for pattern in regexes()[name])
     assert found is matches
+
+
+def frozen_coincidences_allowed() -> set[str]:
+    lines = (FROZEN_DIR / "coincident_with_training.sha256").read_text(encoding="utf-8").splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def test_no_frozen_example_was_added_to_the_training_data(training):
+    # Counted, never printed: nobody reads the frozen set (tests/nlu/frozen/README.md). The recorded hashes are
+    # the short common phrases that the training data had before the set was frozen.
+    trained = {tuple(sorted(loose(text).split())) for examples in training.values() for text in examples}
+    found = {
+        hashlib.sha256(" ".join(sorted(loose(text).split())).encode()).hexdigest()
+        for examples in intent_examples(FROZEN_DIR, plain=True).values()
+        for text in examples
+        if tuple(sorted(loose(text).split())) in trained
+    }
+    added = found - frozen_coincidences_allowed()
+    assert not added, f"{len(added)} frozen evaluation message(s) are now in the training data: remove them"
+
+
+def test_frozen_set_is_large_enough_to_measure():
+    frozen = intent_examples(FROZEN_DIR, plain=True)
+    assert sum(len(examples) for examples in frozen.values()) >= 800
+    assert len(frozen.get("out_of_scope", [])) >= 300
+    billing = BILLING_INTENTS - {"inform"}
+    assert all(len(frozen.get(intent, [])) >= 40 for intent in billing)

@@ -26,10 +26,23 @@ def intent_report(scores: dict[str, float]) -> dict:
     return report
 
 
-def run_gate(results: Path, model: str, scores: dict[str, float], errors: list | None = None):
+def evaluation(*, dev_macro_f1: float = 0.97, frozen_rejected: float = 0.02) -> dict:
+    """scripts/nlu_eval.py's JSON, with the numbers the gates read."""
+    frozen = {
+        "billing_accuracy": 0.96, "weakest_billing_intent": {"intent": "how_to_pay", "accuracy": 0.91},
+        "out_of_scope_recall": 0.93, "in_scope_wrongly_rejected": frozen_rejected,
+        "entities": {name: {"f1": 0.96} for name in ("MONEY", "DATE", "account_number", "invoice_number")},
+    }
+    dev = {"classifier_only": {"macro_f1": dev_macro_f1, "out_of_scope_recall": 0.9}}
+    return {"model": "m", "sets": {"dev": dev, "frozen": frozen}}
+
+
+def run_gate(results: Path, model: str, scores: dict[str, float], errors: list | None = None,
+             numbers: dict | None = None):
     results.mkdir(parents=True, exist_ok=True)
     (results / "intent_report.json").write_text(json.dumps(intent_report(scores)))
     (results / "intent_errors.json").write_text(json.dumps(errors or []))
+    (results / "eval.json").write_text(json.dumps(numbers or evaluation()))
     return subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "nlu_gate.py"), str(results), "--model", f"models/{model}.tar.gz"],
         capture_output=True, text=True,
@@ -60,8 +73,23 @@ def test_summary_shows_change_against_the_previous_model(tmp_path: Path) -> None
 
 
 def test_gate_fails_below_the_quality_bar(tmp_path: Path) -> None:
-    failed = run_gate(tmp_path / "nlu", "billing-ccc", {"check_balance": 0.8, "out_of_scope": 0.7})
-    assert failed.returncode == 1 and "QUALITY GATE FAILED" in failed.stderr
+    failed = run_gate(tmp_path / "nlu", "billing-ccc", {"check_balance": 0.8, "out_of_scope": 0.7},
+                      numbers=evaluation(dev_macro_f1=0.8))
+    assert failed.returncode == 1
+    assert "QUALITY GATE FAILED: dev: intent macro-F1 (classifier only) 0.800" in failed.stderr
+
+
+def test_gate_fails_when_the_frozen_set_rejects_too_many_customers(tmp_path: Path) -> None:
+    failed = run_gate(tmp_path / "nlu", "billing-ddd", {"check_balance": 1.0}, numbers=evaluation(frozen_rejected=0.5))
+    assert failed.returncode == 1
+    assert "QUALITY GATE FAILED: frozen: in-scope messages wrongly rejected 0.500" in failed.stderr
+
+
+def test_gate_fails_when_a_set_is_missing(tmp_path: Path) -> None:
+    numbers = evaluation()
+    del numbers["sets"]["frozen"]
+    failed = run_gate(tmp_path / "nlu", "billing-eee", {"check_balance": 1.0}, numbers=numbers)
+    assert failed.returncode == 1 and "frozen: billing intents accuracy missing" in failed.stderr
 
 
 def test_ship_needs_an_existing_model_and_a_reachable_rasa(tmp_path: Path) -> None:

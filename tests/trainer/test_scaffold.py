@@ -62,7 +62,7 @@ def test_scaffold_creates_stubs_rasa_loads(repo: Path) -> None:
     assert NAME in loaded["intents"] and NAME in loaded["nlu_intents"]
     assert f"utter_{NAME}" in loaded["responses"]
     assert f"answer {NAME}" in loaded["steps"]
-    assert rasa_reads_nlu(repo / "tests/nlu/taught_intents.yml") == {NAME: [EXAMPLES[4]]}
+    assert rasa_reads_nlu(repo / "tests/nlu/dev/taught_intents.yml") == {NAME: [EXAMPLES[4]]}
     story = (repo / "tests/stories/test_taught_intents.yml").read_text()
     assert f"intent: {NAME}" in story and f"action: utter_{NAME}" in story
     # The placeholder answer must be replaced before this can pass `make validate`.
