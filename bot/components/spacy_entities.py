@@ -5,6 +5,8 @@ Rasa's `SpacyEntityExtractor` runs the whole spaCy pipeline a second time on eve
 keeps `entity_ruler` and `ner` disabled, so `SpacyNLP`'s pass runs only what the tokenizer and
 featurizers need; this component runs just those two on the original text. en_core_web_sm's `ner`
 has its own tok2vec, so its entities are the same as a full pipeline's (tests/bot/test_spacy_entities.py).
+
+Then `refine_entities` (bot/components/entity_spans.py) corrects what en_core_web_sm gets wrong for billing text.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from rasa.nlu.extractors.spacy_entity_extractor import SpacyEntityExtractor
 from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.components.entity_spans import refine_entities
 
 # Run in this order on the cased text; the ruler's spans come first so NER keeps its hands off them.
 ENTITY_PIPES = ("entity_ruler", "ner")
@@ -37,9 +41,11 @@ class CasedSpacyEntityExtractor(SpacyEntityExtractor):
 
     def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
         for message in messages:
-            doc = entity_doc(model.model, message.get(TEXT) or "")
+            text = message.get(TEXT) or ""
+            doc = entity_doc(model.model, text)
             extracted = self.filter_irrelevant_entities(
-                self.add_extractor_name(self._extract_entities(doc)), self._config["dimensions"]
+                refine_entities(text, self.add_extractor_name(self._extract_entities(doc))),
+                self._config["dimensions"],
             )
             message.set(ENTITIES, message.get(ENTITIES, []) + extracted, add_to_output=True)
         return messages
