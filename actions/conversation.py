@@ -5,6 +5,8 @@ from typing import Any, Iterable
 
 from rasa_sdk import Tracker
 
+from actions.identity import customer_id_from_slot, handoff_turn
+
 # Intents answered from the customer's account (they need a verified identity first).
 ACCOUNT_INTENTS = (
     "check_balance",
@@ -69,33 +71,23 @@ def latest_turn_with_intent(tracker: Tracker, intents: Iterable[str]) -> Custome
 
 
 def current_customer_id(tracker: Tracker) -> int | None:
-    """Contract: trust metadata.customer_id of the latest message (set by handoff from a verified JWT),
-    else the slot only the verification form sets. Never a number typed by the customer or the sender id."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    from_login = _as_customer_id(metadata.get("customer_id"))
+    """Contract: the customer of the handoff service's signed assertion for this conversation (signed in on the
+    website), else the conversation-bound slot only the verification form sets. Never a bare metadata
+    customer_id, a number typed by the customer or the sender id (actions/identity.py)."""
+    from_login = logged_in_customer_id(tracker)
     if from_login is not None:
         return from_login
-    return _as_customer_id(tracker.get_slot("verified_customer_id"))
+    return customer_id_from_slot(tracker)
 
 
 def logged_in_customer_id(tracker: Tracker) -> int | None:
-    metadata = tracker.latest_message.get("metadata") or {}
-    return _as_customer_id(metadata.get("customer_id"))
-
-
-def _as_customer_id(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        return None
-    return number if number > 0 else None
+    turn = handoff_turn(tracker)
+    return turn.customer_id if turn is not None else None
 
 
 def conversation_id(tracker: Tracker) -> str:
-    metadata = tracker.latest_message.get("metadata") or {}
-    return str(metadata.get("conversation_id") or tracker.sender_id)
+    """The tracker's sender id: the conversation the identity assertion and the verified slot are bound to."""
+    return tracker.sender_id
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:

@@ -20,6 +20,7 @@ from actions.conversation import (
     latest_turn_with_intent,
 )
 from actions.escalation import build_summary, escalate
+from actions.identity import handoff_turn
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ class ActionSubmitDispute(UsesServices, Action):
             return events + _reset("verification_status", "account_number", "postal_code_or_phone", *DISPUTE_SLOTS)
         customer_id = current_customer_id(tracker)
         line_item_id = tracker.get_slot("dispute_line_item_id")
-        if customer_id is None or line_item_id is None:
+        # a dispute is written only in a turn the handoff service sent (actions/identity.py)
+        if customer_id is None or line_item_id is None or handoff_turn(tracker) is None:
             dispatcher.utter_message(response="utter_dispute_cancelled")
             return _reset(*DISPUTE_SLOTS)
         if tracker.get_slot("dispute_confirmed") is not True:

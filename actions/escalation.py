@@ -12,6 +12,7 @@ from actions.clients.errors import ServiceError
 from actions.clients.handoff import EscalationReason, EscalationRequest, HandoffClient
 from actions.conversation import conversation_id, logged_in_customer_id, topics_discussed, user_events
 from actions.formatting import format_money, format_wait
+from actions.identity import customer_id_from_slot, handoff_turn
 
 logger = logging.getLogger(__name__)
 
@@ -20,11 +21,14 @@ PRIVATE_SLOTS = {"postal_code_or_phone", "requested_slot", "session_started_meta
 
 
 def filled_slots(tracker: Tracker) -> dict[str, Any]:
-    return {
+    slots = {
         name: value
         for name, value in sorted(tracker.slots.items())
         if value is not None and name not in PRIVATE_SLOTS
     }
+    if "verified_customer_id" in slots:  # the specialist sees the id, not this server's signature
+        slots["verified_customer_id"] = customer_id_from_slot(tracker)
+    return slots
 
 
 def build_summary(
@@ -79,6 +83,11 @@ async def escalate(
     explanation: Explanation | None = None,
 ) -> list[EventType]:
     """Queue the chat for a specialist and tell the customer what happens next."""
+    if handoff_turn(tracker) is None:
+        # Only a turn the handoff service sent (signed, this conversation) may put a conversation in the queue.
+        logger.warning("escalation refused: conversation %s's turn has no valid identity assertion", tracker.sender_id)
+        dispatcher.utter_message(response="utter_handoff_unavailable")
+        return [SlotSet("handoff_state", "failed")]
     request = EscalationRequest(
         conversation_id=conversation_id(tracker),
         reason=reason,

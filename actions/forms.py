@@ -21,6 +21,7 @@ from actions.charges import (
 from actions.clients.billing import MatchedLineItem
 from actions.clients.errors import InvalidRequest, NotFound, ServiceError, VerificationLocked
 from actions.conversation import current_customer_id, latest_turn, logged_in_customer_id
+from actions.identity import customer_id_from_slot, handoff_turn, signed_customer_slot
 from actions.normalise import normalise_account_number, split_postal_code_or_phone
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class IdentityValidation(UsesServices):
             dispatcher.utter_message(response="utter_postal_code_or_phone_invalid")
             return {"postal_code_or_phone": None}
         kind, secret = answer
+        if handoff_turn(tracker) is None:  # not a turn the handoff service sent: no attempt reaches the backend
+            return {"postal_code_or_phone": None}
         try:
             result = await self.billing.verify(account_number=account_number, **{kind: secret})
         except VerificationLocked:
@@ -74,7 +77,7 @@ class IdentityValidation(UsesServices):
             return {
                 "postal_code_or_phone": "provided",  # the answer itself is not kept in the tracker's slots
                 "identity_verified": True,
-                "verified_customer_id": result.customer_id,
+                "verified_customer_id": signed_customer_slot(result.customer_id, conversation_id=tracker.sender_id),
                 "customer_first_name": result.first_name,
                 "verification_status": "verified",
             }
@@ -269,6 +272,6 @@ class ValidateSlotMappings(ValidationAction):
         changes: dict[str, Any] = {}
         if tracker.get_slot("identity_verified") is not True:
             changes["identity_verified"] = True
-        if tracker.get_slot("verified_customer_id") != customer_id:
-            changes["verified_customer_id"] = customer_id
+        if customer_id_from_slot(tracker) != customer_id:
+            changes["verified_customer_id"] = signed_customer_slot(customer_id, conversation_id=tracker.sender_id)
         return changes

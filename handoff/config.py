@@ -16,6 +16,8 @@ DEV_DEFAULT_SECRETS = {
     "rasa_auth_token": "dev-rasa-token",
     "backend_api_token": "dev-backend-token",
     "session_secret": "dev-handoff-session-secret",
+    "rasa_channel_token": "dev-rasa-channel-token",
+    "identity_assertion_secret": "dev-identity-assertion-secret-not-for-production",
 }
 PLACEHOLDER = "CHANGE_ME"  # deploy/env/*.env placeholders: refused like the development defaults
 
@@ -53,6 +55,13 @@ class Settings(BaseSettings):
     )
     rasa_url: str = Field(default="http://127.0.0.1:5005", alias="RASA_URL")
     rasa_auth_token: str = Field(default=DEV_DEFAULT_SECRETS["rasa_auth_token"], alias="RASA_AUTH_TOKEN")
+    # Sent to Rasa's handoff channel (bot/channels/handoff_channel.py), the only way into a chat turn.
+    rasa_channel_token: str = Field(default=DEV_DEFAULT_SECRETS["rasa_channel_token"], alias="RASA_CHANNEL_TOKEN")
+    # Signs the identity assertion of every bot turn, which the action server verifies (docs/contracts.md).
+    identity_assertion_secret: str = Field(
+        default=DEV_DEFAULT_SECRETS["identity_assertion_secret"], alias="IDENTITY_ASSERTION_SECRET"
+    )
+    identity_assertion_seconds: int = Field(default=120, ge=5, le=3600, alias="IDENTITY_ASSERTION_SECONDS")
     rasa_timeout_seconds: float = Field(default=30.0, alias="HANDOFF_RASA_TIMEOUT_SECONDS")
     # A worker running a customer message's bot turn renews its claim on the message every fifth of this;
     # a claim not renewed for this long (its replica died) lapses and another tab or replica runs the turn.

@@ -17,6 +17,7 @@ from handoff.conversations import escalations, widget_socket
 from handoff.conversations.service import HandoffService
 from handoff.db import Database
 from handoff.errors import install_error_handlers
+from handoff.server_logs import install_server_log_filters
 from handoff.pubsub import make_pubsub
 from handoff.specialists import console_socket
 from handoff.specialists import routes as console_routes
@@ -51,7 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(active.resolved_database_url)
         pubsub = make_pubsub(active.pubsub_url)
         rasa = RasaClient(base_url=active.rasa_url, auth_token=active.rasa_auth_token,
-                          timeout_seconds=active.rasa_timeout_seconds)
+                          timeout_seconds=active.rasa_timeout_seconds, channel_token=active.rasa_channel_token,
+                          identity_secret=active.identity_assertion_secret,
+                          identity_seconds=active.identity_assertion_seconds)
         backend = BackendClient(base_url=active.backend_url, api_token=active.backend_api_token,
                                 timeout_seconds=active.backend_timeout_seconds)
         service = HandoffService(settings=active, db=db, pubsub=pubsub, rasa=rasa, backend=backend)
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # No /docs or /redoc: their pages need inline script and a CDN, which the CSP refuses. /openapi.json stays.
     app = FastAPI(title="Billing support handoff", lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_server_log_filters()  # no ?token= secret and no customer-input traceback in the server log
     install_error_handlers(app)
 
     install_http_security(app)

@@ -1,10 +1,12 @@
-"""Typed async client for Rasa's REST channel and HTTP API (contract: docs/contracts.md)."""
+"""Typed async client for Rasa's handoff channel and HTTP API (contract: docs/contracts.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import httpx
+
+from handoff.clients.identity_assertion import mint_identity_assertion
 
 
 class RasaUnavailable(Exception):
@@ -37,21 +39,33 @@ def _parse_replies(raw: object) -> list[BotReply]:
     return replies
 
 
+CHAT_WEBHOOK = "/webhooks/handoff/webhook"  # bot/channels/handoff_channel.py; the REST channel is not enabled
+
+
 class RasaClient:
-    def __init__(self, *, base_url: str, auth_token: str, timeout_seconds: float):
+    def __init__(self, *, base_url: str, auth_token: str, timeout_seconds: float, channel_token: str,
+                 identity_secret: str, identity_seconds: int):
         self._auth_token = auth_token
+        self._channel_token = channel_token
+        self._identity_secret = identity_secret
+        self._identity_seconds = identity_seconds
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout_seconds))
 
     async def send_message(
         self, *, conversation_id: str, text: str, customer_id: int | None
     ) -> list[BotReply]:
+        identity = mint_identity_assertion(conversation_id=conversation_id, customer_id=customer_id,
+                                           secret=self._identity_secret, seconds=self._identity_seconds)
         body = {
             "sender": conversation_id,
             "message": text,
-            "metadata": {"customer_id": customer_id, "conversation_id": conversation_id},
+            # customer_id is for logs and tests only: the action server trusts the signed `identity`
+            "metadata": {"identity": identity, "customer_id": customer_id, "conversation_id": conversation_id},
         }
         try:
-            response = await self._http.post("/webhooks/rest/webhook", json=body)
+            response = await self._http.post(
+                CHAT_WEBHOOK, json=body, headers={"Authorization": f"Bearer {self._channel_token}"}
+            )
             response.raise_for_status()
             return _parse_replies(response.json())
         except (httpx.HTTPError, ValueError) as error:

@@ -8,6 +8,10 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.config import get_settings
+from actions.identity import SLOT, signed_customer_slot
+from handoff.clients.identity_assertion import mint_identity_assertion
+
 from actions.clients.billing import (
     Account,
     Balance,
@@ -242,6 +246,13 @@ def user_event(intent: str, *, text: str = "", entities: list[dict] | None = Non
     }
 
 
+def handoff_metadata(conversation_id: str, customer_id: int | None) -> dict:
+    """The metadata the handoff service sends with a turn: the signed identity assertion (the real signer)."""
+    identity = mint_identity_assertion(conversation_id=conversation_id, customer_id=customer_id,
+                                       secret=get_settings().identity_assertion_secret, seconds=120)
+    return {"identity": identity, "customer_id": customer_id, "conversation_id": conversation_id}
+
+
 def bot_event(response: str, text: str = "") -> dict:
     return {"event": "bot", "text": text, "metadata": {"utter_action": response}}
 
@@ -256,14 +267,24 @@ def make_tracker(
     events: list[dict] | None = None,
     active_loop: str | None = None,
     sender_id: str = "conv-1",
+    signed: bool = True,
 ) -> Tracker:
-    """A rasa_sdk Tracker whose latest message is the given one (appended to `events`)."""
+    """A rasa_sdk Tracker whose latest message is the given one (appended to `events`).
+
+    signed (default): as Rasa passes on a turn of the handoff service, i.e. the latest message carries an identity
+    assertion for `sender_id` and `metadata["customer_id"]` (None: anonymous), and an int `verified_customer_id` slot
+    is stored as the verification form signs it. signed=False: exactly what the test gives (a forged tracker)."""
+    slots = dict(slots or {})
+    if signed:
+        metadata = {**handoff_metadata(sender_id, (metadata or {}).get("customer_id")), **(metadata or {})}
+        if isinstance(slots.get(SLOT), int):
+            slots[SLOT] = signed_customer_slot(slots[SLOT], conversation_id=sender_id)
     latest = user_event(intent, text=text, entities=entities, metadata=metadata)
     history = list(events or []) + [latest]
     latest_message = dict(latest["parse_data"], metadata=latest["metadata"])
     return Tracker(
         sender_id,
-        dict(slots or {}),
+        slots,
         latest_message,
         history,
         False,

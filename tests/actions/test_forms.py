@@ -5,6 +5,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.clients.errors import BackendUnavailable
 from actions.forms import ActionAskDisputeLineItemId, ValidateDisputeForm, ValidateSlotMappings, ValidateVerifyIdentityForm
+from actions.identity import signed_customer_slot
 from tests.actions.conftest import SIGNED_IN
 from tests.actions.fakes import make_tracker, message, responses, slot_events
 
@@ -40,7 +41,7 @@ async def test_correct_postal_code_verifies_for_the_session(billing, dispatcher,
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
     slots = slot_events(events)
     assert slots["identity_verified"] is True
-    assert slots["verified_customer_id"] == 4
+    assert slots["verified_customer_id"] == signed_customer_slot(4, conversation_id="conv-1")
     assert slots["postal_code_or_phone"] == "provided"  # the secret itself is not kept in a slot
     assert message(dispatcher, "utter_verified")["first_name"] == "David"
     assert billing.called("verify") == [{"account_number": "ACC-100004", "postal_code": "30301", "phone_last4": None}]
@@ -173,7 +174,8 @@ async def test_reason_without_words_is_reasked(billing, dispatcher, domain, reas
 async def test_signed_in_metadata_marks_identity_verified(dispatcher, domain):
     tracker = make_tracker(intent="greet", metadata=SIGNED_IN, slots={"identity_verified": False})
     events = await ValidateSlotMappings().run(dispatcher, tracker, domain)
-    assert slot_events(events) == {"identity_verified": True, "verified_customer_id": 4}
+    assert slot_events(events) == {"identity_verified": True,
+                                   "verified_customer_id": signed_customer_slot(4, conversation_id="conv-1")}
 
 
 async def test_anonymous_message_changes_nothing(dispatcher, domain):

@@ -32,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 API_TOKEN = "test-handoff-token"
 JWT_SECRET = "test-customer-jwt-secret-at-least-32-bytes"
+RASA_CHANNEL_TOKEN = "test-rasa-channel-token"
 
 
 def free_port() -> int:
@@ -54,13 +55,15 @@ class StandIn:
         self.triggered: list[tuple[str, dict]] = []
         self.backend_calls: list[dict] = []
         self.app = Starlette(routes=[
-            Route("/webhooks/rest/webhook", self.webhook, methods=["POST"]),
+            Route("/webhooks/handoff/webhook", self.webhook, methods=["POST"]),
             Route("/conversations/{cid}/tracker/events", self.events, methods=["POST"]),
             Route("/conversations/{cid}/trigger_intent", self.trigger, methods=["POST"]),
             Route("/api/v1/{path:path}", self.backend, methods=["GET", "POST"]),
         ])
 
     async def webhook(self, request: Request):
+        if request.headers.get("authorization") != f"Bearer {RASA_CHANNEL_TOKEN}":  # as Rasa's handoff channel
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
         body = await request.json()
         if self.rasa_down:
             return JSONResponse({"error": "down"}, status_code=503)
@@ -168,7 +171,7 @@ class HandoffProcess:
         self.env = {
             **os.environ, "APP_ENV": "development", "HANDOFF_DATABASE_URL": database_url,
             "HANDOFF_API_TOKEN": API_TOKEN, "CUSTOMER_JWT_SECRET": JWT_SECRET, "RASA_URL": stand_in.url,
-            "RASA_AUTH_TOKEN": "test-rasa-token", "BACKEND_URL": stand_in.url, "BACKEND_API_TOKEN": "test-backend-token",
+            "RASA_AUTH_TOKEN": "test-rasa-token", "RASA_CHANNEL_TOKEN": RASA_CHANNEL_TOKEN, "BACKEND_URL": stand_in.url, "BACKEND_API_TOKEN": "test-backend-token",
             "HANDOFF_TICKET_WHEN_NOBODY_ONLINE": "false", "HANDOFF_RASA_TIMEOUT_SECONDS": "10",
             **(extra_env or {}),
         }

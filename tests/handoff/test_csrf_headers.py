@@ -249,6 +249,8 @@ PRODUCTION_SECRETS = {
     "APP_ENV": "production", "HANDOFF_API_TOKEN": "prod-handoff-token-1234567890",
     "CUSTOMER_JWT_SECRET": "prod-customer-jwt-secret-1234567890", "RASA_AUTH_TOKEN": "prod-rasa-token-1234567890",
     "BACKEND_API_TOKEN": "prod-backend-token-1234567890", "HANDOFF_SESSION_SECRET": "prod-session-secret-1234567890",
+    "RASA_CHANNEL_TOKEN": "prod-rasa-channel-token-1234567890",
+    "IDENTITY_ASSERTION_SECRET": "prod-identity-assertion-secret-1234567890",
 }
 
 

@@ -195,6 +195,9 @@ class Replicas:
             "BACKEND_API_TOKEN": f"replicas-backend-{secret}",
             "HANDOFF_API_TOKEN": f"replicas-handoff-{secret}",
             "RASA_AUTH_TOKEN": f"replicas-rasa-{secret}",
+            "RASA_CHANNEL_TOKEN": f"replicas-rasa-channel-{secret}",
+            "ACTION_SERVER_TOKEN": f"replicas-action-server-{secret}",
+            "IDENTITY_ASSERTION_SECRET": f"replicas-identity-assertion-{secret}",
             "CUSTOMER_JWT_SECRET": f"replicas-customer-jwt-secret-{secret}",
         }
         self.role_overrides = {

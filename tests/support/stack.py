@@ -1,6 +1,6 @@
 """Start the whole stack as real processes on free loopback ports, for end-to-end tests and benchmarks.
 
-backend (uvicorn) + action server (rasa_sdk) + Rasa (rasa run, .venv-bot) + handoff (uvicorn),
+backend (uvicorn) + action server (actions.server: rasa_sdk + token) + Rasa (rasa run, .venv-bot) + handoff (uvicorn),
 each with its own databases in a temporary directory, the demo data seeded, and the model that
 `scripts/train.sh` maps the current training data to.
 """
@@ -143,6 +143,9 @@ class Stack:
             "CUSTOMER_JWT_SECRET": "e2e-customer-jwt-secret",
             "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
             "RASA_AUTH_TOKEN": "e2e-rasa-token",
+            "RASA_CHANNEL_TOKEN": "e2e-rasa-channel-token",
+            "ACTION_SERVER_TOKEN": "e2e-action-server-token",
+            "IDENTITY_ASSERTION_SECRET": "e2e-identity-assertion-secret-at-least-32-bytes",
             "RASA_TRACKER_SQLITE": str(self.workdir / "rasa_tracker.db"),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
             "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
@@ -170,7 +173,7 @@ class Stack:
             ),
             "actions": Service(
                 "actions",
-                [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports["actions"])],
+                [str(APP_PYTHON), "-m", "actions.server", "--actions", "actions", "--port", str(ports["actions"])],
                 f"http://127.0.0.1:{ports['actions']}/health",
                 ports["actions"],
             ),
