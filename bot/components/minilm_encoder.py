@@ -6,8 +6,8 @@ over the tokens and L2-normalised. `make minilm` (bot/minilm_model.py) unpacks i
 SHA-256 of the published model (docs/minilm.md), and the loader checks again, so a changed file is refused
 instead of silently changing every vector.
 
-A message of ~15 word pieces takes about a millisecond of one core here: 6 layers x (4 matmuls of 384x384
-and 2 of 384x1536) on a handful of tokens.
+Cost: ~21 MFLOP per word piece (6 layers of 4 matmuls 384x384 and 2 of 384x1536), so a message's CPU grows
+with its length; bench/results/nlu.md has the measured milliseconds of both backends.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = REPO_ROOT / "build" / "minilm" / "all-MiniLM-L6-v2"
@@ -44,6 +45,7 @@ HEADS = 12
 MAX_TOKENS = 256  # sentence_bert_config.json's max_seq_length (tokenizer.json says 128; ST overrides it)
 LAYER_NORM_EPS = 1e-12
 CACHE_SIZE = 4096
+BACKENDS = ("onnxruntime", "numpy")
 
 
 class ModelFileMismatch(RuntimeError):
@@ -87,19 +89,32 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 
 class MiniLMEncoder:
-    """all-MiniLM-L6-v2: texts -> L2-normalised 384-dimensional float32 vectors."""
+    """all-MiniLM-L6-v2: texts -> L2-normalised 384-dimensional float32 vectors.
 
-    def __init__(self, model_dir: Path = DEFAULT_MODEL_DIR, verify: bool = True) -> None:
+    backend "onnxruntime" (the default; minilm_onnx.py) or "numpy" (the reference implementation below).
+    """
+
+    def __init__(self, model_dir: Path = DEFAULT_MODEL_DIR, verify: bool = True, backend: str = "onnxruntime") -> None:
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
         model_dir = Path(model_dir)
         if verify:
             verify_model_dir(model_dir)
+        self.backend = backend
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._blas = ThreadpoolController()
         weights = load_file(str(model_dir / "model.safetensors"))
+        if backend == "onnxruntime":
+            from bot.components.minilm_onnx import session
+
+            self._session = session(weights)
+            return
         self.word_embeddings = weights["embeddings.word_embeddings.weight"]
         self.position_embeddings = weights["embeddings.position_embeddings.weight"]
         self.token_type_embedding = weights["embeddings.token_type_embeddings.weight"][0]
@@ -123,13 +138,19 @@ class MiniLMEncoder:
                 "output": (weights[p + "output.dense.weight"].T.copy(), weights[p + "output.dense.bias"]),
                 "output_norm": (weights[p + "output.LayerNorm.weight"], weights[p + "output.LayerNorm.bias"]),
             })
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def token_ids(self, text: str) -> list[int]:
         return self.tokenizer.encode(text).ids
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Token ids (batch, length) and their 0/1 mask -> mean-pooled, normalised (batch, 384)."""
+        if self.backend == "onnxruntime":
+            pooled = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        else:
+            pooled = self._forward_numpy(ids, mask)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def _forward_numpy(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         batch, length = ids.shape
         head_dim = HIDDEN // HEADS
         x = self.word_embeddings[ids] + self.position_embeddings[:length] + self.token_type_embedding
@@ -149,11 +170,15 @@ class MiniLMEncoder:
             hidden = _gelu(x @ layer["intermediate"][0] + layer["intermediate"][1])
             x = _layer_norm(x + hidden @ layer["output"][0] + layer["output"][1], *layer["output_norm"])
         weights = mask[:, :, None].astype(np.float32)
-        pooled = (x * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return (x * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """(len(texts), 384) float32, unit length. Batches texts of similar length to limit padding."""
+        # OpenBLAS's second thread halves no message's latency here but doubles its CPU (it spins): one thread.
+        with self._blas.limit(limits=1, user_api="blas"):
+            return self._encode(texts, batch_size)
+
+    def _encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         result = np.zeros((len(texts), HIDDEN), dtype=np.float32)
         missing = []
         for position, text in enumerate(texts):

@@ -103,7 +103,11 @@ def main() -> None:
     left = encoder.encode([a for a, _ in pairs], batch_size=4)
     right = encoder.encode([b for _, b in pairs], batch_size=4)
     cosines = (left * right).sum(axis=1)
-    one_by_one = np.stack([MiniLMEncoder(model_dir, verify=False).encode([a])[0] for a, _ in pairs])
+    alone = MiniLMEncoder(model_dir, verify=False)
+    one_by_one = np.stack([alone.encode([a])[0] for a, _ in pairs])
+    # The numpy forward pass is the reference: a second implementation of the same model.
+    reference = MiniLMEncoder(model_dir, verify=False, backend="numpy")
+    texts = ["hello world", text, *[a for a, _ in pairs], " ".join(["my bill is wrong"] * 40)]
     long_text = " ".join(["my bill is wrong"] * 200)
     print(json.dumps({
         "tokens": tokens,
@@ -113,6 +117,9 @@ def main() -> None:
         "paraphrase_cosines": cosines[:len(PARAPHRASES)].tolist(),
         "unrelated_cosines": cosines[len(PARAPHRASES):].tolist(),
         "batched_vs_alone_max_diff": float(np.abs(one_by_one - left).max()),
+        "backend": encoder.backend,
+        "numpy_vs_onnxruntime_max_diff": float(np.abs(reference.encode(texts) - encoder.encode(texts)).max()),
+        "numpy_hello_world_first5": reference.encode(["hello world"])[0, :5].tolist(),
         "long_text_tokens": len(encoder.token_ids(long_text)),
         "long_text_norm": float(np.linalg.norm(encoder.encode([long_text])[0])),
         "refused": {name: refused(tampered_copy(model_dir, scratch, name)) for name in LOADED_FILES},

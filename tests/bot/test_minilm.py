@@ -38,7 +38,10 @@ def test_the_tokenizer_is_bert_uncased_wordpiece(check: dict) -> None:
 
 
 def test_the_forward_pass_reproduces_the_published_model(check: dict) -> None:
+    assert check["backend"] == "onnxruntime"
     assert check["hello_world_first5"] == pytest.approx(PUBLISHED_HELLO_WORLD_FIRST5, abs=1e-5)
+    assert check["numpy_hello_world_first5"] == pytest.approx(PUBLISHED_HELLO_WORLD_FIRST5, abs=1e-5)
+    assert check["numpy_vs_onnxruntime_max_diff"] < 1e-5, "the ONNX graph must compute what the numpy reference does"
     assert check["shape"] == [6, 384]
     assert check["norms"] == pytest.approx([1.0] * 6, abs=1e-5)
     assert check["batched_vs_alone_max_diff"] < 1e-5, "padding must not change a sentence's vector"
