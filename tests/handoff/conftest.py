@@ -33,6 +33,7 @@ PYTHON = sys.executable
 API_TOKEN = "test-handoff-token"
 JWT_SECRET = "test-customer-jwt-secret-at-least-32-bytes"
 RASA_CHANNEL_TOKEN = "test-rasa-channel-token"
+IDENTITY_SECRET = "test-identity-assertion-secret-of-32-bytes"
 
 
 def free_port() -> int:
@@ -171,7 +172,8 @@ class HandoffProcess:
         self.env = {
             **os.environ, "APP_ENV": "development", "HANDOFF_DATABASE_URL": database_url,
             "HANDOFF_API_TOKEN": API_TOKEN, "CUSTOMER_JWT_SECRET": JWT_SECRET, "RASA_URL": stand_in.url,
-            "RASA_AUTH_TOKEN": "test-rasa-token", "RASA_CHANNEL_TOKEN": RASA_CHANNEL_TOKEN, "BACKEND_URL": stand_in.url, "BACKEND_API_TOKEN": "test-backend-token",
+            "RASA_AUTH_TOKEN": "test-rasa-token", "RASA_CHANNEL_TOKEN": RASA_CHANNEL_TOKEN,
+            "IDENTITY_ASSERTION_SECRET": IDENTITY_SECRET, "BACKEND_URL": stand_in.url, "BACKEND_API_TOKEN": "test-backend-token",
             "HANDOFF_TICKET_WHEN_NOBODY_ONLINE": "false", "HANDOFF_RASA_TIMEOUT_SECONDS": "10",
             **(extra_env or {}),
         }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.handoff.conftest import Console, Widget, customer_token
+from actions.identity import verify_assertion
+from tests.handoff.conftest import IDENTITY_SECRET, Console, Widget, customer_token
 
 
 async def test_bot_turn_redacts_and_passes_verified_identity(handoff, stand_in):
@@ -21,7 +22,12 @@ async def test_bot_turn_redacts_and_passes_verified_identity(handoff, stand_in):
     assert reply["text"] == "Echo: my card is **** **** **** 1111"
     sent = [m for m in stand_in.rasa_messages if m["sender"] == widget.conversation_id]
     assert sent[-1]["message"] == "my card is **** **** **** 1111"
-    assert sent[-1]["metadata"] == {"customer_id": 4, "conversation_id": widget.conversation_id}
+    metadata = sent[-1]["metadata"]
+    assert {k: metadata[k] for k in ("customer_id", "conversation_id")} == {"customer_id": 4,
+                                                                          "conversation_id": widget.conversation_id}
+    # what the action server trusts: the identity assertion, signed for this conversation and customer
+    turn = verify_assertion(metadata["identity"], conversation_id=widget.conversation_id, secret=IDENTITY_SECRET)
+    assert turn is not None and turn.customer_id == 4
     await widget.close()
 
 
