@@ -1,6 +1,7 @@
 """Answers from the customer's account: balance, due date, charges, one charge, bill increase, payments."""
 
 import json
+import re
 from decimal import Decimal
 
 from rasa_sdk import Action, Tracker
@@ -9,14 +10,31 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import TALK_TO_PERSON_BUTTON, AccountAnswerAction, AnswerContext, UsesServices
-from actions.charges import ChargeQuery, charge_buttons, invoice_line_items, latest_invoice, resolve_charge
-from actions.clients.billing import BillChange
+from actions.charges import (
+    MAX_CHARGE_BUTTONS,
+    ChargeQuery,
+    charge_buttons,
+    invoice_line_items,
+    latest_invoice,
+    resolve_charge,
+)
+from actions.clients.billing import BillChange, MatchedLineItem
 from actions.clients.errors import NotFound, ServiceError
 from actions.conversation import current_customer_id
 from actions.formatting import format_date, format_money, format_period
-from actions.normalise import normalise_date, normalise_invoice_number, normalise_money
+from actions.normalise import CHARGE_TYPE_SYNONYMS, normalise_date, normalise_invoice_number, normalise_money
 
 MAX_CHANGES_LISTED = 3
+# How a charge type is named when every line of it is explained at once.
+CATEGORY_NAMES = {"tax": "tax and fee", "one_time": "one-time charge", "late_fee": "late fee", "usage": "usage",
+                  "equipment": "equipment", "plan": "plan", "proration": "prorated", "discount": "discount",
+                  "credit": "credit"}
+_CATEGORY_WORDS = re.compile(
+    r"\b(these|those|all|each|every|both|taxes|fees|charges|surcharges|credits|discounts|lines)\b", re.IGNORECASE
+)
+_AUTOPAY_WORDS = re.compile(
+    r"auto[\s-]?pay|automatic|direct debit|auto[\s-]?debit|recurring payment|standing order", re.IGNORECASE
+)
 PAYMENT_STATUSES = ("pending", "posted", "failed", "reversed")
 PAYMENT_METHOD_NAMES = {"card": "card", "bank_transfer": "bank transfer", "ach": "bank account (ACH)", "cash": "cash"}
 
@@ -85,6 +103,8 @@ class ActionAskDueDate(AccountAnswerAction):
         )
         if balance.past_due > 0:
             context.dispatcher.utter_message(response="utter_balance_past_due", past_due=money(balance.past_due))
+        if asks_about_autopay(context.turn.text):  # "is it taken automatically on the due date?"
+            await answer_autopay(context)
 
 
 class ActionListCharges(AccountAnswerAction):
@@ -133,6 +153,9 @@ class ActionExplainCharge(AccountAnswerAction):
         if resolution.kind == "no_invoices":
             dispatcher.utter_message(response="utter_no_invoices")
             return
+        if resolution.kind == "several" and asks_about_category(query, resolution.items):
+            await explain_each(context, resolution.items, currency, category=query.name or "")
+            return
         if resolution.kind == "several":
             dispatcher.utter_message(
                 response="utter_several_charges_match",
@@ -167,6 +190,31 @@ class ActionExplainCharge(AccountAnswerAction):
                 {"title": "That's clear, thanks", "payload": "/thank"},
             ],
         )
+
+
+def asks_about_category(query: ChargeQuery, items: list[MatchedLineItem]) -> bool:
+    """"these taxes and fees", "all the equipment charges": every line of one charge type on one bill."""
+    return (
+        query.name in CHARGE_TYPE_SYNONYMS
+        and len({item.invoice_number for item in items}) == 1
+        and _CATEGORY_WORDS.search(query.text) is not None
+    )
+
+
+async def explain_each(context: AnswerContext, items: list[MatchedLineItem], currency: str, *, category: str) -> None:
+    lines = []
+    for item in items[:MAX_CHARGE_BUTTONS]:
+        explanation = await context.billing.explain_line_item(customer_id=context.customer_id, line_item_id=item.id)
+        how = f" {explanation.computation}" if explanation.computation else ""
+        lines.append(f"• {explanation.summary}{how}")
+    context.dispatcher.utter_message(
+        response="utter_charge_group_explanation",
+        category=CATEGORY_NAMES.get(category, category.replace("_", " ")),
+        invoice_number=items[0].invoice_number,
+        total=format_money(sum((item.amount for item in items), Decimal("0.00")), currency),
+        lines="\n".join(lines),
+        buttons=[{"title": "That's clear, thanks", "payload": "/thank"}, TALK_TO_PERSON_BUTTON],
+    )
 
 
 def _change_line(change: BillChange, currency: str) -> str:
@@ -222,6 +270,9 @@ class ActionPaymentStatus(AccountAnswerAction):
         return "action_payment_status"
 
     async def answer(self, context: AnswerContext) -> None:
+        if asks_about_autopay(context.turn.text):
+            await answer_autopay(context)
+            return
         on_date = next(
             (d for d in (normalise_date(text) for text in context.turn.entity_values("DATE")) if d is not None), None
         )
@@ -283,6 +334,33 @@ class ActionHowToPay(UsesServices, Action):
         else:
             dispatcher.utter_message(response="utter_autopay_off")
         return []
+
+
+def asks_about_autopay(text: str) -> bool:
+    """"does the payment come out automatically?", "is autopay on?"."""
+    return not text.startswith("/") and _AUTOPAY_WORDS.search(text) is not None
+
+
+async def answer_autopay(context: AnswerContext) -> None:
+    """Whether autopay is on, and if so whether the last automatic payment failed."""
+    methods = await context.billing.get_payment_methods(customer_id=context.customer_id)
+    if not methods.autopay:
+        context.dispatcher.utter_message(response="utter_autopay_off")
+        return
+    saved = methods.on_file[0].masked if methods.on_file and methods.on_file[0].masked else None
+    context.dispatcher.utter_message(response="utter_autopay_on", payment_method=saved or "your saved payment method")
+    payments = await context.billing.list_payments(customer_id=context.customer_id)
+    dated = [p for p in payments if p.received_date is not None]
+    latest = max(dated, key=lambda p: p.received_date) if dated else None
+    if latest is not None and latest.status == "failed" and (latest.method or "").startswith("autopay"):
+        currency = await context.currency()
+        context.dispatcher.utter_message(
+            response="utter_autopay_last_payment_failed",
+            amount=format_money(latest.amount, currency),
+            payment_date=format_date(latest.received_date),
+            failure_reason=(latest.failure_reason or "the payment was declined").rstrip("."),
+            buttons=[{"title": "How can I pay?", "payload": "/how_to_pay"}, TALK_TO_PERSON_BUTTON],
+        )
 
 
 # The question an anonymous visitor asked before verifying is answered by the same code afterwards.

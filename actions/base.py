@@ -14,6 +14,7 @@ from actions.clients.billing import BillingClient
 from actions.clients.errors import BackendUnavailable, NotFound, ServiceError
 from actions.clients.handoff import HandoffClient
 from actions.conversation import CustomerTurn, current_customer_id, latest_turn
+from actions.own_account import other_account_asked_about
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,11 @@ class AccountAnswerAction(UsesServices, Action, ABC):
             return []
         context = AnswerContext(dispatcher, tracker, customer_id, turn, self.billing)
         try:
-            await self.answer(context)
+            other_account = await other_account_asked_about(context)
+            if other_account is not None:
+                dispatcher.utter_message(response="utter_only_own_account", account_number=other_account)
+            else:
+                await self.answer(context)
         except NotFound:
             dispatcher.utter_message(response="utter_not_found")
         except BackendUnavailable:

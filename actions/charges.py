@@ -1,6 +1,7 @@
 """Finding the charge a customer means (by amount, date, name, invoice or a tapped button)."""
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ from actions.normalise import (
 )
 
 MAX_CHARGE_BUTTONS = 8
+_CREDIT_WORDS = re.compile(r"\b(credit(?:ed)?|refund(?:ed)?|negative|minus|money back|taken off|deducted)\b", re.IGNORECASE)
 # Words too common in charge descriptions to tell two charges apart.
 _GENERIC_WORDS = frozenset(
     "the this that what why was were is are my on of for and charge charges fee fees tax taxes bill "
@@ -45,6 +47,11 @@ class ChargeQuery:
             invoice_number=_first(normalise_invoice_number(value) for value in turn.entity_values("invoice_number")),
             text=turn.text or "",
         )
+
+    @property
+    def asks_about_credit(self) -> bool:
+        """"what is this credit?", "why is there a minus amount": a line that takes money off the bill."""
+        return not self.text.startswith("/") and _CREDIT_WORDS.search(self.text) is not None
 
     @property
     def is_empty(self) -> bool:
@@ -101,7 +108,7 @@ async def resolve_charge(billing: BillingClient, *, customer_id: int, query: Cha
         item = MatchedLineItem(**explanation.line_item.model_dump(), invoice_number=explanation.invoice_number)
         return ChargeResolution("single", [item], explanation=explanation)
     if query.is_empty:
-        return await _with_latest_invoice("unspecified", billing, customer_id)
+        return _narrowed(await _with_latest_invoice("unspecified", billing, customer_id), query)
     try:
         matches = await billing.find_line_items(
             customer_id=customer_id,
@@ -120,13 +127,31 @@ async def resolve_charge(billing: BillingClient, *, customer_id: int, query: Cha
     if len(matches) > 1 and query.on_date is None and not query.invoice_number:
         # "the router charge" means the one on the newest bill, not every month's (newest first per contract)
         matches = [item for item in matches if item.invoice_number == matches[0].invoice_number]
+    if len(matches) > 1 and query.asks_about_credit:
+        matches = [item for item in matches if item.amount < 0] or matches
     if len(matches) > 1:
         matches = narrow_by_description(matches, query.text)
     if len(matches) == 1:
         return ChargeResolution("single", matches)
     if len(matches) > 1:
         return ChargeResolution("several", matches)
-    return await _with_latest_invoice("none", billing, customer_id)
+    return _narrowed(await _with_latest_invoice("none", billing, customer_id), query)
+
+
+def _narrowed(resolution: ChargeResolution, query: ChargeQuery) -> ChargeResolution:
+    """No charge named: a credit asked about, or words of one line's description, still find it on the latest bill."""
+    if resolution.kind not in ("unspecified", "none") or not resolution.items:
+        return resolution
+    items = resolution.items
+    if query.asks_about_credit:
+        items = [item for item in items if item.amount < 0] or items
+    if len(items) > 1:
+        items = narrow_by_description(items, query.text)
+    if len(items) == 1:
+        return ChargeResolution("single", items, latest_invoice=resolution.latest_invoice)
+    if len(items) < len(resolution.items):
+        return ChargeResolution("several", items, latest_invoice=resolution.latest_invoice)
+    return resolution
 
 
 def _distinctive_words(text: str) -> set[str]:

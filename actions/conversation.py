@@ -27,6 +27,8 @@ TOPIC_NAMES = {
     "how_to_pay": "how to pay",
     "dispute_charge": "disputing a charge",
 }
+# Answers to "Did you mean ...?" that say "none of those" ("Something else" sends /deny).
+CLARIFICATION_REFUSALS = ("deny",)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,12 @@ class CustomerTurn:
 
 
 def latest_turn(tracker: Tracker) -> CustomerTurn:
-    return CustomerTurn.from_parse_data(tracker.latest_message)
+    turn = CustomerTurn.from_parse_data(tracker.latest_message)
+    earlier = clarified_turn(tracker)
+    if earlier is None:
+        return turn
+    # a tapped "Did you mean ...?" button: its intent, with the words of the message it clarifies
+    return CustomerTurn(intent=turn.intent, text=earlier.text, entities=turn.entities or earlier.entities)
 
 
 def user_events(tracker: Tracker) -> list[dict[str, Any]]:
@@ -91,13 +98,45 @@ def conversation_id(tracker: Tracker) -> str:
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
-    """How many of the newest customer messages in a row were not understood (nlu_fallback)."""
+    """How many of the newest customer messages in a row were not understood (nlu_fallback).
+
+    A "no" / "Something else" answer to the bot's "Did you mean ...?" neither counts nor breaks the run:
+    the message after it is the customer's second try at the same question."""
     count = 0
-    for event in reversed(user_events(tracker)):
-        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
+    action_before: dict[int, str | None] = {}
+    last_action: str | None = None
+    for index, event in enumerate(tracker.events):
+        if event.get("event") == "action" and event.get("name") != "action_listen":
+            last_action = event.get("name")
+        elif event.get("event") == "user":
+            action_before[index] = last_action
+    for index in sorted(action_before, reverse=True):
+        intent = _intent_name(tracker.events[index])
+        if intent == "nlu_fallback":
+            count += 1
+        elif intent in CLARIFICATION_REFUSALS and action_before[index] == "action_handle_fallback":
+            continue
+        else:
             break
-        count += 1
     return count
+
+
+def _intent_name(event: dict[str, Any]) -> str | None:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+def clarified_turn(tracker: Tracker) -> CustomerTurn | None:
+    """The misunderstood message a tapped "Did you mean ...?" button answers, if the latest message is one.
+
+    The button carries only the intent and entities; the answer still needs the customer's own words."""
+    latest = tracker.latest_message or {}
+    if not str(latest.get("text") or "").startswith("/"):
+        return None
+    users = user_events(tracker)
+    if len(users) < 2 or _intent_name(users[-2]) != "nlu_fallback":
+        return None
+    earlier = users[-2]
+    return CustomerTurn.from_parse_data({**(earlier.get("parse_data") or {}), "text": earlier.get("text")})
 
 
 def bot_responses_since_previous_user_message(tracker: Tracker) -> list[str]:

@@ -1,5 +1,6 @@
 """Actions that steer the conversation: after verification, after the dispute form, escalation, fallback, CSAT."""
 
+import json
 import logging
 
 from rasa_sdk import Action, Tracker
@@ -26,6 +27,26 @@ logger = logging.getLogger(__name__)
 
 DISPUTE_SLOTS = ("dispute_line_item_id", "dispute_reason", "dispute_confirmed", "dispute_charge_label", "charge_candidates")
 FALLBACKS_BEFORE_ESCALATION = 2
+# "Did you mean ...?": what each intent is called on its button, in the customer's words.
+CLARIFICATION_TITLES = {
+    "check_balance": "Check my balance",
+    "ask_due_date": "When my bill is due",
+    "list_charges": "List the charges on my bill",
+    "explain_charge": "Explain a charge",
+    "explain_bill_increase": "Why my bill went up",
+    "payment_status": "Check on a payment",
+    "how_to_pay": "Ways to pay",
+    "dispute_charge": "Dispute a charge",
+    "request_human": "Talk to a person",
+}
+CLARIFICATION_CANDIDATES = 3  # look at the NLU's top three guesses at most
+MIN_CANDIDATE_CONFIDENCE = 0.1
+# An unsure "out_of_scope" guess is answered as off-topic unless a billing intent is about as likely
+# (the FallbackClassifier's ambiguity_threshold).
+OUT_OF_SCOPE_MARGIN = 0.1
+SOMETHING_ELSE_BUTTON = {"title": "Something else", "payload": "/deny"}
+PASSED_ON_ENTITIES = ("MONEY", "DATE", "invoice_number", "charge_name")
+MAX_PAYLOAD_CHARS = 500  # the handoff service drops longer button payloads (docs/contracts.md)
 # Built here, not in domain.yml: Rasa would try to fill the JSON braces of the payload as placeholders.
 CSAT_BUTTONS = [{"title": str(score), "payload": f'/rate_chat{{"csat_score":"{score}"}}'} for score in range(1, 6)]
 
@@ -144,7 +165,12 @@ class ActionEscalateToHuman(UsesServices, Action):
 
 
 class ActionHandleFallback(UsesServices, Action):
-    """First misunderstanding: ask to rephrase. Second in a row: hand over to a person."""
+    """A message the NLU was unsure about (nlu_fallback).
+
+    First miss: "Did you mean ...?" with a button per likely billing intent and "Something else"; an
+    unsure guess that is most likely off-topic gets the out-of-scope answer; nothing likely: ask to
+    rephrase. Second miss in a row (a "Something else" in between does not reset it): hand over to a person.
+    """
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -160,8 +186,52 @@ class ActionHandleFallback(UsesServices, Action):
                 # a person takes over: the form must not ask its question again after the handover message
                 events += [ActiveLoop(None), SlotSet("requested_slot", None), FollowupAction("action_listen")]
             return events
-        dispatcher.utter_message(response="utter_default")
+        if tracker.active_loop.get("name"):
+            # inside a form the form asks its own question next; suggestions would compete with it
+            dispatcher.utter_message(response="utter_default")
+            return []
+        ranking = [
+            (intent.get("name"), float(intent.get("confidence") or 0))
+            for intent in (tracker.latest_message.get("intent_ranking") or [])
+            if intent.get("name") != "nlu_fallback"
+        ]
+        candidates = clarification_candidates(ranking)
+        if ranking and ranking[0][0] == "out_of_scope" and (
+            not candidates or ranking[0][1] - candidates[0][1] > OUT_OF_SCOPE_MARGIN
+        ):
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        if not candidates:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        entities = latest_turn(tracker).entities
+        dispatcher.utter_message(
+            response="utter_ask_clarification",
+            buttons=[clarification_button(intent, entities) for intent, _ in candidates] + [SOMETHING_ELSE_BUTTON],
+        )
         return []
+
+
+def clarification_candidates(ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The billing intents worth offering: among the NLU's top guesses, likely enough to be meant."""
+    return [
+        (intent, confidence)
+        for intent, confidence in ranking[:CLARIFICATION_CANDIDATES]
+        if intent in CLARIFICATION_TITLES and confidence >= MIN_CANDIDATE_CONFIDENCE
+    ]
+
+
+def clarification_button(intent: str, entities: list[dict]) -> dict[str, str]:
+    """Tapping it is the same as the intent being recognised, with the entities of the unclear message."""
+    values: dict[str, str] = {}
+    for entity in entities:
+        name, value = entity.get("entity"), entity.get("value")
+        if name in PASSED_ON_ENTITIES and value is not None and name not in values:
+            values[name] = str(value)
+    payload = f"/{intent}{json.dumps(values)}" if values else f"/{intent}"
+    if len(payload) > MAX_PAYLOAD_CHARS:
+        payload = f"/{intent}"
+    return {"title": CLARIFICATION_TITLES[intent], "payload": payload}
 
 
 class ActionHandoffResolved(Action):

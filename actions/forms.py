@@ -1,6 +1,7 @@
 """Form validation: identity (account number + postal code or phone last 4) and the dispute form."""
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -22,7 +23,12 @@ from actions.clients.billing import MatchedLineItem
 from actions.clients.errors import InvalidRequest, NotFound, ServiceError, VerificationLocked
 from actions.conversation import current_customer_id, latest_turn, logged_in_customer_id
 from actions.identity import customer_id_from_slot, handoff_turn, signed_customer_slot
-from actions.normalise import normalise_account_number, split_postal_code_or_phone
+from actions.normalise import (
+    account_number_in_text,
+    normalise_account_number,
+    split_postal_code_or_phone,
+    without_account_number,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +38,61 @@ STOPPING_VERIFICATION_STATUSES = ("locked", "unavailable")
 # Messages that try to name a charge when the dispute form asks "which charge?".
 DISPUTE_HELPER_SLOTS = ("charge_candidates", "dispute_charge_label", "account_currency")
 CHARGE_ANSWER_INTENTS = ("inform", "nlu_fallback", "dispute_charge", "explain_charge", "affirm")
+# Asked for the dispute reason: intents that may be a new question, and those that always leave the answer.
+REASON_INTERRUPTION_INTENTS = (
+    "check_balance", "ask_due_date", "list_charges", "explain_bill_increase", "payment_status", "how_to_pay",
+    "request_human", "bot_challenge", "what_can_you_do", "goodbye",
+)
+LEAVING_INTENTS = ("request_human", "bot_challenge", "what_can_you_do", "goodbye")
+_QUESTION_WORDS = frozenset("what why how when where who which can could would will is are do does should".split())
+
+
+def is_question(text: str) -> bool:
+    """"what's my balance?", "when is it due": a question, not a statement of what is wrong."""
+    words = re.findall(r"[a-z]+", text.lower())
+    return text.rstrip().endswith("?") or (bool(words) and words[0] in _QUESTION_WORDS)
+# While the identity questions are asked, these intents are questions of their own (answered by the
+# interruption rules) unless the message also holds a well-formed answer.
+IDENTITY_INTERRUPTION_INTENTS = (
+    "check_balance", "ask_due_date", "list_charges", "explain_charge", "explain_bill_increase", "payment_status",
+    "how_to_pay", "dispute_charge", "request_human", "deny", "bot_challenge", "what_can_you_do", "goodbye",
+)
 
 
 class IdentityValidation(UsesServices):
-    """Slot validation shared by both forms; the backend decides and enforces the 3-attempt lock."""
+    """Slot extraction and validation shared by both forms; the backend decides and enforces the 3-attempt lock."""
+
+    async def extract_account_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The answer to "what's your account number?"; also a corrected number typed at the second question."""
+        requested = tracker.get_slot("requested_slot")
+        text = str(tracker.latest_message.get("text") or "")
+        if requested == "postal_code_or_phone":
+            retyped = account_number_in_text(text)
+            return {"account_number": retyped} if retyped and retyped != tracker.get_slot("account_number") else {}
+        if requested != "account_number" or not text.strip() or text.startswith("/"):
+            return {}
+        if account_number_in_text(text) or latest_turn(tracker).intent not in IDENTITY_INTERRUPTION_INTENTS:
+            return {"account_number": text}
+        return {}  # a question of its own: the form is rejected and a rule answers it
+
+    async def extract_postal_code_or_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The answer to the second question, read from anywhere in the message; also given with the account number."""
+        requested = tracker.get_slot("requested_slot")
+        text = str(tracker.latest_message.get("text") or "")
+        if not text.strip() or text.startswith("/"):
+            return {}
+        if requested == "account_number":
+            given_with_it = account_number_in_text(text) and split_postal_code_or_phone(without_account_number(text))
+            return {"postal_code_or_phone": without_account_number(text)} if given_with_it else {}
+        if requested != "postal_code_or_phone" or account_number_in_text(text):
+            return {}
+        if split_postal_code_or_phone(text) or latest_turn(tracker).intent not in IDENTITY_INTERRUPTION_INTENTS:
+            return {"postal_code_or_phone": text}  # unreadable text is re-asked by validation, at no cost
+        return {}
 
     async def validate_account_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -89,7 +146,8 @@ class IdentityValidation(UsesServices):
             dispatcher.utter_message(
                 response="utter_verification_failed", attempts_remaining=result.attempts_remaining or "a few"
             )
-        return {"account_number": None, "postal_code_or_phone": None}
+        # the account exists: ask again only for the second answer (a corrected account number is also read)
+        return {"postal_code_or_phone": None, "verification_status": "mismatch"}
 
     @staticmethod
     def _locked(dispatcher: CollectingDispatcher) -> dict[str, Any]:
@@ -183,6 +241,21 @@ class ValidateDisputeForm(IdentityValidation, FormValidationAction):
     ) -> dict[str, Any]:
         # checked against the customer's own line items when it was extracted
         return {"dispute_line_item_id": value}
+
+    async def extract_dispute_reason(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Asked what is wrong, the customer's next words are the reason, whatever the NLU made of them,
+        unless they clearly are a question of their own (answered by the interruption rules)."""
+        if tracker.get_slot("requested_slot") != "dispute_reason":
+            return {}
+        text = str(tracker.latest_message.get("text") or "").strip()
+        if not text:
+            return {}
+        intent = latest_turn(tracker).intent
+        if intent in REASON_INTERRUPTION_INTENTS and (intent in LEAVING_INTENTS or is_question(text)):
+            return {}
+        return {"dispute_reason": text}
 
     async def validate_dispute_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

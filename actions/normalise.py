@@ -16,6 +16,7 @@ _WORD_NUMBERS = {
     "eight": 8, "nine": 9, "ten": 10, "a": 1, "an": 1,
 }
 _ACCOUNT = re.compile(r"\bacc(?:ount)?[\s#:-]*(\d{6})\b|\b(\d{6})\b", re.IGNORECASE)
+_ACCOUNT_WITH_PREFIX = re.compile(r"\bacc(?:ount)?(?:\s*(?:number|no\.?|#))?[\s#:-]*(\d{6})\b", re.IGNORECASE)
 _INVOICE = re.compile(r"\binv[\s-]*(\d{4})[\s-]*(\d{6})\b", re.IGNORECASE)
 _US_ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b")
 _UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")
@@ -163,24 +164,43 @@ def normalise_invoice_number(text: str | None) -> str | None:
 
 
 def split_postal_code_or_phone(text: str | None) -> tuple[str, str] | None:
-    """The second verification answer: the phone's last 4 digits or a postal code.
+    """The second verification answer, only when it is well formed: the phone's last 4 digits or a postal code.
 
-    Returns ("phone_last4", "1234") or ("postal_code", "94107"); None if it is neither.
+    Returns ("phone_last4", "1234") or ("postal_code", "94107"); None if the message is neither, so that
+    an unreadable answer never costs a verification attempt at the backend.
     """
-    if not text:
+    if not text or text.lstrip().startswith("/"):
         return None
     upper = text.strip().upper()
     tokens = re.findall(r"[A-Z0-9]+", upper)
-    four_digits = [token for token in tokens if re.fullmatch(r"\d{4}", token)]
+    digit_tokens = [token for token in tokens if token.isdigit()]
+    four_digits = [token for token in digit_tokens if len(token) == 4]
     mentions_postal = re.search(r"POST|ZIP", upper) is not None
-    mentions_phone = re.search(r"PHONE|LAST|DIGIT|ENDS?\b|ENDING", upper) is not None
-    if len(four_digits) == 1 and not mentions_postal and (len(tokens) == 1 or mentions_phone):
-        return ("phone_last4", four_digits[0])
+    mentions_phone = re.search(r"PHONE|MOBILE|CELL|LAST|DIGIT|ENDS?\b|ENDING|NUMBER", upper) is not None
+    if not mentions_postal and len(four_digits) == 1 and (mentions_phone or len(digit_tokens) == 1):
+        return ("phone_last4", four_digits[0])  # "4821", "the last four are 4821", "ends in 4821"
     for pattern in (_US_ZIP, _UK_POSTCODE, _CA_POSTCODE):
         match = pattern.search(upper)
         if match:
             return ("postal_code", match.group(0))
+    if not mentions_postal:
+        if mentions_phone and len(digit_tokens) == 1 and len(digit_tokens[0]) >= 7:
+            return ("phone_last4", digit_tokens[0][-4:])  # "my phone number is 4155554821"
+        if re.fullmatch(r"\+?[\d\s().-]{7,}", text.strip()) and len("".join(digit_tokens)) >= 7:
+            return ("phone_last4", "".join(digit_tokens)[-4:])  # "(415) 555-4821": the whole number
     coded = [token for token in tokens if re.search(r"\d", token) and 3 <= len(token) <= 10]
-    if len(coded) == 1:
-        return ("postal_code", coded[0])
+    if mentions_postal and len(coded) == 1:
+        return ("postal_code", coded[0])  # "postcode 2000": said to be a postal code
     return None
+
+
+def account_number_in_text(text: str | None) -> str | None:
+    """An account number written out with its prefix ("ACC-100234", "acc 100234"), else None."""
+    if not text or text.lstrip().startswith("/"):
+        return None
+    match = _ACCOUNT_WITH_PREFIX.search(text)
+    return f"ACC-{match.group(1)}" if match else None
+
+
+def without_account_number(text: str) -> str:
+    return _ACCOUNT.sub(" ", text)

@@ -54,6 +54,7 @@ class FakeBilling:
     phone_last4: str = "4321"
     currency: str = "USD"
     attempts_remaining: int = 3
+    autopay: bool = True
     fail_with: Exception | None = None
     open_dispute_conflict: bool = False
     payments: list[Payment] = field(default_factory=list)
@@ -201,7 +202,7 @@ class FakeBilling:
         self._enter("get_payment_methods", customer_id=customer_id)
         self._own(customer_id)
         return PaymentMethods(
-            autopay=True,
+            autopay=self.autopay,
             on_file=[PaymentMethodOnFile(kind="card", masked="Visa •••• 4242")],
             ways_to_pay=[WayToPay(kind="online", instructions="Pay online at example.com/pay"),
                          WayToPay(kind="phone", instructions="Call 555-0100 to pay by phone")],
@@ -237,13 +238,17 @@ class FakeHandoff:
         return self.result
 
 
-def user_event(intent: str, *, text: str = "", entities: list[dict] | None = None, metadata: dict | None = None) -> dict:
-    return {
-        "event": "user",
-        "text": text,
-        "parse_data": {"intent": {"name": intent, "confidence": 0.99}, "entities": entities or [], "text": text},
-        "metadata": metadata or {},
-    }
+def user_event(intent: str, *, text: str = "", entities: list[dict] | None = None, metadata: dict | None = None,
+               ranking: list[tuple[str, float]] | None = None) -> dict:
+    """`ranking`: the NLU's intent_ranking as (intent, confidence), e.g. behind an nlu_fallback."""
+    parse_data = {"intent": {"name": intent, "confidence": 0.99}, "entities": entities or [], "text": text}
+    if ranking is not None:
+        parse_data["intent_ranking"] = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    return {"event": "user", "text": text, "parse_data": parse_data, "metadata": metadata or {}}
+
+
+def action_event(name: str) -> dict:
+    return {"event": "action", "name": name}
 
 
 def handoff_metadata(conversation_id: str, customer_id: int | None) -> dict:
@@ -267,6 +272,7 @@ def make_tracker(
     events: list[dict] | None = None,
     active_loop: str | None = None,
     sender_id: str = "conv-1",
+    ranking: list[tuple[str, float]] | None = None,
     signed: bool = True,
 ) -> Tracker:
     """A rasa_sdk Tracker whose latest message is the given one (appended to `events`).
@@ -279,7 +285,7 @@ def make_tracker(
         metadata = {**handoff_metadata(sender_id, (metadata or {}).get("customer_id")), **(metadata or {})}
         if isinstance(slots.get(SLOT), int):
             slots[SLOT] = signed_customer_slot(slots[SLOT], conversation_id=sender_id)
-    latest = user_event(intent, text=text, entities=entities, metadata=metadata)
+    latest = user_event(intent, text=text, entities=entities, metadata=metadata, ranking=ranking)
     history = list(events or []) + [latest]
     latest_message = dict(latest["parse_data"], metadata=latest["metadata"])
     return Tracker(

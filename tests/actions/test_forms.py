@@ -22,21 +22,21 @@ def form_turn(requested_slot: str, new_slots: dict, *, form: str, slots: dict | 
 
 
 async def test_account_number_is_normalised(billing, dispatcher, domain):
-    tracker = form_turn("account_number", {"account_number": "my account is acc 100004"}, form="verify_identity_form")
+    tracker = form_turn("account_number", {}, form="verify_identity_form", text="my account is acc 100004")
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
     assert slot_events(events)["account_number"] == "ACC-100004"
     assert dispatcher.messages == []
 
 
 async def test_bad_account_number_is_reasked(billing, dispatcher, domain):
-    tracker = form_turn("account_number", {"account_number": "hello"}, form="verify_identity_form")
+    tracker = form_turn("account_number", {}, form="verify_identity_form", text="hello")
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
     assert slot_events(events)["account_number"] is None
     assert responses(dispatcher) == ["utter_account_number_invalid"]
 
 
 async def test_correct_postal_code_verifies_for_the_session(billing, dispatcher, domain):
-    tracker = form_turn("postal_code_or_phone", {"postal_code_or_phone": "30301"}, form="verify_identity_form",
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text="30301",
                         slots={"account_number": "ACC-100004"})
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
     slots = slot_events(events)
@@ -48,24 +48,88 @@ async def test_correct_postal_code_verifies_for_the_session(billing, dispatcher,
 
 
 async def test_phone_last_four_is_sent_as_phone(billing, dispatcher, domain):
-    tracker = form_turn("postal_code_or_phone", {"postal_code_or_phone": "4321"}, form="verify_identity_form",
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text="4321",
                         slots={"account_number": "ACC-100004"})
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
     assert slot_events(events)["identity_verified"] is True
     assert billing.called("verify")[0]["phone_last4"] == "4321"
 
 
-async def test_wrong_answer_restarts_with_attempts_left(billing, dispatcher, domain):
-    tracker = form_turn("postal_code_or_phone", {"postal_code_or_phone": "99999"}, form="verify_identity_form",
+async def test_wrong_answer_asks_again_only_for_the_second_answer(billing, dispatcher, domain):
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text="99999",
                         slots={"account_number": "ACC-100004"})
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
-    assert slot_events(events) == {"account_number": None, "postal_code_or_phone": None}
+    # the account number is kept: the form's next question is the postal code / phone again
+    assert events == [SlotSet("postal_code_or_phone", None), SlotSet("verification_status", "mismatch")]
     assert message(dispatcher, "utter_verification_failed")["attempts_remaining"] == 2
+
+
+async def test_correct_postal_code_after_a_wrong_one_verifies(billing, dispatcher, domain):
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text="it's 30301",
+                        slots={"account_number": "ACC-100004", "verification_status": "mismatch"})
+    events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
+    assert slot_events(events)["identity_verified"] is True
+    assert billing.called("verify") == [{"account_number": "ACC-100004", "postal_code": "30301", "phone_last4": None}]
+
+
+async def test_account_number_retyped_at_the_second_question_replaces_the_first(billing, dispatcher, domain):
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text="sorry, it's ACC-100004",
+                        slots={"account_number": "ACC-100044", "verification_status": "mismatch"})
+    events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
+    assert events == [SlotSet("account_number", "ACC-100004")]
+    assert billing.calls == [] and dispatcher.messages == []
+
+
+@pytest.mark.parametrize(("text", "sent_as"), [
+    ("the last four are 4321", {"phone_last4": "4321", "postal_code": None}),
+    ("it's 4321 I think", {"phone_last4": "4321", "postal_code": None}),
+    ("my number is (415) 555-4321", {"phone_last4": "4321", "postal_code": None}),
+    ("zip code 30301", {"phone_last4": None, "postal_code": "30301"}),
+])
+async def test_answer_inside_a_sentence_is_read(billing, dispatcher, domain, text, sent_as):
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text=text,
+                        slots={"account_number": "ACC-100004"})
+    events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
+    assert slot_events(events)["identity_verified"] is True
+    assert billing.called("verify") == [{"account_number": "ACC-100004", **sent_as}]
+
+
+@pytest.mark.parametrize("text", ["I think it's 482", "hang on, let me look", "ACC 4821 77"])
+async def test_unreadable_answer_is_reasked_without_costing_an_attempt(billing, dispatcher, domain, text):
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text=text,
+                        slots={"account_number": "ACC-100004"})
+    events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
+    assert events == [SlotSet("postal_code_or_phone", None)]
+    assert responses(dispatcher) == ["utter_postal_code_or_phone_invalid"]
+    assert billing.calls == []
+
+
+async def test_answer_read_even_when_nlu_took_it_for_a_question(billing, dispatcher, domain):
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", intent="ask_due_date",
+                        text="the last 4 digits are 4321", slots={"account_number": "ACC-100004"})
+    events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
+    assert slot_events(events)["identity_verified"] is True
+
+
+async def test_question_during_verification_is_left_to_the_interruption_rules(billing, dispatcher, domain):
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", intent="check_balance",
+                        text="how much do I owe?", slots={"account_number": "ACC-100004"})
+    events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
+    assert events == []  # nothing extracted: Rasa rejects the form and a rule answers
+    assert billing.calls == [] and dispatcher.messages == []
+
+
+async def test_account_number_and_postal_code_in_one_message(billing, dispatcher, domain):
+    tracker = form_turn("account_number", {}, form="verify_identity_form", text="ACC-100004, zip 30301")
+    events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
+    slots = slot_events(events)
+    assert (slots["account_number"], slots["identity_verified"]) == ("ACC-100004", True)
+    assert billing.called("verify") == [{"account_number": "ACC-100004", "postal_code": "30301", "phone_last4": None}]
 
 
 async def test_third_failure_locks_and_ends_the_form(billing, dispatcher, domain):
     billing.attempts_remaining = 1
-    tracker = form_turn("postal_code_or_phone", {"postal_code_or_phone": "99999"}, form="verify_identity_form",
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text="99999",
                         slots={"account_number": "ACC-100004"})
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
     slots = slot_events(events)
@@ -76,7 +140,7 @@ async def test_third_failure_locks_and_ends_the_form(billing, dispatcher, domain
 
 async def test_backend_locked_answer_423(billing, dispatcher, domain):
     billing.attempts_remaining = 0
-    tracker = form_turn("postal_code_or_phone", {"postal_code_or_phone": "30301"}, form="verify_identity_form",
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text="30301",
                         slots={"account_number": "ACC-100004"})
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
     assert slot_events(events)["verification_status"] == "locked"
@@ -84,7 +148,7 @@ async def test_backend_locked_answer_423(billing, dispatcher, domain):
 
 async def test_backend_down_during_verification_apologises_and_stops(billing, dispatcher, domain):
     billing.fail_with = BackendUnavailable("down")
-    tracker = form_turn("postal_code_or_phone", {"postal_code_or_phone": "30301"}, form="verify_identity_form",
+    tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text="30301",
                         slots={"account_number": "ACC-100004"})
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
     assert slot_events(events)["verification_status"] == "unavailable"
@@ -181,3 +245,23 @@ async def test_signed_in_metadata_marks_identity_verified(dispatcher, domain):
 async def test_anonymous_message_changes_nothing(dispatcher, domain):
     tracker = make_tracker(intent="greet", slots={"identity_verified": False})
     assert await ValidateSlotMappings().run(dispatcher, tracker, domain) == []
+
+
+async def test_reason_the_nlu_took_for_a_payment_question_is_the_reason(billing, dispatcher, domain):
+    tracker = form_turn("dispute_reason", {}, form="dispute_form", metadata=SIGNED_IN, intent="payment_status",
+                        text="I already paid for the activation in September", slots={"dispute_line_item_id": "43"})
+    events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
+    assert events == [SlotSet("dispute_reason", "I already paid for the activation in September"),
+                      SlotSet("requested_slot", "dispute_confirmed")]
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(("intent", "text"), [
+    ("check_balance", "what do I owe right now?"), ("ask_due_date", "when is the bill due"), ("request_human", "agent"),
+])
+async def test_a_new_question_while_asked_for_the_reason_is_an_interruption(billing, dispatcher, domain, intent, text):
+    tracker = form_turn("dispute_reason", {}, form="dispute_form", metadata=SIGNED_IN, intent=intent, text=text,
+                        slots={"dispute_line_item_id": "43"})
+    events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
+    # nothing extracted (the question stays asked): Rasa rejects the form and a rule answers the question
+    assert events == [SlotSet("requested_slot", "dispute_reason")]

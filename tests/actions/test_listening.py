@@ -1,0 +1,137 @@
+"""Answers that follow what the customer actually asked: another account, autopay, a category, a credit."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from actions.answers import ActionAskDueDate, ActionCheckBalance, ActionExplainCharge, ActionPaymentStatus
+from actions.clients.billing import LineItem, Payment
+from tests.actions.conftest import SIGNED_IN
+from tests.actions.fakes import FakeBilling, make_tracker, message, responses
+
+LATEST = "INV-2026-000412"
+
+
+def _line(id_: int, description: str, charge_type: str, amount: str) -> LineItem:
+    return LineItem(id=id_, description=description, charge_type=charge_type, amount=Decimal(amount),
+                    quantity=Decimal("1"), unit_rate=Decimal(amount), period_start=date(2026, 10, 1),
+                    period_end=date(2026, 10, 31), policy_rule="R-1")
+
+
+@pytest.fixture
+def billing() -> FakeBilling:
+    """David's latest bill, plus three taxes and fees and a credit for unused plan days."""
+    fake = FakeBilling()
+    fake.invoices[LATEST].line_items += [
+        _line(44, "State sales tax", "tax", "5.00"),
+        _line(45, "Federal Universal Service Fund fee", "tax", "2.04"),
+        _line(46, "911 emergency service fee", "tax", "0.75"),
+        _line(47, "Basic plan, unused days credited", "proration", "-22.50"),
+    ]
+    return fake
+
+
+def asking(intent: str, text: str, entities: list | None = None):
+    return make_tracker(intent=intent, text=text, entities=entities, metadata=SIGNED_IN, slots={"account_currency": "USD"})
+
+
+# --- another account number -------------------------------------------------------------------------------
+
+async def test_question_about_another_account_is_refused_plainly(billing, dispatcher, domain):
+    tracker = asking("check_balance", "what's the balance on ACC-100005?",
+                     entities=[{"entity": "account_number", "value": "ACC-100005"}])
+    events = await ActionCheckBalance(billing=billing).run(dispatcher, tracker, domain)
+    assert events == []
+    assert [(m["response"], m.get("account_number")) for m in dispatcher.messages] == [
+        ("utter_only_own_account", "ACC-100005")]
+    assert billing.called("get_balance") == []  # none of the customer's own figures were even fetched
+
+
+async def test_account_number_written_without_entity_is_noticed_too(billing, dispatcher, domain):
+    await ActionExplainCharge(billing=billing).run(dispatcher, asking("explain_charge", "and on acc 100123?"), domain)
+    assert responses(dispatcher) == ["utter_only_own_account"]
+
+
+async def test_own_account_number_in_the_question_is_answered(billing, dispatcher, domain):
+    tracker = asking("check_balance", "balance of ACC-100004 please",
+                     entities=[{"entity": "account_number", "value": "ACC-100004"}])
+    await ActionCheckBalance(billing=billing).run(dispatcher, tracker, domain)
+    assert message(dispatcher, "utter_balance")["total_due"] == "$158.00"
+
+
+# --- autopay ------------------------------------------------------------------------------------------------
+
+async def test_does_it_come_out_automatically_is_told_the_autopay_state(billing, dispatcher, domain):
+    tracker = asking("payment_status", "does the payment come out automatically every month")
+    await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
+    assert [(m["response"], m.get("payment_method")) for m in dispatcher.messages] == [
+        ("utter_autopay_on", "Visa •••• 4242")]
+
+
+async def test_autopay_off_is_said_so(billing, dispatcher, domain):
+    billing.autopay = False
+    await ActionPaymentStatus(billing=billing).run(dispatcher, asking("payment_status", "is autopay set up?"), domain)
+    assert responses(dispatcher) == ["utter_autopay_off"]
+
+
+async def test_autopay_on_but_the_last_automatic_payment_failed(billing, dispatcher, domain):
+    billing.payments = [
+        Payment(id=9, amount=Decimal("75.00"), method="autopay: Visa ending 0119", received_date=date(2026, 11, 6),
+                status="failed", failure_reason="Card expired: Visa ending 0119"),
+    ]
+    await ActionPaymentStatus(billing=billing).run(dispatcher, asking("payment_status", "isn't it on direct debit?"), domain)
+    assert responses(dispatcher) == ["utter_autopay_on", "utter_autopay_last_payment_failed"]
+    failed = message(dispatcher, "utter_autopay_last_payment_failed")
+    assert (failed["amount"], failed["payment_date"], failed["failure_reason"]) == (
+        "$75.00", "November 6, 2026", "Card expired: Visa ending 0119")
+
+
+async def test_due_date_question_that_mentions_autopay_gets_both(billing, dispatcher, domain):
+    await ActionAskDueDate(billing=billing).run(
+        dispatcher, asking("ask_due_date", "when will the automatic payment be taken"), domain)
+    assert responses(dispatcher) == ["utter_due_date", "utter_autopay_on"]
+
+
+async def test_payment_question_without_autopay_words_is_answered_as_before(billing, dispatcher, domain):
+    await ActionPaymentStatus(billing=billing).run(dispatcher, asking("payment_status", "did my payment go through"), domain)
+    assert responses(dispatcher) == ["utter_payment_pending"]
+
+
+# --- a category, one named fee, a credit ----------------------------------------------------------------
+
+async def test_question_about_a_category_explains_every_line_of_it(billing, dispatcher, domain):
+    tracker = asking("explain_charge", "what are all these taxes and fees?", entities=[{"entity": "charge_name", "value": "tax"}])
+    events = await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
+    assert events == []
+    [sent] = dispatcher.messages
+    assert (sent["response"], sent["category"], sent["invoice_number"], sent["total"]) == (
+        "utter_charge_group_explanation", "tax and fee", LATEST, "$7.79")
+    assert sent["lines"].split("\n") == [
+        "• State sales tax is a tax charge. 1 x $5.00 = $5.00.",
+        "• Federal Universal Service Fund fee is a tax charge. 1 x $2.04 = $2.04.",
+        "• 911 emergency service fee is a tax charge. 1 x $0.75 = $0.75.",
+    ]
+    assert [call["line_item_id"] for call in billing.called("explain_line_item")] == [44, 45, 46]
+
+
+async def test_one_fee_named_by_its_words_is_explained_alone(billing, dispatcher, domain):
+    await ActionExplainCharge(billing=billing).run(
+        dispatcher, asking("explain_charge", "What is the Universal Service Fund fee?"), domain)
+    assert responses(dispatcher) == ["utter_charge_explanation"]
+    explained = message(dispatcher, "utter_charge_explanation")
+    assert (explained["description"], explained["amount"]) == ("Federal Universal Service Fund fee", "$2.04")
+
+
+async def test_one_tax_asked_in_the_singular_is_not_a_category(billing, dispatcher, domain):
+    tracker = asking("explain_charge", "what's the sales tax", entities=[{"entity": "charge_name", "value": "tax"}])
+    await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
+    assert message(dispatcher, "utter_charge_explanation")["description"] == "State sales tax"
+
+
+async def test_a_credit_asked_about_is_explained(billing, dispatcher, domain):
+    await ActionExplainCharge(billing=billing).run(
+        dispatcher, asking("explain_charge", "why is there a credit on my bill?"), domain)
+    explained = message(dispatcher, "utter_charge_explanation")
+    assert (explained["description"], explained["amount"]) == ("Basic plan, unused days credited", "-$22.50")
+    assert responses(dispatcher) == ["utter_charge_explanation"]
