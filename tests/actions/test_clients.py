@@ -22,7 +22,7 @@ from actions.clients.errors import (
 )
 from actions.clients.handoff import EscalationRequest, HandoffClient
 from actions.clients.http import build_http_client
-from actions.config import ActionSettings
+from actions.config import DEV_ACTION_SERVER_TOKEN, DEV_IDENTITY_ASSERTION_SECRET, ActionSettings
 
 TOKEN = "test-backend-token"
 received: list[dict] = []
@@ -202,3 +202,12 @@ async def test_escalation_follows_the_contract(settings, http):
 def test_production_refuses_default_tokens():
     with pytest.raises(RuntimeError):
         ActionSettings(APP_ENV="production").check_production_secrets()
+    real = {"BACKEND_API_TOKEN": "prod-backend-token-1234567890", "HANDOFF_API_TOKEN": "prod-handoff-token-1234567890",
+            "ACTION_SERVER_TOKEN": "prod-action-server-token-1234567890",
+            "IDENTITY_ASSERTION_SECRET": "prod-identity-assertion-secret-1234567890"}
+    ActionSettings(APP_ENV="production", **real).check_production_secrets()
+    defaults = {"ACTION_SERVER_TOKEN": DEV_ACTION_SERVER_TOKEN, "IDENTITY_ASSERTION_SECRET": DEV_IDENTITY_ASSERTION_SECRET}
+    for name, default in defaults.items():  # one development default or placeholder left is enough
+        for value in (default, "CHANGE_ME-" + name.lower()):
+            with pytest.raises(RuntimeError, match=name):
+                ActionSettings(APP_ENV="production", **{**real, name: value}).check_production_secrets()

@@ -282,14 +282,15 @@ def test_handoff_refuses_to_start_with_development_secrets(stand_in, tmp_path):
     handoff = HandoffProcess(database_url=f"sqlite:///{tmp_path / 'h.db'}", stand_in=stand_in, workdir=tmp_path)
     handoff.env = {k: v for k, v in handoff.env.items()
                    if k not in ("HANDOFF_API_TOKEN", "CUSTOMER_JWT_SECRET", "RASA_AUTH_TOKEN", "BACKEND_API_TOKEN",
-                                "HANDOFF_SESSION_SECRET")}
+                                "HANDOFF_SESSION_SECRET", "RASA_CHANNEL_TOKEN", "IDENTITY_ASSERTION_SECRET")}
     handoff.env["APP_ENV"] = "production"
     log = tmp_path / f"handoff-{handoff.port}.log"
     with pytest.raises(RuntimeError, match="handoff exited"):
         handoff.start()
     message = log.read_text()
     assert "APP_ENV is not development but these secrets" in message and "development defaults" in message
-    for name in ("api_token", "customer_jwt_secret", "rasa_auth_token", "backend_api_token", "session_secret"):
+    for name in ("api_token", "customer_jwt_secret", "rasa_auth_token", "backend_api_token", "session_secret",
+                 "rasa_channel_token", "identity_assertion_secret"):
         assert name in message
     # One default left is enough to refuse.
     handoff.env.update({**PRODUCTION_SECRETS, "HANDOFF_SESSION_SECRET": "dev-handoff-session-secret"})
