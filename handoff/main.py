@@ -18,6 +18,7 @@ from handoff.conversations.service import HandoffService
 from handoff.db import Database
 from handoff.errors import install_error_handlers
 from handoff.pubsub import make_pubsub
+from handoff.server_logs import install_server_log_filters
 from handoff.specialists import console_socket
 from handoff.specialists import routes as console_routes
 from handoff.specialists.security import install_http_security
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # No /docs or /redoc: their pages need inline script and a CDN, which the CSP refuses. /openapi.json stays.
     app = FastAPI(title="Billing support handoff", lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_server_log_filters()  # no ?token= secret and no customer-input traceback in the server log
     install_error_handlers(app)
 
     install_http_security(app)

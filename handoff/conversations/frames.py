@@ -1,8 +1,17 @@
-"""Server -> client frames of the widget protocol (see handoff/README.md)."""
+"""Frames of the widget protocol (see handoff/README.md): what the server sends, and reading what a client sends
+without trusting it (the console socket reads its frames the same way)."""
 
 from __future__ import annotations
 
+import json
+
+from fastapi import WebSocket, WebSocketDisconnect
+
 from handoff.models import Message
+
+# A frame too large to be a message is still read this far to name its client_id in the refusal.
+MAX_OVERSIZED_READ_CHARS = 1_000_000
+MAX_CLIENT_ID_CHARS = 64
 
 
 def message_frame(message: Message) -> dict:
@@ -40,3 +49,31 @@ def error_frame(*, code: str, message: str, client_id: str | None = None) -> dic
     if client_id is not None:
         frame["client_id"] = client_id
     return frame
+
+
+async def receive_text_frame(websocket: WebSocket) -> str | None:
+    """The next text frame; None for a binary frame (the protocol has none). Raises WebSocketDisconnect."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    return text if isinstance(text, str) else None
+
+
+def parse_frame(raw: str) -> dict | None:
+    """One JSON object with a string `type`, else None (unparseable, nested too deep for the parser, wrong shape)."""
+    try:
+        frame = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return frame if isinstance(frame, dict) and isinstance(frame.get("type"), str) else None
+
+
+def client_id_of(frame: dict | None) -> str | None:
+    client_id = frame.get("client_id") if isinstance(frame, dict) else None
+    return client_id if isinstance(client_id, str) and 1 <= len(client_id) <= MAX_CLIENT_ID_CHARS else None
+
+
+def client_id_of_oversized(raw: str) -> str | None:
+    """The client_id of a frame refused for its size, so the widget knows which message was not stored."""
+    return client_id_of(parse_frame(raw)) if len(raw) <= MAX_OVERSIZED_READ_CHARS else None

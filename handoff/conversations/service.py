@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from handoff.clients.rasa import BotReply, RasaClient, RasaUnavailable
 from handoff.config import Settings
 from handoff.conversations import store
 from handoff.conversations.frames import message_frame, status_frame
+from handoff.conversations.input_limits import MAX_PAYLOAD_CHARS
 from handoff.conversations.redaction import redact
 from handoff.conversations.states import CLAIMABLE_STATES, HUMAN_STATES, State
 from handoff.db import Database, utcnow
@@ -43,6 +44,15 @@ ESCALATION_REASONS = {"dispute", "request_human", "fallback", "verification_lock
 RESOLUTION_OUTCOMES = {"credit_issued", "dispute_rejected", "explained"}
 CLAIM_RENEWALS_PER_PERIOD = 5  # a turn's claim is renewed every turn_claim_seconds / 5
 CSAT_BUTTONS = [{"title": str(n), "payload": f'/rate_chat{{"csat_score":"{n}"}}'} for n in range(1, 6)]
+# Entity-free intents a customer may send as a payload without a button: what they could type anyway
+# (docs/contracts.md). Entities, ratings and EXTERNAL_* come only from a button of the current question.
+CUSTOMER_INTENTS = frozenset({
+    "check_balance", "ask_due_date", "list_charges", "explain_charge", "explain_bill_increase", "payment_status",
+    "how_to_pay", "dispute_charge", "request_human", "greet", "goodbye", "thank", "affirm", "deny",
+    "bot_challenge", "what_can_you_do",
+})
+_ENTITY_FREE_PAYLOAD = re.compile(r"^/([a-z_]{1,64})$")
+_LEADING_SLASHES = re.compile(r"^[\s/]+")
 
 
 class ServiceError(Exception):
@@ -53,6 +63,15 @@ class ServiceError(Exception):
         self.status_code = status_code
         self.code = code
         self.message = message
+
+
+class PayloadNotOffered(ServiceError):
+    """A customer payload that is neither a button of the current question nor an allowed customer intent."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=422, code="payload_not_offered",
+                         message="That option isn't available any more. Please type your question, "
+                                 "or choose one of the latest options.")
 
 
 class StorageUnavailable(ServiceError):
@@ -93,14 +112,46 @@ def parse_money(value: object) -> Decimal | None:
 
 
 def parse_csat(payload: str | None) -> int | None:
+    """The score of a rating payload: an integer 1-5, as a whole number or its digit ("5.9", true -> None)."""
     match = RATE_CHAT_PAYLOAD.match(payload or "")
-    if not match or not match.group(1):
+    if not match or not match.group(1) or len(payload) > MAX_PAYLOAD_CHARS:
         return None
     try:
-        score = int(json.loads(match.group(1)).get("csat_score"))
-    except (ValueError, TypeError, AttributeError):
+        entities = json.loads(match.group(1))
+    except (ValueError, RecursionError):
         return None
-    return score if 1 <= score <= 5 else None
+    score = entities.get("csat_score") if isinstance(entities, dict) else None
+    if isinstance(score, str) and score in {"1", "2", "3", "4", "5"}:
+        return int(score)
+    return score if type(score) is int and 1 <= score <= 5 else None
+
+
+def text_for_the_bot(text: str) -> str:
+    """Typed text is never an intent: Rasa reads a message starting with `/` as one, so those slashes go."""
+    return _LEADING_SLASHES.sub("", text) or "…"
+
+
+def current_question(session: Session, *, conversation_id: str) -> Message | None:
+    """The latest bot or system message with buttons, unless a customer message has answered it since."""
+    answered_up_to = session.scalar(select(func.max(Message.seq)).where(
+        Message.conversation_id == conversation_id, Message.sender == "customer")) or 0
+    since = session.scalars(select(Message).where(
+        Message.conversation_id == conversation_id, Message.seq > answered_up_to,
+        Message.sender.in_(("bot", "system"))).order_by(Message.seq.desc()))
+    return next((message for message in since if message.buttons), None)
+
+
+def offered_payload(session: Session, *, conversation_id: str, payload: str) -> tuple[str, Message | None]:
+    """The payload as offered (a button of the current question, or an allowed customer intent) and the
+    question it answers (None for an intent). Raises PayloadNotOffered for anything else."""
+    question = current_question(session, conversation_id=conversation_id)
+    for button in (question.buttons if question is not None else []):
+        if isinstance(button, dict) and button.get("payload") == payload:
+            return button["payload"], question
+    intent = _ENTITY_FREE_PAYLOAD.match(payload)
+    if intent and intent.group(1) in CUSTOMER_INTENTS:
+        return payload, None
+    raise PayloadNotOffered()
 
 
 class HandoffService:
@@ -260,21 +311,30 @@ class HandoffService:
         if existing is not None:
             return existing, False
         conversation = store.get_conversation(session, conversation_id=conversation_id)
+        question = None
+        if payload is not None:
+            payload, question = offered_payload(session, conversation_id=conversation_id, payload=payload)
         in_human_phase = conversation.state in HUMAN_STATES
         message = store.append_message(
             session, conversation_id=conversation_id, sender="customer", text=text, client_id=client_id,
             payload=payload, processed=in_human_phase, human_phase=in_human_phase,
         )
-        score = parse_csat(payload)
+        # A rating counts once per conversation, and only as the answer to the question a resolve asked.
+        asked_by_a_resolve = (question is not None and conversation.resolved_at is not None
+                              and question.created_at >= conversation.resolved_at)
+        score = parse_csat(payload) if asked_by_a_resolve and conversation.csat_score is None else None
         if score is not None:
             conversation.csat_score = score
         return message, True
 
     async def store_customer_message(self, *, conversation_id: str, client_id: str, text: str,
                                      payload: str | None) -> tuple[Message, bool]:
-        """Redact and store; returns (message, newly_stored). A resend returns the stored message."""
+        """Redact and store; returns (message, newly_stored). A resend returns the stored message.
+
+        A payload is stored only as offered (offered_payload), so it holds nothing the customer wrote:
+        PayloadNotOffered refuses any other, and nothing is stored."""
         clean_text = redact(text.strip())[:4000]
-        clean_payload = redact(payload.strip())[:500] if payload else None
+        clean_payload = payload.strip()[:MAX_PAYLOAD_CHARS + 1] if payload else None
         try:
             message, created = await self._db(
                 self._store_customer_message_in_session, conversation_id=conversation_id, client_id=client_id,
@@ -324,33 +384,41 @@ class HandoffService:
     async def process_customer_message(self, *, conversation_id: str, message_id: int) -> bool:
         """Route a stored customer message: to the bot, or (human phase) nowhere but the specialist.
 
-        True when the message is answered (now or before); False when another worker holds a live claim on it:
-        try again later, when it is answered or that claim has lapsed."""
-        claimant = new_claimant()
+        A conversation's turns run one at a time, oldest first, across tabs and replicas: Rasa runs one
+        conversation's turns in order anyway, so turns sent side by side only wait there until the Rasa timeout
+        cancels them. A worker runs the conversation's oldest unanswered message (its own or an earlier one), and
+        goes on until its own is answered.
 
-        def claim(session: Session):
-            now = utcnow()
-            message = session.get(Message, message_id)
-            if message is None or message.processed:
-                return "answered", None, None
-            if not store.claim_message(session, message_id=message_id, claimant=claimant, now=now,
-                                       stale_before=now - timedelta(seconds=self.settings.turn_claim_seconds)):
-                return "busy", None, None
-            return "claimed", message, store.get_conversation(session, conversation_id=conversation_id)
-        outcome, message, conversation = await self._db(claim)
-        if outcome != "claimed":
-            return outcome == "answered"
-        renewing = asyncio.create_task(self._renew_claim(message_id=message_id, claimant=claimant))
-        try:
-            await self._run_turn(message=message, conversation=conversation)
-        except BaseException:  # failed or cancelled: give the turn back at once (else the claim lapses)
-            renewing.cancel()
-            with contextlib.suppress(Exception):
-                await self._db(store.release_claim, message_id=message_id, claimant=claimant)
-            raise
-        finally:
-            renewing.cancel()
-        return True
+        True when the message is answered (now or before); False when another worker holds a live claim on the
+        conversation's next turn: try again later, when that is answered or its claim has lapsed."""
+        while True:
+            claimant = new_claimant()
+
+            def claim(session: Session, *, claimant: str):
+                now = utcnow()
+                own = session.get(Message, message_id)
+                if own is None or own.processed:
+                    return "answered", None, None
+                turn = store.earliest_unanswered(session, conversation_id=conversation_id) or own
+                if not store.claim_message(session, message_id=turn.id, claimant=claimant, now=now,
+                                           stale_before=now - timedelta(seconds=self.settings.turn_claim_seconds)):
+                    return "busy", None, None
+                return "claimed", turn, store.get_conversation(session, conversation_id=conversation_id)
+            outcome, message, conversation = await self._db(claim, claimant=claimant)
+            if outcome != "claimed":
+                return outcome == "answered"
+            renewing = asyncio.create_task(self._renew_claim(message_id=message.id, claimant=claimant))
+            try:
+                await self._run_turn(message=message, conversation=conversation)
+            except BaseException:  # failed or cancelled: give the turn back at once (else the claim lapses)
+                renewing.cancel()
+                with contextlib.suppress(Exception):
+                    await self._db(store.release_claim, message_id=message.id, claimant=claimant)
+                raise
+            finally:
+                renewing.cancel()
+            if message.id == message_id:
+                return True
 
     async def _renew_claim(self, *, message_id: int, claimant: str) -> None:
         while True:
@@ -376,7 +444,7 @@ class HandoffService:
             return
         try:
             replies = await self.rasa.send_message(conversation_id=conversation_id,
-                                                   text=message.payload or message.text,
+                                                   text=message.payload or text_for_the_bot(message.text),
                                                    customer_id=conversation.customer_id)
         except RasaUnavailable as error:
             log.warning("rasa unavailable for conversation %s: %s", conversation_id, error)

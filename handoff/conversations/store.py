@@ -111,6 +111,14 @@ def claim_message(session: Session, *, message_id: int, claimant: str, now: date
     return result.rowcount == 1
 
 
+def earliest_unanswered(session: Session, *, conversation_id: str) -> Message | None:
+    """The conversation's next turn: its oldest customer message the bot has not answered yet."""
+    return session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id, Message.sender == "customer",
+                              Message.processed.is_(False)).order_by(Message.seq).limit(1)
+    ).first()
+
+
 def renew_claim(session: Session, *, message_id: int, claimant: str, now: datetime) -> bool:
     """Keep a claim alive while its turn runs; False when it lapsed and was taken over, or the turn is done."""
     table = Message.__table__
@@ -219,7 +227,7 @@ def allocate_ticket_number(session: Session) -> str:
 
 __all__ = [
     "ConversationNotFound", "IllegalTransition", "IntegrityError", "StateConflict", "allocate_ticket_number",
-    "append_message", "audit", "claim_message", "create_conversation", "end_assignment",
+    "append_message", "audit", "claim_message", "create_conversation", "earliest_unanswered", "end_assignment",
     "find_message_by_client_id", "finish_message", "get_conversation", "messages_after", "next_seq",
     "online_specialist_count", "open_assignment", "recent_handling_seconds", "release_claim", "renew_claim",
     "transition", "waiting_conversations",

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from handoff.conversations.customer_token import InvalidCustomerToken, verify_customer_token
-from handoff.conversations.frames import error_frame, message_frame
-from handoff.conversations.input_limits import MAX_PAYLOAD_CHARS, MAX_RAW_FRAME_CHARS, FloodGuard, clean_text
-from handoff.conversations.service import CLAIM_RENEWALS_PER_PERIOD, HandoffService, StorageUnavailable
+from handoff.conversations.frames import (
+    client_id_of,
+    client_id_of_oversized,
+    error_frame,
+    message_frame,
+    parse_frame,
+    receive_text_frame,
+)
+from handoff.conversations.input_limits import MAX_RAW_FRAME_CHARS, FloodGuard, clean_text
+from handoff.conversations.service import (
+    CLAIM_RENEWALS_PER_PERIOD,
+    HandoffService,
+    PayloadNotOffered,
+    StorageUnavailable,
+)
 from handoff.pubsub import conversation_channel
 from handoff.specialists.security import refuse_cross_site_socket
 
@@ -99,20 +110,12 @@ class CustomerConnection:
                 await self.catch_up()
 
 
-def _parse_frame(raw: str) -> dict | None:
-    try:
-        frame = json.loads(raw)
-    except ValueError:
-        return None
-    return frame if isinstance(frame, dict) and isinstance(frame.get("type"), str) else None
-
-
 async def _receive_hello(websocket: WebSocket) -> dict | None:
     try:
-        raw = await asyncio.wait_for(websocket.receive_text(), timeout=HELLO_TIMEOUT_SECONDS)
+        raw = await asyncio.wait_for(receive_text_frame(websocket), timeout=HELLO_TIMEOUT_SECONDS)
     except asyncio.TimeoutError:
         return None
-    frame = _parse_frame(raw)
+    frame = parse_frame(raw) if raw is not None else None
     return frame if frame and frame["type"] == "hello" else None
 
 
@@ -129,7 +132,10 @@ async def chat_socket(websocket: WebSocket, token: str = "") -> None:
                                               message="Your sign-in has expired. Please reload the page."))
         await websocket.close(code=4401)
         return
-    hello = await _receive_hello(websocket)
+    try:
+        hello = await _receive_hello(websocket)
+    except WebSocketDisconnect:  # left (or sent text that is not UTF-8: closed 1007) before saying hello
+        return
     if hello is None:
         await websocket.send_json(error_frame(code="hello_expected", message="Please start with a hello frame."))
         await websocket.close(code=4400)
@@ -198,23 +204,30 @@ async def _receive_loop(websocket: WebSocket, service: HandoffService, connectio
     flood_guard = FloodGuard(max_messages=settings.chat_rate_limit_messages,
                              per_seconds=settings.chat_rate_limit_seconds)
     while True:
-        raw = await websocket.receive_text()
-        if len(raw) > max(MAX_RAW_FRAME_CHARS, 8 * max_chars):
-            await connection.send(error_frame(code="message_too_long", message=too_long_text))  # never parsed
+        raw = await receive_text_frame(websocket)
+        if raw is None:
+            await connection.send(error_frame(code="bad_frame", message="That message could not be read."))
             continue
-        frame = _parse_frame(raw)
+        if len(raw) > max(MAX_RAW_FRAME_CHARS, 8 * max_chars):
+            await connection.send(error_frame(code="message_too_long", message=too_long_text,
+                                              client_id=client_id_of_oversized(raw)))
+            continue
+        frame = parse_frame(raw)
         if frame is None:
             await connection.send(error_frame(code="bad_frame", message="That message could not be read."))
             continue
         kind = frame["type"]
         if kind == "message":
-            client_id, text, payload = frame.get("client_id"), frame.get("text"), frame.get("payload")
-            if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
+            client_id, text, payload = client_id_of(frame), frame.get("text"), frame.get("payload")
+            if client_id is None:
                 await connection.send(error_frame(code="bad_client_id", message="Each message needs a client_id."))
                 continue
-            text = clean_text(text) if isinstance(text, str) else ""
-            payload = (payload if isinstance(payload, str) and payload.startswith("/")
-                       and len(payload) <= MAX_PAYLOAD_CHARS else None)
+            if not isinstance(text, str | None) or not isinstance(payload, str | None):
+                await connection.send(error_frame(code="bad_frame", client_id=client_id,
+                                                  message="That message could not be read."))
+                continue
+            text = clean_text(text or "")
+            payload = (payload or "").strip() or None
             if not text.strip() and not payload:
                 await connection.send(error_frame(code="empty_message", client_id=client_id,
                                                   message="Your message looks empty. Please type something."))
@@ -228,9 +241,13 @@ async def _receive_loop(websocket: WebSocket, service: HandoffService, connectio
                     code="rate_limited", client_id=client_id,
                     message="You're sending messages very fast; please wait a moment."))
                 continue
-            message, _created = await service.store_customer_message(
-                conversation_id=connection.conversation_id, client_id=client_id, text=text or payload,
-                payload=payload)
+            try:
+                message, _created = await service.store_customer_message(
+                    conversation_id=connection.conversation_id, client_id=client_id, text=text or payload,
+                    payload=payload)
+            except PayloadNotOffered as refused:  # nothing stored, nothing reaches Rasa
+                await connection.send(error_frame(code=refused.code, message=refused.message, client_id=client_id))
+                continue
             await connection.send({"type": "ack", "client_id": client_id, "seq": message.seq})
             if not message.processed:
                 connection.turns.put_nowait(message.id)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import Counter
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from handoff.conversations import store
+from handoff.conversations.frames import error_frame, parse_frame, receive_text_frame
 from handoff.conversations.service import HandoffService, Staff
+from handoff.conversations.widget_socket import CONVERSATION_ID
 from handoff.deps import staff_for
 from handoff.pubsub import QUEUE_CHANNEL, conversation_channel, staff_channel
-from handoff.specialists import auth
+from handoff.specialists import auth, work_access
 from handoff.specialists.security import refuse_cross_site_socket
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,21 @@ class ConsoleConnection:
                 await self.send({"type": "conversation_changed", "conversation_id": conversation_id})
 
     async def watch(self, conversation_id: str) -> None:
+        """Stream a conversation the specialist's work needs (work_access); every watch is audited."""
         if conversation_id in self.watched or len(self.watched) >= 20:
+            return
+        try:
+            if not CONVERSATION_ID.fullmatch(conversation_id):
+                raise store.ConversationNotFound(conversation_id[:64])
+            _conversation, reason = await self.service._db(work_access.look_at, conversation_id=conversation_id,
+                                                           staff=self.staff, action="watch_conversation")
+        except store.ConversationNotFound:
+            await self.send({**error_frame(code="conversation_not_found", message="No such chat."),
+                             "conversation_id": conversation_id[:64]})
+            return
+        if reason is None:
+            await self.send({**error_frame(code="not_your_chat", message=work_access.NOT_YOUR_WORK),
+                             "conversation_id": conversation_id})
             return
         subscription = await self.service.pubsub.subscribe(conversation_channel(conversation_id))
         task = asyncio.create_task(self.forward_conversation(conversation_id, subscription))
@@ -100,11 +116,10 @@ async def console_socket(websocket: WebSocket, token: str = "") -> None:
                                                          "display_name": staff.display_name},
                                "queue": await service.queue_snapshot()})
         while True:
-            try:
-                frame = json.loads(await websocket.receive_text())
-            except ValueError:
-                continue
-            if not isinstance(frame, dict):
+            raw = await receive_text_frame(websocket)
+            frame = parse_frame(raw) if raw is not None else None
+            if frame is None:  # binary, unparseable, nested too deep or without a type: answered, socket stays open
+                await connection.send(error_frame(code="bad_frame", message="That message could not be read."))
                 continue
             kind, conversation_id = frame.get("type"), frame.get("conversation_id")
             if kind == "ping":

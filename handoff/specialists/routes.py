@@ -30,7 +30,7 @@ from handoff.deps import (
     supervisor,
 )
 from handoff.models import AuditEntry, Conversation, StaffUser
-from handoff.specialists import audit_export, auth
+from handoff.specialists import audit_export, auth, work_access
 from handoff.specialists.security import csrf_token_for
 from handoff.specialists.stats import today_stats
 
@@ -187,14 +187,19 @@ async def colleagues(staff: Staff = Depends(chat_staff), service: HandoffService
 async def conversation_detail(conversation_id: str, after_seq: int = Query(default=0, ge=0, le=2_147_483_647),
                               staff: Staff = Depends(chat_staff),
                               service: HandoffService = Depends(get_service)) -> dict:
-    def query(session: Session) -> dict:
-        conversation = store.get_conversation(session, conversation_id=conversation_id)
+    def query(session: Session) -> dict | None:
+        conversation, reason = work_access.look_at(session, conversation_id=conversation_id, staff=staff,
+                                                   action="view_conversation")
+        if reason is None:
+            return None
         summary = _conversation_summary(session, conversation)
         summary["messages"] = [message_frame(m) for m in store.messages_after(
             session, conversation_id=conversation_id, after_seq=after_seq, limit=2000)]
-        store.audit(session, actor=staff.actor, action="view_conversation", target=conversation_id)
         return summary
-    return await service._db(query)
+    summary = await service._db(query)
+    if summary is None:
+        raise work_access.refusal()
+    return summary
 
 
 @router.get("/conversations/{conversation_id}/account")

@@ -44,6 +44,10 @@ def free_port() -> int:
 
 # -- stand-in for Rasa (REST channel + HTTP API) and the backend --------------------------------
 
+MENU_BUTTONS = [{"title": "Activation fee", "payload": '/explain_charge{"line_item_id": "42"}'},
+                {"title": "Something else", "payload": "/what_can_you_do"}]
+
+
 class StandIn:
     def __init__(self) -> None:
         self.port = free_port()
@@ -51,6 +55,8 @@ class StandIn:
         self.handoff_url = ""
         self.rasa_down = False
         self.slow_seconds = 0.0
+        self.serial_seconds = 0.0  # > 0: like Rasa, one conversation's turns run one at a time, each this long
+        self._conversation_locks: dict[str, asyncio.Lock] = {}
         self.rasa_messages: list[dict] = []
         self.tracker_events: list[tuple[str, list]] = []
         self.triggered: list[tuple[str, dict]] = []
@@ -70,6 +76,9 @@ class StandIn:
             return JSONResponse({"error": "down"}, status_code=503)
         self.rasa_messages.append(body)
         text, cid = body["message"], body["sender"]
+        if self.serial_seconds:
+            async with self._conversation_locks.setdefault(cid, asyncio.Lock()):
+                await asyncio.sleep(self.serial_seconds)
         if text == "slow":
             await asyncio.sleep(self.slow_seconds)
         if "dispute" in text or "human" in text:
@@ -87,6 +96,8 @@ class StandIn:
             return JSONResponse([{"recipient_id": cid, "text": f"I've passed this to a billing specialist ({state})."}])
         if text.startswith("/rate_chat"):
             return JSONResponse([{"recipient_id": cid, "text": "Thanks for your rating!"}])
+        if text == "show me the menu":  # a question with buttons, like the bot's charge picker
+            return JSONResponse([{"recipient_id": cid, "text": "Which one?", "buttons": MENU_BUTTONS}])
         return JSONResponse([{"recipient_id": cid, "text": f"Echo: {text}"}])
 
     async def events(self, request: Request):
@@ -154,7 +165,7 @@ def _fresh_stand_in_records(request):
     (a settle call of an earlier test made a later test see two idempotency keys)."""
     if "stand_in" in request.fixturenames:
         recorder = request.getfixturevalue("stand_in")
-        recorder.rasa_down, recorder.slow_seconds = False, 0.0
+        recorder.rasa_down, recorder.slow_seconds, recorder.serial_seconds = False, 0.0, 0.0
         for records in (recorder.rasa_messages, recorder.tracker_events, recorder.triggered, recorder.backend_calls):
             records.clear()
     yield

@@ -9,9 +9,11 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import jwt
@@ -24,6 +26,7 @@ from tests.handoff.access_support import (
     USER_OF,
     app_routes,
     claimed_dispute,
+    queued_chat,
     refused_socket,
     settle_calls,
     signed_in,
@@ -46,6 +49,25 @@ SUPERVISOR = frozenset({"supervisor"})
 TRAINER = frozenset({"trainer"})
 CONVERSATION = "/api/console/conversations/{conversation_id}"
 
+
+class Scoped(frozenset):
+    """Roles, and which conversations they reach through the route (every conversation route names one)."""
+
+    scope: str
+
+
+def scoped(roles: frozenset, scope: str) -> Scoped:
+    rule = Scoped(roles)
+    rule.scope = scope
+    return rule
+
+
+# handoff/specialists/work_access.py: what a specialist's work needs; every read and watch is audited with why.
+THEIR_WORK = scoped(CHATS, "waiting for a specialist (queued/ticket), assigned to them or handled by them; "
+                           "a supervisor any")
+WAITING = scoped(CHATS, "waiting for a specialist (queued/ticket)")
+ASSIGNED_TO_THEM = scoped(CHATS, "assigned to them; a supervisor any assigned chat")
+
 # Who may use each route. A route missing here fails test_every_route_has_an_access_rule.
 EXPECTED_ROLES = {
     ("GET", "/openapi.json"): ANYONE,
@@ -63,15 +85,15 @@ EXPECTED_ROLES = {
     ("GET", "/api/console/queue"): CHATS,
     ("GET", "/api/console/my-chats"): CHATS,
     ("GET", "/api/console/staff"): CHATS,
-    ("GET", CONVERSATION): CHATS,
-    ("GET", CONVERSATION + "/account"): CHATS,
-    ("POST", CONVERSATION + "/claim"): CHATS,
-    ("POST", CONVERSATION + "/release"): CHATS,
-    ("POST", CONVERSATION + "/transfer"): CHATS,
-    ("POST", CONVERSATION + "/messages"): CHATS,
-    ("POST", CONVERSATION + "/typing"): CHATS,
-    ("POST", CONVERSATION + "/settle"): CHATS,
-    ("POST", CONVERSATION + "/resolve"): CHATS,
+    ("GET", CONVERSATION): THEIR_WORK,
+    ("GET", CONVERSATION + "/account"): ASSIGNED_TO_THEM,
+    ("POST", CONVERSATION + "/claim"): WAITING,
+    ("POST", CONVERSATION + "/release"): ASSIGNED_TO_THEM,
+    ("POST", CONVERSATION + "/transfer"): ASSIGNED_TO_THEM,
+    ("POST", CONVERSATION + "/messages"): ASSIGNED_TO_THEM,
+    ("POST", CONVERSATION + "/typing"): ASSIGNED_TO_THEM,
+    ("POST", CONVERSATION + "/settle"): ASSIGNED_TO_THEM,
+    ("POST", CONVERSATION + "/resolve"): ASSIGNED_TO_THEM,
     ("WS", "/ws/console"): CHATS,
     ("GET", "/api/console/stats"): SUPERVISOR,
     ("GET", "/api/console/audit"): SUPERVISOR,
@@ -82,12 +104,27 @@ EXPECTED_ROLES = {
 }
 
 
+# The console socket's frames that name a conversation, by the same rules.
+CONSOLE_SOCKET_FRAMES = {"watch": THEIR_WORK, "unwatch": CHATS, "ping": CHATS}
+
+
 @access("A route added without an access rule", "the route-table test fails until the route is listed")
 def test_every_route_has_an_access_rule():
     routes = set(app_routes())
     missing = sorted(routes - EXPECTED_ROLES.keys())
     assert not missing, f"routes without an entry in EXPECTED_ROLES: {missing}"
     assert not sorted(EXPECTED_ROLES.keys() - routes), "EXPECTED_ROLES lists routes the app no longer has"
+
+
+@access("A conversation route, or a console socket frame, added without saying which conversations it reaches",
+        "the route-table test fails until the rule names its scope")
+def test_every_conversation_route_and_console_frame_names_its_scope():
+    unscoped = [key for key, rule in EXPECTED_ROLES.items() if "{conversation_id}" in key[1]
+                and not isinstance(rule, Scoped)]
+    assert not unscoped, f"conversation routes without a scope: {unscoped}"
+    source = (Path(__file__).resolve().parents[2] / "handoff/specialists/console_socket.py").read_text()
+    frames_handled = re.findall(r'kind == "(\w+)"', source.split("async def console_socket(")[1])
+    assert set(frames_handled) == set(CONSOLE_SOCKET_FRAMES)
 
 
 @access("Every console, training and service route called anonymously and with each staff role",
@@ -191,6 +228,100 @@ async def test_a_specialist_cannot_act_in_a_chat_they_do_not_own(handoff, stand_
     await bystander.close()
 
 
+async def _audit_entries(handoff, conversation_id: str) -> list[tuple[str, str, str]]:
+    """(actor, action, reason) of every look at one conversation, oldest first, read by the supervisor."""
+    sam = await signed_in(handoff, "sam")
+    entries = (await sam.http.get("/api/console/audit")).json()["entries"]
+    await sam.close()
+    return [(e["actor"], e["action"], (e["details"] or {}).get("reason")) for e in entries[::-1]
+            if e["target"] == conversation_id and e["action"].startswith(("view_conversation", "watch_conversation"))]
+
+
+@access("Specialist reads the transcript of, or watches live, a chat that is not their work (with the bot, "
+        "another specialist's, resolved by someone else)",
+        "403 `not_your_chat` / a `not_your_chat` frame and nothing streamed; queued, their own, handled by them "
+        "and (supervisor) any are allowed; every read and watch audited with its reason")
+async def test_staff_read_and_watch_only_the_conversations_their_work_needs(handoff, stand_in):
+    bot_only = await _chat(handoff, customer_token(1, "Alice"))  # never escalated
+    await bot_only.send("what is my balance?")
+    await bot_only.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: what is my balance?")
+    dana, erin, sam = await signed_in(handoff, "dana"), await another_specialist(handoff, "erin"), \
+        await signed_in(handoff, "sam")
+    path = f"/api/console/conversations/{bot_only.conversation_id}"
+    for specialist in (dana, erin):
+        refused = await specialist.http.get(path)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_your_chat", refused.text
+        assert "balance" not in refused.text
+    assert (await sam.http.get(path)).status_code == 200
+    await erin.open_socket()
+    await erin.watch(bot_only.conversation_id)
+    refusal = await erin.wait_for(lambda f: f["type"] == "error")
+    assert refusal["code"] == "not_your_chat" and refusal["conversation_id"] == bot_only.conversation_id
+    await bot_only.send("and my card number?")
+    await bot_only.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: and my card number?")
+    await erin.socket.send(json.dumps({"type": "ping"}))
+    await erin.wait_for(lambda f: f["type"] == "pong")  # the socket stays open ...
+    assert not [f for f in erin.frames if f.get("conversation_id") == bot_only.conversation_id
+                and f["type"] != "error"], "... and streamed nothing of that chat"
+
+    queued = await queued_chat(handoff)
+    cid = queued.conversation_id
+    assert (await erin.http.get(f"/api/console/conversations/{cid}")).status_code == 200  # waiting: anyone may
+    assert (await dana.post(f"/api/console/conversations/{cid}/claim")).status_code == 200
+    assert (await dana.http.get(f"/api/console/conversations/{cid}")).status_code == 200
+    assert (await erin.http.get(f"/api/console/conversations/{cid}")).status_code == 403  # Dana's now
+    await erin.watch(cid)
+    assert (await erin.wait_for(lambda f: f["type"] == "error" and f.get("conversation_id") == cid))[
+        "code"] == "not_your_chat"
+    resolved = await dana.post(f"/api/console/conversations/{cid}/resolve", {"outcome": "explained"})
+    assert resolved.status_code == 200
+    assert (await dana.http.get(f"/api/console/conversations/{cid}")).status_code == 200  # she handled it
+    assert (await erin.http.get(f"/api/console/conversations/{cid}")).status_code == 403
+
+    assert await _audit_entries(handoff, bot_only.conversation_id) == [
+        ("specialist:dana", "view_conversation_refused", "not_their_work"),
+        ("specialist:erin", "view_conversation_refused", "not_their_work"),
+        ("supervisor:sam", "view_conversation", "supervisor"),
+        ("specialist:erin", "watch_conversation_refused", "not_their_work")]
+    assert await _audit_entries(handoff, cid) == [
+        ("specialist:erin", "view_conversation", "waiting_for_a_specialist"),
+        ("specialist:dana", "view_conversation", "assigned_to_them"),
+        ("specialist:erin", "view_conversation_refused", "not_their_work"),
+        ("specialist:erin", "watch_conversation_refused", "not_their_work"),
+        ("specialist:dana", "view_conversation", "handled_by_them"),
+        ("specialist:erin", "view_conversation_refused", "not_their_work")]
+    for console in (dana, erin, sam):
+        await console.close()
+    await bot_only.close()
+    await queued.close()
+
+
+@access("Console socket `watch` of a queued chat, one's own, or (supervisor) any",
+        "streamed live, and each watch is in the audit log with its reason")
+async def test_allowed_watches_stream_and_are_audited(handoff, stand_in):
+    bot_only = await _chat(handoff, customer_token(1, "Alice"))
+    queued = await queued_chat(handoff)
+    dana, sam = await signed_in(handoff, "dana"), await signed_in(handoff, "sam")
+    await dana.open_socket()
+    await sam.open_socket()
+    await dana.watch(queued.conversation_id)
+    await sam.watch(bot_only.conversation_id)
+    await asyncio.sleep(0.3)  # the watches are set up before the customers speak
+    await queued.send("anyone there?")
+    await bot_only.send("hello bot")
+    seen = await dana.wait_for(lambda f: f["type"] == "message" and f["conversation_id"] == queued.conversation_id)
+    assert seen["message"]["text"] == "anyone there?"
+    await sam.wait_for(lambda f: f["type"] == "message" and f["conversation_id"] == bot_only.conversation_id)
+    assert await _audit_entries(handoff, queued.conversation_id) == [
+        ("specialist:dana", "watch_conversation", "waiting_for_a_specialist")]
+    assert await _audit_entries(handoff, bot_only.conversation_id) == [
+        ("supervisor:sam", "watch_conversation", "supervisor")]
+    for console in (dana, sam):
+        await console.close()
+    await bot_only.close()
+    await queued.close()
+
+
 async def another_specialist(handoff, username: str) -> Console:
     """A second specialist account, created with the service's own code (as `create-user` does), signed in."""
     from handoff.db import Database
@@ -221,6 +352,31 @@ async def test_unauthenticated_visitors_get_the_sign_in_form_and_401(handoff):
         assert "Alice" not in page.text and "ACC-" not in page.text
         me = await client.get("/api/console/me")
         assert me.status_code == 401 and me.json() == {"error": {"code": "unauthorized", "message": "Please log in."}}
+
+
+@access("Customer JWT and staff session in the sockets' `?token=` (accepted, refused, and a plain HTTP request)",
+        "never written to the service's log: access and connection lines show `token=[redacted]`")
+async def test_tokens_in_the_query_string_never_reach_the_log(handoff):
+    customer = customer_token(2, "Ben")
+    widget = await _chat(handoff, customer)
+    await widget.send("hello")
+    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: hello")
+    await widget.close()
+    dana = await signed_in(handoff, "dana")
+    await dana.open_socket()
+    await dana.close()
+    expired = forged_tokens()["expired"]
+    frames, code, _reason = await refused_socket(f"{handoff.ws_url}/ws/chat?token={expired}")
+    assert code == 4401 and frames[0]["code"] == "invalid_token"
+    async with httpx.AsyncClient(base_url=handoff.url) as client:  # not an upgrade: the access log's line
+        await client.get("/ws/chat", params={"token": customer, "x": "1"})
+        await client.get("/health", params={"access_token": customer})
+    await asyncio.sleep(0.5)  # the server writes its lines after answering
+    log = (handoff.workdir / f"handoff-{handoff.port}.log").read_text()
+    for secret in (customer, dana.token, expired, customer.split(".")[1]):
+        assert secret not in log
+    assert log.count("/ws/chat?token=[redacted]") >= 3 and "/ws/console?token=[redacted]" in log
+    assert "/health?access_token=[redacted]" in log
 
 
 # -- passwords and sessions at rest ------------------------------------------------------------------------

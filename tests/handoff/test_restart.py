@@ -60,7 +60,8 @@ async def test_restart_mid_conversation_loses_and_duplicates_nothing(restartable
     await resumed.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: typed while offline")
 
     async with httpx.AsyncClient(base_url=handoff.url) as client:
-        token = (await client.post("/api/console/login", json={"username": "dana", "password": "dana-demo-pass"})
+        # The supervisor reads it: a specialist sees only chats their work needs (this one stayed with the bot).
+        token = (await client.post("/api/console/login", json={"username": "sam", "password": "sam-demo-pass"})
                  ).json()["token"]
         transcript = (await client.get(f"/api/console/conversations/{widget.conversation_id}",
                                        headers={"Authorization": f"Bearer {token}"})).json()["messages"]

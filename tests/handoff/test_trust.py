@@ -12,6 +12,7 @@ import uuid
 
 import httpx
 import pytest
+import websockets
 
 from handoff.conversations.input_limits import FloodGuard, clean_text
 from tests.handoff.conftest import Widget, customer_token, rasa_texts, transcript
@@ -128,18 +129,19 @@ async def test_empty_and_whitespace_messages_are_refused_politely_and_never_stor
 
 
 @pytest.mark.trust_case(area=BAD_INPUT, case="Chat message of 2,001 characters, and a 100 KB frame",
-                         expected="error `message_too_long` (keep it under 2,000 characters); not stored, "
-                                  "not sent to the bot; 2,000 characters accepted")
+                         expected="error `message_too_long` (keep it under 2,000 characters) naming the message's "
+                                  "`client_id`; not stored, not sent to the bot; 2,000 characters accepted")
 async def test_too_long_messages_are_refused_without_being_stored(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(2, "Ben"))
     await widget.connect()
     just_over = await reply_to(widget, await widget.send("x" * 2001))
     assert just_over["code"] == "message_too_long"
     assert "2,000 characters" in just_over["message"]
-    # 100 KB: refused before the frame is even parsed, so it carries no client_id.
-    await widget.socket.send(json.dumps({"type": "message", "client_id": uuid.uuid4().hex, "text": "y" * 100_000}))
-    huge = await widget.wait_for(lambda f: f["type"] == "error" and f["code"] == "message_too_long")
-    assert "2,000 characters" in huge["message"]
+    # 100 KB: refused for its size before it is handled, but named, so the widget knows which message it was.
+    huge_id = uuid.uuid4().hex
+    await widget.socket.send(json.dumps({"type": "message", "client_id": huge_id, "text": "y" * 100_000}))
+    huge = await reply_to(widget, huge_id)
+    assert huge["code"] == "message_too_long" and "2,000 characters" in huge["message"]
     at_limit = "z" * 2000
     assert (await reply_to(widget, await widget.send(at_limit)))["type"] == "ack"
     await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: " + at_limit)
@@ -199,6 +201,93 @@ async def test_malformed_and_unknown_frames_get_bad_frame_and_the_socket_stays_o
     await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: still here?")
     assert rasa_texts(stand_in, widget.conversation_id) == ["still here?"]
     await widget.close()
+
+
+def service_log(handoff) -> str:
+    return (handoff.workdir / f"handoff-{handoff.port}.log").read_text(errors="replace")
+
+
+def assert_no_error_logged(handoff) -> None:
+    log = service_log(handoff)
+    assert "Traceback" not in log and "ERROR" not in log, log[-3000:]
+
+
+NESTED_1500 = "[" * 1500 + "]" * 1500
+
+
+@pytest.mark.trust_case(area=BAD_INPUT, case="Binary frame, a payload nested 1,500 deep, a frame nested 1,500 deep, "
+                         "and message fields of the wrong type (text, payload, client_id)",
+                         expected="error `bad_frame` (with the message's `client_id` when it has one), the socket "
+                                  "stays open and the next message is answered; no traceback in the log")
+async def test_binary_deep_and_wrong_shape_frames_get_bad_frame_and_the_socket_stays_open(handoff, stand_in):
+    widget = Widget(handoff.ws_url, customer_token(5, "Elena"))
+    await widget.connect()
+    await widget.socket.send(b"\x00\x01 binary")
+    assert (await widget.wait_for(lambda f: f["type"] == "error"))["code"] == "bad_frame"
+    await widget.socket.send('{"type": "message", "client_id": "deep-1", "text": "hi", "payload": %s}' % NESTED_1500)
+    assert (await widget.wait_for(lambda f: f["type"] == "error"))["code"] == "bad_frame"
+    await widget.socket.send(NESTED_1500)
+    assert (await widget.wait_for(lambda f: f["type"] == "error"))["code"] == "bad_frame"
+    for number, wrong in enumerate(({"text": {"nested": "object"}}, {"text": "hi", "payload": 5},
+                                    {"text": ["a"], "payload": "/greet"}, {"text": "hi", "payload": {"a": 1}})):
+        client_id = f"wrong-shape-{number}"
+        await widget.socket.send(json.dumps({"type": "message", "client_id": client_id, **wrong}))
+        refused = await reply_to(widget, client_id)
+        assert refused["type"] == "error" and refused["code"] == "bad_frame", (wrong, refused)
+    await widget.socket.send(json.dumps({"type": "message", "client_id": ["list"], "text": "hi"}))
+    assert (await widget.wait_for(lambda f: f["type"] == "error"))["code"] == "bad_client_id"
+    await accepted_and_answered(widget, "still here after all that?")
+    assert rasa_texts(stand_in, widget.conversation_id) == ["still here after all that?"]
+    await widget.close()
+    # A binary hello is no hello: the polite refusal, no traceback.
+    frames, code = [], None
+    async with websockets.connect(f"{handoff.ws_url}/ws/chat?token=") as socket:
+        await socket.send(b"\xff\xfe")
+        try:
+            while True:
+                frames.append(json.loads(await socket.recv()))
+        except websockets.ConnectionClosed as closed:
+            code = closed.rcvd.code
+    assert code == 4400 and frames[0]["code"] == "hello_expected"
+    assert_no_error_logged(handoff)
+
+
+@pytest.mark.trust_case(area=BAD_INPUT, case="A text frame that is not UTF-8 (before and after the hello)",
+                         expected="closed 1007 (invalid data); no traceback in the log; a new connection works")
+async def test_invalid_utf8_is_closed_1007_without_a_traceback(handoff, stand_in):
+    for say_hello_first in (True, False):
+        async with websockets.connect(f"{handoff.ws_url}/ws/chat?token=") as socket:
+            if say_hello_first:
+                await socket.send(json.dumps({"type": "hello", "conversation_id": None, "last_seq": 0}))
+                assert json.loads(await socket.recv())["type"] == "welcome"
+            await socket.send(b'{"type": "message", "client_id": "u1", "text": "caf\xe9 \xff"}', text=True)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await socket.recv()
+        assert closed.value.rcvd is None or closed.value.rcvd.code == 1007
+        assert closed.value.sent is not None and closed.value.sent.code == 1007
+    widget = Widget(handoff.ws_url, customer_token(5, "Elena"))
+    await widget.connect()
+    await accepted_and_answered(widget, "a fresh start")
+    await widget.close()
+    await asyncio.sleep(0.5)  # the service logs a closed connection after the client sees it
+    assert_no_error_logged(handoff)
+
+
+@pytest.mark.trust_case(area=BAD_INPUT, case="Console socket: binary frame, a frame nested 1,500 deep, unparseable JSON",
+                         expected="error `bad_frame`, the console socket stays open (ping answered); no traceback")
+async def test_the_console_socket_answers_bad_frames_and_stays_open(handoff):
+    from tests.handoff.access_support import signed_in
+
+    dana = await signed_in(handoff, "dana")
+    await dana.open_socket()
+    for raw in (b"\x00binary", NESTED_1500, "{not json", '{"no_type": 1}'):
+        await dana.socket.send(raw)
+        assert (await dana.wait_for(lambda f: f["type"] == "error"))["code"] == "bad_frame", raw
+    await dana.socket.send(json.dumps({"type": "ping"}))
+    await dana.wait_for(lambda f: f["type"] == "pong")
+    await dana.close()
+    assert_no_error_logged(handoff)
 
 
 @pytest.mark.trust_case(area=BAD_INPUT, case="HTML/script in a chat message (stored, echoed)",

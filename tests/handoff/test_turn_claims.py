@@ -156,6 +156,36 @@ async def test_a_turn_in_flight_when_the_service_stops_is_given_back_and_run_at_
     await resumed.close()
 
 
+SOCKETS = 20
+
+
+@pytest.mark.trust_case(area="fault", case=f"{SOCKETS} sockets of one conversation send a message at the same "
+                                           "moment, to a bot that runs one conversation's turns one at a time",
+                        expected="the turns queue in the handoff service and reach the bot one at a time, in order; "
+                                 "every message is answered once, none with 'our assistant isn't reachable'")
+async def test_a_conversations_turns_queue_in_the_handoff_service_not_at_the_bot(make_handoff, stand_in):
+    # Rasa's timeout is 2 s and the bot takes 0.25 s a turn: sent side by side, the 9th and later would time out.
+    handoff = make_handoff(extra_env={"HANDOFF_RASA_TIMEOUT_SECONDS": "2"})
+    stand_in.serial_seconds = 0.25
+    token = customer_token(4, "David")
+    first = Widget(handoff.ws_url, token)
+    await first.connect()
+    tabs = [first] + [Widget(handoff.ws_url, token, conversation_id=first.conversation_id)
+                      for _ in range(SOCKETS - 1)]
+    await asyncio.gather(*(tab.connect() for tab in tabs[1:]))
+    texts = [f"question {n}" for n in range(SOCKETS)]
+    await asyncio.gather(*(tab.send(text) for tab, text in zip(tabs, texts)))
+    for text in texts:
+        await first.wait_for(is_echo(text), timeout=60)
+    messages = await transcript(handoff, first.conversation_id)
+    said_in_order = [m["text"] for m in messages if m["sender"] == "customer"]
+    assert sorted(said_in_order) == sorted(texts)
+    assert rasa_texts(stand_in, first.conversation_id) == said_in_order, "one turn at a time, oldest first"
+    await assert_answered_once(handoff, first.conversation_id, *texts)
+    for tab in tabs:
+        await tab.close()
+
+
 # -- the claim itself, on SQLite and PostgreSQL ---------------------------------------------------------
 
 def _claims_are_exclusive_and_lapse(database_url: str) -> None:
