@@ -188,6 +188,8 @@ class ActionExplainCharge(AccountAnswerAction):
             buttons=[
                 {"title": "Dispute this charge", "payload": f"/dispute_charge{json.dumps({'line_item_id': str(item.id)})}"},
                 {"title": "That's clear, thanks", "payload": "/thank"},
+            ] if item.amount >= 0 else [  # a credit is not disputed
+                {"title": "That's clear, thanks", "payload": "/thank"}, TALK_TO_PERSON_BUTTON,
             ],
         )
 

@@ -8,11 +8,12 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answers import ANSWERS_BY_INTENT
+from actions.answers import ANSWERS_BY_INTENT, ActionExplainCharge
 from actions.base import UsesServices, utter_backend_unavailable
 from actions.clients.billing import MatchedLineItem
 from actions.clients.errors import Conflict, NotFound, ServiceError
 from actions.conversation import (
+    CustomerTurn,
     bot_responses_since_previous_user_message,
     consecutive_fallbacks,
     conversation_id,
@@ -100,6 +101,13 @@ class ActionSubmitDispute(UsesServices, Action):
                 )
             return events + _reset("verification_status", "account_number", "postal_code_or_phone", *DISPUTE_SLOTS)
         customer_id = current_customer_id(tracker)
+        credit = tracker.get_slot("charge_candidates") or {}
+        if customer_id is not None and credit.get("match") == "credit":
+            # the customer named a credit (money off the bill): explained, there is nothing to dispute
+            turn = CustomerTurn(intent="explain_charge", text="",
+                                entities=[{"entity": "line_item_id", "value": credit.get("line_item_id")}])
+            events = await ActionExplainCharge(billing=self.billing).answer_turn(dispatcher, tracker, turn)
+            return events + _reset(*DISPUTE_SLOTS)
         line_item_id = tracker.get_slot("dispute_line_item_id")
         # a dispute is written only in a turn the handoff service sent (actions/identity.py)
         if customer_id is None or line_item_id is None or handoff_turn(tracker) is None:

@@ -196,6 +196,8 @@ class ValidateDisputeForm(IdentityValidation, FormValidationAction):
             return []
         if current_customer_id(tracker) is None:
             return domain_slots
+        if (tracker.get_slot("charge_candidates") or {}).get("match") == "credit":
+            return []  # the form ends; action_submit_dispute explains the credit
         return [slot for slot in domain_slots if slot not in IDENTITY_SLOTS]
 
     async def extract_dispute_line_item_id(
@@ -222,6 +224,9 @@ class ValidateDisputeForm(IdentityValidation, FormValidationAction):
             return {"charge_candidates": {"match": "error"}}
         if resolution.kind == "single":
             item = resolution.single
+            if item.amount < 0:
+                # a credit takes money off the bill: action_submit_dispute explains it instead of disputing it
+                return {"charge_candidates": {"match": "credit", "line_item_id": str(item.id)}, "account_currency": currency}
             return {
                 "dispute_line_item_id": str(item.id),
                 "dispute_charge_label": charge_label(item, currency),

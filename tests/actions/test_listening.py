@@ -4,9 +4,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from rasa_sdk.events import SlotSet
 
 from actions.answers import ActionAskDueDate, ActionCheckBalance, ActionExplainCharge, ActionPaymentStatus
 from actions.clients.billing import LineItem, Payment
+from actions.dialogue import ActionSubmitDispute
+from actions.forms import ValidateDisputeForm
 from tests.actions.conftest import SIGNED_IN
 from tests.actions.fakes import FakeBilling, make_tracker, message, responses
 
@@ -135,3 +138,21 @@ async def test_a_credit_asked_about_is_explained(billing, dispatcher, domain):
     explained = message(dispatcher, "utter_charge_explanation")
     assert (explained["description"], explained["amount"]) == ("Basic plan, unused days credited", "-$22.50")
     assert responses(dispatcher) == ["utter_charge_explanation"]
+
+
+async def test_a_credit_named_when_disputing_ends_the_form_and_is_explained(billing, handoff, dispatcher, domain):
+    tracker = make_tracker(intent="dispute_charge", text="I want to dispute this $22.50 credit", metadata=SIGNED_IN,
+                           entities=[{"entity": "MONEY", "value": "$22.50"}], active_loop="dispute_form",
+                           slots={"account_currency": "USD"})
+    events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
+    credit = {"match": "credit", "line_item_id": "47"}
+    assert events == [SlotSet("charge_candidates", credit), SlotSet("account_currency", "USD"),
+                      SlotSet("requested_slot", None)]  # the form ends at once
+
+    tracker.slots["charge_candidates"] = credit
+    events = await ActionSubmitDispute(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    explained = message(dispatcher, "utter_charge_explanation")
+    assert (explained["description"], explained["amount"]) == ("Basic plan, unused days credited", "-$22.50")
+    assert [b["title"] for b in explained["buttons"]] == ["That's clear, thanks", "Talk to a person"]
+    assert billing.called("open_dispute") == [] and handoff.requests == []
+    assert SlotSet("charge_candidates", None) in events
