@@ -72,6 +72,9 @@ async def test_rasa_takes_chat_turns_only_from_the_handoff_service(stack: Stack)
         refused = rasa_chat(stack, body, token=token)
         assert refused.status_code == 401, (token, refused.text)
     assert rasa_chat(stack, body, token=None, path="/webhooks/rest/webhook").status_code == 404
+    # the right token with a body that is not a turn: a clear 400, not a 500
+    for malformed in ({"message": "hi"}, {"sender": victim}, {"sender": victim, "message": "hi", "metadata": [1]}):
+        assert rasa_chat(stack, malformed, token=stack.env["RASA_CHANNEL_TOKEN"]).status_code == 400, malformed
     assert tracker_event_count(stack, victim) == events_before
 
 
