@@ -47,6 +47,20 @@ LEAVING_INTENTS = ("request_human", "bot_challenge", "what_can_you_do", "goodbye
 _QUESTION_WORDS = frozenset("what why how when where who which can could would will is are do does should".split())
 
 
+# Words that say what is wrong with a charge, beyond asking to dispute it.
+_WHAT_IS_WRONG = re.compile(
+    r"\b(twice|double|duplicated?|two times|never|didn'?t|did not|don'?t|do not|not mine|wasn'?t|was not|"
+    r"shouldn'?t|should not|wrong|incorrect|too much|overcharged?|already|cancell?ed|returned|unauthori[sz]ed|"
+    r"recogni[sz]e|because|on time)\b",
+    re.IGNORECASE,
+)
+
+
+def says_what_is_wrong(text: str) -> bool:
+    """"I was charged twice for the installation": a reason; "I want to dispute the late fee": not yet."""
+    return not text.startswith("/") and _WHAT_IS_WRONG.search(text) is not None
+
+
 def is_question(text: str) -> bool:
     """"what's my balance?", "when is it due": a question, not a statement of what is wrong."""
     words = re.findall(r"[a-z]+", text.lower())
@@ -251,8 +265,15 @@ class ValidateDisputeForm(IdentityValidation, FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Asked what is wrong, the customer's next words are the reason, whatever the NLU made of them,
-        unless they clearly are a question of their own (answered by the interruption rules)."""
-        if tracker.get_slot("requested_slot") != "dispute_reason":
+        unless they clearly are a question of their own (answered by the interruption rules). A first
+        message that already says what is wrong ("I was charged twice for ...") is the reason too."""
+        requested = tracker.get_slot("requested_slot")
+        if requested is None and tracker.get_slot("dispute_reason") is None:
+            opening = latest_turn(tracker)
+            if opening.intent == "dispute_charge" and says_what_is_wrong(opening.text):
+                return {"dispute_reason": opening.text.strip()}
+            return {}
+        if requested != "dispute_reason":
             return {}
         text = str(tracker.latest_message.get("text") or "").strip()
         if not text:

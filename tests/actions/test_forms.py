@@ -265,3 +265,24 @@ async def test_a_new_question_while_asked_for_the_reason_is_an_interruption(bill
     events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
     # nothing extracted (the question stays asked): Rasa rejects the form and a rule answers the question
     assert events == [SlotSet("requested_slot", "dispute_reason")]
+
+
+async def test_reason_given_in_the_first_message_is_not_asked_again(billing, dispatcher, domain):
+    text = "I was charged twice for the activation fee"
+    tracker = make_tracker(intent="dispute_charge", text=text, metadata=SIGNED_IN, active_loop="dispute_form",
+                           entities=[{"entity": "charge_name", "value": "one_time"}], slots={"account_currency": "USD"})
+    events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
+    slots = slot_events(events)
+    assert slots["dispute_reason"] == text
+    assert slots["charge_candidates"]["match"] == "several"  # which of the two lines is still asked
+    assert slots["requested_slot"] == "dispute_line_item_id"
+
+
+async def test_first_message_that_only_names_the_charge_leaves_the_reason_to_ask(billing, dispatcher, domain):
+    tracker = make_tracker(intent="dispute_charge", text="I'd like to dispute the late fee", metadata=SIGNED_IN,
+                           entities=[{"entity": "charge_name", "value": "late_fee"}], active_loop="dispute_form",
+                           slots={"account_currency": "USD"})
+    events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
+    slots = slot_events(events)
+    assert "dispute_reason" not in slots
+    assert slots["requested_slot"] == "dispute_reason"
