@@ -20,7 +20,7 @@ from actions.charges import (
 )
 from actions.clients.billing import BillChange, MatchedLineItem
 from actions.clients.errors import NotFound, ServiceError
-from actions.conversation import current_customer_id
+from actions.conversation import CustomerTurn, current_customer_id
 from actions.formatting import format_date, format_money, format_period
 from actions.normalise import CHARGE_TYPE_SYNONYMS, normalise_date, normalise_invoice_number, normalise_money
 
@@ -32,6 +32,7 @@ CATEGORY_NAMES = {"tax": "tax and fee", "one_time": "one-time charge", "late_fee
 _CATEGORY_WORDS = re.compile(
     r"\b(these|those|all|each|every|both|taxes|fees|charges|surcharges|credits|discounts|lines)\b", re.IGNORECASE
 )
+_WHAT_OR_WHY = re.compile(r"\b(why|what|explain|what's)\b", re.IGNORECASE)
 _AUTOPAY_WORDS = re.compile(
     r"auto[\s-]?pay|automatic|direct debit|auto[\s-]?debit|recurring payment|standing order", re.IGNORECASE
 )
@@ -275,6 +276,10 @@ class ActionPaymentStatus(AccountAnswerAction):
         if asks_about_autopay(context.turn.text):
             await answer_autopay(context)
             return
+        if asks_what_a_charge_is(context.turn):
+            # "I paid on time, so why is there a late fee?": the charge is the question, not the payment
+            await ActionExplainCharge(billing=context.billing).answer(context)
+            return
         on_date = next(
             (d for d in (normalise_date(text) for text in context.turn.entity_values("DATE")) if d is not None), None
         )
@@ -336,6 +341,12 @@ class ActionHowToPay(UsesServices, Action):
         else:
             dispatcher.utter_message(response="utter_autopay_off")
         return []
+
+
+def asks_what_a_charge_is(turn: CustomerTurn) -> bool:
+    """A charge named (entity or words) in a "what / why / explain" question, whatever else is said."""
+    query = ChargeQuery.from_turn(turn)
+    return query.name is not None and _WHAT_OR_WHY.search(turn.text) is not None
 
 
 def asks_about_autopay(text: str) -> bool:

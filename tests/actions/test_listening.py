@@ -156,3 +156,18 @@ async def test_a_credit_named_when_disputing_ends_the_form_and_is_explained(bill
     assert [b["title"] for b in explained["buttons"]] == ["That's clear, thanks", "Talk to a person"]
     assert billing.called("open_dispute") == [] and handoff.requests == []
     assert SlotSet("charge_candidates", None) in events
+
+
+async def test_charge_named_in_a_payment_message_is_explained(billing, dispatcher, domain):
+    tracker = asking("payment_status", "I paid everything in October so why is there a late payment charge?",
+                     entities=[{"entity": "charge_name", "value": "late_fee"}])
+    await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_charge_explanation"]
+    assert message(dispatcher, "utter_charge_explanation")["description"] == "Late fee"
+
+
+async def test_payment_for_a_named_charge_is_still_a_payment_question(billing, dispatcher, domain):
+    tracker = asking("payment_status", "did my payment for the activation fee go through",
+                     entities=[{"entity": "charge_name", "value": "one_time"}])
+    await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_payment_pending"]
