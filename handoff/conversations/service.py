@@ -131,23 +131,24 @@ def text_for_the_bot(text: str) -> str:
     return _LEADING_SLASHES.sub("", text) or "…"
 
 
-def current_question(session: Session, *, conversation_id: str) -> Message | None:
-    """The latest bot or system message with buttons, unless a customer message has answered it since."""
+def current_questions(session: Session, *, conversation_id: str) -> list[Message]:
+    """The bot's and system's messages with buttons since the customer's last message, newest first: the
+    question(s) still open. Any customer message answers them, so older buttons are stale."""
     answered_up_to = session.scalar(select(func.max(Message.seq)).where(
         Message.conversation_id == conversation_id, Message.sender == "customer")) or 0
     since = session.scalars(select(Message).where(
         Message.conversation_id == conversation_id, Message.seq > answered_up_to,
         Message.sender.in_(("bot", "system"))).order_by(Message.seq.desc()))
-    return next((message for message in since if message.buttons), None)
+    return [message for message in since if message.buttons]
 
 
 def offered_payload(session: Session, *, conversation_id: str, payload: str) -> tuple[str, Message | None]:
-    """The payload as offered (a button of the current question, or an allowed customer intent) and the
+    """The payload as offered (a button of a current question, or an allowed customer intent) and the
     question it answers (None for an intent). Raises PayloadNotOffered for anything else."""
-    question = current_question(session, conversation_id=conversation_id)
-    for button in (question.buttons if question is not None else []):
-        if isinstance(button, dict) and button.get("payload") == payload:
-            return button["payload"], question
+    for question in current_questions(session, conversation_id=conversation_id):
+        for button in question.buttons:
+            if isinstance(button, dict) and button.get("payload") == payload:
+                return button["payload"], question
     intent = _ENTITY_FREE_PAYLOAD.match(payload)
     if intent and intent.group(1) in CUSTOMER_INTENTS:
         return payload, None

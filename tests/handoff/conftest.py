@@ -96,8 +96,9 @@ class StandIn:
             return JSONResponse([{"recipient_id": cid, "text": f"I've passed this to a billing specialist ({state})."}])
         if text.startswith("/rate_chat"):
             return JSONResponse([{"recipient_id": cid, "text": "Thanks for your rating!"}])
-        if text == "show me the menu":  # a question with buttons, like the bot's charge picker
-            return JSONResponse([{"recipient_id": cid, "text": "Which one?", "buttons": MENU_BUTTONS}])
+        if text == "show me the menu":  # a question with buttons over two messages, like the bot's charge picker
+            return JSONResponse([{"recipient_id": cid, "text": "Which one?", "buttons": MENU_BUTTONS[:1]},
+                                 {"recipient_id": cid, "text": "Or:", "buttons": MENU_BUTTONS[1:]}])
         return JSONResponse([{"recipient_id": cid, "text": f"Echo: {text}"}])
 
     async def events(self, request: Request):

@@ -116,9 +116,8 @@ def test_every_route_has_an_access_rule():
     assert not sorted(EXPECTED_ROLES.keys() - routes), "EXPECTED_ROLES lists routes the app no longer has"
 
 
-@access("A conversation route, or a console socket frame, added without saying which conversations it reaches",
-        "the route-table test fails until the rule names its scope")
 def test_every_conversation_route_and_console_frame_names_its_scope():
+    """A conversation route or console socket frame added without saying which conversations it reaches fails."""
     unscoped = [key for key, rule in EXPECTED_ROLES.items() if "{conversation_id}" in key[1]
                 and not isinstance(rule, Scoped)]
     assert not unscoped, f"conversation routes without a scope: {unscoped}"
