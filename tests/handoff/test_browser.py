@@ -60,3 +60,30 @@ def test_widget_and_console_in_a_browser(handoff, page):
     page.click("[data-testid=chat-button] >> text=5")
     page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Thanks for your rating!")
     assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
+
+
+@pytest.mark.browser
+def test_a_stale_button_is_refused_politely_and_not_resent(handoff, page, stand_in):
+    page, _context, errors = page
+    page.goto(handoff.url + "/")
+    pick_demo_customer(page, 4, "David")
+    page.click("[data-testid=chat-launcher]")
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    page.fill("[data-testid=chat-input]", "show me the menu")
+    page.click("[data-testid=chat-send]")
+    fee = page.locator("[data-testid=chat-button]:has-text('Activation fee')")
+    fee.wait_for()
+    fee.click()
+    page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Echo: /explain_charge")
+    fee.click()  # that question is answered: the button is stale
+    page.wait_for_selector("[data-testid=chat-message][data-sender=customer][data-status=refused]")
+    assert "isn't available any more" in page.text_content("[data-testid=chat-notice]")
+    outboxes = page.evaluate("Object.keys(localStorage).map(k => JSON.parse(localStorage.getItem(k)).outbox || [])")
+    assert outboxes and all(outbox == [] for outbox in outboxes), outboxes  # a reconnect does not resend it
+    page.reload()  # the chat stays open across the reload
+    pick_demo_customer(page, 4, "David")
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Echo: /explain_charge")
+    texts = [m["message"] for m in stand_in.rasa_messages]
+    assert texts == ["show me the menu", '/explain_charge{"line_item_id": "42"}']
+    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors

@@ -17,6 +17,9 @@
     return node;
   }
 
+  // Errors that refuse one message for good: resending it would be refused again, so it leaves the outbox.
+  var FINAL_REFUSALS = { payload_not_offered: true, empty_message: true, message_too_long: true, bad_frame: true };
+
   function formatWait(seconds) {
     if (seconds === undefined || seconds === null) { return ''; }
     var minutes = Math.max(1, Math.round(seconds / 60));
@@ -203,6 +206,12 @@
         break;
       case 'error':
         this.showNotice(frame.message || 'Something went wrong.');
+        if (frame.client_id && FINAL_REFUSALS[frame.code]) {
+          this.saved.outbox = this.saved.outbox.filter(function (item) { return item.client_id !== frame.client_id; });
+          this.save();
+          var refused = this.pendingNodes[frame.client_id];
+          if (refused) { refused.setAttribute('data-status', 'refused'); }
+        }
         if (frame.code === 'invalid_token') { this.closed = true; this.setConnection('offline', 'signed out'); }
         break;
       default:
