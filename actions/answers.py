@@ -20,7 +20,7 @@ from actions.charges import (
 )
 from actions.clients.billing import BillChange, MatchedLineItem
 from actions.clients.errors import NotFound, ServiceError
-from actions.conversation import CustomerTurn, current_customer_id
+from actions.conversation import CustomerTurn, current_customer_id, latest_turn
 from actions.formatting import format_date, format_money, format_period
 from actions.normalise import CHARGE_TYPE_SYNONYMS, normalise_date, normalise_invoice_number, normalise_money
 
@@ -325,6 +325,15 @@ class ActionHowToPay(UsesServices, Action):
         if customer_id is None:
             dispatcher.utter_message(response="utter_how_to_pay_general")
             return []
+        turn = latest_turn(tracker)
+        if asks_about_autopay(turn.text):
+            # "does my bill get paid automatically?": the account's autopay state is the answer
+            context = AnswerContext(dispatcher, tracker, customer_id, turn, self.billing)
+            try:
+                await answer_autopay(context)
+            except ServiceError:
+                dispatcher.utter_message(response="utter_how_to_pay_general")
+            return context.events
         try:
             methods = await self.billing.get_payment_methods(customer_id=customer_id)
         except ServiceError:

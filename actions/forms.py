@@ -84,7 +84,7 @@ class IdentityValidation(UsesServices):
         text = str(tracker.latest_message.get("text") or "")
         if requested == "postal_code_or_phone":
             retyped = account_number_in_text(text)
-            return {"account_number": retyped} if retyped and retyped != tracker.get_slot("account_number") else {}
+            return {"account_number": retyped} if retyped else {}  # the same one again: the question is re-asked
         if requested != "account_number" or not text.strip() or text.startswith("/"):
             return {}
         if account_number_in_text(text) or latest_turn(tracker).intent not in IDENTITY_INTERRUPTION_INTENTS:

@@ -72,9 +72,10 @@ async def test_correct_postal_code_after_a_wrong_one_verifies(billing, dispatche
     assert billing.called("verify") == [{"account_number": "ACC-100004", "postal_code": "30301", "phone_last4": None}]
 
 
-async def test_account_number_retyped_at_the_second_question_replaces_the_first(billing, dispatcher, domain):
+@pytest.mark.parametrize("earlier", ["ACC-100044", "ACC-100004"])  # a corrected one, or the same again
+async def test_account_number_retyped_at_the_second_question_is_taken(billing, dispatcher, domain, earlier):
     tracker = form_turn("postal_code_or_phone", {}, form="verify_identity_form", text="sorry, it's ACC-100004",
-                        slots={"account_number": "ACC-100044", "verification_status": "mismatch"})
+                        slots={"account_number": earlier, "verification_status": "mismatch"})
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
     assert events == [SlotSet("account_number", "ACC-100004")]
     assert billing.calls == [] and dispatcher.messages == []

@@ -6,7 +6,13 @@ from decimal import Decimal
 import pytest
 from rasa_sdk.events import SlotSet
 
-from actions.answers import ActionAskDueDate, ActionCheckBalance, ActionExplainCharge, ActionPaymentStatus
+from actions.answers import (
+    ActionAskDueDate,
+    ActionCheckBalance,
+    ActionExplainCharge,
+    ActionHowToPay,
+    ActionPaymentStatus,
+)
 from actions.clients.billing import LineItem, Payment
 from actions.dialogue import ActionSubmitDispute
 from actions.forms import ValidateDisputeForm
@@ -171,3 +177,19 @@ async def test_payment_for_a_named_charge_is_still_a_payment_question(billing, d
                      entities=[{"entity": "charge_name", "value": "one_time"}])
     await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_payment_pending"]
+
+
+async def test_autopay_question_taken_for_how_to_pay_is_told_the_autopay_state(billing, dispatcher, domain):
+    billing.payments = [
+        Payment(id=9, amount=Decimal("75.00"), method="autopay: Visa ending 0119", received_date=date(2026, 11, 6),
+                status="failed", failure_reason="Card expired: Visa ending 0119"),
+    ]
+    events = await ActionHowToPay(billing=billing).run(
+        dispatcher, asking("how_to_pay", "does my bill get paid automatically?"), domain)
+    assert events == []
+    assert responses(dispatcher) == ["utter_autopay_on", "utter_autopay_last_payment_failed"]
+
+
+async def test_how_to_pay_without_autopay_words_lists_the_ways_to_pay(billing, dispatcher, domain):
+    await ActionHowToPay(billing=billing).run(dispatcher, asking("how_to_pay", "how can I pay my bill"), domain)
+    assert responses(dispatcher) == ["utter_how_to_pay", "utter_autopay_on"]
