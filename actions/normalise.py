@@ -16,7 +16,9 @@ _WORD_NUMBERS = {
     "eight": 8, "nine": 9, "ten": 10, "a": 1, "an": 1,
 }
 _ACCOUNT = re.compile(r"\bacc(?:ount)?[\s#:-]*(\d{6})\b|\b(\d{6})\b", re.IGNORECASE)
-_ACCOUNT_WITH_PREFIX = re.compile(r"\bacc(?:ount)?(?:\s*(?:number|no\.?|#))?[\s#:-]*(\d{6})\b", re.IGNORECASE)
+_ACCOUNT_WITH_PREFIX = re.compile(
+    r"\bacc(?:ount)?(?:\s*(?:number|no\.?|#))?(?:\s+is)?[\s#:-]*(\d{6})\b", re.IGNORECASE
+)
 _INVOICE = re.compile(r"\binv[\s-]*(\d{4})[\s-]*(\d{6})\b", re.IGNORECASE)
 _US_ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b")
 _UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")

@@ -120,8 +120,9 @@ async def test_question_during_verification_is_left_to_the_interruption_rules(bi
     assert billing.calls == [] and dispatcher.messages == []
 
 
-async def test_account_number_and_postal_code_in_one_message(billing, dispatcher, domain):
-    tracker = form_turn("account_number", {}, form="verify_identity_form", text="ACC-100004, zip 30301")
+@pytest.mark.parametrize("text", ["ACC-100004, zip 30301", "my account number is 100004 and the postcode is 30301"])
+async def test_account_number_and_postal_code_in_one_message(billing, dispatcher, domain, text):
+    tracker = form_turn("account_number", {}, form="verify_identity_form", text=text)
     events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
     slots = slot_events(events)
     assert (slots["account_number"], slots["identity_verified"]) == ("ACC-100004", True)
