@@ -101,7 +101,7 @@ async def test_wrong_answers_lock_verification_and_offer_a_person(stack: Stack) 
     try:
         await chat.say("how much do I owe")
         frames: list[dict] = []
-        for wrong in ("11111", "22222", "33333"):  # the bot starts again after each wrong answer
+        for wrong in ("11111", "22222", "33333"):  # the account number typed again re-asks the postal code
             await chat.say("ACC-100003")
             frames = await chat.say(wrong)
         texts = " ".join(ChatClient.texts(frames) + ChatClient.texts(frames, sender="system")).lower()
