@@ -44,21 +44,23 @@ from bot.components.minilm_encoder import DEFAULT_MODEL_DIR, REPO_ROOT, MiniLMEn
 logger = logging.getLogger(__name__)
 
 MODEL_PATH = "model_path"
+BACKEND = "backend"  # bot/components/minilm_encoder.py's BACKENDS
 OUT_OF_SCOPE = "out_of_scope"
 SCORE_KEY = "minilm_out_of_scope"  # in the parse output: why the detector decided what it did
 
+NEIGHBOURS = 5  # the nearest training examples counted for `min_out_of_scope_neighbours`
 SIMILARITY_TO = {"predicted_intent": "intent_similarity", "any_in_scope": "in_scope_similarity"}
 
-_encoders: dict[Path, MiniLMEncoder] = {}
+_encoders: dict[tuple[Path, str], MiniLMEncoder] = {}
 
 
-def shared_encoder(model_path: str | Path) -> MiniLMEncoder:
-    """One encoder (and embedding cache) per model directory in this process. A relative path is taken from
-    the working directory, as SpacyNLP's `model` is (Rasa runs in the repository's root)."""
-    path = Path(model_path).resolve()
-    if path not in _encoders:
-        _encoders[path] = MiniLMEncoder(path)
-    return _encoders[path]
+def shared_encoder(model_path: str | Path, backend: str = "onnxruntime") -> MiniLMEncoder:
+    """One encoder (and embedding cache) per model directory and backend in this process. A relative path is
+    taken from the working directory, as SpacyNLP's `model` is (Rasa runs in the repository's root)."""
+    key = (Path(model_path).resolve(), backend)
+    if key not in _encoders:
+        _encoders[key] = MiniLMEncoder(key[0], backend=backend)
+    return _encoders[key]
 
 
 def _texts(messages: list[Message]) -> list[tuple[Message, str]]:
@@ -71,7 +73,8 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**DenseFeaturizer.get_default_config(), MODEL_PATH: str(DEFAULT_MODEL_DIR.relative_to(REPO_ROOT))}
+        return {**DenseFeaturizer.get_default_config(), MODEL_PATH: str(DEFAULT_MODEL_DIR.relative_to(REPO_ROOT)),
+                BACKEND: "onnxruntime"}
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -79,7 +82,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
-        self.encoder = shared_encoder(config[MODEL_PATH])
+        self.encoder = shared_encoder(config[MODEL_PATH], config[BACKEND])
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -111,13 +114,16 @@ class MiniLMOutOfScopeDetector(GraphComponent, IntentClassifier):
     training example of DIET's predicted intent (`similarity_to: predicted_intent`) or of any in-scope intent
     (`any_in_scope`), and s_oos = the highest to an out_of_scope example, the message is out of scope when
     s < `min_similarity`, or when s_oos - s > `oos_margin` (clearly closer to something the bot was taught
-    to refuse).
+    to refuse), or when at least `min_out_of_scope_neighbours` of its 5 nearest training examples are
+    out_of_scope ones (6, the default, switches that part off).
     """
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {MODEL_PATH: str(DEFAULT_MODEL_DIR.relative_to(REPO_ROOT)), "similarity_to": "predicted_intent",
-                "min_similarity": 0.45, "oos_margin": 0.15, "confidence": 0.9}
+        return {MODEL_PATH: str(DEFAULT_MODEL_DIR.relative_to(REPO_ROOT)), BACKEND: "onnxruntime",
+                "similarity_to": "predicted_intent",
+                "min_similarity": 0.45, "oos_margin": 0.15, "min_out_of_scope_neighbours": NEIGHBOURS + 1,
+                "confidence": 0.9}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  embeddings: np.ndarray | None = None, intents: list[str] | None = None) -> None:
@@ -126,7 +132,7 @@ class MiniLMOutOfScopeDetector(GraphComponent, IntentClassifier):
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self.encoder = shared_encoder(config[MODEL_PATH])
+        self.encoder = shared_encoder(config[MODEL_PATH], config[BACKEND])
         self.embeddings = embeddings if embeddings is not None else np.zeros((0, 384), dtype=np.float32)
         self.intents = np.array(intents or [], dtype=object)
 
@@ -163,14 +169,17 @@ class MiniLMOutOfScopeDetector(GraphComponent, IntentClassifier):
         similarities = self.embeddings @ vector
         def best(mask: np.ndarray) -> float:
             return float(similarities[mask].max()) if mask.any() else -1.0
+        nearest = np.argsort(-similarities)[:NEIGHBOURS]
         return {"intent_similarity": round(best(self.intents == intent), 4),
                 "in_scope_similarity": round(best(self.intents != OUT_OF_SCOPE), 4),
-                "out_of_scope_similarity": round(best(self.intents == OUT_OF_SCOPE), 4)}
+                "out_of_scope_similarity": round(best(self.intents == OUT_OF_SCOPE), 4),
+                "out_of_scope_neighbours": int((self.intents[nearest] == OUT_OF_SCOPE).sum())}
 
     def is_out_of_scope(self, scores: dict[str, float]) -> bool:
         similarity = scores[SIMILARITY_TO[self._config["similarity_to"]]]
         return (similarity < self._config["min_similarity"]
-                or scores["out_of_scope_similarity"] - similarity > self._config["oos_margin"])
+                or scores["out_of_scope_similarity"] - similarity > self._config["oos_margin"]
+                or scores["out_of_scope_neighbours"] >= self._config["min_out_of_scope_neighbours"])
 
     def process(self, messages: list[Message]) -> list[Message]:
         if not len(self.embeddings):

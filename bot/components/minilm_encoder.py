@@ -45,7 +45,7 @@ HEADS = 12
 MAX_TOKENS = 256  # sentence_bert_config.json's max_seq_length (tokenizer.json says 128; ST overrides it)
 LAYER_NORM_EPS = 1e-12
 CACHE_SIZE = 4096
-BACKENDS = ("onnxruntime", "numpy")
+BACKENDS = ("onnxruntime", "onnxruntime-int8", "numpy")
 
 
 class ModelFileMismatch(RuntimeError):
@@ -91,7 +91,8 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 class MiniLMEncoder:
     """all-MiniLM-L6-v2: texts -> L2-normalised 384-dimensional float32 vectors.
 
-    backend "onnxruntime" (the default; minilm_onnx.py) or "numpy" (the reference implementation below).
+    backend "onnxruntime" (the default; minilm_onnx.py), "onnxruntime-int8" (its MatMul weights quantized) or
+    "numpy" (the reference implementation below).
     """
 
     def __init__(self, model_dir: Path = DEFAULT_MODEL_DIR, verify: bool = True, backend: str = "onnxruntime") -> None:
@@ -110,10 +111,10 @@ class MiniLMEncoder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._blas = ThreadpoolController()
         weights = load_file(str(model_dir / "model.safetensors"))
-        if backend == "onnxruntime":
+        if backend.startswith("onnxruntime"):
             from bot.components.minilm_onnx import session
 
-            self._session = session(weights)
+            self._session = session(weights, int8=backend == "onnxruntime-int8")
             return
         self.word_embeddings = weights["embeddings.word_embeddings.weight"]
         self.position_embeddings = weights["embeddings.position_embeddings.weight"]
@@ -144,7 +145,7 @@ class MiniLMEncoder:
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Token ids (batch, length) and their 0/1 mask -> mean-pooled, normalised (batch, 384)."""
-        if self.backend == "onnxruntime":
+        if self.backend != "numpy":
             pooled = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         else:
             pooled = self._forward_numpy(ids, mask)

@@ -87,12 +87,29 @@ def graph_bytes(weights: dict[str, np.ndarray]) -> bytes:
     return model.SerializeToString()
 
 
-def session(weights: dict[str, np.ndarray]) -> Any:
+def quantized(model: bytes) -> bytes:
+    """MatMul weights as int8, one scale per output column (per-channel: per-tensor scales lost too much,
+    cosine to the float model down to 0.93); activations quantized on the fly. 4x less weight memory to
+    stream per message; embeddings move slightly (cosine to the float model >= 0.98 on the test sentences)."""
+    import tempfile
+    from pathlib import Path
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix="minilm-int8-") as tmp:
+        source, target = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
+        source.write_bytes(model)
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+        return target.read_bytes()
+
+
+def session(weights: dict[str, np.ndarray], int8: bool = False) -> Any:
     import onnxruntime
 
+    model = graph_bytes(weights)
     options = onnxruntime.SessionOptions()
     # One thread: a second one halves no message's latency on these sizes but spins, doubling CPU per message.
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return onnxruntime.InferenceSession(graph_bytes(weights), options, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(quantized(model) if int8 else model, options, providers=["CPUExecutionProvider"])

@@ -120,6 +120,8 @@ def main() -> None:
         "backend": encoder.backend,
         "numpy_vs_onnxruntime_max_diff": float(np.abs(reference.encode(texts) - encoder.encode(texts)).max()),
         "numpy_hello_world_first5": reference.encode(["hello world"])[0, :5].tolist(),
+        "int8_min_cosine": float((MiniLMEncoder(model_dir, verify=False, backend="onnxruntime-int8").encode(texts)
+                                  * encoder.encode(texts)).sum(axis=1).min()),
         "long_text_tokens": len(encoder.token_ids(long_text)),
         "long_text_norm": float(np.linalg.norm(encoder.encode([long_text])[0])),
         "refused": {name: refused(tampered_copy(model_dir, scratch, name)) for name in LOADED_FILES},

@@ -47,6 +47,10 @@ def test_the_forward_pass_reproduces_the_published_model(check: dict) -> None:
     assert check["batched_vs_alone_max_diff"] < 1e-5, "padding must not change a sentence's vector"
 
 
+def test_the_int8_graph_stays_close_to_the_float_model(check: dict) -> None:
+    assert check["int8_min_cosine"] > 0.95
+
+
 def test_paraphrases_are_close_and_unrelated_sentences_far(check: dict) -> None:
     assert min(check["paraphrase_cosines"]) > 0.5, check["paraphrase_cosines"]
     assert max(check["unrelated_cosines"]) < 0.2, check["unrelated_cosines"]
