@@ -188,7 +188,8 @@ class MiniLMOutOfScopeDetector(GraphComponent, IntentClassifier):
         vectors = self.encoder.encode([text for _, text in pairs])
         for (message, _), vector in zip(pairs, vectors):
             intent = message.get(INTENT)
-            scores = self.scores(vector, intent[INTENT_NAME_KEY])
+            with self.encoder.single_thread_blas():
+                scores = self.scores(vector, intent[INTENT_NAME_KEY])
             decided = intent[INTENT_NAME_KEY] != OUT_OF_SCOPE and self.is_out_of_scope(scores)
             message.set(SCORE_KEY, {**scores, "diet_intent": intent[INTENT_NAME_KEY],
                                     "diet_confidence": round(float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0), 4),

@@ -112,4 +112,7 @@ def session(weights: dict[str, np.ndarray], int8: bool = False) -> Any:
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # No busy-waiting for the next run: between messages Rasa runs spaCy and TensorFlow in this process.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(quantized(model) if int8 else model, options, providers=["CPUExecutionProvider"])
