@@ -46,6 +46,7 @@ def copy_repo(destination: Path) -> None:
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
     (destination / "build").mkdir()
     (destination / "build" / "spacy").symlink_to(REPO_ROOT / "build" / "spacy")
+    (destination / "build" / "minilm").symlink_to(REPO_ROOT / "build" / "minilm")
     (destination / ".venv-bot").symlink_to(REPO_ROOT / ".venv-bot")
 
 

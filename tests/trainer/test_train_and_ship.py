@@ -32,6 +32,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repo = copy_repo(tmp_path / "repo")
     (repo / "build").mkdir()
     (repo / "build" / "spacy").symlink_to(REPO_ROOT / "build" / "spacy")
+    (repo / "build" / "minilm").symlink_to(REPO_ROOT / "build" / "minilm")  # config.yml's sentence encoder
     (repo / ".venv-bot").symlink_to(REPO_ROOT / ".venv-bot")
     # Few epochs: this tests the loop, not the model's quality (bench/trainer_loop.py measures that).
     config = (repo / "config.yml").read_text()
