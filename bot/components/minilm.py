@@ -26,6 +26,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.shared.nlu.constants import (
     FEATURE_TYPE_SENTENCE,
@@ -64,7 +65,10 @@ def shared_encoder(model_path: str | Path, backend: str = "onnxruntime") -> Mini
 
 
 def _texts(messages: list[Message]) -> list[tuple[Message, str]]:
-    return [(message, message.get(TEXT)) for message in messages if message.get(TEXT) is not None]
+    # Only messages the tokenizer found words in: DIET needs every feature of a message to share its tokens,
+    # so a sentence feature on an empty message (no sparse features) fails DIET's input signature.
+    return [(message, message.get(TEXT)) for message in messages
+            if message.get(TEXT) is not None and message.get(TOKENS_NAMES[TEXT])]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

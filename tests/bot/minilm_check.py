@@ -56,14 +56,25 @@ def refused(model_dir: Path) -> str | None:
 
 def components(model_dir: Path) -> dict:
     """The Rasa components on hand-made messages: features, and the detector's decision and ranking."""
+    from rasa.nlu.constants import TOKENS_NAMES
+    from rasa.nlu.tokenizers.tokenizer import Token
     from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
     from rasa.shared.nlu.training_data.message import Message
 
     from bot.components.minilm import MiniLMFeaturizer, MiniLMOutOfScopeDetector, shared_encoder
 
+    def tokenized(text: str, **data: object) -> Message:
+        """A message as the tokenizer leaves it (the components skip messages without tokens)."""
+        tokens, offset = [], 0
+        for word in text.split():
+            offset = text.index(word, offset)
+            tokens.append(Token(word, offset))
+            offset += len(word)
+        return Message(data={TEXT: text, TOKENS_NAMES[TEXT]: tokens, **data})
+
     featurizer = MiniLMFeaturizer({**MiniLMFeaturizer.get_default_config(), "model_path": str(model_dir)}, "minilm")
-    message = Message(data={TEXT: "what do i owe"})
-    featurizer.process([message])
+    message, empty = tokenized("what do i owe"), tokenized("   ")
+    featurizer.process([message, empty])
     dense = [(f.type, f.features.shape, f.origin) for f in message.features]
 
     taught = {"check_balance": ["what is my balance", "how much do i owe you"],
@@ -77,7 +88,7 @@ def components(model_dir: Path) -> dict:
 
     def classify(text: str) -> dict:
         ranking = [{"name": "check_balance", "confidence": 0.8}, {"name": "out_of_scope", "confidence": 0.2}]
-        message = Message(data={TEXT: text, INTENT: dict(ranking[0]), INTENT_RANKING_KEY: ranking})
+        message = tokenized(text, **{INTENT: dict(ranking[0]), INTENT_RANKING_KEY: ranking})
         detector.process([message])
         return {"intent": message.get(INTENT), "ranking": message.get(INTENT_RANKING_KEY),
                 "score": message.get("minilm_out_of_scope")}
@@ -88,6 +99,8 @@ def components(model_dir: Path) -> dict:
     except ValueError as error:
         bad_setting = str(error)
     return {"dense": [[kind, list(shape), origin] for kind, shape, origin in dense],
+            "empty_message_features": len(empty.features),
+            "empty_message_detector": classify("   "),
             "in_scope": classify("how much money do i still owe"),
             "far": classify("how long do i boil an egg"),
             "bad_setting": bad_setting}

@@ -71,6 +71,14 @@ def test_the_featurizer_adds_one_dense_sentence_feature(check: dict) -> None:
     assert check["components"]["dense"] == [["sentence", [1, 384], "minilm"]]
 
 
+def test_a_message_without_words_is_left_alone(check: dict) -> None:
+    """DIET fails on a sentence feature without the sparse ones; Rasa answers such a message with nlu_fallback."""
+    components = check["components"]
+    assert components["empty_message_features"] == 0
+    assert components["empty_message_detector"]["score"] is None
+    assert components["empty_message_detector"]["intent"] == {"name": "check_balance", "confidence": 0.8}
+
+
 def test_the_detector_keeps_a_message_like_its_intents_examples(check: dict) -> None:
     kept = check["components"]["in_scope"]
     assert kept["intent"] == {"name": "check_balance", "confidence": 0.8}
