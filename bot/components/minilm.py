@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 MODEL_PATH = "model_path"
 BACKEND = "backend"  # bot/components/minilm_encoder.py's BACKENDS
+REQUIRED_PACKAGES = ["tokenizers", "safetensors", "onnx", "onnxruntime"]
 OUT_OF_SCOPE = "out_of_scope"
 SCORE_KEY = "minilm_out_of_scope"  # in the parse output: why the detector decided what it did
 
@@ -82,7 +83,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["tokenizers", "safetensors"]
+        return REQUIRED_PACKAGES
 
     def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
@@ -121,6 +122,10 @@ class MiniLMOutOfScopeDetector(GraphComponent, IntentClassifier):
     to refuse), or when at least `min_out_of_scope_neighbours` of its 5 nearest training examples are
     out_of_scope ones (6, the default, switches that part off).
     """
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return REQUIRED_PACKAGES
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
