@@ -47,18 +47,22 @@ class Gate:
 
 
 # The old held-out set (tests/nlu/dev/test_nlu.yml), scored as `rasa test nlu` scores it: the assistant
-# issue's targets, unchanged. The frozen set: the understanding issue's targets; each CI floor is the number
-# the shipped model measured (bench/results/nlu.md), so a change that makes it worse fails.
+# issue's targets, unchanged. The frozen set: the understanding issue's targets; each CI floor sits a little
+# below what the shipped model measured on 2026-12-02 (billing 0.911, weakest intent 0.720, out-of-scope 0.933,
+# in-scope rejected 0.047, entity F1 MONEY 0.914 / DATE 0.802 / account 0.947 / invoice 1.000;
+# bench/results/nlu.md), so a change that makes the product worse for customers fails. Raise them as it improves.
 GATES = [
     Gate("dev", "intent macro-F1 (classifier only)", ("classifier_only", "macro_f1"), 0.95, 0.95),
     Gate("dev", "out_of_scope recall (classifier only)", ("classifier_only", "out_of_scope_recall"), 0.85, 0.85),
-    Gate("frozen", "billing intents accuracy", ("billing_accuracy",), 0.0, 0.95),
-    Gate("frozen", "weakest billing intent accuracy", ("weakest_billing_intent", "accuracy"), 0.0, 0.90),
-    Gate("frozen", "out_of_scope recall", ("out_of_scope_recall",), 0.0, 0.92),
-    Gate("frozen", "in-scope messages wrongly rejected", ("in_scope_wrongly_rejected",), 0.10, 0.03,
+    Gate("frozen", "billing intents accuracy", ("billing_accuracy",), 0.90, 0.95),
+    Gate("frozen", "weakest billing intent accuracy", ("weakest_billing_intent", "accuracy"), 0.68, 0.90),
+    Gate("frozen", "out_of_scope recall", ("out_of_scope_recall",), 0.92, 0.92),
+    Gate("frozen", "in-scope messages wrongly rejected", ("in_scope_wrongly_rejected",), 0.06, 0.03,
          higher_is_better=False),
-    *(Gate("frozen", f"entity F1 {name}", ("entities", name, "f1"), 0.0, 0.95)
-      for name in ("MONEY", "DATE", "account_number", "invoice_number")),
+    Gate("frozen", "entity F1 MONEY", ("entities", "MONEY", "f1"), 0.90, 0.95),
+    Gate("frozen", "entity F1 DATE", ("entities", "DATE", "f1"), 0.78, 0.95),
+    Gate("frozen", "entity F1 account_number", ("entities", "account_number", "f1"), 0.92, 0.95),
+    Gate("frozen", "entity F1 invoice_number", ("entities", "invoice_number", "f1"), 0.95, 0.95),
 ]
 
 
