@@ -39,7 +39,7 @@ def test_the_parser_is_gone_and_the_entity_pipes_are_left_to_the_extractor(compa
 
 
 def test_tokens_and_lemmas_are_those_of_the_full_pipeline(comparison: dict) -> None:
-    assert comparison["samples"] > 500, "every NLU example and held-out line is compared"
+    assert comparison["samples"] > 500, "a third of the NLU examples and development lines are compared"
     assert comparison["token_differences"] == []
     # Without the parse a few past participles get their verb's lemma ("got" -> "get"); measured: 4 of
     # 1,618 lines, and the NLU gates hold (bench/results/profile.md). Many more would mean a broken pipeline.
