@@ -159,7 +159,9 @@ def add_examples(
     examples = clean_examples(examples)
     if not examples:
         raise TrainerError("no examples given")
-    known = {e.intent: e.path for e in load_examples(repo_root / TRAINING_DIR)}
+    known: dict[str, Path] = {}
+    for example in load_examples(repo_root / TRAINING_DIR):  # files in sorted order
+        known.setdefault(example.intent, example.path)  # an intent in several files: taught into its first
     if intent not in known and not allow_new_intent:
         raise TrainerError(
             f"there is no intent {intent!r}; create it with `make new-intent NAME={intent}` "
