@@ -8,6 +8,7 @@ each with its own databases in a temporary directory, the demo data seeded, and 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -23,10 +24,26 @@ APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 RASA = REPO_ROOT / ".venv-bot" / "bin" / "rasa"
 
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel handed out with bind(0) can be given again
+# to any outgoing connection before the service binds it ("Address already in use", seen once in CI when
+# the replica stack started ten services at once). Ports here are only ever taken on purpose.
+_PORT_RANGE = (20000, 32000)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    for _ in range(200):
+        port = random.randrange(*_PORT_RANGE)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free loopback port in {_PORT_RANGE}")
 
 
 def current_model() -> Path:
