@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,18 +27,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.support.stack import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 API_TOKEN = "test-handoff-token"
 JWT_SECRET = "test-customer-jwt-secret-at-least-32-bytes"
 RASA_CHANNEL_TOKEN = "test-rasa-channel-token"
 IDENTITY_SECRET = "test-identity-assertion-secret-of-32-bytes"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- stand-in for Rasa (REST channel + HTTP API) and the backend --------------------------------
