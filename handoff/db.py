@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -30,6 +32,9 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC) if value is not None else None
+
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -70,6 +75,15 @@ class Database:
         """One transaction: committed on success, rolled back on error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def run_sync(self, work: Callable[..., T], /, **kwargs: Any) -> T:
+        """`work(session, **kwargs)` in one transaction."""
+        with self.session() as session:
+            return work(session, **kwargs)
+
+    async def run(self, work: Callable[..., T], /, **kwargs: Any) -> T:
+        """`work(session, **kwargs)` in one transaction, in a worker thread (SQLAlchemy here is synchronous)."""
+        return await asyncio.to_thread(self.run_sync, work, **kwargs)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -7,9 +7,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from handoff.conversations.service import ServiceError
+from handoff.conversations.service import ServiceError, StorageUnavailable
 from handoff.conversations.states import IllegalTransition
 from handoff.conversations.store import ConversationNotFound, StateConflict
 
@@ -24,6 +25,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, error: ServiceError):
         return error_response(error.status_code, error.code, error.message)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_unavailable(_request: Request, error: Exception):
+        # The database is down or failing over: nothing was stored, the caller may retry.
+        log.warning("database unavailable: %s", getattr(error, "orig", error))
+        unavailable = StorageUnavailable()
+        return error_response(unavailable.status_code, unavailable.code, unavailable.message)
 
     @app.exception_handler(ConversationNotFound)
     async def _not_found(_request: Request, _error: ConversationNotFound):
