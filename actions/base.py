@@ -45,6 +45,15 @@ def utter_backend_unavailable(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(response="utter_backend_unavailable", buttons=[TALK_TO_PERSON_BUTTON])
 
 
+async def account_currency(billing: BillingClient, tracker: Tracker, *, customer_id: int) -> str:
+    """The account currency: the `account_currency` slot once known, else the backend's."""
+    known = tracker.get_slot("account_currency")
+    if known:
+        return str(known)
+    customer = await billing.get_customer(customer_id=customer_id)
+    return customer.account.currency
+
+
 @dataclass
 class AnswerContext:
     dispatcher: CollectingDispatcher
@@ -56,12 +65,9 @@ class AnswerContext:
 
     async def currency(self) -> str:
         """The account currency, remembered in a slot after the first lookup."""
-        known = self.tracker.get_slot("account_currency")
-        if known:
-            return known
-        customer = await self.billing.get_customer(customer_id=self.customer_id)
-        self.remember_currency(customer.account.currency)
-        return customer.account.currency
+        currency = await account_currency(self.billing, self.tracker, customer_id=self.customer_id)
+        self.remember_currency(currency)  # a no-op when it came from the slot
+        return currency
 
     def remember_currency(self, currency: str) -> None:
         if self.tracker.get_slot("account_currency") != currency:

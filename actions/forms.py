@@ -2,15 +2,16 @@
 
 import logging
 import re
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction, ValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.base import UsesServices, utter_backend_unavailable
+from actions.base import UsesServices, account_currency, utter_backend_unavailable
 from actions.charges import (
     ChargeQuery,
     charge_buttons,
@@ -45,6 +46,12 @@ REASON_INTERRUPTION_INTENTS = (
 )
 LEAVING_INTENTS = ("request_human", "bot_challenge", "what_can_you_do", "goodbye")
 _QUESTION_WORDS = frozenset("what why how when where who which can could would will is are do does should".split())
+# While the identity questions are asked, these intents are questions of their own (answered by the
+# interruption rules) unless the message also holds a well-formed answer.
+IDENTITY_INTERRUPTION_INTENTS = (
+    "check_balance", "ask_due_date", "list_charges", "explain_charge", "explain_bill_increase", "payment_status",
+    "how_to_pay", "dispute_charge", "request_human", "deny", "bot_challenge", "what_can_you_do", "goodbye",
+)
 
 
 # Words that say what is wrong with a charge, beyond asking to dispute it.
@@ -65,12 +72,6 @@ def is_question(text: str) -> bool:
     """"what's my balance?", "when is it due": a question, not a statement of what is wrong."""
     words = re.findall(r"[a-z]+", text.lower())
     return text.rstrip().endswith("?") or (bool(words) and words[0] in _QUESTION_WORDS)
-# While the identity questions are asked, these intents are questions of their own (answered by the
-# interruption rules) unless the message also holds a well-formed answer.
-IDENTITY_INTERRUPTION_INTENTS = (
-    "check_balance", "ask_due_date", "list_charges", "explain_charge", "explain_bill_increase", "payment_status",
-    "how_to_pay", "dispute_charge", "request_human", "deny", "bot_challenge", "what_can_you_do", "goodbye",
-)
 
 
 class IdentityValidation(UsesServices):
@@ -183,25 +184,35 @@ class ValidateVerifyIdentityForm(IdentityValidation, FormValidationAction):
         return domain_slots
 
 
-class ValidateDisputeForm(IdentityValidation, FormValidationAction):
+class HelperSlotsFormValidation(FormValidationAction, ABC):
+    """A form validation whose `extract_<slot>` methods also set slots the form does not ask for (`helper_slots`).
+
+    rasa-sdk's `get_validation_events` passes on only the form's required slots; the helper slots set this turn
+    are passed on too, ahead of them, so Rasa's tracker gets them (abstract: rasa-sdk does not register it)."""
+
+    helper_slots: tuple[str, ...] = ()
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        validation_events = await super().get_validation_events(dispatcher, tracker, domain)
+        # the slots set since the customer's message: Rasa's candidates, then what get_extraction_events added
+        helpers = [
+            SlotSet(name, value) for name, value in tracker.slots_to_validate().items() if name in self.helper_slots
+        ]
+        return helpers + validation_events
+
+
+class ValidateDisputeForm(IdentityValidation, HelperSlotsFormValidation):
     """Which charge (resolved against the customer's invoices), the reason in their words, confirmation."""
+
+    helper_slots = DISPUTE_HELPER_SLOTS
 
     def name(self) -> str:
         return "validate_dispute_form"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        extraction_events = await self.get_extraction_events(dispatcher, tracker, domain)
-        tracker.add_slots(extraction_events)
-        validation_events = await self._extract_validation_events(dispatcher, tracker, domain)
-        # rasa-sdk returns only required slots; the charge lookup's helper slots must reach the tracker too
-        validated = {event["name"] for event in validation_events if event.get("event") == "slot"}
-        helpers = [
-            event for event in extraction_events
-            if event["name"] in DISPUTE_HELPER_SLOTS and event["name"] not in validated
-        ]
-        return helpers + validation_events
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -233,14 +244,15 @@ class ValidateDisputeForm(IdentityValidation, FormValidationAction):
             return {}  # nothing about a charge: let the form ask, or let an interruption through
         try:
             resolution = await resolve_charge(self.billing, customer_id=customer_id, query=query)
-            currency = await _account_currency(self.billing, tracker, customer_id)
+            currency = await account_currency(self.billing, tracker, customer_id=customer_id)
         except ServiceError:
             return {"charge_candidates": {"match": "error"}}
         if resolution.kind == "single":
             item = resolution.single
             if item.amount < 0:
                 # a credit takes money off the bill: action_submit_dispute explains it instead of disputing it
-                return {"charge_candidates": {"match": "credit", "line_item_id": str(item.id)}, "account_currency": currency}
+                credit = {"match": "credit", "line_item_id": str(item.id)}
+                return {"charge_candidates": credit, "account_currency": currency}
             return {
                 "dispute_line_item_id": str(item.id),
                 "dispute_charge_label": charge_label(item, currency),
@@ -298,14 +310,6 @@ class ValidateDisputeForm(IdentityValidation, FormValidationAction):
         return {"dispute_confirmed": bool(value)}
 
 
-async def _account_currency(billing, tracker: Tracker, customer_id: int) -> str:
-    known = tracker.get_slot("account_currency")
-    if known:
-        return known
-    customer = await billing.get_customer(customer_id=customer_id)
-    return customer.account.currency
-
-
 class ActionAskDisputeLineItemId(UsesServices, Action):
     """Asks which charge to dispute, with one button per candidate line item."""
 
@@ -326,7 +330,7 @@ class ActionAskDisputeLineItemId(UsesServices, Action):
             dispatcher.utter_message(response="utter_no_invoices")
             return []
         try:
-            currency = await _account_currency(self.billing, tracker, customer_id)
+            currency = await account_currency(self.billing, tracker, customer_id=customer_id)
             if candidates.get("items"):
                 items = [MatchedLineItem.model_validate(item) for item in candidates["items"]]
                 invoice_number = candidates.get("invoice_number")

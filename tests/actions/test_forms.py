@@ -1,13 +1,28 @@
 """Verification and dispute form validation, and the "which charge?" question."""
 
-import pytest
-from rasa_sdk.events import SlotSet
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.clients.billing import LineItem
 from actions.clients.errors import BackendUnavailable
-from actions.forms import ActionAskDisputeLineItemId, ValidateDisputeForm, ValidateSlotMappings, ValidateVerifyIdentityForm
+from actions.forms import (
+    ActionAskDisputeLineItemId,
+    HelperSlotsFormValidation,
+    ValidateDisputeForm,
+    ValidateSlotMappings,
+    ValidateVerifyIdentityForm,
+)
 from actions.identity import signed_customer_slot
 from tests.actions.conftest import SIGNED_IN
-from tests.actions.fakes import make_tracker, message, responses, slot_events
+from tests.actions.fakes import FakeBilling, handoff_metadata, make_tracker, message, responses, slot_events, user_event
 
 
 def form_turn(requested_slot: str, new_slots: dict, *, form: str, slots: dict | None = None, intent: str = "inform",
@@ -288,3 +303,151 @@ async def test_first_message_that_only_names_the_charge_leaves_the_reason_to_ask
     slots = slot_events(events)
     assert "dispute_reason" not in slots
     assert slots["requested_slot"] == "dispute_reason"
+
+
+# --- rasa-sdk's public hooks: a tiny form, an inline tracker, the exact events (as rasa-sdk's own tests) -------
+
+TINY_DOMAIN: DomainDict = {
+    "slots": {name: {"type": "any", "mappings": [{"type": "custom"}]} for name in ("size", "size_unit", "colour")},
+    "forms": {"tiny_form": {"required_slots": ["size"]}},
+}
+
+
+class TinyFormSlots:
+    """Asks `size` ("10 cm"); reading it also notes `size_unit`, a slot the form itself never asks for."""
+
+    def name(self) -> str:
+        return "validate_tiny_form"
+
+    async def extract_size(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        number, _, unit = str(tracker.latest_message.get("text")).partition(" ")
+        return {"size": number, "size_unit": unit} if unit else {"size": number}
+
+    async def validate_size(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"size": int(value)}
+
+
+class TinyForm(TinyFormSlots, HelperSlotsFormValidation):
+    helper_slots = ("size_unit",)
+
+
+class PlainTinyForm(TinyFormSlots, FormValidationAction):
+    """The same form on rasa-sdk's class alone."""
+
+
+class TinyFormAskingColour(TinyForm):
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        return [*domain_slots, "colour"]  # not the domain's list: the form action sets requested_slot itself
+
+
+def tiny_form_turn(text: str, **slots: Any) -> Tracker:
+    return Tracker(
+        "default",
+        {"requested_slot": "size", "size": None, "size_unit": None, "colour": None, **slots},
+        {"text": text, "intent": {"name": "inform", "confidence": 1.0}, "entities": []},
+        [],
+        False,
+        None,
+        {"name": "tiny_form", "validate": True, "rejected": False},
+        "action_listen",
+    )
+
+
+async def test_rasa_sdk_alone_passes_on_only_the_slots_the_form_asks_for(dispatcher):
+    # why HelperSlotsFormValidation exists: if a rasa-sdk upgrade passes helper slots on, this fails and it can go
+    events = await PlainTinyForm().run(dispatcher, tiny_form_turn("10 cm"), TINY_DOMAIN)
+    assert events == [SlotSet("size", 10)]
+
+
+async def test_a_helper_slot_set_by_an_extraction_is_passed_on_ahead_of_the_validated_slots(dispatcher):
+    events = await TinyForm().run(dispatcher, tiny_form_turn("10 cm"), TINY_DOMAIN)
+    assert events == [SlotSet("size_unit", "cm"), SlotSet("size", 10)]
+    assert dispatcher.messages == []
+
+
+async def test_a_helper_slot_set_on_an_earlier_turn_is_not_passed_on_again(dispatcher):
+    events = await TinyForm().run(dispatcher, tiny_form_turn("12", size_unit="cm"), TINY_DOMAIN)
+    assert events == [SlotSet("size", 12)]
+
+
+async def test_the_next_requested_slot_follows_the_helper_and_validated_slots(dispatcher):
+    events = await TinyFormAskingColour().run(dispatcher, tiny_form_turn("10 cm"), TINY_DOMAIN)
+    assert events == [SlotSet("size_unit", "cm"), SlotSet("size", 10), SlotSet("requested_slot", "colour")]
+
+
+def signed_in_dispute_turn(
+    text: str, *, intent: str, entities: list[dict[str, Any]], requested_slot: str | None, **slots: Any
+) -> Tracker:
+    """What Rasa sends validate_dispute_form: David's message through the handoff service, the form active."""
+    turn = user_event(intent, text=text, entities=entities, metadata=handoff_metadata("conv-1", 4))
+    return Tracker(
+        "conv-1",
+        {"requested_slot": requested_slot, **slots},
+        {**turn["parse_data"], "metadata": turn["metadata"]},
+        [turn],
+        False,
+        None,
+        {"name": "dispute_form", "validate": True, "rejected": False},
+        "action_listen",
+    )
+
+
+async def test_dispute_form_events_for_a_charge_named_at_activation(billing, dispatcher, domain):
+    tracker = signed_in_dispute_turn("dispute the late fee", intent="dispute_charge", requested_slot=None,
+                                     entities=[{"entity": "charge_name", "value": "late_fee"}], account_currency="USD")
+    events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
+    assert events == [
+        SlotSet("dispute_charge_label", "Late fee ($5.00, invoice INV-2026-000311)"),
+        SlotSet("charge_candidates", None),
+        SlotSet("account_currency", "USD"),
+        SlotSet("dispute_line_item_id", "32"),
+        SlotSet("requested_slot", "dispute_reason"),
+    ]
+    assert billing.called("get_customer") == [] and dispatcher.messages == []
+
+
+async def test_dispute_form_looks_the_currency_up_once_and_passes_it_on(dispatcher, domain):
+    billing = FakeBilling(currency="EUR")
+    tracker = signed_in_dispute_turn("/inform", intent="inform", requested_slot="dispute_line_item_id",
+                                     entities=[{"entity": "line_item_id", "value": "42"}])
+    events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
+    assert events == [
+        SlotSet("dispute_charge_label", "Activation fee (€49.00, invoice INV-2026-000412)"),
+        SlotSet("charge_candidates", None),
+        SlotSet("account_currency", "EUR"),
+        SlotSet("dispute_line_item_id", "42"),
+        SlotSet("requested_slot", "dispute_reason"),
+    ]
+    assert billing.called("get_customer") == [{"customer_id": 4}]
+
+
+async def test_dispute_form_ends_at_once_when_a_credit_is_named(billing, dispatcher, domain):
+    billing.invoices["INV-2026-000412"].line_items.append(LineItem(
+        id=47, description="Basic plan, unused days credited", charge_type="proration", amount=Decimal("-22.50"),
+        quantity=Decimal("1"), unit_rate=Decimal("-22.50"), period_start=date(2026, 10, 1),
+        period_end=date(2026, 10, 31), policy_rule="R-1",
+    ))
+    tracker = signed_in_dispute_turn("/inform", intent="inform", requested_slot="dispute_line_item_id",
+                                     entities=[{"entity": "line_item_id", "value": "47"}], account_currency="USD")
+    events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
+    # the slots the form asks for are none: the form ends and action_submit_dispute explains the credit
+    assert events == [
+        SlotSet("charge_candidates", {"match": "credit", "line_item_id": "47"}),
+        SlotSet("account_currency", "USD"),
+        SlotSet("requested_slot", None),
+    ]
+
+
+async def test_dispute_form_passes_a_failed_lookup_on_to_the_question(billing, dispatcher, domain):
+    billing.fail_with = BackendUnavailable("down")
+    tracker = signed_in_dispute_turn("/inform", intent="inform", requested_slot="dispute_line_item_id",
+                                     entities=[{"entity": "line_item_id", "value": "42"}], account_currency="USD")
+    events: list[EventType] = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
+    assert events == [SlotSet("charge_candidates", {"match": "error"}), SlotSet("requested_slot", "dispute_line_item_id")]
+    assert dispatcher.messages == []  # action_ask_dispute_line_item_id apologises
