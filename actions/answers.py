@@ -18,10 +18,10 @@ from actions.charges import (
     latest_invoice,
     resolve_charge,
 )
-from actions.clients.billing import BillChange, MatchedLineItem
+from actions.clients.billing import Balance, BillChange, MatchedLineItem
 from actions.clients.errors import NotFound, ServiceError
 from actions.conversation import CustomerTurn, current_customer_id, latest_turn
-from actions.formatting import format_date, format_money, format_period
+from actions.formatting import format_date, format_money, format_period, money_in
 from actions.normalise import CHARGE_TYPE_SYNONYMS, normalise_date, normalise_invoice_number, normalise_money
 
 MAX_CHANGES_LISTED = 3
@@ -49,27 +49,39 @@ def _method(method: str | None) -> str:
     return PAYMENT_METHOD_NAMES.get(method, method.replace("_", " "))
 
 
+async def _balance(context: AnswerContext) -> Balance:
+    """The account's balance; its currency is remembered for the answers that follow."""
+    balance = await context.billing.get_balance(customer_id=context.customer_id)
+    context.remember_currency(balance.currency)
+    return balance
+
+
+def _utter_past_due(context: AnswerContext, balance: Balance) -> None:
+    if balance.past_due > 0:
+        context.dispatcher.utter_message(
+            response="utter_balance_past_due", past_due=format_money(balance.past_due, balance.currency)
+        )
+
+
 class ActionCheckBalance(AccountAnswerAction):
     def name(self) -> str:
         return "action_check_balance"
 
     async def answer(self, context: AnswerContext) -> None:
-        balance = await context.billing.get_balance(customer_id=context.customer_id)
-        context.remember_currency(balance.currency)
-        money = lambda amount: format_money(amount, balance.currency)  # noqa: E731
+        balance = await _balance(context)
+        money = money_in(balance.currency)
         if balance.total_due <= 0:
             context.dispatcher.utter_message(response="utter_balance_paid_up", total_due=money(balance.total_due))
         elif balance.next_due_date is not None:
             context.dispatcher.utter_message(
                 response="utter_balance",
                 total_due=money(balance.total_due),
-                next_due_amount=money(balance.next_due_amount if balance.next_due_amount is not None else balance.total_due),
+                next_due_amount=money(balance.amount_due_next),
                 next_due_date=format_date(balance.next_due_date),
             )
         else:
             context.dispatcher.utter_message(response="utter_balance_no_due_date", total_due=money(balance.total_due))
-        if balance.past_due > 0:
-            context.dispatcher.utter_message(response="utter_balance_past_due", past_due=money(balance.past_due))
+        _utter_past_due(context, balance)
         if balance.pending_payments > 0 and balance.total_due > 0:
             context.dispatcher.utter_message(
                 response="utter_balance_after_pending",
@@ -78,8 +90,9 @@ class ActionCheckBalance(AccountAnswerAction):
             )
         payment = balance.last_payment
         if payment is not None:
+            status = payment.status if payment.status in PAYMENT_STATUSES else "posted"
             context.dispatcher.utter_message(
-                response=f"utter_last_payment_{payment.status}" if payment.status in PAYMENT_STATUSES else "utter_last_payment_posted",
+                response=f"utter_last_payment_{status}",
                 amount=money(payment.amount),
                 payment_date=format_date(payment.received_date),
                 method=_method(payment.method),
@@ -91,19 +104,17 @@ class ActionAskDueDate(AccountAnswerAction):
         return "action_ask_due_date"
 
     async def answer(self, context: AnswerContext) -> None:
-        balance = await context.billing.get_balance(customer_id=context.customer_id)
-        context.remember_currency(balance.currency)
-        money = lambda amount: format_money(amount, balance.currency)  # noqa: E731
+        balance = await _balance(context)
+        money = money_in(balance.currency)
         if balance.next_due_date is None or (balance.total_due <= 0 and not balance.next_due_amount):
             context.dispatcher.utter_message(response="utter_nothing_due", total_due=money(balance.total_due))
             return
         context.dispatcher.utter_message(
             response="utter_due_date",
-            next_due_amount=money(balance.next_due_amount if balance.next_due_amount is not None else balance.total_due),
+            next_due_amount=money(balance.amount_due_next),
             next_due_date=format_date(balance.next_due_date),
         )
-        if balance.past_due > 0:
-            context.dispatcher.utter_message(response="utter_balance_past_due", past_due=money(balance.past_due))
+        _utter_past_due(context, balance)
         if asks_about_autopay(context.turn.text):  # "is it taken automatically on the due date?"
             await answer_autopay(context)
 
@@ -244,7 +255,7 @@ class ActionExplainBillIncrease(AccountAnswerAction):
                 context.dispatcher.utter_message(response="utter_no_previous_bill")
             return
         currency = await context.currency()
-        money = lambda amount: format_money(amount, currency)  # noqa: E731
+        money = money_in(currency)
         if comparison.previous_invoice_number is None or comparison.previous_total is None:
             context.dispatcher.utter_message(
                 response="utter_no_previous_bill", invoice_number=comparison.invoice_number

@@ -1,7 +1,9 @@
 """How numbers and dates read in replies: money "$1,234.50", dates "November 21, 2026"."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥", "INR": "₹"}
 CENT = Decimal("0.01")
@@ -17,6 +19,11 @@ def format_money(amount: Decimal | str | int, currency: str | None = "USD") -> s
     if symbol is None:
         return f"{sign}{digits} {code}"
     return f"{sign}{symbol}{digits}"
+
+
+def money_in(currency: str | None) -> Callable[[Decimal | str | int], str]:
+    """format_money for the amounts of one account or bill: `money_in("EUR")(Decimal("5"))` is "€5.00"."""
+    return partial(format_money, currency=currency)
 
 
 def format_date(value: date | str | None) -> str:

@@ -59,6 +59,11 @@ class Balance(ContractModel):
     pending_payments: Decimal = Decimal("0.00")  # additive backend field: not yet subtracted from total_due
     last_payment: LastPayment | None = None
 
+    @property
+    def amount_due_next(self) -> Decimal:
+        """The next amount due; the whole balance when the backend names none."""
+        return self.next_due_amount if self.next_due_amount is not None else self.total_due
+
 
 class InvoiceSummary(ContractModel):
     number: str

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actions.formatting import format_date, format_money, format_wait
+from actions.formatting import format_date, format_money, format_wait, money_in
 from actions.normalise import (
     charge_type_in_text,
     normalise_account_number,
@@ -28,6 +28,11 @@ SATURDAY = date(2026, 11, 21)
 ])
 def test_money(amount, currency, text):
     assert format_money(amount, currency) == text
+
+
+def test_money_in_one_currency_formats_each_amount_in_it():
+    money = money_in("EUR")
+    assert (money(Decimal("10")), money("-2.5")) == ("€10.00", "-€2.50")
 
 
 def test_dates_and_waits_read_naturally():
