@@ -1,12 +1,16 @@
 """Settings of the billing backend: one pydantic-settings object, env names as in docs/contracts.md."""
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_TOKEN = "dev-backend-token"
+DEFAULT_WEBHOOK_SECRET = "dev-payments-webhook-secret"
+DEFAULT_PAYMENT_PAGE_SECRET = "dev-payment-page-secret"
 PLACEHOLDER = "CHANGE_ME"  # deploy/env/*.env placeholders: refused like the development default
 
 
@@ -14,8 +18,59 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     app_env: str = Field(default="development", validation_alias="APP_ENV")
-    backend_database_url: str = Field(default="sqlite:///var/backend.db", validation_alias="BACKEND_DATABASE_URL")
-    backend_api_token: SecretStr = Field(default=SecretStr(DEFAULT_API_TOKEN), validation_alias="BACKEND_API_TOKEN")
+    backend_database_url: str = Field(
+        default="sqlite:///var/backend.db", validation_alias="BACKEND_DATABASE_URL"
+    )
+    backend_api_token: SecretStr = Field(
+        default=SecretStr(DEFAULT_API_TOKEN), validation_alias="BACKEND_API_TOKEN"
+    )
+
+    # Payments (docs/contracts.md, "Payments"): the processor and its webhooks.
+    payments_processor: Literal["simulated", "stripe"] = Field(
+        default="simulated", validation_alias="PAYMENTS_PROCESSOR"
+    )
+    payments_webhook_secret: SecretStr = Field(
+        default=SecretStr(DEFAULT_WEBHOOK_SECRET), validation_alias="PAYMENTS_WEBHOOK_SECRET"
+    )
+    payments_webhook_tolerance_seconds: int = Field(
+        default=300, ge=1, le=86_400, validation_alias="PAYMENTS_WEBHOOK_TOLERANCE_SECONDS"
+    )
+    payments_simulated_outage: bool = Field(default=False, validation_alias="PAYMENTS_SIMULATED_OUTAGE")
+    payments_quote_minutes: int = Field(default=15, ge=1, le=1440, validation_alias="PAYMENTS_QUOTE_MINUTES")
+    payments_pending_days: int = Field(default=2, ge=0, le=30, validation_alias="PAYMENTS_PENDING_DAYS")
+    stripe_api_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_API_KEY")
+    stripe_api_base: str | None = Field(default=None, validation_alias="STRIPE_API_BASE")
+    payment_page_secret: SecretStr = Field(
+        default=SecretStr(DEFAULT_PAYMENT_PAGE_SECRET), validation_alias="PAYMENT_PAGE_SECRET"
+    )
+    payment_page_minutes: int = Field(default=15, ge=1, le=1440, validation_alias="PAYMENT_PAGE_MINUTES")
+    payment_page_base_url: str = Field(
+        default="http://127.0.0.1:8000", validation_alias="PAYMENT_PAGE_BASE_URL"
+    )
+
+    # Payment arrangements policy (backend/arrangements/policy.py): the numbers, never in code.
+    promise_max_days_after_due: int = Field(
+        default=14, ge=0, le=90, validation_alias="ARRANGEMENT_PROMISE_MAX_DAYS_AFTER_DUE"
+    )
+    instalment_min_past_due: Decimal = Field(
+        default=Decimal("50.00"), ge=0, decimal_places=2,
+        validation_alias="ARRANGEMENT_INSTALMENT_MIN_PAST_DUE",
+    )
+    instalment_min_count: int = Field(
+        default=2, ge=2, le=12, validation_alias="ARRANGEMENT_INSTALMENT_MIN_COUNT"
+    )
+    instalment_max_count: int = Field(
+        default=3, ge=2, le=12, validation_alias="ARRANGEMENT_INSTALMENT_MAX_COUNT"
+    )
+    instalment_interval_days: int = Field(
+        default=30, ge=7, le=62, validation_alias="ARRANGEMENT_INSTALMENT_INTERVAL_DAYS"
+    )
+    broken_plan_lookback_days: int = Field(
+        default=365, ge=0, validation_alias="ARRANGEMENT_BROKEN_PLAN_LOOKBACK_DAYS"
+    )
+    late_fee_waiver_lookback_days: int = Field(
+        default=365, ge=0, validation_alias="ARRANGEMENT_WAIVER_LOOKBACK_DAYS"
+    )
 
     @model_validator(mode="after")
     def refuse_default_secret_outside_development(self) -> "Settings":
@@ -30,7 +85,20 @@ class Settings(BaseSettings):
             raise ValueError("BACKEND_DATABASE_URL still has a placeholder password (CHANGE_ME)")
         if not self.backend_api_token.get_secret_value():
             raise ValueError("BACKEND_API_TOKEN must not be empty")
+        secrets = (self.payments_webhook_secret, self.payment_page_secret)
+        if not all(secret.get_secret_value() for secret in secrets):
+            raise ValueError("PAYMENTS_WEBHOOK_SECRET and PAYMENT_PAGE_SECRET must not be empty")
+        if self.instalment_min_count > self.instalment_max_count:
+            raise ValueError("ARRANGEMENT_INSTALMENT_MIN_COUNT is more than ARRANGEMENT_INSTALMENT_MAX_COUNT")
         return self
+
+    def usable_secret(self, secret: SecretStr, default: str) -> str | None:
+        """A payments secret, or None outside development while it is the default or a placeholder: the
+        webhook route and the secure page then refuse everything instead of trusting a known secret."""
+        value = secret.get_secret_value()
+        if self.app_env != "development" and (value == default or PLACEHOLDER in value):
+            return None
+        return value
 
     @property
     def database_url(self) -> str:
