@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answers import ANSWERS_BY_INTENT, ActionExplainCharge
-from actions.base import UsesServices, utter_backend_unavailable
+from actions.base import UsesServices, account_currency, utter_backend_unavailable
 from actions.clients.billing import MatchedLineItem
 from actions.clients.errors import Conflict, NotFound, ServiceError
 from actions.conversation import (
@@ -22,10 +22,12 @@ from actions.conversation import (
     latest_turn_with_intent,
 )
 from actions.escalation import build_summary, escalate
+from actions.forms import STOPPING_VERIFICATION_STATUSES
 from actions.identity import handoff_turn
 
 logger = logging.getLogger(__name__)
 
+VERIFICATION_SLOTS = ("verification_status", "account_number", "postal_code_or_phone")
 DISPUTE_SLOTS = ("dispute_line_item_id", "dispute_reason", "dispute_confirmed", "dispute_charge_label", "charge_candidates")
 FALLBACKS_BEFORE_ESCALATION = 2
 # "Did you mean ...?": what each intent is called on its button, in the customer's words.
@@ -56,6 +58,20 @@ def _reset(*slots: str) -> list[EventType]:
     return [SlotSet(slot, None) for slot in slots]
 
 
+async def _after_stopped_verification(
+    services: UsesServices, dispatcher: CollectingDispatcher, tracker: Tracker, *also_reset: str
+) -> list[EventType]:
+    """A form's verification stopped: locked hands the chat to a person; after an outage the apology and the
+    offer of a person were given when the backend failed. Either way the identity answers are forgotten."""
+    events: list[EventType] = []
+    if tracker.get_slot("verification_status") == "locked":
+        events = await escalate(
+            handoff=services.handoff, dispatcher=dispatcher, tracker=tracker,
+            reason="verification_locked", customer_id=None,
+        )
+    return events + _reset(*VERIFICATION_SLOTS, *also_reset)
+
+
 class ActionAnswerAfterVerification(UsesServices, Action):
     """Runs when verify_identity_form ends: answers the question asked before it, or hands over when locked."""
 
@@ -63,16 +79,8 @@ class ActionAnswerAfterVerification(UsesServices, Action):
         return "action_answer_after_verification"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        status = tracker.get_slot("verification_status")
-        if status == "locked":
-            events = await escalate(
-                handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
-                reason="verification_locked", customer_id=None,
-            )
-            return events + _reset("verification_status", "account_number", "postal_code_or_phone")
-        if status == "unavailable":
-            # the apology and the offer of a person were given when the backend failed
-            return _reset("verification_status", "account_number", "postal_code_or_phone")
+        if tracker.get_slot("verification_status") in STOPPING_VERIFICATION_STATUSES:
+            return await _after_stopped_verification(self, dispatcher, tracker)
         if current_customer_id(tracker) is None:
             dispatcher.utter_message(response="utter_need_verification")
             return []
@@ -91,15 +99,8 @@ class ActionSubmitDispute(UsesServices, Action):
         return "action_submit_dispute"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        status = tracker.get_slot("verification_status")
-        if status in ("locked", "unavailable"):
-            events: list[EventType] = []
-            if status == "locked":
-                events = await escalate(
-                    handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
-                    reason="verification_locked", customer_id=None,
-                )
-            return events + _reset("verification_status", "account_number", "postal_code_or_phone", *DISPUTE_SLOTS)
+        if tracker.get_slot("verification_status") in STOPPING_VERIFICATION_STATUSES:
+            return await _after_stopped_verification(self, dispatcher, tracker, *DISPUTE_SLOTS)
         customer_id = current_customer_id(tracker)
         credit = tracker.get_slot("charge_candidates") or {}
         if customer_id is not None and credit.get("match") == "credit":
@@ -120,9 +121,7 @@ class ActionSubmitDispute(UsesServices, Action):
         try:
             explanation = await self.billing.explain_line_item(customer_id=customer_id, line_item_id=line_item_id)
             line_item = MatchedLineItem(**explanation.line_item.model_dump(), invoice_number=explanation.invoice_number)
-            currency = tracker.get_slot("account_currency") or (
-                await self.billing.get_customer(customer_id=customer_id)
-            ).account.currency
+            currency = await account_currency(self.billing, tracker, customer_id=customer_id)
             try:
                 dispute = await self.billing.open_dispute(
                     customer_id=customer_id, line_item_id=line_item.id, reason=reason,

@@ -1,5 +1,8 @@
 """After-form actions, escalation with its context package, fallbacks, the return from a human."""
 
+import pytest
+from rasa_sdk.events import SlotSet
+
 from actions.clients.errors import BackendUnavailable, HandoffUnavailable
 from actions.clients.handoff import EscalationResult
 from actions.dialogue import (
@@ -47,6 +50,33 @@ async def test_locked_verification_escalates_with_reason(billing, handoff, dispa
     assert "verification is locked" in request.summary
     assert message(dispatcher, "utter_handoff_queued")["position"] == 2
     assert slot_events(events)["verification_status"] is None
+
+
+IDENTITY_RESET = [SlotSet(name, None) for name in ("verification_status", "account_number", "postal_code_or_phone")]
+DISPUTE_RESET = [SlotSet(name, None) for name in (
+    "dispute_line_item_id", "dispute_reason", "dispute_confirmed", "dispute_charge_label", "charge_candidates")]
+
+
+@pytest.mark.parametrize(("action", "also_reset"), [
+    (ActionAnswerAfterVerification, []), (ActionSubmitDispute, DISPUTE_RESET),
+])
+async def test_after_an_outage_stopped_verification_the_form_is_forgotten_quietly(
+    billing, handoff, dispatcher, domain, action, also_reset
+):
+    tracker = make_tracker(intent="inform", text="30301", slots={"verification_status": "unavailable"})
+    events = await action(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    assert events == IDENTITY_RESET + also_reset  # the apology and the offer of a person came with the failure
+    assert dispatcher.messages == [] and handoff.requests == [] and billing.calls == []
+
+
+async def test_locked_verification_in_the_dispute_form_escalates_and_forgets_the_dispute(
+    billing, handoff, dispatcher, domain
+):
+    tracker = make_tracker(intent="inform", text="11111", slots={"verification_status": "locked"})
+    events = await ActionSubmitDispute(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    assert [request.reason for request in handoff.requests] == ["verification_locked"]
+    assert events == [SlotSet("handoff_state", "queued"), *IDENTITY_RESET, *DISPUTE_RESET]
+    assert billing.called("open_dispute") == []
 
 
 async def test_confirmed_dispute_is_opened_and_escalated_with_context(billing, handoff, dispatcher, domain):
