@@ -6,11 +6,12 @@ RASA := .venv-bot/bin/rasa
 PYTEST_ARGS ?=
 
 .PHONY: help setup spacy minilm migrate seed train run test test-py test-bot validate test-nlu test-stories browser haproxy \
-	review new-intent retrain ship rollback
+	lint review new-intent retrain ship rollback
 
 help:
 	@echo "make run     set up everything (first time: ~10 min) and start the stack"
 	@echo "make test    run every test of both environments"
+	@echo "make lint    ruff and mypy (rules in pyproject.toml); CI runs it before the tests"
 	@echo "make setup | spacy | minilm | migrate | seed | train | validate | test-nlu | test-stories"
 	@echo "trainers (docs/teaching-the-bot.md): make review | new-intent NAME=... | retrain | ship | rollback"
 
@@ -69,6 +70,14 @@ test-py: train browser haproxy
 test-bot: validate test-nlu test-stories
 
 test: test-bot test-py
+
+# The lint and type gate: ruff (rules in pyproject.toml) on the whole project, mypy on the packages listed in
+# pyproject.toml's [tool.mypy] files. Both run, so one run shows every finding. LINT_PATHS / MYPY_PATHS narrow
+# it while working on one part (make lint LINT_PATHS=backend MYPY_PATHS=backend).
+LINT_PATHS ?= .
+MYPY_PATHS ?=
+lint: setup  ## ruff check + mypy; fails on any finding
+	@status=0; .venv/bin/ruff check $(LINT_PATHS) || status=1; .venv/bin/mypy $(MYPY_PATHS) || status=1; exit $$status
 
 # --- the trainers' loop (docs/teaching-the-bot.md) -------------------------------------------------
 # Customer messages: keep them out of git (var/ is ignored).
