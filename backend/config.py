@@ -11,6 +11,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_TOKEN = "dev-backend-token"
 DEFAULT_WEBHOOK_SECRET = "dev-payments-webhook-secret"
 DEFAULT_PAYMENT_PAGE_SECRET = "dev-payment-page-secret"
+DEFAULT_HANDOFF_API_TOKEN = "dev-handoff-token"  # the handoff service's own development default
 PLACEHOLDER = "CHANGE_ME"  # deploy/env/*.env placeholders: refused like the development default
 
 
@@ -46,6 +47,11 @@ class Settings(BaseSettings):
     payment_page_minutes: int = Field(default=15, ge=1, le=1440, validation_alias="PAYMENT_PAGE_MINUTES")
     payment_page_base_url: str = Field(
         default="http://127.0.0.1:8000", validation_alias="PAYMENT_PAGE_BASE_URL"
+    )
+    # The secure page tells the handoff service what it did (docs/contracts.md, "Payment page").
+    handoff_url: str = Field(default="http://127.0.0.1:8080", validation_alias="HANDOFF_URL")
+    handoff_api_token: SecretStr = Field(
+        default=SecretStr(DEFAULT_HANDOFF_API_TOKEN), validation_alias="HANDOFF_API_TOKEN"
     )
 
     # Payment arrangements policy (backend/arrangements/policy.py): the numbers, never in code.

@@ -51,6 +51,57 @@ class VerificationLocked(BackendError):
     code = "verification_locked"
 
 
+# Payments and arrangements (docs/contracts.md, "Payments").
+class InvalidAmount(InvalidInput):
+    code = "invalid_amount"
+
+
+class AmountAboveBalance(InvalidInput):
+    code = "amount_above_balance"
+
+
+class NothingDue(InvalidInput):
+    code = "nothing_due"
+
+
+class OutsidePolicy(InvalidInput):
+    code = "outside_policy"
+
+
+class MethodDeclined(InvalidInput):
+    code = "method_declined"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+
+
+class NoPaymentMethod(Conflict):
+    code = "no_payment_method"
+
+
+class MethodExpired(Conflict):
+    code = "method_expired"
+
+
+class QuoteExpired(Conflict):
+    code = "quote_expired"
+
+
+class BalanceChanged(Conflict):
+    code = "balance_changed"
+
+
+class PaymentProcessorUnavailable(BackendError):
+    status_code = 503
+    code = "processor_unavailable"
+
+
+class InvalidWebhookRequest(BackendError):
+    status_code = 400
+    code = "invalid_webhook"
+
+
 def error_response(status_code: int, code: str, message: str, **extra: Any) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code, headers=headers)
@@ -86,12 +137,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
         logger.warning("integrity error: %s", exc.orig)
-        return error_response(409, "conflict", "The change conflicts with the current data; reload and retry.")
+        return error_response(
+            409, "conflict", "The change conflicts with the current data; reload and retry."
+        )
 
     @app.exception_handler(OperationalError)
     async def database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
         logger.error("database unavailable: %s", exc.orig)
-        return error_response(503, "database_unavailable", "The billing database is unavailable; try again shortly.")
+        return error_response(
+            503, "database_unavailable", "The billing database is unavailable; try again shortly."
+        )
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

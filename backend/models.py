@@ -1,12 +1,15 @@
 """Every table, imported in one place for Alembic and the seeds."""
+from backend.arrangements.models import Arrangement, Instalment
 from backend.audit.models import AuditLog
 from backend.base import Base
 from backend.billing.models import Invoice, LineItem, Plan, PolicyRule, Subscription
 from backend.customers.models import Account, Customer, PaymentMethod, VerificationState
 from backend.disputes.models import Credit, Dispute
-from backend.payments.models import Payment
+from backend.payment_page.models import PaymentPageLink
+from backend.payments.models import IdempotencyRecord, Payment, PaymentQuote, ProcessorEvent
 
 __all__ = [
-    "Account", "AuditLog", "Base", "Credit", "Customer", "Dispute", "Invoice", "LineItem", "Payment",
-    "PaymentMethod", "Plan", "PolicyRule", "Subscription", "VerificationState",
+    "Account", "Arrangement", "AuditLog", "Base", "Credit", "Customer", "Dispute", "IdempotencyRecord", "Instalment",
+    "Invoice", "LineItem", "Payment", "PaymentMethod", "PaymentPageLink", "PaymentQuote", "Plan", "PolicyRule", "ProcessorEvent",
+    "Subscription", "VerificationState",
 ]

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.base import Base, utcnow
@@ -33,6 +33,7 @@ class Account(Base):
     )
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     autopay: Mapped[bool] = mapped_column(default=False)
+    paperless: Mapped[bool] = mapped_column(default=False, server_default=false())
     opened_on: Mapped[date]
 
     customer: Mapped[Customer] = relationship(back_populates="account")
@@ -51,6 +52,10 @@ class PaymentMethod(Base):
     last4: Mapped[str] = mapped_column(String(4))
     expires_on: Mapped[date | None]
     is_default: Mapped[bool] = mapped_column(default=True)
+    # The processor's token (never card data); rows from before payments were taken here have none.
+    processor: Mapped[str | None] = mapped_column(String(16))
+    token: Mapped[str | None] = mapped_column(String(255), unique=True)
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="payment_methods")
 
