@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from backend.arrangements.router import router as arrangements_router
 from backend.audit.router import router as audit_router
 from backend.auth import require_service_token
 from backend.billing.router import router as billing_router
@@ -12,7 +13,9 @@ from backend.customers.router import router as customers_router
 from backend.database import Database
 from backend.disputes.router import router as disputes_router
 from backend.errors import install_error_handlers
+from backend.payments.processor import make_processor
 from backend.payments.router import router as payments_router
+from backend.payments.router import webhook_router
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -31,6 +34,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url)
+    app.state.processor = make_processor(settings)
     install_error_handlers(app)
 
     @app.get("/health", tags=["health"])
@@ -38,8 +42,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return {"status": "ok"}
 
     protected = [Depends(require_service_token)]
-    for router in (customers_router, billing_router, payments_router, disputes_router, audit_router):
+    for router in (customers_router, billing_router, payments_router, arrangements_router, disputes_router,
+                   audit_router):
         app.include_router(router, dependencies=protected)
+    app.include_router(webhook_router)  # authenticated by the processor's signature, not the bearer token
     return app
 
 
