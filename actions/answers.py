@@ -2,11 +2,13 @@
 
 import json
 import re
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.base import TALK_TO_PERSON_BUTTON, AccountAnswerAction, AnswerContext, UsesServices
@@ -18,7 +20,7 @@ from actions.charges import (
     latest_invoice,
     resolve_charge,
 )
-from actions.clients.billing import Balance, BillChange, MatchedLineItem
+from actions.clients.billing import Balance, BillChange, Invoice, MatchedLineItem
 from actions.clients.errors import NotFound, ServiceError
 from actions.conversation import CustomerTurn, current_customer_id, latest_turn
 from actions.formatting import format_date, format_money, format_period, money_in
@@ -26,18 +28,34 @@ from actions.normalise import CHARGE_TYPE_SYNONYMS, normalise_date, normalise_in
 
 MAX_CHANGES_LISTED = 3
 # How a charge type is named when every line of it is explained at once.
-CATEGORY_NAMES = {"tax": "tax and fee", "one_time": "one-time charge", "late_fee": "late fee", "usage": "usage",
-                  "equipment": "equipment", "plan": "plan", "proration": "prorated", "discount": "discount",
-                  "credit": "credit"}
+CATEGORY_NAMES = {
+    "tax": "tax and fee",
+    "one_time": "one-time charge",
+    "late_fee": "late fee",
+    "usage": "usage",
+    "equipment": "equipment",
+    "plan": "plan",
+    "proration": "prorated",
+    "discount": "discount",
+    "credit": "credit",
+}
 _CATEGORY_WORDS = re.compile(
-    r"\b(these|those|all|each|every|both|taxes|fees|charges|surcharges|credits|discounts|lines)\b", re.IGNORECASE
+    r"\b(these|those|all|each|every|both|taxes|fees|charges|surcharges|credits|discounts|lines)\b",
+    re.IGNORECASE,
 )
 _WHAT_OR_WHY = re.compile(r"\b(why|what|explain|what's)\b", re.IGNORECASE)
 _AUTOPAY_WORDS = re.compile(
     r"auto[\s-]?pay|automatic|direct debit|auto[\s-]?debit|recurring payment|standing order", re.IGNORECASE
 )
 PAYMENT_STATUSES = ("pending", "posted", "failed", "reversed")
-PAYMENT_METHOD_NAMES = {"card": "card", "bank_transfer": "bank transfer", "ach": "bank account (ACH)", "cash": "cash"}
+THANKS_BUTTON = {"title": "That's clear, thanks", "payload": "/thank"}
+HOW_TO_PAY_BUTTON = {"title": "How can I pay?", "payload": "/how_to_pay"}
+PAYMENT_METHOD_NAMES = {
+    "card": "card",
+    "bank_transfer": "bank transfer",
+    "ach": "bank account (ACH)",
+    "cash": "cash",
+}
 
 
 def _method(method: str | None) -> str:
@@ -71,7 +89,9 @@ class ActionCheckBalance(AccountAnswerAction):
         balance = await _balance(context)
         money = money_in(balance.currency)
         if balance.total_due <= 0:
-            context.dispatcher.utter_message(response="utter_balance_paid_up", total_due=money(balance.total_due))
+            context.dispatcher.utter_message(
+                response="utter_balance_paid_up", total_due=money(balance.total_due)
+            )
         elif balance.next_due_date is not None:
             context.dispatcher.utter_message(
                 response="utter_balance",
@@ -80,13 +100,15 @@ class ActionCheckBalance(AccountAnswerAction):
                 next_due_date=format_date(balance.next_due_date),
             )
         else:
-            context.dispatcher.utter_message(response="utter_balance_no_due_date", total_due=money(balance.total_due))
+            context.dispatcher.utter_message(
+                response="utter_balance_no_due_date", total_due=money(balance.total_due)
+            )
         _utter_past_due(context, balance)
         if balance.pending_payments > 0 and balance.total_due > 0:
             context.dispatcher.utter_message(
                 response="utter_balance_after_pending",
                 pending=money(balance.pending_payments),
-                remaining=money(max(balance.total_due - balance.pending_payments, 0)),
+                remaining=money(max(balance.total_due - balance.pending_payments, Decimal("0"))),
             )
         payment = balance.last_payment
         if payment is not None:
@@ -124,21 +146,13 @@ class ActionListCharges(AccountAnswerAction):
         return "action_list_charges"
 
     async def answer(self, context: AnswerContext) -> None:
-        invoice_number = normalise_invoice_number(context.turn.first_entity("invoice_number"))
-        if invoice_number:
-            try:
-                invoice = await context.billing.get_invoice(customer_id=context.customer_id, invoice_number=invoice_number)
-            except NotFound:
-                context.dispatcher.utter_message(response="utter_invoice_not_found", invoice_number=invoice_number)
-                return
-        else:
-            invoice = await latest_invoice(context.billing, customer_id=context.customer_id)
-            if invoice is None:
-                context.dispatcher.utter_message(response="utter_no_invoices")
-                return
+        invoice = await _invoice_asked_about(context)
+        if invoice is None:
+            return
         context.remember_currency(invoice.currency)
         lines = "\n".join(
-            f"• {item.description}: {format_money(item.amount, invoice.currency)}" for item in invoice.line_items
+            f"• {item.description}: {format_money(item.amount, invoice.currency)}"
+            for item in invoice.line_items
         )
         items = invoice_line_items(invoice)
         context.dispatcher.utter_message(
@@ -152,6 +166,23 @@ class ActionListCharges(AccountAnswerAction):
         )
 
 
+async def _invoice_asked_about(context: AnswerContext) -> Invoice | None:
+    """The invoice the customer named, else their latest; None, with the reason said, when there is none."""
+    invoice_number = normalise_invoice_number(context.turn.first_entity("invoice_number"))
+    if not invoice_number:
+        invoice = await latest_invoice(context.billing, customer_id=context.customer_id)
+        if invoice is None:
+            context.dispatcher.utter_message(response="utter_no_invoices")
+        return invoice
+    try:
+        return await context.billing.get_invoice(
+            customer_id=context.customer_id, invoice_number=invoice_number
+        )
+    except NotFound:
+        context.dispatcher.utter_message(response="utter_invoice_not_found", invoice_number=invoice_number)
+        return None
+
+
 class ActionExplainCharge(AccountAnswerAction):
     def name(self) -> str:
         return "action_explain_charge"
@@ -159,7 +190,9 @@ class ActionExplainCharge(AccountAnswerAction):
     async def answer(self, context: AnswerContext) -> None:
         query = ChargeQuery.from_turn(context.turn)
         resolution = await resolve_charge(context.billing, customer_id=context.customer_id, query=query)
-        currency = resolution.latest_invoice.currency if resolution.latest_invoice else await context.currency()
+        currency = (
+            resolution.latest_invoice.currency if resolution.latest_invoice else await context.currency()
+        )
         context.remember_currency(currency)
         dispatcher = context.dispatcher
         if resolution.kind == "no_invoices":
@@ -189,6 +222,11 @@ class ActionExplainCharge(AccountAnswerAction):
         explanation = resolution.explanation or await context.billing.explain_line_item(
             customer_id=context.customer_id, line_item_id=item.id
         )
+        if item.amount >= 0:
+            payload = f"/dispute_charge{json.dumps({'line_item_id': str(item.id)})}"
+            buttons = [{"title": "Dispute this charge", "payload": payload}, THANKS_BUTTON]
+        else:  # a credit is not disputed
+            buttons = [THANKS_BUTTON, TALK_TO_PERSON_BUTTON]
         dispatcher.utter_message(
             response="utter_charge_explanation",
             description=item.description,
@@ -197,12 +235,7 @@ class ActionExplainCharge(AccountAnswerAction):
             summary=explanation.summary,
             computation=explanation.computation or "It is a fixed amount.",
             policy=explanation.policy or "Standard billing terms.",
-            buttons=[
-                {"title": "Dispute this charge", "payload": f"/dispute_charge{json.dumps({'line_item_id': str(item.id)})}"},
-                {"title": "That's clear, thanks", "payload": "/thank"},
-            ] if item.amount >= 0 else [  # a credit is not disputed
-                {"title": "That's clear, thanks", "payload": "/thank"}, TALK_TO_PERSON_BUTTON,
-            ],
+            buttons=buttons,
         )
 
 
@@ -215,10 +248,14 @@ def asks_about_category(query: ChargeQuery, items: list[MatchedLineItem]) -> boo
     )
 
 
-async def explain_each(context: AnswerContext, items: list[MatchedLineItem], currency: str, *, category: str) -> None:
+async def explain_each(
+    context: AnswerContext, items: list[MatchedLineItem], currency: str, *, category: str
+) -> None:
     lines = []
     for item in items[:MAX_CHARGE_BUTTONS]:
-        explanation = await context.billing.explain_line_item(customer_id=context.customer_id, line_item_id=item.id)
+        explanation = await context.billing.explain_line_item(
+            customer_id=context.customer_id, line_item_id=item.id
+        )
         how = f" {explanation.computation}" if explanation.computation else ""
         lines.append(f"• {explanation.summary}{how}")
     context.dispatcher.utter_message(
@@ -227,7 +264,7 @@ async def explain_each(context: AnswerContext, items: list[MatchedLineItem], cur
         invoice_number=items[0].invoice_number,
         total=format_money(sum((item.amount for item in items), Decimal("0.00")), currency),
         lines="\n".join(lines),
-        buttons=[{"title": "That's clear, thanks", "payload": "/thank"}, TALK_TO_PERSON_BUTTON],
+        buttons=[THANKS_BUTTON, TALK_TO_PERSON_BUTTON],
     )
 
 
@@ -247,10 +284,14 @@ class ActionExplainBillIncrease(AccountAnswerAction):
     async def answer(self, context: AnswerContext) -> None:
         invoice_number = normalise_invoice_number(context.turn.first_entity("invoice_number"))
         try:
-            comparison = await context.billing.compare_bills(customer_id=context.customer_id, invoice_number=invoice_number)
+            comparison = await context.billing.compare_bills(
+                customer_id=context.customer_id, invoice_number=invoice_number
+            )
         except NotFound:
             if invoice_number:
-                context.dispatcher.utter_message(response="utter_invoice_not_found", invoice_number=invoice_number)
+                context.dispatcher.utter_message(
+                    response="utter_invoice_not_found", invoice_number=invoice_number
+                )
             else:
                 context.dispatcher.utter_message(response="utter_no_previous_bill")
             return
@@ -263,14 +304,14 @@ class ActionExplainBillIncrease(AccountAnswerAction):
             return
         changes = sorted(comparison.changes, key=lambda change: abs(change.difference), reverse=True)
         lines = "\n".join(_change_line(change, currency) for change in changes[:MAX_CHANGES_LISTED])
-        common = dict(
-            invoice_number=comparison.invoice_number,
-            current_total=money(comparison.current_total),
-            previous_invoice_number=comparison.previous_invoice_number,
-            previous_total=money(comparison.previous_total),
-            difference=money(abs(comparison.difference)),
-            lines=lines,
-        )
+        common: dict[str, Any] = {
+            "invoice_number": comparison.invoice_number,
+            "current_total": money(comparison.current_total),
+            "previous_invoice_number": comparison.previous_invoice_number,
+            "previous_total": money(comparison.previous_total),
+            "difference": money(abs(comparison.difference)),
+            "lines": lines,
+        }
         if comparison.difference > 0:
             context.dispatcher.utter_message(response="utter_bill_increase", **common)
         elif comparison.difference < 0:
@@ -292,12 +333,24 @@ class ActionPaymentStatus(AccountAnswerAction):
             await ActionExplainCharge(billing=context.billing).answer(context)
             return
         on_date = next(
-            (d for d in (normalise_date(text) for text in context.turn.entity_values("DATE")) if d is not None), None
+            (
+                d
+                for d in (normalise_date(text) for text in context.turn.entity_values("DATE"))
+                if d is not None
+            ),
+            None,
         )
         amount: Decimal | None = next(
-            (a for a in (normalise_money(text) for text in context.turn.entity_values("MONEY")) if a is not None), None
+            (
+                a
+                for a in (normalise_money(text) for text in context.turn.entity_values("MONEY"))
+                if a is not None
+            ),
+            None,
         )
-        payments = await context.billing.list_payments(customer_id=context.customer_id, on_date=on_date, amount=amount)
+        payments = await context.billing.list_payments(
+            customer_id=context.customer_id, on_date=on_date, amount=amount
+        )
         if not payments and (on_date or amount):
             payments = await context.billing.list_payments(customer_id=context.customer_id)
             if payments:
@@ -306,17 +359,19 @@ class ActionPaymentStatus(AccountAnswerAction):
             context.dispatcher.utter_message(response="utter_no_payments")
             return
         currency = await context.currency()
-        payment = sorted(payments, key=lambda p: (p.received_date is not None, p.received_date), reverse=True)[0]
-        details = dict(
-            amount=format_money(payment.amount, currency),
-            payment_date=format_date(payment.received_date),
-            method=_method(payment.method),
-        )
+        payment = sorted(
+            payments, key=lambda p: (p.received_date is not None, p.received_date), reverse=True
+        )[0]
+        details: dict[str, Any] = {
+            "amount": format_money(payment.amount, currency),
+            "payment_date": format_date(payment.received_date),
+            "method": _method(payment.method),
+        }
         if payment.status == "failed":
             context.dispatcher.utter_message(
                 response="utter_payment_failed",
                 failure_reason=(payment.failure_reason or "the payment was declined").rstrip("."),
-                buttons=[{"title": "How can I pay?", "payload": "/how_to_pay"}, TALK_TO_PERSON_BUTTON],
+                buttons=[HOW_TO_PAY_BUTTON, TALK_TO_PERSON_BUTTON],
                 **details,
             )
         elif payment.status in PAYMENT_STATUSES:
@@ -331,7 +386,9 @@ class ActionHowToPay(UsesServices, Action):
     def name(self) -> str:
         return "action_how_to_pay"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         customer_id = current_customer_id(tracker)
         if customer_id is None:
             dispatcher.utter_message(response="utter_how_to_pay_general")
@@ -357,7 +414,9 @@ class ActionHowToPay(UsesServices, Action):
             dispatcher.utter_message(response="utter_how_to_pay_general")
         saved = methods.on_file[0].masked if methods.on_file and methods.on_file[0].masked else None
         if methods.autopay:
-            dispatcher.utter_message(response="utter_autopay_on", payment_method=saved or "your saved payment method")
+            dispatcher.utter_message(
+                response="utter_autopay_on", payment_method=saved or "your saved payment method"
+            )
         else:
             dispatcher.utter_message(response="utter_autopay_off")
         return []
@@ -381,10 +440,12 @@ async def answer_autopay(context: AnswerContext) -> None:
         context.dispatcher.utter_message(response="utter_autopay_off")
         return
     saved = methods.on_file[0].masked if methods.on_file and methods.on_file[0].masked else None
-    context.dispatcher.utter_message(response="utter_autopay_on", payment_method=saved or "your saved payment method")
+    context.dispatcher.utter_message(
+        response="utter_autopay_on", payment_method=saved or "your saved payment method"
+    )
     payments = await context.billing.list_payments(customer_id=context.customer_id)
     dated = [p for p in payments if p.received_date is not None]
-    latest = max(dated, key=lambda p: p.received_date) if dated else None
+    latest = max(dated, key=lambda p: p.received_date or date.min) if dated else None
     if latest is not None and latest.status == "failed" and (latest.method or "").startswith("autopay"):
         currency = await context.currency()
         context.dispatcher.utter_message(
@@ -392,7 +453,7 @@ async def answer_autopay(context: AnswerContext) -> None:
             amount=format_money(latest.amount, currency),
             payment_date=format_date(latest.received_date),
             failure_reason=(latest.failure_reason or "the payment was declined").rstrip("."),
-            buttons=[{"title": "How can I pay?", "payload": "/how_to_pay"}, TALK_TO_PERSON_BUTTON],
+            buttons=[HOW_TO_PAY_BUTTON, TALK_TO_PERSON_BUTTON],
         )
 
 

@@ -3,11 +3,10 @@
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
 
-from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.clients.billing import BillingClient
@@ -24,7 +23,7 @@ TALK_TO_PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human
 class UsesServices:
     """Clients are injectable (tests pass fakes); by default built on first use, never at import."""
 
-    def __init__(self, *, billing: Any = None, handoff: Any = None) -> None:
+    def __init__(self, *, billing: BillingClient | None = None, handoff: HandoffClient | None = None) -> None:
         self._billing = billing
         self._handoff = handoff
 

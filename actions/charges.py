@@ -2,10 +2,11 @@
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeVar
 
 from actions.clients.billing import BillingClient, Explanation, Invoice, MatchedLineItem
 from actions.clients.errors import NotFound
@@ -20,7 +21,9 @@ from actions.normalise import (
 )
 
 MAX_CHARGE_BUTTONS = 8
-_CREDIT_WORDS = re.compile(r"\b(credit(?:ed)?|refund(?:ed)?|negative|minus|money back|taken off|deducted)\b", re.IGNORECASE)
+_CREDIT_WORDS = re.compile(
+    r"\b(credit(?:ed)?|refund(?:ed)?|negative|minus|money back|taken off|deducted)\b", re.IGNORECASE
+)
 # Words too common in charge descriptions to tell two charges apart.
 _GENERIC_WORDS = frozenset(
     "the this that what why was were is are my on of for and charge charges fee fees tax taxes bill "
@@ -42,9 +45,13 @@ class ChargeQuery:
         return cls(
             line_item_id=turn.first_entity("line_item_id"),
             amount=_first(normalise_money(value) for value in turn.entity_values("MONEY", "amount")),
-            on_date=_first(normalise_date(value, today=today) for value in turn.entity_values("DATE", "date")),
+            on_date=_first(
+                normalise_date(value, today=today) for value in turn.entity_values("DATE", "date")
+            ),
             name=normalise_charge_name(turn.first_entity("charge_name")) or charge_type_in_text(turn.text),
-            invoice_number=_first(normalise_invoice_number(value) for value in turn.entity_values("invoice_number")),
+            invoice_number=_first(
+                normalise_invoice_number(value) for value in turn.entity_values("invoice_number")
+            ),
             text=turn.text or "",
         )
 
@@ -69,13 +76,19 @@ class ChargeQuery:
         return " ".join(parts)
 
 
-def _first(values):
+T = TypeVar("T")
+
+
+def _first(values: Iterable[T | None]) -> T | None:
     return next((value for value in values if value is not None), None)
+
+
+ResolutionKind = Literal["single", "several", "none", "unspecified", "no_invoices"]
 
 
 @dataclass
 class ChargeResolution:
-    kind: Literal["single", "several", "none", "unspecified", "no_invoices"]
+    kind: ResolutionKind
     items: list[MatchedLineItem] = field(default_factory=list)
     explanation: Explanation | None = None
     latest_invoice: Invoice | None = None
@@ -102,10 +115,14 @@ async def resolve_charge(billing: BillingClient, *, customer_id: int, query: Cha
     """One match, several (ask which), none (say so and show the latest invoice) or nothing asked yet."""
     if query.line_item_id:
         try:
-            explanation = await billing.explain_line_item(customer_id=customer_id, line_item_id=query.line_item_id)
+            explanation = await billing.explain_line_item(
+                customer_id=customer_id, line_item_id=query.line_item_id
+            )
         except NotFound:
             return await _with_latest_invoice("none", billing, customer_id)
-        item = MatchedLineItem(**explanation.line_item.model_dump(), invoice_number=explanation.invoice_number)
+        item = MatchedLineItem(
+            **explanation.line_item.model_dump(), invoice_number=explanation.invoice_number
+        )
         return ChargeResolution("single", [item], explanation=explanation)
     if query.is_empty:
         return _narrowed(await _with_latest_invoice("unspecified", billing, customer_id), query)
@@ -120,7 +137,10 @@ async def resolve_charge(billing: BillingClient, *, customer_id: int, query: Cha
         if not matches and query.on_date is not None and (query.amount or query.name or query.invoice_number):
             # customers often give the bill or payment date rather than the charge date
             matches = await billing.find_line_items(
-                customer_id=customer_id, amount=query.amount, name=query.name, invoice_number=query.invoice_number
+                customer_id=customer_id,
+                amount=query.amount,
+                name=query.name,
+                invoice_number=query.invoice_number,
             )
     except NotFound:
         matches = []  # e.g. an invoice number that is not theirs
@@ -139,7 +159,8 @@ async def resolve_charge(billing: BillingClient, *, customer_id: int, query: Cha
 
 
 def _narrowed(resolution: ChargeResolution, query: ChargeQuery) -> ChargeResolution:
-    """No charge named: a credit asked about, or words of one line's description, still find it on the latest bill."""
+    """No charge named: a credit asked about, or words of one line's description, still find it on the
+    latest bill."""
     if resolution.kind not in ("unspecified", "none") or not resolution.items:
         return resolution
     items = resolution.items
@@ -168,10 +189,12 @@ def narrow_by_description(matches: list[MatchedLineItem], text: str) -> list[Mat
     best = max(scores)
     if best == 0:
         return matches
-    return [item for item, score in zip(matches, scores) if score == best]
+    return [item for item, score in zip(matches, scores, strict=True) if score == best]
 
 
-async def _with_latest_invoice(kind, billing: BillingClient, customer_id: int) -> ChargeResolution:
+async def _with_latest_invoice(
+    kind: ResolutionKind, billing: BillingClient, customer_id: int
+) -> ChargeResolution:
     invoice = await latest_invoice(billing, customer_id=customer_id)
     if invoice is None:
         return ChargeResolution("no_invoices")

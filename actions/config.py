@@ -22,7 +22,8 @@ class ActionSettings(BaseSettings):
     handoff_api_token: str = Field(default=DEV_HANDOFF_TOKEN, alias="HANDOFF_API_TOKEN")
     # Rasa sends it on every action call (bot/endpoints*.yml); actions/server.py refuses calls without it.
     action_server_token: str = Field(default=DEV_ACTION_SERVER_TOKEN, alias="ACTION_SERVER_TOKEN")
-    # Verifies the handoff service's identity assertions and signs the verified-customer slot (actions/identity.py).
+    # Verifies the handoff service's identity assertions and signs the verified-customer slot
+    # (actions/identity.py).
     identity_assertion_secret: str = Field(
         default=DEV_IDENTITY_ASSERTION_SECRET, alias="IDENTITY_ASSERTION_SECRET"
     )
@@ -37,11 +38,16 @@ class ActionSettings(BaseSettings):
             return
         tokens = (self.backend_api_token, self.handoff_api_token, self.action_server_token,
                   self.identity_assertion_secret)
-        defaults = {DEV_BACKEND_TOKEN, DEV_HANDOFF_TOKEN, DEV_ACTION_SERVER_TOKEN, DEV_IDENTITY_ASSERTION_SECRET}
+        defaults = {
+            DEV_BACKEND_TOKEN,
+            DEV_HANDOFF_TOKEN,
+            DEV_ACTION_SERVER_TOKEN,
+            DEV_IDENTITY_ASSERTION_SECRET,
+        }
         if defaults & set(tokens) or any(PLACEHOLDER in t for t in tokens):
             raise RuntimeError(
-                "BACKEND_API_TOKEN, HANDOFF_API_TOKEN, ACTION_SERVER_TOKEN and IDENTITY_ASSERTION_SECRET must be set "
-                "when APP_ENV is not 'development'"
+                "BACKEND_API_TOKEN, HANDOFF_API_TOKEN, ACTION_SERVER_TOKEN and IDENTITY_ASSERTION_SECRET "
+                "must be set when APP_ENV is not 'development'"
             )
 
 

@@ -1,9 +1,10 @@
 """Reading the tracker: who the customer is, which message is being answered, what happened so far."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk.interfaces import Tracker
 
 from actions.identity import customer_id_from_slot, handoff_turn
 
@@ -43,11 +44,17 @@ class CustomerTurn:
     def from_parse_data(cls, parse_data: dict[str, Any] | None) -> "CustomerTurn":
         parse_data = parse_data or {}
         intent = (parse_data.get("intent") or {}).get("name")
-        return cls(intent=intent, text=parse_data.get("text") or "", entities=list(parse_data.get("entities") or []))
+        return cls(
+            intent=intent, text=parse_data.get("text") or "", entities=list(parse_data.get("entities") or [])
+        )
 
     def entity_values(self, *names: str) -> list[str]:
         wanted = set(names)
-        return [str(entity["value"]) for entity in self.entities if entity.get("entity") in wanted and entity.get("value") is not None]
+        return [
+            str(entity["value"])
+            for entity in self.entities
+            if entity.get("entity") in wanted and entity.get("value") is not None
+        ]
 
     def first_entity(self, *names: str) -> str | None:
         values = self.entity_values(*names)
@@ -68,7 +75,8 @@ def user_events(tracker: Tracker) -> list[dict[str, Any]]:
 
 
 def latest_turn_with_intent(tracker: Tracker, intents: Iterable[str]) -> CustomerTurn | None:
-    """The newest customer message whose intent is one of `intents` (e.g. the question asked before verifying)."""
+    """The newest customer message whose intent is one of `intents` (e.g. the question asked before
+    verifying)."""
     wanted = set(intents)
     for event in reversed(user_events(tracker)):
         turn = CustomerTurn.from_parse_data({**(event.get("parse_data") or {}), "text": event.get("text")})
@@ -78,8 +86,8 @@ def latest_turn_with_intent(tracker: Tracker, intents: Iterable[str]) -> Custome
 
 
 def current_customer_id(tracker: Tracker) -> int | None:
-    """Contract: the customer of the handoff service's signed assertion for this conversation (signed in on the
-    website), else the conversation-bound slot only the verification form sets. Never a bare metadata
+    """Contract: the customer of the handoff service's signed assertion for this conversation (signed in on
+    the website), else the conversation-bound slot only the verification form sets. Never a bare metadata
     customer_id, a number typed by the customer or the sender id (actions/identity.py)."""
     from_login = logged_in_customer_id(tracker)
     if from_login is not None:

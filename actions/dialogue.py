@@ -1,11 +1,13 @@
-"""Actions that steer the conversation: after verification, after the dispute form, escalation, fallback, CSAT."""
+"""Actions that steer the conversation: after verification, after the dispute form, escalation, fallback,
+CSAT."""
 
 import json
 import logging
+from typing import Any
 
-from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.answers import ANSWERS_BY_INTENT, ActionExplainCharge
@@ -28,7 +30,9 @@ from actions.identity import handoff_turn
 logger = logging.getLogger(__name__)
 
 VERIFICATION_SLOTS = ("verification_status", "account_number", "postal_code_or_phone")
-DISPUTE_SLOTS = ("dispute_line_item_id", "dispute_reason", "dispute_confirmed", "dispute_charge_label", "charge_candidates")
+DISPUTE_SLOTS = (
+    "dispute_line_item_id", "dispute_reason", "dispute_confirmed", "dispute_charge_label", "charge_candidates"
+)
 FALLBACKS_BEFORE_ESCALATION = 2
 # "Did you mean ...?": what each intent is called on its button, in the customer's words.
 CLARIFICATION_TITLES = {
@@ -51,7 +55,9 @@ SOMETHING_ELSE_BUTTON = {"title": "Something else", "payload": "/deny"}
 PASSED_ON_ENTITIES = ("MONEY", "DATE", "invoice_number", "charge_name")
 MAX_PAYLOAD_CHARS = 500  # the handoff service drops longer button payloads (docs/contracts.md)
 # Built here, not in domain.yml: Rasa would try to fill the JSON braces of the payload as placeholders.
-CSAT_BUTTONS = [{"title": str(score), "payload": f'/rate_chat{{"csat_score":"{score}"}}'} for score in range(1, 6)]
+CSAT_BUTTONS = [
+    {"title": str(score), "payload": f'/rate_chat{{"csat_score":"{score}"}}'} for score in range(1, 6)
+]
 
 
 def _reset(*slots: str) -> list[EventType]:
@@ -66,29 +72,36 @@ async def _after_stopped_verification(
     events: list[EventType] = []
     if tracker.get_slot("verification_status") == "locked":
         events = await escalate(
-            handoff=services.handoff, dispatcher=dispatcher, tracker=tracker,
-            reason="verification_locked", customer_id=None,
+            handoff=services.handoff,
+            dispatcher=dispatcher,
+            tracker=tracker,
+            reason="verification_locked",
+            customer_id=None,
         )
     return events + _reset(*VERIFICATION_SLOTS, *also_reset)
 
 
 class ActionAnswerAfterVerification(UsesServices, Action):
-    """Runs when verify_identity_form ends: answers the question asked before it, or hands over when locked."""
+    """Runs when verify_identity_form ends: answers the question asked before it, or hands over when
+    locked."""
 
     def name(self) -> str:
         return "action_answer_after_verification"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         if tracker.get_slot("verification_status") in STOPPING_VERIFICATION_STATUSES:
             return await _after_stopped_verification(self, dispatcher, tracker)
         if current_customer_id(tracker) is None:
             dispatcher.utter_message(response="utter_need_verification")
             return []
         turn = latest_turn_with_intent(tracker, ANSWERS_BY_INTENT)
-        if turn is None:
+        answer_class = ANSWERS_BY_INTENT.get(turn.intent or "") if turn is not None else None
+        if turn is None or answer_class is None:
             dispatcher.utter_message(response="utter_how_can_i_help")
             return []
-        answer_action = ANSWERS_BY_INTENT[turn.intent](billing=self.billing, handoff=self._handoff)
+        answer_action = answer_class(billing=self.billing, handoff=self._handoff)
         return await answer_action.answer_turn(dispatcher, tracker, turn)
 
 
@@ -98,15 +111,20 @@ class ActionSubmitDispute(UsesServices, Action):
     def name(self) -> str:
         return "action_submit_dispute"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         if tracker.get_slot("verification_status") in STOPPING_VERIFICATION_STATUSES:
             return await _after_stopped_verification(self, dispatcher, tracker, *DISPUTE_SLOTS)
         customer_id = current_customer_id(tracker)
         credit = tracker.get_slot("charge_candidates") or {}
         if customer_id is not None and credit.get("match") == "credit":
             # the customer named a credit (money off the bill): explained, there is nothing to dispute
-            turn = CustomerTurn(intent="explain_charge", text="",
-                                entities=[{"entity": "line_item_id", "value": credit.get("line_item_id")}])
+            turn = CustomerTurn(
+                intent="explain_charge",
+                text="",
+                entities=[{"entity": "line_item_id", "value": credit.get("line_item_id")}],
+            )
             events = await ActionExplainCharge(billing=self.billing).answer_turn(dispatcher, tracker, turn)
             return events + _reset(*DISPUTE_SLOTS)
         line_item_id = tracker.get_slot("dispute_line_item_id")
@@ -119,21 +137,30 @@ class ActionSubmitDispute(UsesServices, Action):
             return _reset(*DISPUTE_SLOTS)
         reason = tracker.get_slot("dispute_reason") or ""
         try:
-            explanation = await self.billing.explain_line_item(customer_id=customer_id, line_item_id=line_item_id)
-            line_item = MatchedLineItem(**explanation.line_item.model_dump(), invoice_number=explanation.invoice_number)
+            explanation = await self.billing.explain_line_item(
+                customer_id=customer_id, line_item_id=line_item_id
+            )
+            line_item = MatchedLineItem(
+                **explanation.line_item.model_dump(), invoice_number=explanation.invoice_number
+            )
             currency = await account_currency(self.billing, tracker, customer_id=customer_id)
             try:
                 dispute = await self.billing.open_dispute(
-                    customer_id=customer_id, line_item_id=line_item.id, reason=reason,
+                    customer_id=customer_id,
+                    line_item_id=line_item.id,
+                    reason=reason,
                     conversation_id=conversation_id(tracker),
                 )
-                dispute_id = dispute.id
+                dispute_id: int | str | None = dispute.id
                 dispatcher.utter_message(
-                    response="utter_dispute_opened", dispute_id=dispute_id, charge=tracker.get_slot("dispute_charge_label") or line_item.description
+                    response="utter_dispute_opened",
+                    dispute_id=dispute_id,
+                    charge=tracker.get_slot("dispute_charge_label") or line_item.description,
                 )
             except Conflict:
                 existing = [
-                    d for d in await self.billing.list_disputes(customer_id=customer_id)
+                    d
+                    for d in await self.billing.list_disputes(customer_id=customer_id)
                     if str(d.line_item_id) == str(line_item.id) and d.status in ("open", "under_review")
                 ]
                 dispute_id = existing[0].id if existing else None
@@ -153,7 +180,7 @@ class ActionSubmitDispute(UsesServices, Action):
             customer_id=customer_id, summary=summary, dispute_id=dispute_id,
             line_item=line_item, explanation=explanation,
         )
-        return [SlotSet("dispute_id", dispute_id)] + events + _reset(*DISPUTE_SLOTS)
+        return [SlotSet("dispute_id", dispute_id), *events, *_reset(*DISPUTE_SLOTS)]
 
 
 class ActionEscalateToHuman(UsesServices, Action):
@@ -162,10 +189,14 @@ class ActionEscalateToHuman(UsesServices, Action):
     def name(self) -> str:
         return "action_escalate_to_human"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         after_outage = "utter_backend_unavailable" in bot_responses_since_previous_user_message(tracker)
         return await escalate(
-            handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
+            handoff=self.handoff,
+            dispatcher=dispatcher,
+            tracker=tracker,
             reason="backend_unavailable" if after_outage else "request_human",
             customer_id=current_customer_id(tracker),
         )
@@ -182,12 +213,17 @@ class ActionHandleFallback(UsesServices, Action):
     def name(self) -> str:
         return "action_handle_fallback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         if consecutive_fallbacks(tracker) >= FALLBACKS_BEFORE_ESCALATION:
             dispatcher.utter_message(response="utter_fallback_handover")
             events = await escalate(
-                handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
-                reason="fallback", customer_id=current_customer_id(tracker),
+                handoff=self.handoff,
+                dispatcher=dispatcher,
+                tracker=tracker,
+                reason="fallback",
+                customer_id=current_customer_id(tracker),
             )
             if tracker.active_loop.get("name"):
                 # a person takes over: the form must not ask its question again after the handover message
@@ -203,8 +239,10 @@ class ActionHandleFallback(UsesServices, Action):
             if intent.get("name") != "nlu_fallback"
         ]
         candidates = clarification_candidates(ranking)
-        if ranking and ranking[0][0] == "out_of_scope" and (
-            not candidates or ranking[0][1] - candidates[0][1] > OUT_OF_SCOPE_MARGIN
+        if (
+            ranking
+            and ranking[0][0] == "out_of_scope"
+            and (not candidates or ranking[0][1] - candidates[0][1] > OUT_OF_SCOPE_MARGIN)
         ):
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
@@ -214,7 +252,8 @@ class ActionHandleFallback(UsesServices, Action):
         entities = latest_turn(tracker).entities
         dispatcher.utter_message(
             response="utter_ask_clarification",
-            buttons=[clarification_button(intent, entities) for intent, _ in candidates] + [SOMETHING_ELSE_BUTTON],
+            buttons=[clarification_button(intent, entities) for intent, _ in candidates]
+            + [SOMETHING_ELSE_BUTTON],
         )
         return []
 
@@ -228,7 +267,7 @@ def clarification_candidates(ranking: list[tuple[str, float]]) -> list[tuple[str
     ]
 
 
-def clarification_button(intent: str, entities: list[dict]) -> dict[str, str]:
+def clarification_button(intent: str, entities: list[dict[str, Any]]) -> dict[str, str]:
     """Tapping it is the same as the intent being recognised, with the entities of the unclear message."""
     values: dict[str, str] = {}
     for entity in entities:
@@ -247,7 +286,9 @@ class ActionHandoffResolved(Action):
     def name(self) -> str:
         return "action_handoff_resolved"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         turn = latest_turn(tracker)
         agent_name = turn.first_entity("agent_name")
         outcome = turn.first_entity("handoff_outcome")
@@ -257,4 +298,3 @@ class ActionHandoffResolved(Action):
             dispatcher.utter_message(response="utter_welcome_back")
         dispatcher.utter_message(response="utter_ask_csat", buttons=CSAT_BUTTONS)
         return [SlotSet("handoff_state", "resolved"), SlotSet("handoff_outcome", outcome)]
-

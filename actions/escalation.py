@@ -3,9 +3,9 @@
 import logging
 from typing import Any
 
-from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import Tracker
 
 from actions.clients.billing import Explanation, MatchedLineItem
 from actions.clients.errors import ServiceError
@@ -45,24 +45,30 @@ def build_summary(
     if customer_id is None:
         who = "An unverified visitor"
     else:
-        how = "signed in on the website" if logged_in_customer_id(tracker) == customer_id else "verified in chat"
+        how = (
+            "signed in on the website"
+            if logged_in_customer_id(tracker) == customer_id
+            else "verified in chat"
+        )
         name = tracker.get_slot("customer_first_name")
         who = f"{name} (customer {customer_id}, {how})" if name else f"Customer {customer_id} ({how})"
     if reason == "dispute" and line_item is not None:
         what = (
-            f"disputes the charge \"{line_item.description}\" of {format_money(line_item.amount, currency)} "
+            f'disputes the charge "{line_item.description}" of {format_money(line_item.amount, currency)} '
             f"on invoice {line_item.invoice_number}"
         )
         if dispute_reason:
-            what += f", saying: \"{dispute_reason}\""
+            what += f', saying: "{dispute_reason}"'
         what += f". Dispute {dispute_id} is open in the billing system." if dispute_id else "."
     elif reason == "request_human":
         what = "asked to talk to a person."
     elif reason == "fallback":
         last = user_events(tracker)[-1].get("text") if user_events(tracker) else ""
-        what = f"wrote two messages in a row the bot did not understand (the last: \"{last}\")."
+        what = f'wrote two messages in a row the bot did not understand (the last: "{last}").'
     elif reason == "verification_locked":
-        what = "failed identity verification three times, so verification is locked; identity is not confirmed."
+        what = (
+            "failed identity verification three times, so verification is locked; identity is not confirmed."
+        )
     else:
         what = "needs help, but the billing system was unavailable to the bot."
     topics = topics_discussed(tracker)
@@ -84,8 +90,11 @@ async def escalate(
 ) -> list[EventType]:
     """Queue the chat for a specialist and tell the customer what happens next."""
     if handoff_turn(tracker) is None:
-        # Only a turn the handoff service sent (signed, this conversation) may put a conversation in the queue.
-        logger.warning("escalation refused: conversation %s's turn has no valid identity assertion", tracker.sender_id)
+        # Only a turn the handoff service sent (signed, this conversation) may put a conversation in the
+        # queue.
+        logger.warning(
+            "escalation refused: conversation %s's turn has no valid identity assertion", tracker.sender_id
+        )
         dispatcher.utter_message(response="utter_handoff_unavailable")
         return [SlotSet("handoff_state", "failed")]
     request = EscalationRequest(
@@ -107,10 +116,14 @@ async def escalate(
     if result.state == "queued":
         if result.position is not None:
             dispatcher.utter_message(
-                response="utter_handoff_queued", position=result.position, wait=format_wait(result.eta_seconds)
+                response="utter_handoff_queued",
+                position=result.position,
+                wait=format_wait(result.eta_seconds),
             )
         else:
-            dispatcher.utter_message(response="utter_handoff_queued_no_position", wait=format_wait(result.eta_seconds))
+            dispatcher.utter_message(
+                response="utter_handoff_queued_no_position", wait=format_wait(result.eta_seconds)
+            )
     else:
         dispatcher.utter_message(
             response="utter_handoff_ticket",

@@ -5,10 +5,10 @@ import re
 from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction, ValidationAction
+from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.base import UsesServices, account_currency, utter_backend_unavailable
@@ -45,20 +45,23 @@ REASON_INTERRUPTION_INTENTS = (
     "request_human", "bot_challenge", "what_can_you_do", "goodbye",
 )
 LEAVING_INTENTS = ("request_human", "bot_challenge", "what_can_you_do", "goodbye")
-_QUESTION_WORDS = frozenset("what why how when where who which can could would will is are do does should".split())
+_QUESTION_WORDS = frozenset(
+    "what why how when where who which can could would will is are do does should".split()
+)
 # While the identity questions are asked, these intents are questions of their own (answered by the
 # interruption rules) unless the message also holds a well-formed answer.
 IDENTITY_INTERRUPTION_INTENTS = (
-    "check_balance", "ask_due_date", "list_charges", "explain_charge", "explain_bill_increase", "payment_status",
-    "how_to_pay", "dispute_charge", "request_human", "deny", "bot_challenge", "what_can_you_do", "goodbye",
+    "check_balance", "ask_due_date", "list_charges", "explain_charge", "explain_bill_increase",
+    "payment_status", "how_to_pay", "dispute_charge", "request_human", "deny", "bot_challenge",
+    "what_can_you_do", "goodbye",
 )
 
 
 # Words that say what is wrong with a charge, beyond asking to dispute it.
 _WHAT_IS_WRONG = re.compile(
     r"\b(twice|double|duplicated?|two times|never|didn'?t|did not|don'?t|do not|not mine|wasn'?t|was not|"
-    r"shouldn'?t|should not|wrong|incorrect|too much|overcharged?|already|cancell?ed|returned|unauthori[sz]ed|"
-    r"recogni[sz]e|because|on time)\b",
+    r"shouldn'?t|should not|wrong|incorrect|too much|overcharged?|already|cancell?ed|returned|"
+    r"unauthori[sz]ed|recogni[sz]e|because|on time)\b",
     re.IGNORECASE,
 )
 
@@ -75,17 +78,20 @@ def is_question(text: str) -> bool:
 
 
 class IdentityValidation(UsesServices):
-    """Slot extraction and validation shared by both forms; the backend decides and enforces the 3-attempt lock."""
+    """Slot extraction and validation shared by both forms; the backend decides and enforces the 3-attempt
+    lock."""
 
     async def extract_account_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The answer to "what's your account number?"; also a corrected number typed at the second question."""
+        """The answer to "what's your account number?"; also a corrected number typed at the second
+        question."""
         requested = tracker.get_slot("requested_slot")
         text = str(tracker.latest_message.get("text") or "")
         if requested == "postal_code_or_phone":
             retyped = account_number_in_text(text)
-            return {"account_number": retyped} if retyped else {}  # the same one again: the question is re-asked
+            # the same one again: the question is re-asked
+            return {"account_number": retyped} if retyped else {}
         if requested != "account_number" or not text.strip() or text.startswith("/"):
             return {}
         if account_number_in_text(text) or latest_turn(tracker).intent not in IDENTITY_INTERRUPTION_INTENTS:
@@ -95,17 +101,23 @@ class IdentityValidation(UsesServices):
     async def extract_postal_code_or_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The answer to the second question, read from anywhere in the message; also given with the account number."""
+        """The answer to the second question, read from anywhere in the message; also given with the
+        account number."""
         requested = tracker.get_slot("requested_slot")
         text = str(tracker.latest_message.get("text") or "")
         if not text.strip() or text.startswith("/"):
             return {}
         if requested == "account_number":
-            given_with_it = account_number_in_text(text) and split_postal_code_or_phone(without_account_number(text))
+            given_with_it = account_number_in_text(text) and split_postal_code_or_phone(
+                without_account_number(text)
+            )
             return {"postal_code_or_phone": without_account_number(text)} if given_with_it else {}
         if requested != "postal_code_or_phone" or account_number_in_text(text):
             return {}
-        if split_postal_code_or_phone(text) or latest_turn(tracker).intent not in IDENTITY_INTERRUPTION_INTENTS:
+        if (
+            split_postal_code_or_phone(text)
+            or latest_turn(tracker).intent not in IDENTITY_INTERRUPTION_INTENTS
+        ):
             return {"postal_code_or_phone": text}  # unreadable text is re-asked by validation, at no cost
         return {}
 
@@ -129,7 +141,8 @@ class IdentityValidation(UsesServices):
             dispatcher.utter_message(response="utter_postal_code_or_phone_invalid")
             return {"postal_code_or_phone": None}
         kind, secret = answer
-        if handoff_turn(tracker) is None:  # not a turn the handoff service sent: no attempt reaches the backend
+        # not a turn the handoff service sent: no attempt reaches the backend
+        if handoff_turn(tracker) is None:
             return {"postal_code_or_phone": None}
         try:
             result = await self.billing.verify(account_number=account_number, **{kind: secret})
@@ -149,7 +162,9 @@ class IdentityValidation(UsesServices):
             return {
                 "postal_code_or_phone": "provided",  # the answer itself is not kept in the tracker's slots
                 "identity_verified": True,
-                "verified_customer_id": signed_customer_slot(result.customer_id, conversation_id=tracker.sender_id),
+                "verified_customer_id": signed_customer_slot(
+                    result.customer_id, conversation_id=tracker.sender_id
+                ),
                 "customer_first_name": result.first_name,
                 "verification_status": "verified",
             }
@@ -185,10 +200,12 @@ class ValidateVerifyIdentityForm(IdentityValidation, FormValidationAction):
 
 
 class HelperSlotsFormValidation(FormValidationAction, ABC):
-    """A form validation whose `extract_<slot>` methods also set slots the form does not ask for (`helper_slots`).
+    """A form validation whose `extract_<slot>` methods also set slots the form does not ask for
+    (`helper_slots`).
 
-    rasa-sdk's `get_validation_events` passes on only the form's required slots; the helper slots set this turn
-    are passed on too, ahead of them, so Rasa's tracker gets them (abstract: rasa-sdk does not register it)."""
+    rasa-sdk's `get_validation_events` passes on only the form's required slots; the helper slots set this
+    turn are passed on too, ahead of them, so Rasa's tracker gets them (abstract: rasa-sdk does not
+    register it)."""
 
     helper_slots: tuple[str, ...] = ()
 
@@ -201,7 +218,9 @@ class HelperSlotsFormValidation(FormValidationAction, ABC):
         validation_events = await super().get_validation_events(dispatcher, tracker, domain)
         # the slots set since the customer's message: Rasa's candidates, then what get_extraction_events added
         helpers = [
-            SlotSet(name, value) for name, value in tracker.slots_to_validate().items() if name in self.helper_slots
+            SlotSet(name, value)
+            for name, value in tracker.slots_to_validate().items()
+            if name in self.helper_slots
         ]
         return helpers + validation_events
 
@@ -316,7 +335,9 @@ class ActionAskDisputeLineItemId(UsesServices, Action):
     def name(self) -> str:
         return "action_ask_dispute_line_item_id"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         customer_id = current_customer_id(tracker)
         if customer_id is None:
             dispatcher.utter_message(response="utter_need_verification")
@@ -345,7 +366,9 @@ class ActionAskDisputeLineItemId(UsesServices, Action):
             return []
         buttons = charge_buttons(items, currency=currency, intent="inform")
         if match == "several":
-            dispatcher.utter_message(response="utter_several_charges_match", count=len(items), buttons=buttons)
+            dispatcher.utter_message(
+                response="utter_several_charges_match", count=len(items), buttons=buttons
+            )
         elif match == "none":
             dispatcher.utter_message(
                 response="utter_no_charge_match",
@@ -376,5 +399,7 @@ class ValidateSlotMappings(ValidationAction):
         if tracker.get_slot("identity_verified") is not True:
             changes["identity_verified"] = True
         if customer_id_from_slot(tracker) != customer_id:
-            changes["verified_customer_id"] = signed_customer_slot(customer_id, conversation_id=tracker.sender_id)
+            changes["verified_customer_id"] = signed_customer_slot(
+                customer_id, conversation_id=tracker.sender_id
+            )
         return changes

@@ -1,8 +1,8 @@
 """Who the customer is, from signed facts only (docs/contracts.md, "Actions"): the handoff service's identity
 assertion in the latest message's metadata, or the verified-customer slot signed by this action server.
 
-Both are bound to the conversation (`tracker.sender_id`), so a tracker forged for another conversation, a copied
-slot, an unsigned or expired assertion or a bare `customer_id` count as an anonymous visitor."""
+Both are bound to the conversation (`tracker.sender_id`), so a tracker forged for another conversation, a
+copied slot, an unsigned or expired assertion or a bare `customer_id` count as an anonymous visitor."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from rasa_sdk import Tracker
+from rasa_sdk.interfaces import Tracker
 
 from actions.config import get_settings
 
@@ -24,7 +24,8 @@ AUDIENCE = "billing-actions"
 # Clocks of the handoff and action hosts may differ a little.
 CLOCK_LEEWAY_SECONDS = 10
 SLOT = "verified_customer_id"
-_SLOT_PURPOSE = b"verified-customer-slot\x00"  # keeps slot signatures apart from anything else signed with the key
+# keeps slot signatures apart from anything else signed with the key
+_SLOT_PURPOSE = b"verified-customer-slot\x00"
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,19 @@ def _secret(secret: str | None) -> str:
 
 
 def verify_assertion(token: Any, *, conversation_id: str, secret: str | None = None) -> HandoffTurn | None:
-    """The assertion's facts if it is a valid, unexpired HS256 JWT of the handoff service for this conversation."""
+    """The assertion's facts if it is a valid, unexpired HS256 JWT of the handoff service for this
+    conversation."""
     if not isinstance(token, str) or not token:
         return None
     try:
         claims = jwt.decode(
-            token, _secret(secret), algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
-            leeway=CLOCK_LEEWAY_SECONDS, options={"require": ["exp", "iat", "iss", "aud", "conversation_id"]},
+            token,
+            _secret(secret),
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=CLOCK_LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "iss", "aud", "conversation_id"]},
         )
     except jwt.PyJWTError as error:
         logger.info("identity assertion refused for conversation %s: %s", conversation_id, error)
@@ -55,7 +62,9 @@ def verify_assertion(token: Any, *, conversation_id: str, secret: str | None = N
         logger.info("identity assertion of another conversation refused for conversation %s", conversation_id)
         return None
     customer_id = claims.get("customer_id")
-    if customer_id is not None and (isinstance(customer_id, bool) or not isinstance(customer_id, int) or customer_id <= 0):
+    if customer_id is not None and (
+        isinstance(customer_id, bool) or not isinstance(customer_id, int) or customer_id <= 0
+    ):
         return None
     return HandoffTurn(conversation_id=conversation_id, customer_id=customer_id)
 
@@ -71,7 +80,9 @@ def _slot_signature(customer_id: int, conversation_id: str, secret: str | None) 
     return hmac.new(_secret(secret).encode(), message, hashlib.sha256).hexdigest()
 
 
-def signed_customer_slot(customer_id: int, *, conversation_id: str, secret: str | None = None) -> dict[str, Any]:
+def signed_customer_slot(
+    customer_id: int, *, conversation_id: str, secret: str | None = None
+) -> dict[str, Any]:
     """The value of slot `verified_customer_id`: the id and an HMAC binding it to this conversation."""
     return {"customer_id": customer_id, "signature": _slot_signature(customer_id, conversation_id, secret)}
 
@@ -88,6 +99,8 @@ def customer_id_from_slot(tracker: Tracker, *, secret: str | None = None) -> int
         return None
     expected = _slot_signature(customer_id, tracker.sender_id, secret)
     if not hmac.compare_digest(signature, expected):
-        logger.info("verified_customer_id slot with a bad signature ignored in conversation %s", tracker.sender_id)
+        logger.info(
+            "verified_customer_id slot with a bad signature ignored in conversation %s", tracker.sender_id
+        )
         return None
     return customer_id

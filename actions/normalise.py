@@ -1,7 +1,7 @@
 """Turn entity text from NLU into typed values: MONEY -> Decimal, DATE -> ISO date, ids -> canonical form."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from dateutil import parser as date_parser
@@ -10,6 +10,8 @@ from dateutil.relativedelta import relativedelta
 CENT = Decimal("0.01")
 _MONEY_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 _CENTS_WORDS = re.compile(r"\b(cents?|¢)\b", re.IGNORECASE)
+# "today", "yesterday", ...: how many days back they are
+_DAYS_BACK = {"today": 0, "now": 0, "yesterday": 1, "day before yesterday": 2, "before yesterday": 2}
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _WORD_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -67,23 +69,11 @@ def normalise_date(text: str | None, *, today: date | None = None) -> date | Non
     today = today or date.today()
     cleaned = re.sub(r"\b(on|the|of|this past|past)\b", " ", text.strip().lower())
     cleaned = re.sub(r"\s+", " ", cleaned).strip()
-    if cleaned in {"today", "now"}:
-        return today
-    if cleaned == "yesterday":
-        return today - timedelta(days=1)
-    if cleaned in {"day before yesterday", "before yesterday"}:
-        return today - timedelta(days=2)
+    if cleaned in _DAYS_BACK:
+        return today - timedelta(days=_DAYS_BACK[cleaned])
     ago = re.fullmatch(r"(\d+|[a-z]+) (day|week|month)s? ago", cleaned)
     if ago:
-        count = int(ago.group(1)) if ago.group(1).isdigit() else _WORD_NUMBERS.get(ago.group(1))
-        if count is None:
-            return None
-        unit = ago.group(2)
-        if unit == "day":
-            return today - timedelta(days=count)
-        if unit == "week":
-            return today - timedelta(weeks=count)
-        return today - relativedelta(months=count)
+        return _ago(ago, today)
     weekday = re.fullmatch(r"(last )?(" + "|".join(_WEEKDAYS) + ")", cleaned)
     if weekday:
         target = _WEEKDAYS.index(weekday.group(2))
@@ -91,6 +81,24 @@ def normalise_date(text: str | None, *, today: date | None = None) -> date | Non
         if weekday.group(1) and days_back == 0:
             days_back = 7
         return today - timedelta(days=days_back)
+    return _calendar_date(cleaned, today)
+
+
+def _ago(ago: re.Match[str], today: date) -> date | None:
+    """"3 days ago", "two weeks ago", "a month ago"."""
+    count = int(ago.group(1)) if ago.group(1).isdigit() else _WORD_NUMBERS.get(ago.group(1))
+    if count is None:
+        return None
+    unit = ago.group(2)
+    if unit == "day":
+        return today - timedelta(days=count)
+    if unit == "week":
+        return today - timedelta(weeks=count)
+    return today - relativedelta(months=count)
+
+
+def _calendar_date(cleaned: str, today: date) -> date | None:
+    """"Oct 3rd", "2025-10-03", "3/10": the latest such day not after today when no year is given."""
     if not re.search(r"\d", cleaned):
         return None  # "october", "last month": no day to match a charge on
     try:
@@ -104,9 +112,7 @@ def normalise_date(text: str | None, *, today: date | None = None) -> date | Non
     return parsed
 
 
-def _as_datetime(value: date):
-    from datetime import datetime
-
+def _as_datetime(value: date) -> datetime:
     return datetime(value.year, value.month, value.day)
 
 
@@ -135,7 +141,8 @@ _CHARGE_WORDS_IN_TEXT["plan"] += ["plan charge", "plan fee"]
 
 
 def charge_type_in_text(text: str | None) -> str | None:
-    """The charge type a sentence names ("what is the late payment charge?" -> "late_fee"), when NLU gave no entity."""
+    """The charge type a sentence names ("what is the late payment charge?" -> "late_fee"), when NLU gave
+    no entity."""
     if not text or text.startswith("/"):
         return None
     lowered = text.lower()
@@ -166,7 +173,8 @@ def normalise_invoice_number(text: str | None) -> str | None:
 
 
 def split_postal_code_or_phone(text: str | None) -> tuple[str, str] | None:
-    """The second verification answer, only when it is well formed: the phone's last 4 digits or a postal code.
+    """The second verification answer, only when it is well formed: the phone's last 4 digits or a postal
+    code.
 
     Returns ("phone_last4", "1234") or ("postal_code", "94107"); None if the message is neither, so that
     an unreadable answer never costs a verification attempt at the backend.

@@ -1,4 +1,5 @@
-"""A verified customer asking about an account number that is not theirs is told so, never shown their own figures."""
+"""A verified customer asking about an account number that is not theirs is told so, never shown their own
+figures."""
 
 from typing import Protocol
 
@@ -17,7 +18,11 @@ class _Context(Protocol):
 
 async def other_account_asked_about(context: _Context) -> str | None:
     """The first account number in the question that is not the customer's own, else None."""
-    asked = {number for number in map(normalise_account_number, context.turn.entity_values("account_number")) if number}
+    asked = {
+        number
+        for number in map(normalise_account_number, context.turn.entity_values("account_number"))
+        if number
+    }
     written = account_number_in_text(context.turn.text)
     if written:
         asked.add(written)

@@ -1,7 +1,7 @@
 """Shared request handling: bearer token, timeouts, status codes mapped to typed errors."""
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -17,6 +17,8 @@ from actions.clients.errors import (
 from actions.clients.http import get_shared_http_client
 
 logger = logging.getLogger(__name__)
+
+Model = TypeVar("Model")
 
 
 class JsonApiClient:
@@ -81,7 +83,9 @@ class JsonApiClient:
         logger.error("%s answered %s to %s %s: %s", self.service_name, status, method, path, message)
         raise self.unavailable_error(message)
 
-    def parse(self, model: Any, data: Any) -> Any:
+    def parse(self, model: type[Model], data: Any) -> Model:
+        """`data` as `model` (a pydantic model or a type such as `list[Invoice]`); else the service is
+        treated as down."""
         try:
             if isinstance(model, type) and issubclass(model, BaseModel):
                 return model.model_validate(data)
@@ -97,7 +101,8 @@ def _error_body(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return body["error"]
+        error: dict[str, Any] = body["error"]
+        return error
     if isinstance(body, dict) and isinstance(body.get("detail"), str):
         return {"message": body["detail"]}
     return {}

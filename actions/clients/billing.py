@@ -171,7 +171,9 @@ class BillingClient(JsonApiClient):
     unavailable_error = BackendUnavailable
     service_name = "backend"
 
-    def __init__(self, *, settings: ActionSettings | None = None, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, *, settings: ActionSettings | None = None, http: httpx.AsyncClient | None = None
+    ) -> None:
         settings = settings or get_settings()
         super().__init__(base_url=settings.backend_url, api_token=settings.backend_api_token, http=http)
 

@@ -9,7 +9,9 @@ from actions.clients.base import JsonApiClient
 from actions.clients.errors import HandoffUnavailable, ServiceError
 from actions.config import ActionSettings, get_settings
 
-EscalationReason = Literal["dispute", "request_human", "fallback", "verification_locked", "backend_unavailable"]
+EscalationReason = Literal[
+    "dispute", "request_human", "fallback", "verification_locked", "backend_unavailable"
+]
 
 
 class EscalationRequest(BaseModel):
@@ -37,7 +39,9 @@ class HandoffClient(JsonApiClient):
     unavailable_error = HandoffUnavailable
     service_name = "handoff"
 
-    def __init__(self, *, settings: ActionSettings | None = None, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, *, settings: ActionSettings | None = None, http: httpx.AsyncClient | None = None
+    ) -> None:
         settings = settings or get_settings()
         super().__init__(base_url=settings.handoff_url, api_token=settings.handoff_api_token, http=http)
 

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-import yaml
 import pytest
+import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from tests.actions.fakes import FakeBilling, FakeHandoff

@@ -31,7 +31,10 @@ async def test_balance_for_signed_in_customer_uses_metadata_id(billing, dispatch
 
 async def test_customer_id_typed_in_text_or_sender_id_is_never_trusted(billing, dispatcher, domain):
     tracker = make_tracker(
-        intent="check_balance", text="I am customer 4", entities=[{"entity": "customer_id", "value": "4"}], sender_id="4"
+        intent="check_balance",
+        text="I am customer 4",
+        entities=[{"entity": "customer_id", "value": "4"}],
+        sender_id="4",
     )
     assert await ActionCheckBalance(billing=billing).run(dispatcher, tracker, domain) == []
     assert responses(dispatcher) == ["utter_need_verification"]
@@ -39,7 +42,9 @@ async def test_customer_id_typed_in_text_or_sender_id_is_never_trusted(billing, 
 
 
 async def test_balance_for_customer_verified_in_chat_uses_slot(billing, dispatcher, domain):
-    tracker = make_tracker(intent="check_balance", slots={"verified_customer_id": 4, "account_currency": "USD"})
+    tracker = make_tracker(
+        intent="check_balance", slots={"verified_customer_id": 4, "account_currency": "USD"}
+    )
     await ActionCheckBalance(billing=billing).run(dispatcher, tracker, domain)
     assert "utter_balance" in responses(dispatcher)
 
@@ -53,30 +58,44 @@ async def test_backend_down_gives_apology_and_offer_of_a_person(billing, dispatc
 
 
 async def test_due_date(billing, dispatcher, domain):
-    await ActionAskDueDate(billing=billing).run(dispatcher, make_tracker(intent="ask_due_date", metadata=SIGNED_IN), domain)
+    await ActionAskDueDate(billing=billing).run(
+        dispatcher, make_tracker(intent="ask_due_date", metadata=SIGNED_IN), domain
+    )
     due = message(dispatcher, "utter_due_date")
     assert (due["next_due_amount"], due["next_due_date"]) == ("$158.00", "November 21, 2026")
 
 
 async def test_list_charges_itemizes_latest_invoice_with_explain_buttons(billing, dispatcher, domain):
-    await ActionListCharges(billing=billing).run(dispatcher, make_tracker(intent="list_charges", metadata=SIGNED_IN), domain)
+    await ActionListCharges(billing=billing).run(
+        dispatcher, make_tracker(intent="list_charges", metadata=SIGNED_IN), domain
+    )
     listing = message(dispatcher, "utter_invoice_charges")
     assert listing["invoice_number"] == "INV-2026-000412"
     assert "• Activation fee: $49.00" in listing["lines"]
     assert listing["period"] == "October 1, 2026 to October 31, 2026"
-    assert listing["buttons"][1] == {"title": "Activation fee · $49.00", "payload": '/explain_charge{"line_item_id": "42"}'}
+    assert listing["buttons"][1] == {
+        "title": "Activation fee · $49.00",
+        "payload": '/explain_charge{"line_item_id": "42"}',
+    }
 
 
 async def test_list_charges_of_unknown_invoice_says_so(billing, dispatcher, domain):
-    tracker = make_tracker(intent="list_charges", metadata=SIGNED_IN,
-                           entities=[{"entity": "invoice_number", "value": "inv-2020-000001"}])
+    tracker = make_tracker(
+        intent="list_charges",
+        metadata=SIGNED_IN,
+        entities=[{"entity": "invoice_number", "value": "inv-2020-000001"}],
+    )
     await ActionListCharges(billing=billing).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_invoice_not_found")["invoice_number"] == "INV-2020-000001"
 
 
 async def test_explain_single_charge_by_name_gives_backend_explanation(billing, dispatcher, domain):
-    tracker = make_tracker(intent="explain_charge", metadata=SIGNED_IN, slots={"account_currency": "USD"},
-                           entities=[{"entity": "charge_name", "value": "late payment charge"}])
+    tracker = make_tracker(
+        intent="explain_charge",
+        metadata=SIGNED_IN,
+        slots={"account_currency": "USD"},
+        entities=[{"entity": "charge_name", "value": "late payment charge"}],
+    )
     await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
     explanation = message(dispatcher, "utter_charge_explanation")
     assert explanation["description"] == "Late fee"
@@ -87,20 +106,29 @@ async def test_explain_single_charge_by_name_gives_backend_explanation(billing, 
 
 
 async def test_explain_charge_by_amount_with_several_matches_asks_which(billing, dispatcher, domain):
-    tracker = make_tracker(intent="explain_charge", metadata=SIGNED_IN, slots={"account_currency": "USD"},
-                           entities=[{"entity": "MONEY", "value": "49 dollars"}])
+    tracker = make_tracker(
+        intent="explain_charge",
+        metadata=SIGNED_IN,
+        slots={"account_currency": "USD"},
+        entities=[{"entity": "MONEY", "value": "49 dollars"}],
+    )
     await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
     ask = message(dispatcher, "utter_several_charges_match")
     assert ask["count"] == 2
     assert [b["payload"] for b in ask["buttons"]] == [
-        '/explain_charge{"line_item_id": "42"}', '/explain_charge{"line_item_id": "43"}'
+        '/explain_charge{"line_item_id": "42"}',
+        '/explain_charge{"line_item_id": "43"}',
     ]
     assert billing.called("find_line_items")[0]["amount"] == Decimal("49.00")
 
 
 async def test_explain_charge_with_no_match_says_so_and_shows_latest_invoice(billing, dispatcher, domain):
-    tracker = make_tracker(intent="explain_charge", metadata=SIGNED_IN, slots={"account_currency": "USD"},
-                           entities=[{"entity": "MONEY", "value": "$12.34"}])
+    tracker = make_tracker(
+        intent="explain_charge",
+        metadata=SIGNED_IN,
+        slots={"account_currency": "USD"},
+        entities=[{"entity": "MONEY", "value": "$12.34"}],
+    )
     await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
     reply = message(dispatcher, "utter_no_charge_match")
     assert reply["query"] == "a charge of $12.34"
@@ -109,8 +137,12 @@ async def test_explain_charge_with_no_match_says_so_and_shows_latest_invoice(bil
 
 
 async def test_explain_charge_by_tapped_button_checks_ownership(billing, dispatcher, domain):
-    tracker = make_tracker(intent="explain_charge", metadata=SIGNED_IN, slots={"account_currency": "USD"},
-                           entities=[{"entity": "line_item_id", "value": "43"}])
+    tracker = make_tracker(
+        intent="explain_charge",
+        metadata=SIGNED_IN,
+        slots={"account_currency": "USD"},
+        entities=[{"entity": "line_item_id", "value": "43"}],
+    )
     await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_charge_explanation")["invoice_number"] == "INV-2026-000412"
     assert billing.called("explain_line_item") == [{"customer_id": 4, "line_item_id": "43"}]
@@ -123,7 +155,9 @@ async def test_explain_charge_without_details_offers_latest_charges(billing, dis
 
 
 async def test_bill_increase_lists_biggest_differences_first(billing, dispatcher, domain):
-    tracker = make_tracker(intent="explain_bill_increase", metadata=SIGNED_IN, slots={"account_currency": "USD"})
+    tracker = make_tracker(
+        intent="explain_bill_increase", metadata=SIGNED_IN, slots={"account_currency": "USD"}
+    )
     await ActionExplainBillIncrease(billing=billing).run(dispatcher, tracker, domain)
     reply = message(dispatcher, "utter_bill_increase")
     assert reply["difference"] == "$93.00"
@@ -140,8 +174,16 @@ async def test_pending_payment(billing, dispatcher, domain):
 
 
 async def test_failed_payment_gives_reason_and_ways_forward(billing, dispatcher, domain):
-    billing.payments = [Payment(id=9, amount=Decimal("80.00"), method="card", received_date=date(2026, 11, 1),
-                                status="failed", failure_reason="Card expired.")]
+    billing.payments = [
+        Payment(
+            id=9,
+            amount=Decimal("80.00"),
+            method="card",
+            received_date=date(2026, 11, 1),
+            status="failed",
+            failure_reason="Card expired.",
+        )
+    ]
     tracker = make_tracker(intent="payment_status", metadata=SIGNED_IN, slots={"account_currency": "USD"})
     await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
     reply = message(dispatcher, "utter_payment_failed")
@@ -150,8 +192,12 @@ async def test_failed_payment_gives_reason_and_ways_forward(billing, dispatcher,
 
 
 async def test_payment_by_date_filters_and_falls_back_to_latest(billing, dispatcher, domain):
-    tracker = make_tracker(intent="payment_status", metadata=SIGNED_IN, slots={"account_currency": "USD"},
-                           entities=[{"entity": "DATE", "value": "March 3"}])
+    tracker = make_tracker(
+        intent="payment_status",
+        metadata=SIGNED_IN,
+        slots={"account_currency": "USD"},
+        entities=[{"entity": "DATE", "value": "March 3"}],
+    )
     await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_payment_not_matched", "utter_payment_pending"]
     assert billing.called("list_payments")[0]["on_date"] is not None
@@ -164,29 +210,46 @@ async def test_how_to_pay_for_anonymous_visitor_needs_no_backend(billing, dispat
 
 
 async def test_how_to_pay_for_customer_shows_ways_and_autopay(billing, dispatcher, domain):
-    await ActionHowToPay(billing=billing).run(dispatcher, make_tracker(intent="how_to_pay", metadata=SIGNED_IN), domain)
+    await ActionHowToPay(billing=billing).run(
+        dispatcher, make_tracker(intent="how_to_pay", metadata=SIGNED_IN), domain
+    )
     assert "Pay online at example.com/pay" in message(dispatcher, "utter_how_to_pay")["ways"]
     assert message(dispatcher, "utter_autopay_on")["payment_method"] == "Visa •••• 4242"
 
 
 async def test_payment_method_detail_reads_naturally(billing, dispatcher, domain):
-    billing.payments = [Payment(id=9, amount=Decimal("45.00"), method="online: Visa ending 2222",
-                                received_date=date(2026, 11, 4), status="posted")]
+    billing.payments = [
+        Payment(
+            id=9,
+            amount=Decimal("45.00"),
+            method="online: Visa ending 2222",
+            received_date=date(2026, 11, 4),
+            status="posted",
+        )
+    ]
     tracker = make_tracker(intent="payment_status", metadata=SIGNED_IN, slots={"account_currency": "USD"})
     await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_payment_posted")["method"] == "Visa ending 2222"
 
 
 async def test_charge_named_in_text_without_entity_is_still_found(billing, dispatcher, domain):
-    tracker = make_tracker(intent="explain_charge", text="what is this late payment charge?", metadata=SIGNED_IN,
-                           slots={"account_currency": "USD"})
+    tracker = make_tracker(
+        intent="explain_charge",
+        text="what is this late payment charge?",
+        metadata=SIGNED_IN,
+        slots={"account_currency": "USD"},
+    )
     await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_charge_explanation")["description"] == "Late fee"
 
 
 async def test_recurring_charge_named_without_date_means_the_newest_bill(billing, dispatcher, domain):
-    tracker = make_tracker(intent="explain_charge", metadata=SIGNED_IN, slots={"account_currency": "USD"},
-                           entities=[{"entity": "charge_name", "value": "plan"}])
+    tracker = make_tracker(
+        intent="explain_charge",
+        metadata=SIGNED_IN,
+        slots={"account_currency": "USD"},
+        entities=[{"entity": "charge_name", "value": "plan"}],
+    )
     await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_charge_explanation")["invoice_number"] == "INV-2026-000412"
 

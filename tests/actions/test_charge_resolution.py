@@ -15,7 +15,11 @@ def item(id_: int, description: str) -> MatchedLineItem:
     )
 
 
-TAXES = [item(1, "State sales tax"), item(2, "Federal Universal Service Fund fee"), item(3, "911 emergency service fee")]
+TAXES = [
+    item(1, "State sales tax"),
+    item(2, "Federal Universal Service Fund fee"),
+    item(3, "911 emergency service fee"),
+]
 
 
 def test_the_named_line_wins_among_lines_of_one_type() -> None:

@@ -1,4 +1,5 @@
-"""'Did you mean ...?' when the NLU is unsure (action_handle_fallback), and what the tapped answer leads to."""
+"""'Did you mean ...?' when the NLU is unsure (action_handle_fallback), and what the tapped answer leads
+to."""
 
 from rasa_sdk.events import SlotSet
 
@@ -7,7 +8,12 @@ from actions.dialogue import ActionHandleFallback
 from tests.actions.conftest import SIGNED_IN
 from tests.actions.fakes import action_event, make_tracker, message, responses, user_event
 
-UNSURE_ABOUT_A_PAYMENT = [("nlu_fallback", 0.5), ("payment_status", 0.44), ("check_balance", 0.37), ("greet", 0.11)]
+UNSURE_ABOUT_A_PAYMENT = [
+    ("nlu_fallback", 0.5),
+    ("payment_status", 0.44),
+    ("check_balance", 0.37),
+    ("greet", 0.11),
+]
 
 
 def sent(dispatcher) -> list[dict]:
@@ -15,19 +21,27 @@ def sent(dispatcher) -> list[dict]:
     return [{"response": m.get("response"), "buttons": m.get("buttons")} for m in dispatcher.messages]
 
 
-async def test_unsure_message_offers_the_likely_billing_intents_and_something_else(handoff, dispatcher, domain):
-    tracker = make_tracker(intent="nlu_fallback", text="is the march money sorted", ranking=UNSURE_ABOUT_A_PAYMENT,
-                           entities=[{"entity": "DATE", "value": "march"}])
+async def test_unsure_message_offers_the_likely_billing_intents_and_something_else(
+    handoff, dispatcher, domain
+):
+    tracker = make_tracker(
+        intent="nlu_fallback",
+        text="is the march money sorted",
+        ranking=UNSURE_ABOUT_A_PAYMENT,
+        entities=[{"entity": "DATE", "value": "march"}],
+    )
     events = await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
     assert events == []
-    assert sent(dispatcher) == [{
-        "response": "utter_ask_clarification",
-        "buttons": [
-            {"title": "Check on a payment", "payload": '/payment_status{"DATE": "march"}'},
-            {"title": "Check my balance", "payload": '/check_balance{"DATE": "march"}'},
-            {"title": "Something else", "payload": "/deny"},
-        ],
-    }]
+    assert sent(dispatcher) == [
+        {
+            "response": "utter_ask_clarification",
+            "buttons": [
+                {"title": "Check on a payment", "payload": '/payment_status{"DATE": "march"}'},
+                {"title": "Check my balance", "payload": '/check_balance{"DATE": "march"}'},
+                {"title": "Something else", "payload": "/deny"},
+            ],
+        }
+    ]
     assert handoff.requests == []
 
 
@@ -35,13 +49,20 @@ async def test_only_billing_intents_likely_enough_are_offered(handoff, dispatche
     ranking = [("nlu_fallback", 0.5), ("greet", 0.4), ("ask_due_date", 0.35), ("check_balance", 0.09)]
     tracker = make_tracker(intent="nlu_fallback", text="hi when", ranking=ranking)
     await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
-    assert sent(dispatcher) == [{
-        "response": "utter_ask_clarification",
-        "buttons": [{"title": "When my bill is due", "payload": "/ask_due_date"}, {"title": "Something else", "payload": "/deny"}],
-    }]
+    assert sent(dispatcher) == [
+        {
+            "response": "utter_ask_clarification",
+            "buttons": [
+                {"title": "When my bill is due", "payload": "/ask_due_date"},
+                {"title": "Something else", "payload": "/deny"},
+            ],
+        }
+    ]
 
 
-async def test_unsure_guess_that_is_most_likely_off_topic_keeps_the_out_of_scope_answer(handoff, dispatcher, domain):
+async def test_unsure_guess_that_is_most_likely_off_topic_keeps_the_out_of_scope_answer(
+    handoff, dispatcher, domain
+):
     ranking = [("nlu_fallback", 0.5), ("out_of_scope", 0.46), ("check_balance", 0.22), ("greet", 0.1)]
     tracker = make_tracker(intent="nlu_fallback", text="how many leave days do I have left", ranking=ranking)
     events = await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
@@ -53,7 +74,10 @@ async def test_off_topic_and_billing_guesses_about_as_likely_ask(handoff, dispat
     ranking = [("nlu_fallback", 0.5), ("out_of_scope", 0.41), ("check_balance", 0.38), ("greet", 0.1)]
     tracker = make_tracker(intent="nlu_fallback", text="what's left on it", ranking=ranking)
     await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
-    assert [b["payload"] for b in message(dispatcher, "utter_ask_clarification")["buttons"]] == ["/check_balance", "/deny"]
+    assert [b["payload"] for b in message(dispatcher, "utter_ask_clarification")["buttons"]] == [
+        "/check_balance",
+        "/deny",
+    ]
 
 
 async def test_no_likely_billing_intent_asks_to_rephrase(handoff, dispatcher, domain):
@@ -65,8 +89,13 @@ async def test_no_likely_billing_intent_asks_to_rephrase(handoff, dispatcher, do
 
 
 async def test_inside_a_form_an_unsure_message_only_asks_to_rephrase(handoff, dispatcher, domain):
-    tracker = make_tracker(intent="nlu_fallback", text="is the march money sorted", ranking=UNSURE_ABOUT_A_PAYMENT,
-                           active_loop="dispute_form", slots={"requested_slot": "dispute_line_item_id"})
+    tracker = make_tracker(
+        intent="nlu_fallback",
+        text="is the march money sorted",
+        ranking=UNSURE_ABOUT_A_PAYMENT,
+        active_loop="dispute_form",
+        slots={"requested_slot": "dispute_line_item_id"},
+    )
     events = await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
     assert events == []
     assert responses(dispatcher) == ["utter_default"]
@@ -79,8 +108,13 @@ async def test_something_else_then_a_second_miss_hands_over(handoff, dispatcher,
         user_event("deny", text="/deny"),
         action_event("utter_ask_rephrase"),
     ]
-    tracker = make_tracker(intent="nlu_fallback", text="the thing from before", events=earlier, metadata=SIGNED_IN,
-                           ranking=UNSURE_ABOUT_A_PAYMENT)
+    tracker = make_tracker(
+        intent="nlu_fallback",
+        text="the thing from before",
+        events=earlier,
+        metadata=SIGNED_IN,
+        ranking=UNSURE_ABOUT_A_PAYMENT,
+    )
     events = await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
     assert events == [SlotSet("handoff_state", "queued")]
     assert responses(dispatcher) == ["utter_fallback_handover", "utter_handoff_queued"]
@@ -98,23 +132,41 @@ async def test_a_no_that_answers_something_else_starts_a_new_count(handoff, disp
         user_event("deny", text="no"),
         action_event("utter_goodbye"),
     ]
-    tracker = make_tracker(intent="nlu_fallback", text="is the march money sorted", events=earlier,
-                           ranking=UNSURE_ABOUT_A_PAYMENT)
+    tracker = make_tracker(
+        intent="nlu_fallback",
+        text="is the march money sorted",
+        events=earlier,
+        ranking=UNSURE_ABOUT_A_PAYMENT,
+    )
     await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_ask_clarification"]
     assert handoff.requests == []
 
 
-async def test_tapped_suggestion_is_answered_with_the_words_of_the_unclear_message(billing, dispatcher, domain):
+async def test_tapped_suggestion_is_answered_with_the_words_of_the_unclear_message(
+    billing, dispatcher, domain
+):
     earlier = [
-        user_event("nlu_fallback", text="that 5 dollar late fee thing??", metadata=SIGNED_IN,
-                   ranking=[("nlu_fallback", 0.5), ("explain_charge", 0.45), ("dispute_charge", 0.4)]),
+        user_event(
+            "nlu_fallback",
+            text="that 5 dollar late fee thing??",
+            metadata=SIGNED_IN,
+            ranking=[("nlu_fallback", 0.5), ("explain_charge", 0.45), ("dispute_charge", 0.4)],
+        ),
         action_event("action_handle_fallback"),
     ]
-    tracker = make_tracker(intent="explain_charge", text="/explain_charge", events=earlier, metadata=SIGNED_IN,
-                           slots={"account_currency": "USD"})
+    tracker = make_tracker(
+        intent="explain_charge",
+        text="/explain_charge",
+        events=earlier,
+        metadata=SIGNED_IN,
+        slots={"account_currency": "USD"},
+    )
     events = await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
     assert events == []
     explained = message(dispatcher, "utter_charge_explanation")
     assert (explained["description"], explained["amount"], explained["invoice_number"]) == (
-        "Late fee", "$5.00", "INV-2026-000311")
+        "Late fee",
+        "$5.00",
+        "INV-2026-000311",
+    )

@@ -26,24 +26,43 @@ DISPUTE_SLOTS = {
 
 
 async def test_question_asked_before_verification_is_answered_after_it(billing, handoff, dispatcher, domain):
-    earlier = [user_event("ask_due_date", text="when is my bill due?"), user_event("inform", text="ACC-100004")]
-    tracker = make_tracker(intent="inform", text="30301", events=earlier,
-                           slots={"verified_customer_id": 4, "verification_status": "verified"})
+    earlier = [
+        user_event("ask_due_date", text="when is my bill due?"),
+        user_event("inform", text="ACC-100004"),
+    ]
+    tracker = make_tracker(
+        intent="inform",
+        text="30301",
+        events=earlier,
+        slots={"verified_customer_id": 4, "verification_status": "verified"},
+    )
     await ActionAnswerAfterVerification(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_due_date"]
 
 
 async def test_charge_named_before_verification_is_still_used(billing, handoff, dispatcher, domain):
-    earlier = [user_event("explain_charge", text="what is the late fee", entities=[{"entity": "charge_name", "value": "late_fee"}])]
-    tracker = make_tracker(intent="inform", text="30301", events=earlier,
-                           slots={"verified_customer_id": 4, "account_currency": "USD"})
+    earlier = [
+        user_event(
+            "explain_charge",
+            text="what is the late fee",
+            entities=[{"entity": "charge_name", "value": "late_fee"}],
+        )
+    ]
+    tracker = make_tracker(
+        intent="inform",
+        text="30301",
+        events=earlier,
+        slots={"verified_customer_id": 4, "account_currency": "USD"},
+    )
     await ActionAnswerAfterVerification(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_charge_explanation")["description"] == "Late fee"
 
 
 async def test_locked_verification_escalates_with_reason(billing, handoff, dispatcher, domain):
     tracker = make_tracker(intent="inform", text="11111", slots={"verification_status": "locked"})
-    events = await ActionAnswerAfterVerification(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    events = await ActionAnswerAfterVerification(billing=billing, handoff=handoff).run(
+        dispatcher, tracker, domain
+    )
     [request] = handoff.requests
     assert request.reason == "verification_locked"
     assert request.customer_id is None
@@ -52,20 +71,35 @@ async def test_locked_verification_escalates_with_reason(billing, handoff, dispa
     assert slot_events(events)["verification_status"] is None
 
 
-IDENTITY_RESET = [SlotSet(name, None) for name in ("verification_status", "account_number", "postal_code_or_phone")]
-DISPUTE_RESET = [SlotSet(name, None) for name in (
-    "dispute_line_item_id", "dispute_reason", "dispute_confirmed", "dispute_charge_label", "charge_candidates")]
+IDENTITY_RESET = [
+    SlotSet(name, None) for name in ("verification_status", "account_number", "postal_code_or_phone")
+]
+DISPUTE_RESET = [
+    SlotSet(name, None)
+    for name in (
+        "dispute_line_item_id",
+        "dispute_reason",
+        "dispute_confirmed",
+        "dispute_charge_label",
+        "charge_candidates",
+    )
+]
 
 
-@pytest.mark.parametrize(("action", "also_reset"), [
-    (ActionAnswerAfterVerification, []), (ActionSubmitDispute, DISPUTE_RESET),
-])
+@pytest.mark.parametrize(
+    ("action", "also_reset"),
+    [
+        (ActionAnswerAfterVerification, []),
+        (ActionSubmitDispute, DISPUTE_RESET),
+    ],
+)
 async def test_after_an_outage_stopped_verification_the_form_is_forgotten_quietly(
     billing, handoff, dispatcher, domain, action, also_reset
 ):
     tracker = make_tracker(intent="inform", text="30301", slots={"verification_status": "unavailable"})
     events = await action(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
-    assert events == IDENTITY_RESET + also_reset  # the apology and the offer of a person came with the failure
+    # the apology and the offer of a person came with the failure
+    assert events == IDENTITY_RESET + also_reset
     assert dispatcher.messages == [] and handoff.requests == [] and billing.calls == []
 
 
@@ -80,14 +114,25 @@ async def test_locked_verification_in_the_dispute_form_escalates_and_forgets_the
 
 
 async def test_confirmed_dispute_is_opened_and_escalated_with_context(billing, handoff, dispatcher, domain):
-    earlier = [user_event("list_charges", metadata=SIGNED_IN), user_event("dispute_charge", text="I was charged twice", metadata=SIGNED_IN)]
-    tracker = make_tracker(intent="affirm", metadata=SIGNED_IN, slots=dict(DISPUTE_SLOTS, postal_code_or_phone="provided"),
-                           events=earlier)
+    earlier = [
+        user_event("list_charges", metadata=SIGNED_IN),
+        user_event("dispute_charge", text="I was charged twice", metadata=SIGNED_IN),
+    ]
+    tracker = make_tracker(
+        intent="affirm",
+        metadata=SIGNED_IN,
+        slots=dict(DISPUTE_SLOTS, postal_code_or_phone="provided"),
+        events=earlier,
+    )
     events = await ActionSubmitDispute(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
 
     [opened] = billing.called("open_dispute")
-    assert opened == {"customer_id": 4, "line_item_id": 43, "reason": "I was charged the activation fee twice",
-                      "conversation_id": "conv-1"}
+    assert opened == {
+        "customer_id": 4,
+        "line_item_id": 43,
+        "reason": "I was charged the activation fee twice",
+        "conversation_id": "conv-1",
+    }
     assert message(dispatcher, "utter_dispute_opened")["dispute_id"] == 900
     [request] = handoff.requests
     assert request.reason == "dispute"
@@ -96,7 +141,11 @@ async def test_confirmed_dispute_is_opened_and_escalated_with_context(billing, h
     assert request.explanation["summary"] == "Activation fee is a one time charge."
     assert "postal_code_or_phone" not in request.slots
     assert request.slots["dispute_reason"] == "I was charged the activation fee twice"
-    assert "Activation fee" in request.summary and "$49.00" in request.summary and "Dispute 900" in request.summary
+    assert (
+        "Activation fee" in request.summary
+        and "$49.00" in request.summary
+        and "Dispute 900" in request.summary
+    )
     assert "signed in on the website" in request.summary
     assert message(dispatcher, "utter_handoff_queued")["wait"] == "about 3 minutes"
     slots = slot_events(events)
@@ -105,7 +154,9 @@ async def test_confirmed_dispute_is_opened_and_escalated_with_context(billing, h
 
 
 async def test_declined_dispute_opens_nothing(billing, handoff, dispatcher, domain):
-    tracker = make_tracker(intent="deny", metadata=SIGNED_IN, slots=dict(DISPUTE_SLOTS, dispute_confirmed=False))
+    tracker = make_tracker(
+        intent="deny", metadata=SIGNED_IN, slots=dict(DISPUTE_SLOTS, dispute_confirmed=False)
+    )
     await ActionSubmitDispute(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_dispute_cancelled"]
     assert billing.called("open_dispute") == [] and handoff.requests == []
@@ -129,7 +180,9 @@ async def test_backend_down_when_opening_dispute(billing, handoff, dispatcher, d
 
 async def test_request_human_escalates_with_customer_and_topics(handoff, dispatcher, domain):
     earlier = [user_event("check_balance", metadata=SIGNED_IN)]
-    tracker = make_tracker(intent="request_human", metadata=SIGNED_IN, events=earlier, slots={"identity_verified": True})
+    tracker = make_tracker(
+        intent="request_human", metadata=SIGNED_IN, events=earlier, slots={"identity_verified": True}
+    )
     events = await ActionEscalateToHuman(handoff=handoff).run(dispatcher, tracker, domain)
     [request] = handoff.requests
     assert (request.reason, request.customer_id) == ("request_human", 4)
@@ -137,7 +190,9 @@ async def test_request_human_escalates_with_customer_and_topics(handoff, dispatc
     assert slot_events(events) == {"handoff_state": "queued"}
 
 
-async def test_person_requested_after_an_outage_is_escalated_as_backend_unavailable(handoff, dispatcher, domain):
+async def test_person_requested_after_an_outage_is_escalated_as_backend_unavailable(
+    handoff, dispatcher, domain
+):
     earlier = [user_event("check_balance"), bot_event("utter_backend_unavailable")]
     tracker = make_tracker(intent="request_human", text="/request_human", events=earlier)
     await ActionEscalateToHuman(handoff=handoff).run(dispatcher, tracker, domain)
@@ -153,7 +208,9 @@ async def test_no_specialist_online_gives_ticket(handoff, dispatcher, domain):
 
 async def test_handoff_down_gets_apology_not_silence(handoff, dispatcher, domain):
     handoff.fail_with = HandoffUnavailable("down")
-    events = await ActionEscalateToHuman(handoff=handoff).run(dispatcher, make_tracker(intent="request_human"), domain)
+    events = await ActionEscalateToHuman(handoff=handoff).run(
+        dispatcher, make_tracker(intent="request_human"), domain
+    )
     assert responses(dispatcher) == ["utter_handoff_unavailable"]
     assert slot_events(events) == {"handoff_state": "failed"}
 
@@ -166,7 +223,9 @@ async def test_first_fallback_asks_to_rephrase(handoff, dispatcher, domain):
 
 
 async def test_second_fallback_in_a_row_escalates(handoff, dispatcher, domain):
-    tracker = make_tracker(intent="nlu_fallback", text="zzz qqq", events=[user_event("nlu_fallback", text="blorp")])
+    tracker = make_tracker(
+        intent="nlu_fallback", text="zzz qqq", events=[user_event("nlu_fallback", text="blorp")]
+    )
     await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_fallback_handover", "utter_handoff_queued"]
     assert handoff.requests[0].reason == "fallback"
@@ -174,25 +233,40 @@ async def test_second_fallback_in_a_row_escalates(handoff, dispatcher, domain):
 
 
 async def test_second_fallback_inside_a_form_ends_the_form_before_handover(handoff, dispatcher, domain):
-    tracker = make_tracker(intent="nlu_fallback", events=[user_event("nlu_fallback")], active_loop="dispute_form",
-                           slots={"requested_slot": "dispute_line_item_id"})
+    tracker = make_tracker(
+        intent="nlu_fallback",
+        events=[user_event("nlu_fallback")],
+        active_loop="dispute_form",
+        slots={"requested_slot": "dispute_line_item_id"},
+    )
     events = await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
-    assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
     assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
     assert handoff.requests[0].reason == "fallback"
 
 
 async def test_fallbacks_separated_by_an_understood_message_do_not_escalate(handoff, dispatcher, domain):
     earlier = [user_event("nlu_fallback"), user_event("check_balance")]
-    await ActionHandleFallback(handoff=handoff).run(dispatcher, make_tracker(intent="nlu_fallback", events=earlier), domain)
+    await ActionHandleFallback(handoff=handoff).run(
+        dispatcher, make_tracker(intent="nlu_fallback", events=earlier), domain
+    )
     assert handoff.requests == []
 
 
 async def test_handoff_resolved_welcomes_back_and_asks_rating(dispatcher, domain):
-    tracker = make_tracker(intent="EXTERNAL_handoff_resolved", entities=[
-        {"entity": "handoff_outcome", "value": "credit_issued"}, {"entity": "agent_name", "value": "Dana"}])
+    tracker = make_tracker(
+        intent="EXTERNAL_handoff_resolved",
+        entities=[
+            {"entity": "handoff_outcome", "value": "credit_issued"},
+            {"entity": "agent_name", "value": "Dana"},
+        ],
+    )
     events = await ActionHandoffResolved().run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_welcome_back_from_agent")["agent_name"] == "Dana"
     csat = message(dispatcher, "utter_ask_csat")
-    assert [b["payload"] for b in csat["buttons"]] == [f'/rate_chat{{"csat_score":"{n}"}}' for n in range(1, 6)]
+    assert [b["payload"] for b in csat["buttons"]] == [
+        f'/rate_chat{{"csat_score":"{n}"}}' for n in range(1, 6)
+    ]
     assert slot_events(events) == {"handoff_state": "resolved", "handoff_outcome": "credit_issued"}

@@ -38,13 +38,26 @@ def test_money_in_one_currency_formats_each_amount_in_it():
 def test_dates_and_waits_read_naturally():
     assert format_date("2026-11-21") == "November 21, 2026"
     assert format_date(date(2026, 3, 3)) == "March 3, 2026"
-    assert (format_wait(30), format_wait(180), format_wait(None)) == ("less than a minute", "about 3 minutes", "a few minutes")
+    assert (format_wait(30), format_wait(180), format_wait(None)) == (
+        "less than a minute",
+        "about 3 minutes",
+        "a few minutes",
+    )
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("$45", "45.00"), ("45 dollars", "45.00"), ("45.5", "45.50"), ("$1,234.5", "1234.50"),
-    ("USD 12.30", "12.30"), ("50 cents", "0.50"), ("forty five", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("$45", "45.00"),
+        ("45 dollars", "45.00"),
+        ("45.5", "45.50"),
+        ("$1,234.5", "1234.50"),
+        ("USD 12.30", "12.30"),
+        ("50 cents", "0.50"),
+        ("forty five", None),
+        ("", None),
+    ],
+)
 def test_money_entities(text, value):
     assert normalise_money(text) == (Decimal(value) if value else None)
 
@@ -54,12 +67,24 @@ def test_formatted_money_reads_back_as_the_same_decimal(amount):
     assert normalise_money(format_money(amount, "USD")) == amount
 
 
-@pytest.mark.parametrize(("text", "iso"), [
-    ("yesterday", "2026-11-20"), ("today", "2026-11-21"), ("last tuesday", "2026-11-17"), ("tuesday", "2026-11-17"),
-    ("last saturday", "2026-11-14"), ("march 3", "2026-03-03"), ("december 5", "2025-12-05"),
-    ("Oct 3rd", "2026-10-03"), ("2025-10-03", "2025-10-03"), ("3 days ago", "2026-11-18"), ("two weeks ago", "2026-11-07"),
-    ("october", None), ("soon", None),
-])
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("yesterday", "2026-11-20"),
+        ("today", "2026-11-21"),
+        ("last tuesday", "2026-11-17"),
+        ("tuesday", "2026-11-17"),
+        ("last saturday", "2026-11-14"),
+        ("march 3", "2026-03-03"),
+        ("december 5", "2025-12-05"),
+        ("Oct 3rd", "2026-10-03"),
+        ("2025-10-03", "2025-10-03"),
+        ("3 days ago", "2026-11-18"),
+        ("two weeks ago", "2026-11-07"),
+        ("october", None),
+        ("soon", None),
+    ],
+)
 def test_date_entities_lie_in_the_past(text, iso):
     result = normalise_date(text, today=SATURDAY)
     assert (result.isoformat() if result else None) == iso
@@ -74,22 +99,38 @@ def test_identifiers_and_charge_names():
     assert normalise_charge_name("the taxes") == "tax"
 
 
-@pytest.mark.parametrize(("text", "charge_type"), [
-    ("what is the discount charge", "discount"), ("what is the late payment charge?", "late_fee"),
-    ("I was charged twice for installation", "one_time"), ("why was my credit card charged", None),
-    ("what's my plan", None), ("what is the plan charge", "plan"), ('/inform{"line_item_id": "3"}', None),
-])
+@pytest.mark.parametrize(
+    ("text", "charge_type"),
+    [
+        ("what is the discount charge", "discount"),
+        ("what is the late payment charge?", "late_fee"),
+        ("I was charged twice for installation", "one_time"),
+        ("why was my credit card charged", None),
+        ("what's my plan", None),
+        ("what is the plan charge", "plan"),
+        ('/inform{"line_item_id": "3"}', None),
+    ],
+)
 def test_charge_named_in_a_sentence(text, charge_type):
     assert charge_type_in_text(text) == charge_type
 
 
-@pytest.mark.parametrize(("text", "answer"), [
-    ("94107", ("postal_code", "94107")), ("my zip is 94107", ("postal_code", "94107")),
-    ("4321", ("phone_last4", "4321")), ("last four 5678", ("phone_last4", "5678")),
-    ("SW1A 1AA", ("postal_code", "SW1A 1AA")), ("hello", None),
-    ("last 4 digits are 7730", ("phone_last4", "7730")), ("phone ends in 1122", ("phone_last4", "1122")),
-    ("postcode 2000", ("postal_code", "2000")), ("zip is 02139", ("postal_code", "02139")),
-    ("K1A 0B1", ("postal_code", "K1A 0B1")), ("94107-1234", ("postal_code", "94107-1234")),
-])
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("94107", ("postal_code", "94107")),
+        ("my zip is 94107", ("postal_code", "94107")),
+        ("4321", ("phone_last4", "4321")),
+        ("last four 5678", ("phone_last4", "5678")),
+        ("SW1A 1AA", ("postal_code", "SW1A 1AA")),
+        ("hello", None),
+        ("last 4 digits are 7730", ("phone_last4", "7730")),
+        ("phone ends in 1122", ("phone_last4", "1122")),
+        ("postcode 2000", ("postal_code", "2000")),
+        ("zip is 02139", ("postal_code", "02139")),
+        ("K1A 0B1", ("postal_code", "K1A 0B1")),
+        ("94107-1234", ("postal_code", "94107-1234")),
+    ],
+)
 def test_second_verification_answer(text, answer):
     assert split_postal_code_or_phone(text) == answer

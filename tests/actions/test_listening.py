@@ -42,80 +42,119 @@ def billing() -> FakeBilling:
 
 
 def asking(intent: str, text: str, entities: list | None = None):
-    return make_tracker(intent=intent, text=text, entities=entities, metadata=SIGNED_IN, slots={"account_currency": "USD"})
+    return make_tracker(
+        intent=intent, text=text, entities=entities, metadata=SIGNED_IN, slots={"account_currency": "USD"}
+    )
 
 
 # --- another account number -------------------------------------------------------------------------------
 
+
 async def test_question_about_another_account_is_refused_plainly(billing, dispatcher, domain):
-    tracker = asking("check_balance", "what's the balance on ACC-100005?",
-                     entities=[{"entity": "account_number", "value": "ACC-100005"}])
+    tracker = asking(
+        "check_balance",
+        "what's the balance on ACC-100005?",
+        entities=[{"entity": "account_number", "value": "ACC-100005"}],
+    )
     events = await ActionCheckBalance(billing=billing).run(dispatcher, tracker, domain)
     assert events == []
     assert [(m["response"], m.get("account_number")) for m in dispatcher.messages] == [
-        ("utter_only_own_account", "ACC-100005")]
+        ("utter_only_own_account", "ACC-100005")
+    ]
     assert billing.called("get_balance") == []  # none of the customer's own figures were even fetched
 
 
 async def test_account_number_written_without_entity_is_noticed_too(billing, dispatcher, domain):
-    await ActionExplainCharge(billing=billing).run(dispatcher, asking("explain_charge", "and on acc 100123?"), domain)
+    await ActionExplainCharge(billing=billing).run(
+        dispatcher, asking("explain_charge", "and on acc 100123?"), domain
+    )
     assert responses(dispatcher) == ["utter_only_own_account"]
 
 
 async def test_own_account_number_in_the_question_is_answered(billing, dispatcher, domain):
-    tracker = asking("check_balance", "balance of ACC-100004 please",
-                     entities=[{"entity": "account_number", "value": "ACC-100004"}])
+    tracker = asking(
+        "check_balance",
+        "balance of ACC-100004 please",
+        entities=[{"entity": "account_number", "value": "ACC-100004"}],
+    )
     await ActionCheckBalance(billing=billing).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_balance")["total_due"] == "$158.00"
 
 
 # --- autopay ------------------------------------------------------------------------------------------------
 
+
 async def test_does_it_come_out_automatically_is_told_the_autopay_state(billing, dispatcher, domain):
     tracker = asking("payment_status", "does the payment come out automatically every month")
     await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
     assert [(m["response"], m.get("payment_method")) for m in dispatcher.messages] == [
-        ("utter_autopay_on", "Visa •••• 4242")]
+        ("utter_autopay_on", "Visa •••• 4242")
+    ]
 
 
 async def test_autopay_off_is_said_so(billing, dispatcher, domain):
     billing.autopay = False
-    await ActionPaymentStatus(billing=billing).run(dispatcher, asking("payment_status", "is autopay set up?"), domain)
+    await ActionPaymentStatus(billing=billing).run(
+        dispatcher, asking("payment_status", "is autopay set up?"), domain
+    )
     assert responses(dispatcher) == ["utter_autopay_off"]
 
 
 async def test_autopay_on_but_the_last_automatic_payment_failed(billing, dispatcher, domain):
     billing.payments = [
-        Payment(id=9, amount=Decimal("75.00"), method="autopay: Visa ending 0119", received_date=date(2026, 11, 6),
-                status="failed", failure_reason="Card expired: Visa ending 0119"),
+        Payment(
+            id=9,
+            amount=Decimal("75.00"),
+            method="autopay: Visa ending 0119",
+            received_date=date(2026, 11, 6),
+            status="failed",
+            failure_reason="Card expired: Visa ending 0119",
+        ),
     ]
-    await ActionPaymentStatus(billing=billing).run(dispatcher, asking("payment_status", "isn't it on direct debit?"), domain)
+    await ActionPaymentStatus(billing=billing).run(
+        dispatcher, asking("payment_status", "isn't it on direct debit?"), domain
+    )
     assert responses(dispatcher) == ["utter_autopay_on", "utter_autopay_last_payment_failed"]
     failed = message(dispatcher, "utter_autopay_last_payment_failed")
     assert (failed["amount"], failed["payment_date"], failed["failure_reason"]) == (
-        "$75.00", "November 6, 2026", "Card expired: Visa ending 0119")
+        "$75.00",
+        "November 6, 2026",
+        "Card expired: Visa ending 0119",
+    )
 
 
 async def test_due_date_question_that_mentions_autopay_gets_both(billing, dispatcher, domain):
     await ActionAskDueDate(billing=billing).run(
-        dispatcher, asking("ask_due_date", "when will the automatic payment be taken"), domain)
+        dispatcher, asking("ask_due_date", "when will the automatic payment be taken"), domain
+    )
     assert responses(dispatcher) == ["utter_due_date", "utter_autopay_on"]
 
 
 async def test_payment_question_without_autopay_words_is_answered_as_before(billing, dispatcher, domain):
-    await ActionPaymentStatus(billing=billing).run(dispatcher, asking("payment_status", "did my payment go through"), domain)
+    await ActionPaymentStatus(billing=billing).run(
+        dispatcher, asking("payment_status", "did my payment go through"), domain
+    )
     assert responses(dispatcher) == ["utter_payment_pending"]
 
 
 # --- a category, one named fee, a credit ----------------------------------------------------------------
 
+
 async def test_question_about_a_category_explains_every_line_of_it(billing, dispatcher, domain):
-    tracker = asking("explain_charge", "what are all these taxes and fees?", entities=[{"entity": "charge_name", "value": "tax"}])
+    tracker = asking(
+        "explain_charge",
+        "what are all these taxes and fees?",
+        entities=[{"entity": "charge_name", "value": "tax"}],
+    )
     events = await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
     assert events == []
     [sent] = dispatcher.messages
     assert (sent["response"], sent["category"], sent["invoice_number"], sent["total"]) == (
-        "utter_charge_group_explanation", "tax and fee", LATEST, "$7.79")
+        "utter_charge_group_explanation",
+        "tax and fee",
+        LATEST,
+        "$7.79",
+    )
     assert sent["lines"].split("\n") == [
         "• State sales tax is a tax charge. 1 x $5.00 = $5.00.",
         "• Federal Universal Service Fund fee is a tax charge. 1 x $2.04 = $2.04.",
@@ -126,34 +165,48 @@ async def test_question_about_a_category_explains_every_line_of_it(billing, disp
 
 async def test_one_fee_named_by_its_words_is_explained_alone(billing, dispatcher, domain):
     await ActionExplainCharge(billing=billing).run(
-        dispatcher, asking("explain_charge", "What is the Universal Service Fund fee?"), domain)
+        dispatcher, asking("explain_charge", "What is the Universal Service Fund fee?"), domain
+    )
     assert responses(dispatcher) == ["utter_charge_explanation"]
     explained = message(dispatcher, "utter_charge_explanation")
     assert (explained["description"], explained["amount"]) == ("Federal Universal Service Fund fee", "$2.04")
 
 
 async def test_one_tax_asked_in_the_singular_is_not_a_category(billing, dispatcher, domain):
-    tracker = asking("explain_charge", "what's the sales tax", entities=[{"entity": "charge_name", "value": "tax"}])
+    tracker = asking(
+        "explain_charge", "what's the sales tax", entities=[{"entity": "charge_name", "value": "tax"}]
+    )
     await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_charge_explanation")["description"] == "State sales tax"
 
 
 async def test_a_credit_asked_about_is_explained(billing, dispatcher, domain):
     await ActionExplainCharge(billing=billing).run(
-        dispatcher, asking("explain_charge", "why is there a credit on my bill?"), domain)
+        dispatcher, asking("explain_charge", "why is there a credit on my bill?"), domain
+    )
     explained = message(dispatcher, "utter_charge_explanation")
     assert (explained["description"], explained["amount"]) == ("Basic plan, unused days credited", "-$22.50")
     assert responses(dispatcher) == ["utter_charge_explanation"]
 
 
-async def test_a_credit_named_when_disputing_ends_the_form_and_is_explained(billing, handoff, dispatcher, domain):
-    tracker = make_tracker(intent="dispute_charge", text="I want to dispute this $22.50 credit", metadata=SIGNED_IN,
-                           entities=[{"entity": "MONEY", "value": "$22.50"}], active_loop="dispute_form",
-                           slots={"account_currency": "USD"})
+async def test_a_credit_named_when_disputing_ends_the_form_and_is_explained(
+    billing, handoff, dispatcher, domain
+):
+    tracker = make_tracker(
+        intent="dispute_charge",
+        text="I want to dispute this $22.50 credit",
+        metadata=SIGNED_IN,
+        entities=[{"entity": "MONEY", "value": "$22.50"}],
+        active_loop="dispute_form",
+        slots={"account_currency": "USD"},
+    )
     events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
     credit = {"match": "credit", "line_item_id": "47"}
-    assert events == [SlotSet("charge_candidates", credit), SlotSet("account_currency", "USD"),
-                      SlotSet("requested_slot", None)]  # the form ends at once
+    assert events == [
+        SlotSet("charge_candidates", credit),
+        SlotSet("account_currency", "USD"),
+        SlotSet("requested_slot", None),
+    ]  # the form ends at once
 
     tracker.slots["charge_candidates"] = credit
     events = await ActionSubmitDispute(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
@@ -165,31 +218,46 @@ async def test_a_credit_named_when_disputing_ends_the_form_and_is_explained(bill
 
 
 async def test_charge_named_in_a_payment_message_is_explained(billing, dispatcher, domain):
-    tracker = asking("payment_status", "I paid everything in October so why is there a late payment charge?",
-                     entities=[{"entity": "charge_name", "value": "late_fee"}])
+    tracker = asking(
+        "payment_status",
+        "I paid everything in October so why is there a late payment charge?",
+        entities=[{"entity": "charge_name", "value": "late_fee"}],
+    )
     await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_charge_explanation"]
     assert message(dispatcher, "utter_charge_explanation")["description"] == "Late fee"
 
 
 async def test_payment_for_a_named_charge_is_still_a_payment_question(billing, dispatcher, domain):
-    tracker = asking("payment_status", "did my payment for the activation fee go through",
-                     entities=[{"entity": "charge_name", "value": "one_time"}])
+    tracker = asking(
+        "payment_status",
+        "did my payment for the activation fee go through",
+        entities=[{"entity": "charge_name", "value": "one_time"}],
+    )
     await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_payment_pending"]
 
 
 async def test_autopay_question_taken_for_how_to_pay_is_told_the_autopay_state(billing, dispatcher, domain):
     billing.payments = [
-        Payment(id=9, amount=Decimal("75.00"), method="autopay: Visa ending 0119", received_date=date(2026, 11, 6),
-                status="failed", failure_reason="Card expired: Visa ending 0119"),
+        Payment(
+            id=9,
+            amount=Decimal("75.00"),
+            method="autopay: Visa ending 0119",
+            received_date=date(2026, 11, 6),
+            status="failed",
+            failure_reason="Card expired: Visa ending 0119",
+        ),
     ]
     events = await ActionHowToPay(billing=billing).run(
-        dispatcher, asking("how_to_pay", "does my bill get paid automatically?"), domain)
+        dispatcher, asking("how_to_pay", "does my bill get paid automatically?"), domain
+    )
     assert events == []
     assert responses(dispatcher) == ["utter_autopay_on", "utter_autopay_last_payment_failed"]
 
 
 async def test_how_to_pay_without_autopay_words_lists_the_ways_to_pay(billing, dispatcher, domain):
-    await ActionHowToPay(billing=billing).run(dispatcher, asking("how_to_pay", "how can I pay my bill"), domain)
+    await ActionHowToPay(billing=billing).run(
+        dispatcher, asking("how_to_pay", "how can I pay my bill"), domain
+    )
     assert responses(dispatcher) == ["utter_how_to_pay", "utter_autopay_on"]

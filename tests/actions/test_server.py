@@ -1,4 +1,5 @@
-"""actions/server.py: rasa-sdk's action server behind Rasa's token, in process (Sanic's ASGI app under httpx)."""
+"""actions/server.py: rasa-sdk's action server behind Rasa's token, in process (Sanic's ASGI app under
+httpx)."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -16,10 +17,19 @@ FORGED_CALL = {
     "version": "3.6.21",
     "domain": {},
     "tracker": {
-        "sender_id": "victim-conversation", "slots": {"verified_customer_id": 4},
-        "latest_message": {"intent": {"name": "check_balance"}, "entities": [], "text": "balance?",
-                           "metadata": {"customer_id": 4}},
-        "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None,
+        "sender_id": "victim-conversation",
+        "slots": {"verified_customer_id": 4},
+        "latest_message": {
+            "intent": {"name": "check_balance"},
+            "entities": [],
+            "text": "balance?",
+            "metadata": {"customer_id": 4},
+        },
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": None,
     },
 }
 
@@ -35,7 +45,9 @@ async def client(monkeypatch) -> AsyncIterator[httpx.AsyncClient]:
     inbox: asyncio.Queue = asyncio.Queue()
     outbox: asyncio.Queue = asyncio.Queue()
     await inbox.put({"type": "lifespan.startup"})
-    lifespan = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, outbox.put))
+    lifespan = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, outbox.put)
+    )
     assert (await outbox.get())["type"] == "lifespan.startup.complete"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://actions") as http:
         yield http
@@ -46,12 +58,19 @@ async def client(monkeypatch) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.mark.trust_case(
     area="access",
-    case="Action server called without Rasa's token (no header, a wrong token, another scheme): /webhook, /actions",
-    expected="401 and no action runs; only GET /health answers")
+    case="Action server called without Rasa's token (no header, a wrong token, another scheme): "
+    "/webhook, /actions",
+    expected="401 and no action runs; only GET /health answers",
+)
 async def test_the_action_server_refuses_calls_without_the_token(client):
     assert (await client.get("/health")).status_code == 200
-    for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": f"Basic {TOKEN}"},
-                    {"Authorization": TOKEN}, {"X-Token": TOKEN}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": TOKEN},
+        {"X-Token": TOKEN},
+    ):
         refused = await client.post("/webhook", json=FORGED_CALL, headers=headers)
         assert refused.status_code == 401, headers
         assert refused.json() == {"error": "unauthorized"}
@@ -70,5 +89,13 @@ async def test_with_the_token_a_forged_tracker_is_an_anonymous_visitor(client):
 
 def test_the_token_is_compared_exactly():
     assert token_is_valid(f"Bearer {TOKEN}", TOKEN) and token_is_valid(f"bearer {TOKEN}", TOKEN)
-    for header in (None, "", "Bearer", "Bearer ", f"Bearer {TOKEN}x", f"Bearer {TOKEN[:-1]}", f"Token {TOKEN}"):
+    for header in (
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        f"Bearer {TOKEN}x",
+        f"Bearer {TOKEN[:-1]}",
+        f"Token {TOKEN}",
+    ):
         assert not token_is_valid(header, TOKEN), header
