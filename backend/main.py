@@ -13,6 +13,8 @@ from backend.customers.router import router as customers_router
 from backend.database import Database
 from backend.disputes.router import router as disputes_router
 from backend.errors import install_error_handlers
+from backend.payment_page.pages import install_payment_page
+from backend.payment_page.router import router as payment_page_router
 from backend.payments.processor import make_processor
 from backend.payments.router import router as payments_router
 from backend.payments.router import webhook_router
@@ -29,7 +31,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = FastAPI(
         title="Billing backend",
         version="1.0.0",
-        description="System of record for billing: customers, invoices, payments, disputes, credits, audit log.",
+        description=(
+            "System of record for billing: customers, invoices, payments, disputes, credits, audit log."
+        ),
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -45,6 +49,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for router in (customers_router, billing_router, payments_router, arrangements_router, disputes_router,
                    audit_router):
         app.include_router(router, dependencies=protected)
+    app.include_router(payment_page_router, dependencies=protected)
+    install_payment_page(app)  # public: the signed link is the credential
     app.include_router(webhook_router)  # authenticated by the processor's signature, not the bearer token
     return app
 
