@@ -1,0 +1,425 @@
+"""Autopay and paperless switched from the chat, and payment arrangements within the backend's policy.
+
+The backend is the HTTP stand-in of tests/actions/payments_backend.py, spoken to by the real clients."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.arrangements import (
+    ActionAskArrangementConfirmed,
+    ActionAskPlanInstalments,
+    ActionSubmitArrangement,
+    ValidateArrangementForm,
+    future_date,
+)
+from actions.payments import (
+    ActionAskSettingConfirmed,
+    ActionSubmitSettingChange,
+    ValidateAccountSettingForm,
+    setting_requested,
+)
+from tests.actions.fakes import FakeHandoff, make_tracker, message, responses
+from tests.actions.payments_backend import TODAY, Method, PaymentsBackend
+
+FARID = {"customer_id": 6, "conversation_id": "conv-1"}
+
+
+@pytest.fixture
+def backend() -> PaymentsBackend:
+    return PaymentsBackend()
+
+
+def services(backend: PaymentsBackend, handoff: FakeHandoff | None = None) -> dict:
+    return {"billing": backend.billing_client(), "payments": backend.payments_client(), "handoff": handoff}
+
+
+def turn(
+    intent: str,
+    text: str,
+    *,
+    form: str,
+    requested: str | None = None,
+    slots: dict | None = None,
+    entities: list[dict] | None = None,
+):
+    return make_tracker(
+        intent=intent,
+        text=text,
+        entities=entities,
+        metadata=FARID,
+        active_loop=form,
+        slots={"requested_slot": requested, **(slots or {})},
+    )
+
+
+# --- autopay and paperless ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "expected"),
+    [
+        ("change_autopay", "turn autopay back on", {"setting": "autopay", "enable": True}),
+        ("change_autopay", "stop the automatic payments", {"setting": "autopay", "enable": False}),
+        ("change_autopay", "i don't want autopay any more", {"setting": "autopay", "enable": False}),
+        ("change_autopay", "autopay", {"setting": "autopay", "enable": None}),
+        ("change_paperless", "go paperless", {"setting": "paperless", "enable": True}),
+        ("change_paperless", "stop sending me paper bills", {"setting": "paperless", "enable": True}),
+        ("change_paperless", "i want paper bills again", {"setting": "paperless", "enable": False}),
+        ("change_paperless", "turn off paperless", {"setting": "paperless", "enable": False}),
+        ("check_balance", "what's my balance", None),
+    ],
+)
+def test_which_setting_and_which_way(intent, text, expected):
+    assert setting_requested(intent, text) == expected
+
+
+async def test_autopay_on_states_the_next_automatic_payment_then_turns_it_on(backend, domain):
+    dispatcher = CollectingDispatcher()
+    events = await ValidateAccountSettingForm(**services(backend)).run(
+        dispatcher, turn("change_autopay", "turn autopay back on", form="account_setting_form"), domain
+    )
+    change = {
+        "setting": "autopay",
+        "enable": True,
+        "method": "Visa ending 1111",
+        "next_amount": "$100.00",
+        "next_date": "December 17, 2026",
+        "email": "farid@example.com",
+    }
+    assert events == [SlotSet("setting_change", change), SlotSet("requested_slot", "setting_confirmed")]
+    assert dispatcher.messages == [] and backend.writes() == []
+
+    ask = CollectingDispatcher()
+    await ActionAskSettingConfirmed().run(ask, make_tracker(slots={"setting_change": change}), domain)
+    question = message(ask, "utter_ask_autopay_on_confirmed")
+    assert (question["next_date"], question["next_amount"], question["method"]) == (
+        "December 17, 2026",
+        "$100.00",
+        "Visa ending 1111",
+    )
+
+    done = CollectingDispatcher()
+    yes = turn(
+        "affirm",
+        "yes",
+        form="account_setting_form",
+        slots={"setting_change": change, "setting_confirmed": True},
+    )
+    assert await ActionSubmitSettingChange(**services(backend)).run(done, yes, domain) == [
+        SlotSet("setting_change", None),
+        SlotSet("setting_confirmed", None),
+    ]
+    assert message(done, "utter_autopay_turned_on")["next_date"] == "December 17, 2026"
+    (put,) = backend.writes("/autopay")
+    assert put["body"] == {"enabled": True} and put["headers"]["idempotency-key"].startswith("chat-")
+    assert backend.autopay is True
+
+
+async def test_autopay_already_on_changes_nothing(backend, domain):
+    backend.autopay = True
+    dispatcher = CollectingDispatcher()
+    events = await ValidateAccountSettingForm(**services(backend)).run(
+        dispatcher, turn("change_autopay", "turn on autopay", form="account_setting_form"), domain
+    )
+    assert message(dispatcher, "utter_autopay_already")["state"] == "on"
+    assert events[-1] == SlotSet("requested_slot", None)
+    assert backend.writes() == []
+
+
+async def test_autopay_cannot_go_on_with_an_expired_card(backend, domain):
+    backend.methods = [Method(12, "Visa", "0119", date(2026, 11, 30))]
+    dispatcher = CollectingDispatcher()
+    await ValidateAccountSettingForm(**services(backend)).run(
+        dispatcher, turn("change_autopay", "put autopay back on", form="account_setting_form"), domain
+    )
+    assert responses(dispatcher) == ["utter_autopay_needs_valid_method", "utter_secure_payment_link"]
+    assert backend.writes("/autopay") == []
+
+
+async def test_paperless_without_a_direction_goes_the_other_way_and_needs_a_yes(backend, domain):
+    dispatcher = CollectingDispatcher()
+    events = await ValidateAccountSettingForm(**services(backend)).run(
+        dispatcher, turn("change_paperless", "paperless billing", form="account_setting_form"), domain
+    )
+    change = events[0]["value"]
+    assert (change["setting"], change["enable"]) == ("paperless", True)
+    declined = CollectingDispatcher()
+    no = turn(
+        "deny",
+        "no",
+        form="account_setting_form",
+        slots={"setting_change": change, "setting_confirmed": False},
+    )
+    await ActionSubmitSettingChange(**services(backend)).run(declined, no, domain)
+    assert responses(declined) == ["utter_setting_unchanged"]
+    assert backend.writes() == [] and backend.paperless is False
+
+
+# --- arrangements -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("friday", date(2026, 12, 4)),  # TODAY is Wednesday, December 2, 2026
+        ("next tuesday", date(2026, 12, 8)),
+        ("the 20th", date(2026, 12, 20)),
+        ("the 1st", date(2027, 1, 1)),
+        ("december 12", date(2026, 12, 12)),
+        ("january 5", date(2027, 1, 5)),
+        ("tomorrow", date(2026, 12, 3)),
+        ("in 5 days", date(2026, 12, 7)),
+        ("end of the month", date(2026, 12, 31)),
+        ("2027-01-04", date(2027, 1, 4)),
+        ("whenever", None),
+        ("the 31st of february", None),
+    ],
+)
+def test_promise_dates_lie_ahead(text, expected):
+    assert future_date(text, today=TODAY) == expected
+
+
+def promise_offer(backend: PaymentsBackend) -> dict:
+    return {
+        "kind": "promise_to_pay",
+        "amount": "75.00",
+        "currency": "USD",
+        "earliest_date": TODAY.isoformat(),
+        "latest_date": (TODAY + timedelta(days=8)).isoformat(),
+    }
+
+
+async def test_promise_with_a_date_in_the_request_goes_straight_to_the_confirmation(backend, domain):
+    dispatcher = CollectingDispatcher()
+    tracker = turn(
+        "promise_to_pay",
+        "i can pay on friday",
+        form="arrangement_form",
+        entities=[{"entity": "DATE", "value": "friday"}],
+    )
+    events = await ValidateArrangementForm(**services(backend)).run(dispatcher, tracker, domain)
+    assert events == [
+        SlotSet("arrangement_kind", "promise_to_pay"),
+        SlotSet("arrangement_offer", promise_offer(backend)),
+        SlotSet("promise_date", "2026-12-04"),
+        SlotSet("requested_slot", "arrangement_confirmed"),
+    ]
+    ask = CollectingDispatcher()
+    await ActionAskArrangementConfirmed().run(
+        ask,
+        make_tracker(
+            slots={
+                "arrangement_kind": "promise_to_pay",
+                "promise_date": "2026-12-04",
+                "arrangement_offer": promise_offer(backend),
+            }
+        ),
+        domain,
+    )
+    question = message(ask, "utter_ask_promise_confirmed")
+    assert (question["amount"], question["promise_date"]) == ("$75.00", "December 4, 2026")
+
+
+async def test_promise_date_after_the_policy_limit_offers_the_limit_or_a_person(backend, domain):
+    dispatcher = CollectingDispatcher()
+    tracker = turn(
+        "inform",
+        "january 30",
+        form="arrangement_form",
+        requested="promise_date",
+        entities=[{"entity": "DATE", "value": "january 30"}],
+        slots={"arrangement_kind": "promise_to_pay", "arrangement_offer": promise_offer(backend)},
+    )
+    events = await ValidateArrangementForm(**services(backend)).run(dispatcher, tracker, domain)
+    late = message(dispatcher, "utter_promise_date_too_late")
+    assert (late["asked"], late["latest_date"]) == ("January 30, 2027", "December 10, 2026")
+    assert late["buttons"] == [
+        {"title": "Pay by December 10, 2026", "payload": '/inform{"DATE": "2026-12-10"}'},
+        {"title": "Talk to a person", "payload": "/request_human"},
+    ]
+    assert SlotSet("arrangement_offer", {**promise_offer(backend), "date_asked": "2027-01-30"}) in events
+    assert SlotSet("promise_date", None) in events
+
+
+async def test_confirmed_promise_is_created_once_with_the_amount_and_date(backend, domain):
+    slots = {
+        "arrangement_kind": "promise_to_pay",
+        "promise_date": "2026-12-04",
+        "arrangement_offer": promise_offer(backend),
+        "arrangement_confirmed": True,
+    }
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitArrangement(**services(backend)).run(
+        dispatcher, turn("affirm", "yes", form="arrangement_form", slots=slots), domain
+    )
+    assert message(dispatcher, "utter_promise_created")["promise_date"] == "December 4, 2026"
+    (created,) = backend.writes("/arrangements")
+    assert created["body"] == {
+        "kind": "promise_to_pay",
+        "amount": "75.00",
+        "pay_by": "2026-12-04",
+        "conversation_id": "conv-1",
+    }
+    assert events == [
+        SlotSet(slot, None)
+        for slot in (
+            "arrangement_kind",
+            "promise_date",
+            "plan_instalments",
+            "arrangement_offer",
+            "arrangement_confirmed",
+        )
+    ]
+
+
+async def test_nothing_past_due_needs_no_arrangement(backend, domain):
+    backend.past_due = Decimal("0.00")
+    dispatcher = CollectingDispatcher()
+    events = await ValidateArrangementForm(**services(backend)).run(
+        dispatcher, turn("request_payment_plan", "can i pay in instalments", form="arrangement_form"), domain
+    )
+    assert responses(dispatcher) == ["utter_arrangement_not_needed"]
+    assert events[-1] == SlotSet("requested_slot", None)
+
+
+async def test_instalment_plan_choices_then_created(backend, domain):
+    dispatcher = CollectingDispatcher()
+    events = await ValidateArrangementForm(**services(backend)).run(
+        dispatcher, turn("request_payment_plan", "can i split it up", form="arrangement_form"), domain
+    )
+    offer = events[1]["value"]
+    assert events[-1] == SlotSet("requested_slot", "plan_instalments")
+    ask = CollectingDispatcher()
+    await ActionAskPlanInstalments().run(ask, make_tracker(slots={"arrangement_offer": offer}), domain)
+    assert message(ask, "utter_ask_plan_instalments")["buttons"] == [
+        {"title": "2 payments of $37.50", "payload": '/inform{"instalments": "2"}'},
+        {"title": "3 payments of $25.00", "payload": '/inform{"instalments": "3"}'},
+    ]
+    picked = await ValidateArrangementForm(**services(backend)).run(
+        CollectingDispatcher(),
+        turn(
+            "inform",
+            "three please",
+            form="arrangement_form",
+            requested="plan_instalments",
+            slots={"arrangement_kind": "instalment_plan", "arrangement_offer": offer},
+        ),
+        domain,
+    )
+    assert picked == [SlotSet("plan_instalments", "3"), SlotSet("requested_slot", "arrangement_confirmed")]
+    done = CollectingDispatcher()
+    await ActionSubmitArrangement(**services(backend)).run(
+        done,
+        turn(
+            "affirm",
+            "yes",
+            form="arrangement_form",
+            slots={
+                "arrangement_kind": "instalment_plan",
+                "plan_instalments": "3",
+                "arrangement_offer": offer,
+                "arrangement_confirmed": True,
+            },
+        ),
+        domain,
+    )
+    assert message(done, "utter_plan_created")["instalment"] == "$25.00"
+    assert backend.writes("/arrangements")[0]["body"] == {
+        "kind": "instalment_plan",
+        "instalments": 3,
+        "conversation_id": "conv-1",
+    }
+
+
+async def test_outside_policy_goes_to_a_specialist_with_the_request(backend, domain):
+    backend.options = backend.default_options()
+    backend.options["instalment_plan"] = {
+        "eligible": False,
+        "amount": None,
+        "choices": [],
+        "reasons": [{"code": "broken_plan_recently", "message": "A plan was broken in the last 12 months."}],
+    }
+    handoff = FakeHandoff()
+    dispatcher = CollectingDispatcher()
+    events = await ValidateArrangementForm(**services(backend, handoff)).run(
+        dispatcher, turn("request_payment_plan", "payment plan please", form="arrangement_form"), domain
+    )
+    assert events[-1] == SlotSet("requested_slot", None)
+    offer = events[1]["value"]
+    submitted = CollectingDispatcher()
+    await ActionSubmitArrangement(**services(backend, handoff)).run(
+        submitted,
+        turn(
+            "request_payment_plan",
+            "payment plan please",
+            form="arrangement_form",
+            slots={"arrangement_kind": "instalment_plan", "arrangement_offer": offer},
+        ),
+        domain,
+    )
+    assert responses(submitted) == ["utter_arrangement_outside_policy", "utter_handoff_queued"]
+    (request,) = handoff.requests
+    assert (
+        "an instalment plan, which is outside policy: A plan was broken in the last 12 months."
+        in request.summary
+    )
+    assert request.slots["arrangement_offer"]["stop"] == "outside_policy"
+    assert backend.writes() == []
+
+
+async def test_late_fee_waiver_offered_when_eligible_and_applied_as_a_credit(backend, domain):
+    backend.options = backend.default_options()
+    backend.options["late_fee_waiver"] = {
+        "eligible": True,
+        "reasons": [],
+        "line_item_id": 105,
+        "invoice_number": "INV-2026-000106",
+        "amount": "25.00",
+    }
+    events = await ValidateArrangementForm(**services(backend)).run(
+        CollectingDispatcher(),
+        turn("request_fee_waiver", "please waive the late fee", form="arrangement_form"),
+        domain,
+    )
+    offer = {
+        "kind": "late_fee_waiver",
+        "amount": "25.00",
+        "line_item_id": 105,
+        "invoice_number": "INV-2026-000106",
+        "currency": "USD",
+    }
+    assert events == [
+        SlotSet("arrangement_kind", "late_fee_waiver"),
+        SlotSet("arrangement_offer", offer),
+        SlotSet("requested_slot", "arrangement_confirmed"),
+    ]
+    done = CollectingDispatcher()
+    await ActionSubmitArrangement(**services(backend)).run(
+        done,
+        turn(
+            "affirm",
+            "yes",
+            form="arrangement_form",
+            slots={
+                "arrangement_kind": "late_fee_waiver",
+                "arrangement_offer": offer,
+                "arrangement_confirmed": True,
+            },
+        ),
+        domain,
+    )
+    applied = message(done, "utter_waiver_applied")
+    assert (applied["amount"], applied["balance"]) == ("$25.00", "$150.00")
+    assert backend.writes("/late-fee-waivers")[0]["body"] == {"line_item_id": 105}
+
+
+async def test_no_late_fee_means_nothing_to_waive_and_no_specialist(backend, domain):
+    dispatcher = CollectingDispatcher()
+    await ValidateArrangementForm(**services(backend)).run(
+        dispatcher, turn("request_fee_waiver", "remove my late fee", form="arrangement_form"), domain
+    )
+    assert responses(dispatcher) == ["utter_no_late_fee_to_waive"]
