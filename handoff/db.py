@@ -82,7 +82,7 @@ class Database:
             return work(session, **kwargs)
 
     async def run(self, work: Callable[..., T], /, **kwargs: Any) -> T:
-        """`work(session, **kwargs)` in one transaction, in a worker thread (SQLAlchemy here is synchronous)."""
+        """`work(session, **kwargs)` in one transaction, in a worker thread (SQLAlchemy here is sync)."""
         return await asyncio.to_thread(self.run_sync, work, **kwargs)
 
     def dispose(self) -> None:

@@ -1,24 +1,41 @@
-"""FastAPI dependencies shared by the routers."""
+"""FastAPI dependencies shared by the routers, and their `Annotated` aliases (as in the backend's auth.py).
+
+A route names what it needs by type: `staff: ChatStaffDep`, `db: DatabaseDep`; no `Depends()` defaults.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from datetime import timedelta
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from handoff.config import Settings
-from handoff.conversations.service import HandoffService, Staff
+from handoff.context import Services
+from handoff.db import Database
 from handoff.specialists import auth
+from handoff.specialists.staff import Staff
+from handoff.vocabulary import CHAT_ROLES, StaffRole
 
 
-def get_service(request: Request) -> HandoffService:
-    return request.app.state.service
+def get_service(request: Request) -> Services:
+    """Everything a use case works with (handoff/context.py), built in the app's lifespan."""
+    services: Services = request.app.state.services
+    return services
 
 
 def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return get_service(request).db
+
+
+ServiceDep = Annotated[Services, Depends(get_service)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -28,39 +45,60 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-def require_api_token(request: Request, settings: Settings = Depends(get_settings_dep)) -> None:
+def require_api_token(request: Request, settings: SettingsDep) -> None:
     token = bearer_token(request) or ""
     if not hmac.compare_digest(token.encode(), settings.api_token.encode()):
         raise HTTPException(status_code=401, detail="A valid bearer token is required.")
 
 
-def session_token_from(headers_token: str | None, cookies: dict) -> str | None:
+def session_token_from(headers_token: str | None, cookies: dict[str, str]) -> str | None:
     return headers_token or cookies.get(auth.SESSION_COOKIE)
 
 
-async def staff_for(service: HandoffService, token: str | None, *, touch: bool = True) -> Staff | None:
+def request_session_token(request: Request) -> str | None:
+    """The console session of this request: the bearer token, else the session cookie."""
+    return session_token_from(bearer_token(request), request.cookies)
+
+
+SessionTokenDep = Annotated[str | None, Depends(request_session_token)]
+
+
+async def staff_for(service: Services, token: str | None, *, touch: bool = True) -> Staff | None:
     if not token:
         return None
     settings = service.settings
-    return await asyncio.to_thread(service._in_session, auth.staff_for_token, {
-        "token": token, "secret": settings.session_secret, "touch": touch,
-        "idle": timedelta(minutes=settings.session_idle_minutes)})
+    return await service.db.run(auth.staff_for_token, token=token, secret=settings.session_secret,
+                                touch=touch, idle=timedelta(minutes=settings.session_idle_minutes))
 
 
-async def current_staff(request: Request, service: HandoffService = Depends(get_service)) -> Staff:
-    staff = await staff_for(service, session_token_from(bearer_token(request), request.cookies))
+async def current_staff(service: ServiceDep, token: SessionTokenDep) -> Staff:
+    staff = await staff_for(service, token)
     if staff is None:
         raise HTTPException(status_code=401, detail="Please log in.")
     return staff
 
 
-async def chat_staff(staff: Staff = Depends(current_staff)) -> Staff:
-    if staff.role not in ("specialist", "supervisor"):
+StaffDep = Annotated[Staff, Depends(current_staff)]
+
+
+async def chat_staff(staff: StaffDep) -> Staff:
+    if staff.role not in CHAT_ROLES:
         raise HTTPException(status_code=403, detail="Your role cannot work on chats.")
     return staff
 
 
-async def supervisor(staff: Staff = Depends(current_staff)) -> Staff:
-    if staff.role != "supervisor":
+async def supervisor(staff: StaffDep) -> Staff:
+    if staff.role != StaffRole.SUPERVISOR:
         raise HTTPException(status_code=403, detail="Only supervisors can see this page.")
     return staff
+
+
+async def trainer(staff: StaffDep) -> Staff:
+    if staff.role != StaffRole.TRAINER:
+        raise HTTPException(status_code=403, detail="Only trainers can review and teach the bot.")
+    return staff
+
+
+ChatStaffDep = Annotated[Staff, Depends(chat_staff)]
+SupervisorDep = Annotated[Staff, Depends(supervisor)]
+TrainerDep = Annotated[Staff, Depends(trainer)]

@@ -10,11 +10,30 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from handoff.conversations.service import ServiceError, StorageUnavailable
 from handoff.conversations.states import IllegalTransition
 from handoff.conversations.store import ConversationNotFound, StateConflict
 
 log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A refusal with a clear, user-facing message."""
+
+    def __init__(self, *, status_code: int, code: str, message: str):
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+
+class StorageUnavailable(ServiceError):
+    """The database cannot be reached (outage, failover): nothing was stored. `client_id` names the customer
+    message that was not stored, when there is one."""
+
+    def __init__(self, *, client_id: str | None = None):
+        super().__init__(status_code=503, code="temporarily_unavailable",
+                         message="Part of our system is briefly unavailable. Please try again in a moment.")
+        self.client_id = client_id
 
 
 def error_response(status_code: int, code: str, message: str) -> JSONResponse:

@@ -27,7 +27,7 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(20))  # specialist, supervisor, trainer
+    role: Mapped[str] = mapped_column(String(20))  # a handoff.vocabulary.StaffRole
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Console heartbeat; "online" = seen within the presence timeout.
@@ -58,7 +58,7 @@ class Conversation(Base):
     # Sequence counter: incremented by a conditional UPDATE for every stored message.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     assigned_specialist_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
-    escalation_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    escalation_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)  # EscalationReason
     context: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     dispute_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     dispute_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
@@ -67,7 +67,7 @@ class Conversation(Base):
     human_phase_start_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     escalation_count: Mapped[int] = mapped_column(Integer, default=0)
     csat_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    resolution_outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    resolution_outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)  # ResolveOutcome
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -86,7 +86,7 @@ class Message(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
     seq: Mapped[int] = mapped_column(Integer)
-    sender: Mapped[str] = mapped_column(String(20))  # customer, bot, agent, system
+    sender: Mapped[str] = mapped_column(String(20))  # a handoff.vocabulary.Sender
     text: Mapped[str] = mapped_column(Text, default="")
     buttons: Mapped[list | None] = mapped_column(JSON, nullable=True)
     custom: Mapped[dict | None] = mapped_column(JSON, nullable=True)
@@ -128,7 +128,7 @@ class Assignment(Base):
     specialist_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)  # released/transferred/resolved
+    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)  # vocabulary.AssignmentEnd
 
 
 class AuditEntry(Base):

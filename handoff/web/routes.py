@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from handoff.config import Settings
 from handoff.conversations.customer_token import mint_customer_token
-from handoff.deps import get_settings_dep
+from handoff.deps import SettingsDep
 
 WEB_DIR = Path(__file__).resolve().parent
 PAGES = WEB_DIR / "pages"
@@ -34,7 +35,33 @@ class DemoTokenRequest(BaseModel):
     customer_id: int
 
 
-@router.get("/health")
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+
+
+class DemoCustomer(BaseModel):
+    customer_id: int
+    first_name: str
+    last_name: str
+    scenario: str
+
+
+class DemoCustomersResponse(BaseModel):
+    customers: list[DemoCustomer]
+
+
+class DemoTokenCustomer(BaseModel):
+    customer_id: int
+    first_name: str
+    last_name: str
+
+
+class DemoTokenResponse(BaseModel):
+    token: str = Field(description="The signed customer token (JWT) the widget is mounted with")
+    customer: DemoTokenCustomer
+
+
+@router.get("/health", response_model=HealthResponse)
 async def health() -> dict:
     return {"status": "ok"}
 
@@ -49,24 +76,29 @@ async def console() -> FileResponse:
     return FileResponse(PAGES / "console.html", media_type="text/html")
 
 
-def _development_only(settings: Settings = Depends(get_settings_dep)) -> Settings:
+def _development_only(settings: SettingsDep) -> Settings:
     if not settings.is_development:
         raise HTTPException(status_code=404, detail="Not found.")
     return settings
 
 
-@router.get("/demo/customers")
-async def demo_customers(_settings: Settings = Depends(_development_only)) -> dict:
+DevelopmentSettingsDep = Annotated[Settings, Depends(_development_only)]
+
+
+@router.get("/demo/customers", response_model=DemoCustomersResponse)
+async def demo_customers(_settings: DevelopmentSettingsDep) -> dict:
     return {"customers": [{"customer_id": cid, "first_name": first, "last_name": last, "scenario": scenario}
                           for cid, first, last, scenario in DEMO_CUSTOMERS]}
 
 
-@router.post("/demo/token")
-async def demo_token(body: DemoTokenRequest, request: Request,
-                     settings: Settings = Depends(_development_only)) -> dict:
+@router.post("/demo/token", response_model=DemoTokenResponse)
+async def demo_token(body: DemoTokenRequest, settings: DevelopmentSettingsDep) -> dict:
     """Stands in for the company's own login: mints the signed customer token the widget passes on."""
     match = next((c for c in DEMO_CUSTOMERS if c[0] == body.customer_id), None)
     if match is None:
         raise HTTPException(status_code=404, detail="No demo customer with that id.")
-    token = mint_customer_token(customer_id=match[0], first_name=match[1], secret=settings.customer_jwt_secret)
-    return {"token": token, "customer": {"customer_id": match[0], "first_name": match[1], "last_name": match[2]}}
+    customer_id, first_name, last_name, _scenario = match
+    token = mint_customer_token(customer_id=customer_id, first_name=first_name,
+                                secret=settings.customer_jwt_secret)
+    return {"token": token,
+            "customer": {"customer_id": customer_id, "first_name": first_name, "last_name": last_name}}

@@ -1,0 +1,273 @@
+"""What the console API reads and answers (/api/console/...), as pydantic models so /openapi.json shows them.
+
+The answers are the JSON the console page and the tests read (handoff/README.md, "Console API"): same keys,
+same order; a key the service leaves out when it has no value (a message's agent_name, client_id, custom)
+stays out.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from handoff.conversations.states import State
+from handoff.vocabulary import DisputeDecision, EscalationReason, ResolveOutcome, Sender, StaffRole
+
+# -- requests ------------------------------------------------------------------------------------------------
+
+MAX_CREDIT = Decimal("1000000.00")
+_MONEY = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
+
+
+def credit_amount(value: object) -> str | None:
+    """A credit typed by a specialist ("49.99", "$1,049.99"): never negative, zero, sub-cent or huge."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PydanticCustomError("money_type", 'Send the amount as a string like "12.50", not a number.')
+    text = value.strip().removeprefix("$").replace(",", "")
+    if text.startswith("-"):
+        raise PydanticCustomError("money_negative", "A credit must be a positive amount.")
+    if not _MONEY.match(text):
+        raise PydanticCustomError(
+            "money_format", "Give the credit in dollars and cents, like 12.50 (no fractions of a cent).")
+    amount = Decimal(text)
+    if amount <= 0:
+        raise PydanticCustomError("money_zero", "A credit must be more than 0.00.")
+    if amount > MAX_CREDIT:
+        raise PydanticCustomError("money_too_large", "A credit cannot be more than 1,000,000.00.")
+    return f"{amount:.2f}"
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TransferRequest(BaseModel):
+    to_username: str = Field(min_length=1, max_length=64)
+
+
+class AgentMessageRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    client_id: str | None = Field(default=None, max_length=64)
+
+
+class SettleRequest(BaseModel):
+    decision: DisputeDecision
+    note: str = Field(default="", max_length=2000)
+    credit_amount: str | None = None
+
+    @field_validator("credit_amount", mode="before")
+    @classmethod
+    def _credit_amount(cls, value: object) -> str | None:
+        return credit_amount(value)
+
+
+class ResolveRequest(BaseModel):
+    outcome: ResolveOutcome
+
+
+# -- answers -------------------------------------------------------------------------------------------------
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+# A key the service sends only when it has a value: documented as optional, left out of the JSON when None.
+Omitted = Field(default=None, exclude_if=_absent)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every refusal: a stable code and a message fit to show (never a stack trace)."""
+
+    error: ErrorBody
+
+
+# Refusals every console route can give (the security middleware adds 403 csrf_failed / cross_site_request).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Not signed in, or the session ended"},
+    403: {"model": ErrorResponse, "description": "Not their role or chat, or a CSRF/origin refusal"},
+    422: {"model": ErrorResponse, "description": "The request is not valid"},
+}
+
+
+class OkResponse(BaseModel):
+    ok: bool = True
+
+
+class StaffUserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: StaffRole
+
+
+class LoginResponse(BaseModel):
+    token: str = Field(description="The session token (also set as the HttpOnly cookie handoff_session)")
+    user: StaffUserOut
+    csrf_token: str = Field(description="Send as X-CSRF-Token with every change made with the session cookie")
+
+
+class MeResponse(StaffUserOut):
+    csrf_token: str
+
+
+class QueueEntryOut(BaseModel):
+    conversation_id: str
+    position: int
+    state: State
+    reason: EscalationReason | None
+    customer_id: int | None
+    customer_name: str | None
+    dispute_amount: str | None = Field(description="Decimal as a string, e.g. 49.99")
+    ticket_number: str | None
+    summary: str | None
+    queued_at: str
+    waiting_seconds: int
+
+
+class QueueResponse(BaseModel):
+    entries: list[QueueEntryOut]
+
+
+class AssigneeOut(BaseModel):
+    username: str
+    display_name: str
+
+
+class ConversationSummary(BaseModel):
+    conversation_id: str
+    state: State
+    customer_id: int | None
+    customer_name: str | None
+    reason: EscalationReason | None
+    context: dict[str, Any] | None = Field(description="What the bot handed over: reason, summary, slots")
+    dispute_id: int | None
+    dispute_amount: str | None = Field(description="Decimal as a string, e.g. 49.99")
+    ticket_number: str | None
+    assigned_to: AssigneeOut | None
+    csat_score: int | None
+    last_seq: int
+    created_at: str
+
+
+class MyChatsResponse(BaseModel):
+    chats: list[ConversationSummary]
+
+
+class MessageOut(BaseModel):
+    """One stored message, as the widget protocol's `message` frame."""
+
+    type: Literal["message"] = "message"
+    seq: int
+    sender: Sender
+    text: str
+    buttons: list[dict[str, Any]]
+    created_at: str
+    agent_name: str | None = Omitted
+    client_id: str | None = Omitted
+    custom: dict[str, Any] | None = Omitted
+
+
+class ConversationDetail(ConversationSummary):
+    messages: list[MessageOut]
+
+
+class ColleagueOut(BaseModel):
+    username: str
+    display_name: str
+    role: StaffRole
+    online: bool
+
+
+class ColleaguesResponse(BaseModel):
+    staff: list[ColleagueOut]
+
+
+class AccountSectionLoaded(BaseModel):
+    ok: Literal[True]
+    data: Any = Field(description="The backend's answer, as the backend sent it")
+
+
+class AccountSectionFailed(BaseModel):
+    ok: Literal[False]
+    error: ErrorBody
+
+
+AccountSection = Annotated[AccountSectionLoaded | AccountSectionFailed, Field(discriminator="ok")]
+
+
+class AccountSnapshot(BaseModel):
+    """Each section on its own: one the backend could not give does not hide the others."""
+
+    customer_id: int
+    customer: AccountSection
+    balance: AccountSection
+    invoices: AccountSection
+    payments: AccountSection
+    disputes: AccountSection
+
+
+class ClaimResponse(BaseModel):
+    ok: bool = True
+    conversation_id: str
+    assigned_to: str
+
+
+class SettleResponse(BaseModel):
+    ok: bool = True
+    dispute: dict[str, Any] = Field(description="The settled dispute, as the backend answered")
+
+
+class StatsResponse(BaseModel):
+    """Today's figures (the day starts at midnight in `timezone`)."""
+
+    date: str
+    timezone: str
+    chats: int
+    escalated: int
+    bot_only_resolution_rate: float | None
+    escalation_rate: float | None
+    median_wait_seconds: float | None
+    median_handling_seconds: float | None
+    csat_average: float | None
+    csat_responses: int
+    csat_distribution: dict[str, int]
+    chats_by_hour: list[int]
+    states: dict[str, int]
+
+
+class AuditEntryOut(BaseModel):
+    at: str
+    actor: str
+    action: str
+    target: str | None
+    details: dict[str, Any] | None
+
+
+class AuditLogResponse(BaseModel):
+    entries: list[AuditEntryOut]
+
+
+class AuditExportEntry(AuditEntryOut):
+    id: int
+
+
+class AuditExport(BaseModel):
+    """The JSON download of GET audit/export?format=json."""
+
+    start: str
+    end: str
+    count: int
+    truncated: bool = Field(description="True when the range held more entries than one export gives")
+    entries: list[AuditExportEntry]
