@@ -45,9 +45,12 @@ class Actor:
 
 async def optional_actor(
     x_actor: Annotated[
-        str | None, Header(max_length=100, description="`<role>:<username>` of the staff member, e.g. specialist:dana")
+        str | None,
+        Header(max_length=100, description="`<role>:<username>` of the staff member, e.g. specialist:dana"),
     ] = None,
-    x_audit_reason: Annotated[str | None, Header(max_length=300, description="Why staff reads this (audit log)")] = None,
+    x_audit_reason: Annotated[
+        str | None, Header(max_length=300, description="Why staff reads this (audit log)")
+    ] = None,
 ) -> Actor | None:
     if x_actor is None or x_actor == "":
         return None

@@ -1,7 +1,7 @@
 """Declarative base and the money column type shared by every domain."""
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, MetaData, Numeric
 from sqlalchemy.engine import Dialect
@@ -20,7 +20,7 @@ NAMING_CONVENTION = {
 
 
 class MoneyType(TypeDecorator[Decimal]):
-    """Exact money: NUMERIC(12,2) where the database has it, integer cents on SQLite (which would store REAL)."""
+    """Exact money: NUMERIC(12,2) where the database has it, integer cents on SQLite (it would store REAL)."""
 
     impl = Numeric(12, 2)
     cache_ok = True
@@ -64,9 +64,12 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {Decimal: MoneyType(), datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, TypeEngine[Any]]] = {
+        Decimal: MoneyType(), datetime: UTCDateTime(),
+    }

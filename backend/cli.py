@@ -9,7 +9,9 @@ from backend.database import make_engine
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backend.cli", description="Billing backend administration")
+    parser = argparse.ArgumentParser(
+        prog="python -m backend.cli", description="Billing backend administration"
+    )
     parser.add_argument("--database-url", help="Overrides BACKEND_DATABASE_URL")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="Apply Alembic migrations up to head")
@@ -20,7 +22,16 @@ def main(argv: list[str] | None = None) -> int:
     bulk.add_argument("--customers", type=int, required=True)
     bulk.add_argument("--seed", type=int, default=42)
     bulk.add_argument("--batch", type=int, default=2000, help="Customers per insert batch")
+    jobs = commands.add_parser("run-billing-jobs", help="Autopay, autopay retry, arrangements, late fees for a day")
+    jobs.add_argument("--date", type=date.fromisoformat, help="The day (default: today, UTC)")
+    webhook = commands.add_parser("simulate-webhook", help="Send a signed simulated processor event")
+    webhook.add_argument("--event", required=True, choices=["payment.succeeded", "payment.failed"])
+    webhook.add_argument("--reference", required=True, help="The charge reference (simch_...)")
+    webhook.add_argument("--decline-reason", default=None)
+    webhook.add_argument("--url", default="http://127.0.0.1:8000", help="The backend's base URL")
     args = parser.parse_args(argv)
+    if args.command == "simulate-webhook":
+        return _simulate_webhook(args)
 
     url = normalize_database_url(args.database_url) if args.database_url else get_settings().database_url
     engine = make_engine(url)
@@ -37,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
             with Session(engine) as session:
                 try:
-                    created = seed_demo(session, today=args.today or datetime.now(UTC).date(), reset=args.reset)
+                    created = seed_demo(
+                        session, today=args.today or datetime.now(UTC).date(), reset=args.reset
+                    )
                 except SeedError as exc:
                     print(f"error: {exc}", file=sys.stderr)
                     return 1
@@ -51,10 +64,45 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             result = seed_bulk(engine=engine, customers=args.customers, seed=args.seed, batch_size=args.batch,
                                progress=lambda text: print(text, flush=True))
-            print(f"seeded {result.customers} customers, {result.invoices} invoices, {result.line_items} line items, "
-                  f"{result.payments} payments in {time.perf_counter() - started:.1f}s")
+            print(
+                f"seeded {result.customers} customers, {result.invoices} invoices, {result.line_items} line "
+                f"items, {result.payments} payments in {time.perf_counter() - started:.1f}s"
+            )
+        elif args.command == "run-billing-jobs":
+            import json
+
+            from sqlalchemy.orm import Session
+
+            from backend.payments.jobs import run_billing_jobs
+            from backend.payments.processor import make_processor
+
+            settings = get_settings()
+            day = args.date or datetime.now(UTC).date()
+            with Session(engine, expire_on_commit=False) as session:
+                report = run_billing_jobs(session, day=day, processor=make_processor(settings), settings=settings)
+            print(json.dumps({"date": day.isoformat(), **report.counts}, sort_keys=True))
     finally:
         engine.dispose()
+    return 0
+
+
+def _simulate_webhook(args: argparse.Namespace) -> int:
+    """Posts what the simulated processor would send (e.g. to finish a 3-D Secure style pending charge)."""
+    import urllib.request
+
+    from backend.payments.processor import DeclineReason, WebhookEventType
+    from backend.payments.simulated_processor import SimulatedProcessor
+
+    settings = get_settings()
+    processor = SimulatedProcessor(webhook_secret=settings.payments_webhook_secret.get_secret_value())
+    body, headers = processor.event_payload(
+        event_type=WebhookEventType(args.event), reference=args.reference,
+        decline_reason=DeclineReason(args.decline_reason) if args.decline_reason else None,
+    )
+    request = urllib.request.Request(f"{args.url}/api/v1/processor/webhooks", data=body, headers=headers,
+                                     method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        print(response.read().decode())
     return 0
 
 

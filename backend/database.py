@@ -39,7 +39,8 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
     def on_begin(connection: Any) -> None:
         # IMMEDIATE: a request that reads and then writes (an audited read) would otherwise fail at once with
         # "database is locked" when another writer committed after its read began (WAL snapshot upgrade);
-        # taking the write lock up front lets busy_timeout queue it instead. SQLite is the single-machine default.
+        # taking the write lock up front lets busy_timeout queue it instead. SQLite is the single-machine
+        # default.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -1,5 +1,6 @@
 """Status and type vocabularies shared by models and schemas."""
 from enum import StrEnum
+from typing import Literal
 
 
 class AccountStatus(StrEnum):
@@ -42,3 +43,6 @@ class DisputeStatus(StrEnum):
 
 
 OPEN_DISPUTE_STATUSES = (DisputeStatus.open, DisputeStatus.under_review)
+
+# How a charge differs between two bills.
+ChangeKind = Literal["new", "removed", "changed"]

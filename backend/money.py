@@ -48,7 +48,9 @@ def format_decimal(value: Decimal) -> str:
 MoneyOut = Annotated[
     Decimal,
     PlainSerializer(lambda amount: f"{amount.quantize(CENT):.2f}", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["42.50"]}, mode="serialization"),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["42.50"]}, mode="serialization"
+    ),
 ]
 def format_rate(value: Decimal) -> str:
     """A rate with at least two decimals ("25.00", "2.50", "0.0625")."""

@@ -7,5 +7,8 @@ CustomerIdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="Custom
 IdPath = Annotated[int, Path(ge=1, le=2_147_483_647)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$", description="Unique per credit; a retry reuses it"),
+    Header(
+        min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Unique per credit; a retry reuses it",
+    ),
 ]

@@ -18,7 +18,8 @@ ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_printable)
 ]
 PositiveMoneyIn = Annotated[
-    Decimal, Field(gt=0, max_digits=12, decimal_places=2, description="Amount as a string with up to 2 decimals")
+    Decimal,
+    Field(gt=0, max_digits=12, decimal_places=2, description="Amount as a string with up to 2 decimals"),
 ]
 MoneyQuery = Annotated[Decimal, Field(ge=-9999999999, le=9999999999, max_digits=12, decimal_places=2)]
 DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]

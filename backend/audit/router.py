@@ -23,7 +23,9 @@ def audit_log(
     end: Annotated[datetime | None, Query(description="Before this time, ISO 8601")] = None,
     customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    format: Annotated[Literal["json", "csv"], Query(description="csv: a download for a spreadsheet")] = "json",
+    format: Annotated[
+        Literal["json", "csv"], Query(description="csv: a download for a spreadsheet")
+    ] = "json",
 ) -> list[AuditEntryOut] | Response:
     entries = service.list_entries(session, start=start, end=end, customer_id=customer_id, limit=limit)
     result = [

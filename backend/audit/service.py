@@ -35,12 +35,16 @@ def record(
 
 
 def record_read(
-    session: Session, *, actor: Actor | None, resource: str, customer_id: int | None, reason: str | None = None
+    session: Session, *, actor: Actor | None, resource: str, customer_id: int | None,
+    reason: str | None = None,
 ) -> None:
     """Reads are audited when made for a staff member (X-Actor); the bot's own reads are not."""
     if actor is None:
         return
-    record(session, actor=actor, action="read", resource=resource, customer_id=customer_id, reason=reason or actor.reason)
+    record(
+        session, actor=actor, action="read", resource=resource, customer_id=customer_id,
+        reason=reason or actor.reason,
+    )
     session.commit()
 
 

@@ -1,12 +1,17 @@
 """Plain-sentence explanations of a charge, built only from the stored facts of the line and its invoice."""
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from backend.billing.models import Invoice, LineItem, PolicyRule
 from backend.enums import ChargeType
 from backend.money import format_date, format_decimal, format_money
+
+# Formats an amount in the account's currency.
+Money = Callable[[Decimal], str]
 
 
 @dataclass
@@ -35,71 +40,89 @@ def _percent(rate: Decimal) -> str:
     return format_decimal(rate * 100) + "%"
 
 
+def _late_fee(facts: dict[str, Any], *, amount: Decimal, m: Money) -> tuple[str, str]:
+    """Summary and computation of a late fee; adds days_late to facts."""
+    due = _day(facts, "related_due_date")
+    grace = int(facts.get("grace_days", 0))
+    if facts.get("payment_date"):
+        paid = _day(facts, "payment_date")
+        days_late = (paid - due).days
+        summary = (
+            f"Late fee of {m(amount)}: invoice {facts['related_invoice_number']} was due on "
+            f"{format_date(due)} and payment was received on {format_date(paid)}, {days_late} days late."
+        )
+    else:
+        assessed = _day(facts, "assessed_on")
+        days_late = (assessed - due).days
+        summary = (
+            f"Late fee of {m(amount)}: invoice {facts['related_invoice_number']} was due on "
+            f"{format_date(due)} and no payment had been received by {format_date(assessed)}, "
+            f"{days_late} days later."
+        )
+    computation = (
+        f"{days_late} days late is more than the {grace}-day grace period, so the flat fee of "
+        f"{m(_money(facts, 'fee'))} applies."
+    )
+    facts["days_late"] = days_late
+    return summary, computation
+
+
+def _proration(facts: dict[str, Any], *, amount: Decimal, m: Money) -> tuple[str, str]:
+    """Summary and computation of a mid-cycle plan change; adds daily_rate to facts."""
+    price = _money(facts, "monthly_price")
+    days, days_in_period = int(facts["days"]), int(facts["days_in_period"])
+    change = format_date(_day(facts, "change_date"))
+    daily = price / days_in_period
+    if amount < 0:
+        summary = (
+            f"Credit of {m(-amount)} for the {days} unused days of {facts['plan_name']} after you "
+            f"changed plans on {change}."
+        )
+    else:
+        summary = (
+            f"Charge of {m(amount)} for {days} days of {facts['plan_name']} from {change}, the day you "
+            f"changed plans, to the end of the billing period."
+        )
+    exact = daily == daily.quantize(Decimal("0.01"))
+    daily_text = (
+        m(daily)
+        if exact
+        else f"about {m(daily)} ({m(price)} x {days}/{days_in_period}, rounded to the cent)"
+    )
+    computation = (
+        f"{m(price)} per month / {days_in_period} days = {daily_text} per day; "
+        f"x {days} days = {m(abs(amount))}" + (" credited." if amount < 0 else " charged.")
+    )
+    facts["daily_rate"] = format_decimal(daily)
+    return summary, computation
+
+
 def explain_line(
-    *, line: LineItem, invoice: Invoice, currency: str, policy: PolicyRule | None, invoice_lines: list[LineItem]
+    *, line: LineItem, invoice: Invoice, currency: str, policy: PolicyRule | None,
+    invoice_lines: list[LineItem],
 ) -> Explanation:
     facts = dict(line.facts or {})
-    m = lambda amount: format_money(amount, currency)  # noqa: E731
+    m = partial(format_money, currency=currency)
     amount = line.amount
     kind = line.charge_type
     summary: str
     computation: str
 
     if kind == ChargeType.late_fee and "related_invoice_number" in facts:
-        due = _day(facts, "related_due_date")
-        grace = int(facts.get("grace_days", 0))
-        if facts.get("payment_date"):
-            paid = _day(facts, "payment_date")
-            days_late = (paid - due).days
-            summary = (
-                f"Late fee of {m(amount)}: invoice {facts['related_invoice_number']} was due on {format_date(due)} "
-                f"and payment was received on {format_date(paid)}, {days_late} days late."
-            )
-        else:
-            assessed = _day(facts, "assessed_on")
-            days_late = (assessed - due).days
-            summary = (
-                f"Late fee of {m(amount)}: invoice {facts['related_invoice_number']} was due on {format_date(due)} "
-                f"and no payment had been received by {format_date(assessed)}, {days_late} days later."
-            )
-        computation = (
-            f"{days_late} days late is more than the {grace}-day grace period, so the flat fee of "
-            f"{m(_money(facts, 'fee'))} applies."
-        )
-        facts["days_late"] = days_late
+        summary, computation = _late_fee(facts, amount=amount, m=m)
     elif kind == ChargeType.proration and "days" in facts:
-        price = _money(facts, "monthly_price")
-        days, days_in_period = int(facts["days"]), int(facts["days_in_period"])
-        change = format_date(_day(facts, "change_date"))
-        daily = price / days_in_period
-        if amount < 0:
-            summary = (
-                f"Credit of {m(-amount)} for the {days} unused days of {facts['plan_name']} after you changed "
-                f"plans on {change}."
-            )
-        else:
-            summary = (
-                f"Charge of {m(amount)} for {days} days of {facts['plan_name']} from {change}, the day you "
-                f"changed plans, to the end of the billing period."
-            )
-        exact = daily == daily.quantize(Decimal("0.01"))
-        daily_text = m(daily) if exact else f"about {m(daily)} ({m(price)} x {days}/{days_in_period}, rounded to the cent)"
-        computation = (
-            f"{m(price)} per month / {days_in_period} days = {daily_text} per day; "
-            f"x {days} days = {m(abs(amount))}" + (" credited." if amount < 0 else " charged.")
-        )
-        facts["daily_rate"] = format_decimal(daily)
+        summary, computation = _proration(facts, amount=amount, m=m)
     elif kind == ChargeType.usage and "used_gb" in facts:
         used, allowance = Decimal(str(facts["used_gb"])), Decimal(str(facts["allowance_gb"]))
         rate = Decimal(line.unit_rate or facts["rate_per_gb"])
         over = used - allowance
         summary = (
-            f"Data overage of {m(amount)}: you used {format_decimal(used)} GB from {_period(line, invoice)} and "
-            f"your plan includes {format_decimal(allowance)} GB."
+            f"Data overage of {m(amount)}: you used {format_decimal(used)} GB from {_period(line, invoice)} "
+            f"and your plan includes {format_decimal(allowance)} GB."
         )
         computation = (
-            f"{format_decimal(used)} GB used - {format_decimal(allowance)} GB included = {format_decimal(over)} GB "
-            f"over; {format_decimal(over)} GB x {m(rate)} per GB = {m(amount)}."
+            f"{format_decimal(used)} GB used - {format_decimal(allowance)} GB included = "
+            f"{format_decimal(over)} GB over; {format_decimal(over)} GB x {m(rate)} per GB = {m(amount)}."
         )
     elif kind == ChargeType.tax and "rate" in facts:
         rate = Decimal(str(facts["rate"]))
@@ -107,24 +130,25 @@ def explain_line(
         base_lines = [other for other in invoice_lines if str(other.charge_type) in applies_to]
         base = sum((other.amount for other in base_lines), Decimal("0.00"))
         summary = (
-            f"{line.description} of {m(amount)}: {_percent(rate)} charged by {facts.get('authority', 'the authority')} "
-            f"on the taxable charges of this invoice ({', '.join(other.description for other in base_lines)})."
+            f"{line.description} of {m(amount)}: {_percent(rate)} charged by "
+            f"{facts.get('authority', 'the authority')} on the taxable charges of this invoice "
+            f"({', '.join(other.description for other in base_lines)})."
         )
         computation = f"{_percent(rate)} x {m(base)} = {m(rate * base)}, rounded to {m(amount)}."
         facts["taxable_base"] = f"{base:.2f}"
     elif kind == ChargeType.tax and "per_line_fee" in facts:
         fee = _money(facts, "per_line_fee")
         summary = (
-            f"{line.description} of {m(amount)}: a fixed fee set by {facts.get('authority', 'the authority')} "
-            f"for each phone line, collected on every bill."
+            f"{line.description} of {m(amount)}: a fixed fee set by "
+            f"{facts.get('authority', 'the authority')} for each phone line, collected on every bill."
         )
         computation = f"{format_decimal(line.quantity)} line(s) x {m(fee)} = {m(amount)}."
     elif kind == ChargeType.discount and "promo_code" in facts:
         start, end = _day(facts, "start_date"), _day(facts, "end_date")
         summary = (
-            f"Promotional discount {facts['promo_name']} ({facts['promo_code']}): {m(-amount)} off each month "
-            f"from {format_date(start)} to {format_date(end)}; this is month {facts['month_number']} of "
-            f"{facts['months_total']}."
+            f"Promotional discount {facts['promo_name']} ({facts['promo_code']}): {m(-amount)} off each "
+            f"month from {format_date(start)} to {format_date(end)}; this is month {facts['month_number']} "
+            f"of {facts['months_total']}."
         )
         computation = f"Fixed {m(-amount)} monthly discount, applied to the plan charge."
     elif kind == ChargeType.equipment and "installments_total" in facts:
@@ -159,13 +183,15 @@ def explain_line(
         computation = f"{format_decimal(line.quantity)} month x {m(price)} per month = {m(amount)}."
     else:
         summary = f"{line.description}: {m(amount)} for {_period(line, invoice)}."
-        rate = f"{m(line.unit_rate)}" if line.unit_rate is not None else m(amount)
-        computation = f"{format_decimal(line.quantity)} {line.unit} x {rate} = {m(amount)}."
+        rate_text = f"{m(line.unit_rate)}" if line.unit_rate is not None else m(amount)
+        computation = f"{format_decimal(line.quantity)} {line.unit} x {rate_text} = {m(amount)}."
         if facts.get("reason"):
             summary += f" Reason: {facts['reason']}."
 
     policy_text = (
-        f"{policy.code} ({policy.title}): {policy.description}" if policy else "Standard pricing; no special rule."
+        f"{policy.code} ({policy.title}): {policy.description}"
+        if policy
+        else "Standard pricing; no special rule."
     )
     facts.update(
         invoice_number=invoice.number,

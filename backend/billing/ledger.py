@@ -75,8 +75,10 @@ def account_ledger(session: Session, *, account: Account, today: date) -> Ledger
     payment_rows = [
         PaymentRow(*row)
         for row in session.execute(
-            select(Payment.id, Payment.invoice_id, Payment.amount, Payment.status, Payment.received_date, Payment.method)
-            .where(Payment.account_id == account.id)
+            select(
+                Payment.id, Payment.invoice_id, Payment.amount, Payment.status, Payment.received_date,
+                Payment.method,
+            ).where(Payment.account_id == account.id)
         )
     ]
     payments: dict[int | None, Decimal] = {}
@@ -89,7 +91,9 @@ def account_ledger(session: Session, *, account: Account, today: date) -> Ledger
     credits: dict[int | None, Decimal] = {
         invoice_id: total or ZERO
         for invoice_id, total in session.execute(
-            select(Credit.invoice_id, func.sum(Credit.amount)).where(Credit.account_id == account.id).group_by(Credit.invoice_id)
+            select(Credit.invoice_id, func.sum(Credit.amount))
+            .where(Credit.account_id == account.id)
+            .group_by(Credit.invoice_id)
         )
     }
 

@@ -1,12 +1,15 @@
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.base import Base, utcnow
 from backend.enums import ChargeType, InvoiceStatus
+
+if TYPE_CHECKING:  # for the type checker only: the mapper resolves "Account" by name
+    from backend.customers.models import Account
 
 
 class Plan(Base):
@@ -30,7 +33,7 @@ class Subscription(Base):
     end_date: Mapped[date | None]
 
     plan: Mapped[Plan] = relationship()
-    account: Mapped["Account"] = relationship()  # noqa: F821
+    account: Mapped["Account"] = relationship()
 
 
 class PolicyRule(Base):
@@ -62,7 +65,7 @@ class Invoice(Base):
     total: Mapped[Decimal]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    account: Mapped["Account"] = relationship()  # noqa: F821
+    account: Mapped["Account"] = relationship()
     line_items: Mapped[list["LineItem"]] = relationship(
         back_populates="invoice", order_by="LineItem.position", cascade="all, delete-orphan"
     )

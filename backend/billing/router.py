@@ -1,14 +1,22 @@
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
 
 from backend.audit import service as audit
 from backend.auth import OptionalActorDep
 from backend.billing import service
+from backend.billing.ledger import InvoiceStanding
 from backend.billing.schemas import (
-    BalanceOut, BillComparisonOut, ChangeOut, ExplanationOut, InvoiceDetailOut, InvoiceOut, LastPaymentOut,
-    LineItemWithInvoiceOut, line_item_out,
+    BalanceOut,
+    BillComparisonOut,
+    ChangeOut,
+    ExplanationOut,
+    InvoiceDetailOut,
+    InvoiceOut,
+    LastPaymentOut,
+    LineItemWithInvoiceOut,
+    line_item_out,
 )
 from backend.clock import TodayDep
 from backend.database import SessionDep
@@ -18,17 +26,24 @@ from backend.schemas import InvoiceNumber, MoneyQuery
 router = APIRouter(prefix="/api/v1/customers/{customer_id}", tags=["billing"])
 
 
-def _invoice_out(standing: object, currency: str) -> dict[str, object]:
-    invoice = standing.invoice  # type: ignore[attr-defined]
-    return dict(
+InvoiceModel = TypeVar("InvoiceModel", bound=InvoiceOut)
+
+
+def _invoice_out(
+    model: type[InvoiceModel], standing: InvoiceStanding, currency: str, **extra: Any
+) -> InvoiceModel:
+    invoice = standing.invoice
+    return model(
         number=invoice.number, period_start=invoice.period_start, period_end=invoice.period_end,
-        issue_date=invoice.issue_date, due_date=invoice.due_date, status=str(standing.status),  # type: ignore[attr-defined]
-        total=invoice.total, amount_due=standing.amount_due, currency=currency,  # type: ignore[attr-defined]
+        issue_date=invoice.issue_date, due_date=invoice.due_date, status=str(standing.status),
+        total=invoice.total, amount_due=standing.amount_due, currency=currency, **extra,
     )
 
 
 @router.get("/balance", response_model=BalanceOut)
-def get_balance(customer_id: CustomerIdPath, session: SessionDep, today: TodayDep, actor: OptionalActorDep) -> BalanceOut:
+def get_balance(
+    customer_id: CustomerIdPath, session: SessionDep, today: TodayDep, actor: OptionalActorDep
+) -> BalanceOut:
     balance = service.get_balance(session, customer_id=customer_id, today=today)
     ledger, last = balance.ledger, balance.last_payment
     result = BalanceOut(
@@ -46,20 +61,25 @@ def get_balance(customer_id: CustomerIdPath, session: SessionDep, today: TodayDe
 
 
 @router.get("/invoices", response_model=list[InvoiceOut])
-def list_invoices(customer_id: CustomerIdPath, session: SessionDep, today: TodayDep, actor: OptionalActorDep) -> list[InvoiceOut]:
+def list_invoices(
+    customer_id: CustomerIdPath, session: SessionDep, today: TodayDep, actor: OptionalActorDep
+) -> list[InvoiceOut]:
     ledger = service.ledger_for_customer(session, customer_id=customer_id, today=today)
-    result = [InvoiceOut(**_invoice_out(s, ledger.account.currency)) for s in ledger.standings]
+    result = [_invoice_out(InvoiceOut, s, ledger.account.currency) for s in ledger.standings]
     audit.record_read(session, actor=actor, resource="invoices", customer_id=customer_id)
     return result
 
 
 @router.get("/invoices/{number}", response_model=InvoiceDetailOut)
 def get_invoice(
-    customer_id: CustomerIdPath, number: InvoiceNumber, session: SessionDep, today: TodayDep, actor: OptionalActorDep
+    customer_id: CustomerIdPath, number: InvoiceNumber, session: SessionDep, today: TodayDep,
+    actor: OptionalActorDep,
 ) -> InvoiceDetailOut:
     standing, account = service.get_invoice(session, customer_id=customer_id, number=number, today=today)
     lines = service.load_line_items(session, invoice_ids=[standing.invoice.id])[standing.invoice.id]
-    result = InvoiceDetailOut(**_invoice_out(standing, account.currency), line_items=[line_item_out(li) for li in lines])
+    result = _invoice_out(
+        InvoiceDetailOut, standing, account.currency, line_items=[line_item_out(li) for li in lines]
+    )
     audit.record_read(session, actor=actor, resource=f"invoice:{number}", customer_id=customer_id)
     return result
 
@@ -70,25 +90,40 @@ def search_line_items(
     session: SessionDep,
     actor: OptionalActorDep,
     amount: Annotated[MoneyQuery | None, Query(description="Exact amount (sign ignored)")] = None,
-    on_date: Annotated[date | None, Query(alias="date", description="A day inside the charge's period, or the invoice's issue/due date")] = None,
-    name: Annotated[str | None, Query(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f]+$", description="Charge type or words of the description; synonyms like 'late payment charge'")] = None,
+    on_date: Annotated[
+        date | None,
+        Query(alias="date", description="A day inside the charge's period, or the invoice's issue/due date"),
+    ] = None,
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1, max_length=80, pattern=r"^[^\x00-\x1f]+$",
+            description="Charge type or words of the description; synonyms like 'late payment charge'",
+        ),
+    ] = None,
     invoice: Annotated[InvoiceNumber | None, Query()] = None,
 ) -> list[LineItemWithInvoiceOut]:
     rows = service.search_line_items(
         session, customer_id=customer_id, amount=amount, on_date=on_date, name=name, invoice_number=invoice
     )
-    result = [LineItemWithInvoiceOut(**line_item_out(line).model_dump(), invoice_number=inv.number) for line, inv in rows]
+    result = [
+        LineItemWithInvoiceOut(**line_item_out(line).model_dump(), invoice_number=inv.number)
+        for line, inv in rows
+    ]
     audit.record_read(session, actor=actor, resource="line-items", customer_id=customer_id)
     return result
 
 
 @router.get("/line-items/{line_item_id}/explanation", response_model=ExplanationOut)
-def explain_line_item(customer_id: CustomerIdPath, line_item_id: IdPath, session: SessionDep, actor: OptionalActorDep) -> ExplanationOut:
+def explain_line_item(
+    customer_id: CustomerIdPath, line_item_id: IdPath, session: SessionDep, actor: OptionalActorDep
+) -> ExplanationOut:
     explained = service.explain_line_item(session, customer_id=customer_id, line_item_id=line_item_id)
     explanation = explained.explanation
     result = ExplanationOut(
-        line_item=line_item_out(explained.line), invoice_number=explained.invoice.number, summary=explanation.summary,
-        computation=explanation.computation, policy=explanation.policy, facts=explanation.facts,
+        line_item=line_item_out(explained.line), invoice_number=explained.invoice.number,
+        summary=explanation.summary, computation=explanation.computation, policy=explanation.policy,
+        facts=explanation.facts,
     )
     audit.record_read(session, actor=actor, resource=f"line-item:{line_item_id}", customer_id=customer_id)
     return result
@@ -103,14 +138,18 @@ def compare_bills(
     result = BillComparisonOut(
         invoice_number=comparison.current.number, previous_invoice_number=comparison.previous.number,
         currency=comparison.currency, current_total=comparison.current.total,
-        previous_total=comparison.previous.total, difference=comparison.difference, summary=comparison.summary,
+        previous_total=comparison.previous.total, difference=comparison.difference,
+        summary=comparison.summary,
         changes=[
             ChangeOut(
-                kind=c.kind, description=c.description, charge_type=c.charge_type, previous_amount=c.previous_amount,
-                current_amount=c.current_amount, difference=c.difference, explanation=c.explanation,
+                kind=c.kind, description=c.description, charge_type=c.charge_type,
+                previous_amount=c.previous_amount, current_amount=c.current_amount, difference=c.difference,
+                explanation=c.explanation,
             )
             for c in comparison.changes
         ],
     )
-    audit.record_read(session, actor=actor, resource=f"bill-comparison:{comparison.current.number}", customer_id=customer_id)
+    audit.record_read(
+        session, actor=actor, resource=f"bill-comparison:{comparison.current.number}", customer_id=customer_id
+    )
     return result

@@ -1,9 +1,10 @@
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
+from backend.enums import ChangeKind
 from backend.money import DecimalOut, MoneyOut, RateOut
 
 
@@ -68,7 +69,7 @@ class ExplanationOut(BaseModel):
 
 
 class ChangeOut(BaseModel):
-    kind: Literal["new", "removed", "changed"]
+    kind: ChangeKind
     description: str
     charge_type: str
     previous_amount: MoneyOut

@@ -3,6 +3,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -12,22 +13,22 @@ from backend.billing.ledger import ZERO, InvoiceStanding, Ledger, PaymentRow, ac
 from backend.billing.models import Invoice, LineItem, PolicyRule
 from backend.customers.models import Account
 from backend.customers.service import get_account
-from backend.enums import ChargeType
+from backend.enums import ChangeKind, ChargeType
 from backend.errors import NotFound
 from backend.money import format_date, format_decimal, format_money
 
 # Words customers use for a charge type (the bot maps synonyms too; this makes the API forgiving).
 CHARGE_SYNONYMS: dict[str, ChargeType] = {
-    "late fee": ChargeType.late_fee, "late payment charge": ChargeType.late_fee, "late charge": ChargeType.late_fee,
-    "late payment fee": ChargeType.late_fee, "penalty": ChargeType.late_fee,
-    "overage": ChargeType.usage, "data overage": ChargeType.usage, "usage": ChargeType.usage,
-    "extra data": ChargeType.usage, "data charge": ChargeType.usage,
+    "late fee": ChargeType.late_fee, "late payment charge": ChargeType.late_fee,
+    "late charge": ChargeType.late_fee, "late payment fee": ChargeType.late_fee,
+    "penalty": ChargeType.late_fee, "overage": ChargeType.usage, "data overage": ChargeType.usage,
+    "usage": ChargeType.usage, "extra data": ChargeType.usage, "data charge": ChargeType.usage,
     "tax": ChargeType.tax, "taxes": ChargeType.tax, "regulatory fee": ChargeType.tax, "fees": ChargeType.tax,
     "surcharge": ChargeType.tax, "proration": ChargeType.proration, "prorated": ChargeType.proration,
     "prorated charge": ChargeType.proration, "partial month": ChargeType.proration,
     "discount": ChargeType.discount, "promo": ChargeType.discount, "promotion": ChargeType.discount,
-    "one time": ChargeType.one_time, "one-time charge": ChargeType.one_time, "installation": ChargeType.one_time,
-    "activation": ChargeType.one_time, "setup fee": ChargeType.one_time,
+    "one time": ChargeType.one_time, "one-time charge": ChargeType.one_time,
+    "installation": ChargeType.one_time, "activation": ChargeType.one_time, "setup fee": ChargeType.one_time,
     "equipment": ChargeType.equipment, "device": ChargeType.equipment, "router": ChargeType.equipment,
     "plan": ChargeType.plan, "monthly plan": ChargeType.plan, "subscription": ChargeType.plan,
     "monthly charge": ChargeType.plan, "credit": ChargeType.credit, "refund": ChargeType.credit,
@@ -65,7 +66,9 @@ def get_balance(session: Session, *, customer_id: int, today: date) -> Balance:
     return Balance(ledger=ledger, past_due=past_due, next_due=next_due, last_payment=ledger.last_payment)
 
 
-def get_invoice(session: Session, *, customer_id: int, number: str, today: date) -> tuple[InvoiceStanding, Account]:
+def get_invoice(
+    session: Session, *, customer_id: int, number: str, today: date
+) -> tuple[InvoiceStanding, Account]:
     ledger = ledger_for_customer(session, customer_id=customer_id, today=today)
     standing = ledger.standing_of(number)
     if standing is None:
@@ -76,7 +79,11 @@ def get_invoice(session: Session, *, customer_id: int, number: str, today: date)
 def load_line_items(session: Session, *, invoice_ids: list[int]) -> dict[int, list[LineItem]]:
     lines: dict[int, list[LineItem]] = {invoice_id: [] for invoice_id in invoice_ids}
     if invoice_ids:
-        query = select(LineItem).where(LineItem.invoice_id.in_(invoice_ids)).order_by(LineItem.position, LineItem.id)
+        query = (
+            select(LineItem)
+            .where(LineItem.invoice_id.in_(invoice_ids))
+            .order_by(LineItem.position, LineItem.id)
+        )
         for line in session.scalars(query):
             lines[line.invoice_id].append(line)
     return lines
@@ -117,7 +124,9 @@ def search_line_items(
         charge_type = charge_type_for(name)
         pattern = "%" + name.strip().lower().replace("%", r"\%").replace("_", r"\_") + "%"
         by_description = func.lower(LineItem.description).like(pattern, escape="\\")
-        query = query.where(or_(LineItem.charge_type == charge_type, by_description) if charge_type else by_description)
+        query = query.where(
+            or_(LineItem.charge_type == charge_type, by_description) if charge_type else by_description
+        )
     if invoice_number:
         query = query.where(Invoice.number == invoice_number)
     return [(line, invoice) for line, invoice in session.execute(query)]
@@ -150,7 +159,7 @@ def explain_line_item(session: Session, *, customer_id: int, line_item_id: int) 
 
 @dataclass
 class Change:
-    kind: str
+    kind: ChangeKind
     description: str
     charge_type: str
     previous_amount: Decimal
@@ -175,9 +184,12 @@ class BillComparison:
 
     @property
     def summary(self) -> str:
-        m = lambda amount: format_money(amount, self.currency)  # noqa: E731
+        m = partial(format_money, currency=self.currency)
         if self.difference == 0:
-            head = f"Invoice {self.current.number} is the same as {self.previous.number}: {m(self.current.total)}."
+            head = (
+                f"Invoice {self.current.number} is the same as {self.previous.number}: "
+                f"{m(self.current.total)}."
+            )
         else:
             direction = "more" if self.difference > 0 else "less"
             head = (
@@ -194,10 +206,10 @@ def _group_key(line: LineItem) -> tuple[str, str]:
 
 
 def _describe_change(
-    *, kind: str, current: list[LineItem], previous: list[LineItem], currency: str,
+    *, kind: ChangeKind, current: list[LineItem], previous: list[LineItem], currency: str,
     current_invoice: Invoice, previous_invoice: Invoice,
 ) -> str:
-    m = lambda amount: format_money(amount, currency)  # noqa: E731
+    m = partial(format_money, currency=currency)
     now_total = sum((line.amount for line in current), ZERO)
     before_total = sum((line.amount for line in previous), ZERO)
     sample = (current or previous)[0]
@@ -211,7 +223,10 @@ def _describe_change(
             text += (
                 f" Invoice {facts['related_invoice_number']} was due on "
                 f"{format_date(date.fromisoformat(facts['related_due_date']))} and "
-                + (f"was paid on {format_date(date.fromisoformat(paid))}." if paid else "was not paid in time.")
+                + (
+                    f"was paid on {format_date(date.fromisoformat(paid))}."
+                    if paid else "was not paid in time."
+                )
             )
         elif sample.charge_type == ChargeType.proration and facts.get("change_date"):
             text += f" Your plan changed on {format_date(date.fromisoformat(facts['change_date']))}."
@@ -226,11 +241,22 @@ def _describe_change(
     before_qty = sum((Decimal(line.quantity) for line in previous), Decimal(0))
     now_qty = sum((Decimal(line.quantity) for line in current), Decimal(0))
     if sample.charge_type == ChargeType.usage:
-        text += f" Data over the allowance went from {format_decimal(before_qty)} GB to {format_decimal(now_qty)} GB."
+        text += (
+            f" Data over the allowance went from {format_decimal(before_qty)} GB "
+            f"to {format_decimal(now_qty)} GB."
+        )
     elif before_qty != now_qty:
-        text += f" Quantity went from {format_decimal(before_qty)} to {format_decimal(now_qty)} {sample.unit}."
-    elif previous and current and previous[0].unit_rate != current[0].unit_rate and current[0].unit_rate is not None:
-        text += f" The rate went from {format_decimal(Decimal(previous[0].unit_rate or 0))} to {format_decimal(Decimal(current[0].unit_rate))}."
+        text += (
+            f" Quantity went from {format_decimal(before_qty)} to {format_decimal(now_qty)} {sample.unit}."
+        )
+    elif (
+        previous and current and previous[0].unit_rate != current[0].unit_rate
+        and current[0].unit_rate is not None
+    ):
+        text += (
+            f" The rate went from {format_decimal(Decimal(previous[0].unit_rate or 0))} "
+            f"to {format_decimal(Decimal(current[0].unit_rate))}."
+        )
     return text
 
 
@@ -238,7 +264,9 @@ def compare_bills(session: Session, *, customer_id: int, invoice_number: str | N
     account = get_account(session, customer_id=customer_id)
     invoices = list(
         session.scalars(
-            select(Invoice).where(Invoice.account_id == account.id).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+            select(Invoice)
+            .where(Invoice.account_id == account.id)
+            .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
         )
     )
     if invoice_number is None:
@@ -266,7 +294,7 @@ def compare_bills(session: Session, *, customer_id: int, invoice_number: str | N
         before_amount = sum((line.amount for line in before_lines), ZERO)
         if now_amount == before_amount and len(now_lines) == len(before_lines) and now_lines and before_lines:
             continue
-        kind = "new" if not before_lines else "removed" if not now_lines else "changed"
+        kind: ChangeKind = "new" if not before_lines else "removed" if not now_lines else "changed"
         if kind == "changed" and now_amount == before_amount:
             continue
         changes.append(
@@ -283,4 +311,11 @@ def compare_bills(session: Session, *, customer_id: int, invoice_number: str | N
     return BillComparison(current=current, previous=previous, currency=account.currency, changes=changes)
 
 
-__all__ = ["charge_type_for", "get_balance", "get_invoice", "search_line_items", "explain_line_item", "compare_bills"]
+__all__ = [
+    "charge_type_for",
+    "compare_bills",
+    "explain_line_item",
+    "get_balance",
+    "get_invoice",
+    "search_line_items",
+]

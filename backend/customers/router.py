@@ -1,3 +1,5 @@
+from typing import Any
+
 from fastapi import APIRouter
 
 from backend.audit import service as audit
@@ -5,7 +7,11 @@ from backend.auth import OptionalActorDep
 from backend.clock import NowDep
 from backend.customers import service
 from backend.customers.schemas import (
-    AccountOut, CustomerOut, VerificationFailed, VerificationRequest, VerificationSucceeded,
+    AccountOut,
+    CustomerOut,
+    VerificationFailed,
+    VerificationRequest,
+    VerificationSucceeded,
 )
 from backend.database import SessionDep
 from backend.errors import VerificationLocked
@@ -13,7 +19,9 @@ from backend.params import CustomerIdPath
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
-_LOCKED = {423: {"description": "Verification locked for 15 minutes after 3 failures"}}
+_LOCKED: dict[int | str, dict[str, Any]] = {
+    423: {"description": "Verification locked for 15 minutes after 3 failures"},
+}
 
 
 @router.post("/verifications", response_model=VerificationSucceeded | VerificationFailed, responses=_LOCKED)
@@ -49,7 +57,8 @@ def get_customer(customer_id: CustomerIdPath, session: SessionDep, actor: Option
     customer = service.get_customer(session, customer_id=customer_id)
     account = customer.account
     result = CustomerOut(
-        customer_id=customer.id, first_name=customer.first_name, last_name=customer.last_name, email=customer.email,
+        customer_id=customer.id, first_name=customer.first_name, last_name=customer.last_name,
+        email=customer.email,
         account=AccountOut(
             account_number=account.number, status=str(account.status), currency=account.currency,
             autopay=account.autopay, payment_method_masked=service.default_payment_method_masked(account),

@@ -5,7 +5,9 @@ from pydantic import BaseModel, StringConstraints, model_validator
 
 from backend.schemas import AccountNumber
 
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=12, pattern=r"^[A-Za-z0-9 -]+$")]
+PostalCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=12, pattern=r"^[A-Za-z0-9 -]+$")
+]
 PhoneLast4 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{4}$")]
 
 

@@ -65,13 +65,17 @@ def verify_customer(
         state.failed_attempts = 0
 
     customer = session.scalar(
-        select(Customer).join(Account).where(Account.number == account_number).options(joinedload(Customer.account))
+        select(Customer)
+        .join(Account)
+        .where(Account.number == account_number)
+        .options(joinedload(Customer.account))
     )
     matched = False
     if customer is not None:
         if postal_code is not None:
             matched = hmac.compare_digest(
-                _normalize_postal_code(postal_code).encode(), _normalize_postal_code(customer.postal_code).encode()
+                _normalize_postal_code(postal_code).encode(),
+                _normalize_postal_code(customer.postal_code).encode(),
             )
         elif phone_last4 is not None:
             matched = hmac.compare_digest(phone_last4.encode(), customer.phone_last4.encode())
@@ -90,4 +94,6 @@ def verify_customer(
             locked_until=state.locked_until.isoformat(),
         )
     session.commit()
-    return VerificationOutcome(customer=None, attempts_remaining=MAX_FAILED_VERIFICATIONS - state.failed_attempts)
+    return VerificationOutcome(
+        customer=None, attempts_remaining=MAX_FAILED_VERIFICATIONS - state.failed_attempts
+    )

@@ -14,7 +14,10 @@ class Dispute(Base):
     __tablename__ = "disputes"
     __table_args__ = (
         # At most one open dispute per line item, enforced by the database as well as the service.
-        Index("uq_disputes_open_line_item", "line_item_id", unique=True, sqlite_where=_OPEN, postgresql_where=_OPEN),
+        Index(
+            "uq_disputes_open_line_item", "line_item_id", unique=True, sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,17 +32,23 @@ def dispute_out(session: object, view: service.DisputeView) -> DisputeOut:
     )
 
 
-@router.post("/customers/{customer_id}/disputes", response_model=DisputeOut, status_code=status.HTTP_201_CREATED)
-def open_dispute(customer_id: CustomerIdPath, body: DisputeCreate, session: SessionDep, actor: OptionalActorDep) -> DisputeOut:
+@router.post(
+    "/customers/{customer_id}/disputes", response_model=DisputeOut, status_code=status.HTTP_201_CREATED
+)
+def open_dispute(
+    customer_id: CustomerIdPath, body: DisputeCreate, session: SessionDep, actor: OptionalActorDep
+) -> DisputeOut:
     view = service.open_dispute(
-        session, customer_id=customer_id, line_item_id=body.line_item_id, reason=body.reason, amount=body.amount,
-        conversation_id=body.conversation_id, actor=actor,
+        session, customer_id=customer_id, line_item_id=body.line_item_id, reason=body.reason,
+        amount=body.amount, conversation_id=body.conversation_id, actor=actor,
     )
     return dispute_out(session, view)
 
 
 @router.get("/customers/{customer_id}/disputes", response_model=list[DisputeOut])
-def list_disputes(customer_id: CustomerIdPath, session: SessionDep, actor: OptionalActorDep) -> list[DisputeOut]:
+def list_disputes(
+    customer_id: CustomerIdPath, session: SessionDep, actor: OptionalActorDep
+) -> list[DisputeOut]:
     result = [dispute_out(session, view) for view in service.list_disputes(session, customer_id=customer_id)]
     audit.record_read(session, actor=actor, resource="disputes", customer_id=customer_id)
     return result
@@ -54,26 +60,30 @@ def settle_dispute(
     idempotency_key: IdempotencyKey = None,
 ) -> DisputeOut:
     view = service.settle_dispute(
-        session, dispute_id=dispute_id, decision=body.decision, note=body.note, credit_amount=body.credit_amount,
-        idempotency_key=idempotency_key, actor=actor, now=now,
+        session, dispute_id=dispute_id, decision=body.decision, note=body.note,
+        credit_amount=body.credit_amount, idempotency_key=idempotency_key, actor=actor, now=now,
     )
     return dispute_out(session, view)
 
 
 @router.post(
     "/customers/{customer_id}/credits", response_model=CreditOut, status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": CreditOut, "description": "The same Idempotency-Key again: the credit made before"}},
+    responses={
+        200: {"model": CreditOut, "description": "The same Idempotency-Key again: the credit made before"}
+    },
 )
 def issue_credit(
     customer_id: CustomerIdPath, body: CreditCreate, response: Response, session: SessionDep,
     actor: StaffActorDep, today: TodayDep, idempotency_key: IdempotencyKey = None,
 ) -> CreditOut:
     if not idempotency_key:
-        raise InvalidInput("Issuing a credit needs an Idempotency-Key header, so a retry cannot credit twice.")
+        raise InvalidInput(
+            "Issuing a credit needs an Idempotency-Key header, so a retry cannot credit twice."
+        )
     view, created = service.issue_credit(
-        session, customer_id=customer_id, amount=body.amount, reason=body.reason, line_item_id=body.line_item_id,
-        invoice_number=body.invoice_number, dispute_id=body.dispute_id, actor=actor,
-        idempotency_key=idempotency_key, today=today,
+        session, customer_id=customer_id, amount=body.amount, reason=body.reason,
+        line_item_id=body.line_item_id, invoice_number=body.invoice_number, dispute_id=body.dispute_id,
+        actor=actor, idempotency_key=idempotency_key, today=today,
     )
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -6,7 +6,9 @@ from pydantic import BaseModel, Field, StringConstraints
 from backend.money import MoneyOut
 from backend.schemas import DbId, InvoiceNumber, PositiveMoneyIn, ReasonText
 
-ConversationId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+ConversationId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+]
 
 
 class DisputeCreate(BaseModel):
@@ -27,7 +29,9 @@ class CreditCreate(BaseModel):
 class SettleRequest(BaseModel):
     decision: Literal["accepted", "rejected"]
     note: ReasonText
-    credit_amount: PositiveMoneyIn | None = Field(default=None, description="Accepted only; defaults to the disputed amount")
+    credit_amount: PositiveMoneyIn | None = Field(
+        default=None, description="Accepted only; defaults to the disputed amount"
+    )
 
 
 class CreditOut(BaseModel):

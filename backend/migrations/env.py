@@ -1,5 +1,9 @@
 """Alembic environment: the URL comes from the caller (backend.cli / tests) or from Settings."""
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import Connection
 
 from backend.config import get_settings
 from backend.database import make_engine
@@ -8,9 +12,9 @@ from backend.models import Base
 target_metadata = Base.metadata
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     if type_ == "type" and obj.__class__.__module__ == "backend.base":
-        autogen_context.imports.add("import backend.base")  # type: ignore[attr-defined]
+        autogen_context.imports.add("import backend.base")
         return f"backend.base.{obj.__class__.__name__}()"
     return False
 
@@ -29,9 +33,9 @@ def run_migrations() -> None:
         engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         render_item=_render_item,

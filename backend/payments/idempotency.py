@@ -29,7 +29,7 @@ def stored_answer(session: Session, *, key: str, request: str, answer_type: type
     return answer_type.model_validate(record.response)
 
 
-class AlreadyAnswered(Exception):  # noqa: N818 - a signal, not an error: a twin request answered first
+class AlreadyAnswered(Exception):
     def __init__(self, answer: BaseModel) -> None:
         super().__init__("answered by a concurrent request with the same key")
         self.answer = answer

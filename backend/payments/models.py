@@ -34,8 +34,8 @@ class Payment(Base):
     expected_post_date: Mapped[date | None]
     updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    account: Mapped["Account"] = relationship()  # noqa: F821
-    invoice: Mapped["Invoice | None"] = relationship()  # noqa: F821
+    account: Mapped["Account"] = relationship()
+    invoice: Mapped["Invoice | None"] = relationship()
 
 
 class PaymentQuote(Base):

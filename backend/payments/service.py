@@ -7,6 +7,8 @@ id as its idempotency key). Every write is idempotent (payments/idempotency.py) 
 
 import secrets
 from dataclasses import dataclass
+from functools import partial
+from typing import Literal
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -347,8 +349,8 @@ def _quote_out(
     now: datetime,
     today: date,
 ) -> QuoteOut:
-    m = lambda amount: format_money(amount, account.currency)  # noqa: E731
-    status = "confirmed" if quote.payment_id else ("expired" if quote.expires_at <= now else "open")
+    m = partial(format_money, currency=account.currency)
+    status: Literal["open", "confirmed", "expired"] = "confirmed" if quote.payment_id else ("expired" if quote.expires_at <= now else "open")
     return QuoteOut(
         quote_id=quote.id,
         customer_id=account.customer_id,
@@ -382,7 +384,7 @@ def create_quote(
     account = get_account(session, customer_id=customer_id)
     balance = get_balance(session, customer_id=customer_id, today=today)
     total_due = balance.ledger.total_due
-    m = lambda value: format_money(value, account.currency)  # noqa: E731
+    m = partial(format_money, currency=account.currency)
     if amount_choice == "amount":
         if amount is None:
             raise InvalidAmount("Say how much to pay: the amount is missing.")
@@ -796,7 +798,8 @@ def handle_webhook(session: Session, *, event: WebhookEvent, today: date) -> str
             )
             outcome = "applied"
     else:
-        details = {"decline_reason": str(event.decline_reason) if event.decline_reason else None}
+        event_reason = str(event.decline_reason) if event.decline_reason else None
+        details = {"decline_reason": event_reason}
         payment = session.scalar(
             select(Payment).where(Payment.processor_reference == event.reference).with_for_update()
         )
@@ -804,8 +807,8 @@ def handle_webhook(session: Session, *, event: WebhookEvent, today: date) -> str
             outcome = "deferred"
         else:
             outcome = _apply_payment_event(
-                session, payment=payment, event_type=event.type, reason=details["decline_reason"], today=today
-            )  # type: ignore[arg-type]
+                session, payment=payment, event_type=event.type, reason=event_reason, today=today
+            )
     session.add(
         ProcessorEvent(
             id=event.id,

@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from backend.billing.models import Invoice, LineItem
-from backend.billing.models import Plan, Subscription
+from backend.billing.models import Invoice, LineItem, Plan, Subscription
 from backend.customers.models import Account, Customer, PaymentMethod
 from backend.payments.models import Payment
 from backend.seed.reference import LATE_FEE, LATE_FEE_GRACE_DAYS, SALES_TAX_RATE, ensure_reference_data
@@ -31,8 +30,10 @@ FIRST_INVOICE_SEQUENCE = 1000  # demo invoices use sequence numbers below 1000
 CREATED_AT = "2026-06-01 00:00:00.000000"
 CENT = Decimal("0.01")
 
-FIRST_NAMES = ["Ava", "Liam", "Noah", "Mia", "Zoe", "Omar", "Priya", "Chen", "Sofia", "Mateo", "Yuki", "Amara",
-               "Lucas", "Nora", "Ivan", "Leila", "Kofi", "Ines", "Ravi", "Hana", "Tariq", "Elif", "Diego", "Maya"]
+FIRST_NAMES = [
+    "Ava", "Liam", "Noah", "Mia", "Zoe", "Omar", "Priya", "Chen", "Sofia", "Mateo", "Yuki", "Amara", "Lucas",
+    "Nora", "Ivan", "Leila", "Kofi", "Ines", "Ravi", "Hana", "Tariq", "Elif", "Diego", "Maya",
+]
 LAST_NAMES = ["Smith", "Garcia", "Nguyen", "Patel", "Kowalski", "Okoye", "Rossi", "Silva", "Cohen", "Larsen",
               "Haddad", "Tanaka", "Moreau", "Schmidt", "Ivanova", "Mensah", "Khan", "Lopez", "Berg", "Ali"]
 CARD_BRANDS = ["Visa", "Mastercard", "Amex", "Discover"]
@@ -74,12 +75,18 @@ COLUMNS: dict[str, Sequence[str]] = {
     "accounts": ("id", "customer_id", "number", "status", "currency", "autopay", "opened_on"),
     "payment_methods": ("id", "account_id", "kind", "brand", "last4", "expires_on", "is_default"),
     "subscriptions": ("id", "account_id", "plan_id", "start_date", "end_date"),
-    "invoices": ("id", "account_id", "number", "period_start", "period_end", "issue_date", "due_date", "status",
-                 "total", "created_at"),
-    "line_items": ("id", "invoice_id", "position", "charge_type", "description", "amount", "quantity", "unit",
-                   "unit_rate", "period_start", "period_end", "policy_rule", "facts"),
-    "payments": ("id", "account_id", "invoice_id", "amount", "method", "received_date", "status", "failure_reason",
-                 "created_at"),
+    "invoices": (
+        "id", "account_id", "number", "period_start", "period_end", "issue_date", "due_date", "status",
+        "total", "created_at",
+    ),
+    "line_items": (
+        "id", "invoice_id", "position", "charge_type", "description", "amount", "quantity", "unit",
+        "unit_rate", "period_start", "period_end", "policy_rule", "facts",
+    ),
+    "payments": (
+        "id", "account_id", "invoice_id", "amount", "method", "received_date", "status", "failure_reason",
+        "created_at",
+    ),
 }
 MONEY_COLUMNS = {("invoices", "total"), ("line_items", "amount"), ("payments", "amount")}
 
@@ -88,9 +95,11 @@ class _Ids:
     def __init__(self, session: Session) -> None:
         self.next = {
             name: (session.scalar(select(func.max(model.id))) or 0) + 1
-            for name, model in (("customers", Customer), ("accounts", Account), ("payment_methods", PaymentMethod),
-                                ("subscriptions", Subscription), ("invoices", Invoice), ("line_items", LineItem),
-                                ("payments", Payment))
+            for name, model in (
+                ("customers", Customer), ("accounts", Account), ("payment_methods", PaymentMethod),
+                ("subscriptions", Subscription), ("invoices", Invoice), ("line_items", LineItem),
+                ("payments", Payment),
+            )
         }
 
     def take(self, table: str) -> int:
@@ -115,7 +124,9 @@ def _generate_customer(batch: _Batch, ids: _Ids, *, customer_id: int, seed: int,
     plan = rng.choice(plans)
     batch.add("subscriptions", ids.take("subscriptions"), account_id, plan.id, months[0][0], None)
     method = f"{'autopay' if autopay else 'online'}: {brand} ending {card_last4}"
-    plan_facts = json.dumps({"plan_code": plan.code, "plan_name": plan.name, "monthly_price": f"{plan.monthly_price:.2f}"})
+    plan_facts = json.dumps(
+        {"plan_code": plan.code, "plan_name": plan.name, "monthly_price": f"{plan.monthly_price:.2f}"}
+    )
 
     late_previous: tuple[str, date, date] | None = None
     for index, (period_start, period_end, issue, due) in enumerate(months):
@@ -123,28 +134,62 @@ def _generate_customer(batch: _Batch, ids: _Ids, *, customer_id: int, seed: int,
         invoice_id = ids.take("invoices")
         year_slot = (customer_id - 9) * INVOICES_PER_YEAR + (index % INVOICES_PER_YEAR)
         number = f"INV-{issue.year}-{FIRST_INVOICE_SEQUENCE + year_slot:06d}"
-        lines: list[tuple[str, str, Decimal, Decimal, str, Decimal | None, date | None, date | None, str, str]] = [
-            ("plan", f"{plan.name} plan", plan.monthly_price, Decimal(1), "month", plan.monthly_price,
-             period_start, period_end, "PLAN-MONTHLY", plan_facts),
+        lines: list[
+            tuple[str, str, Decimal, Decimal, str, Decimal | None, date | None, date | None, str, str]
+        ] = [
+            (
+                "plan", f"{plan.name} plan", plan.monthly_price, Decimal(1), "month", plan.monthly_price,
+                period_start, period_end, "PLAN-MONTHLY", plan_facts,
+            ),
         ]
-        if plan.data_allowance_gb is not None and plan.overage_rate_per_gb is not None and rng.random() < 0.25:
+        if (
+            plan.data_allowance_gb is not None
+            and plan.overage_rate_per_gb is not None
+            and rng.random() < 0.25
+        ):
             over = Decimal(rng.randrange(1, 80)) / 10
             used = plan.data_allowance_gb + over
-            lines.append(("usage", "Data overage", _round(over * plan.overage_rate_per_gb), over, "GB",
-                          plan.overage_rate_per_gb, period_start, period_end, "USAGE-OVERAGE",
-                          json.dumps({"allowance_gb": str(plan.data_allowance_gb.normalize()), "used_gb": str(used),
-                                      "over_gb": str(over), "rate_per_gb": f"{plan.overage_rate_per_gb:.2f}"})))
+            lines.append(
+                (
+                    "usage", "Data overage", _round(over * plan.overage_rate_per_gb), over, "GB",
+                    plan.overage_rate_per_gb, period_start, period_end, "USAGE-OVERAGE",
+                    json.dumps(
+                        {
+                            "allowance_gb": str(plan.data_allowance_gb.normalize()), "used_gb": str(used),
+                            "over_gb": str(over), "rate_per_gb": f"{plan.overage_rate_per_gb:.2f}",
+                        }
+                    ),
+                )
+            )
         if late_previous is not None:
             related_number, related_due, paid_on = late_previous
-            lines.append(("late_fee", "Late payment fee", LATE_FEE, Decimal(1), "item", LATE_FEE, None, None,
-                          "LATE-FEE-1", json.dumps({
-                              "related_invoice_number": related_number, "related_due_date": related_due.isoformat(),
-                              "payment_date": paid_on.isoformat(), "assessed_on": issue.isoformat(),
-                              "grace_days": LATE_FEE_GRACE_DAYS, "fee": f"{LATE_FEE:.2f}"})))
+            lines.append(
+                (
+                    "late_fee", "Late payment fee", LATE_FEE, Decimal(1), "item", LATE_FEE, None, None,
+                    "LATE-FEE-1",
+                    json.dumps(
+                        {
+                            "related_invoice_number": related_number,
+                            "related_due_date": related_due.isoformat(), "payment_date": paid_on.isoformat(),
+                            "assessed_on": issue.isoformat(), "grace_days": LATE_FEE_GRACE_DAYS,
+                            "fee": f"{LATE_FEE:.2f}",
+                        }
+                    ),
+                )
+            )
         tax = _round(plan.monthly_price * SALES_TAX_RATE)
-        lines.append(("tax", "State sales tax", tax, Decimal(1), "item", SALES_TAX_RATE, period_start, period_end,
-                      "TAX-STATE-SALES", json.dumps({"rate": str(SALES_TAX_RATE), "applies_to": ["plan", "equipment"],
-                                                     "authority": "the state"})))
+        lines.append(
+            (
+                "tax", "State sales tax", tax, Decimal(1), "item", SALES_TAX_RATE, period_start, period_end,
+                "TAX-STATE-SALES",
+                json.dumps(
+                    {
+                        "rate": str(SALES_TAX_RATE), "applies_to": ["plan", "equipment"],
+                        "authority": "the state",
+                    }
+                ),
+            )
+        )
         total = sum((line[2] for line in lines), Decimal("0.00"))
         for position, line in enumerate(lines):
             batch.add("line_items", ids.take("line_items"), invoice_id, position, *line)
@@ -169,11 +214,15 @@ def _generate_customer(batch: _Batch, ids: _Ids, *, customer_id: int, seed: int,
                 else due - timedelta(days=0 if autopay else rng.randrange(0, 10))
             if paid_late:
                 late_previous = (number, due, received)
-            batch.add("payments", ids.take("payments"), account_id, invoice_id, total, method, received, "posted",
-                      None, CREATED_AT)
+            batch.add(
+                "payments", ids.take("payments"), account_id, invoice_id, total, method, received, "posted",
+                None, CREATED_AT,
+            )
             status = "paid"
-        batch.add("invoices", invoice_id, account_id, number, period_start, period_end, issue, due, status, total,
-                  CREATED_AT)
+        batch.add(
+            "invoices", invoice_id, account_id, number, period_start, period_end, issue, due, status, total,
+            CREATED_AT,
+        )
 
 
 def _sqlite_value(table: str, column: str, value: Any) -> Any:
@@ -205,7 +254,10 @@ def _write(engine: Engine, batch: _Batch) -> None:
                 placeholders = ", ".join("?" for _ in columns)
                 cursor.executemany(
                     f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
-                    ([_sqlite_value(table, c, v) for c, v in zip(columns, row, strict=True)] for row in batch.rows[table]),
+                    [
+                        [_sqlite_value(table, c, v) for c, v in zip(columns, row, strict=True)]
+                        for row in batch.rows[table]
+                    ],
                 )
         raw.commit()
     finally:
@@ -231,7 +283,9 @@ def seed_bulk(*, engine: Engine, customers: int, seed: int, batch_size: int = 20
     for batch_start in range(first_customer, last_customer + 1, batch_size):
         batch = _Batch()
         for customer_id in range(batch_start, min(batch_start + batch_size, last_customer + 1)):
-            _generate_customer(batch, ids, customer_id=customer_id, seed=seed, plans=plans, months=months, result=result)
+            _generate_customer(
+                batch, ids, customer_id=customer_id, seed=seed, plans=plans, months=months, result=result
+            )
             result.customers += 1
         _write(engine, batch)
         result.payments += len(batch.rows["payments"])

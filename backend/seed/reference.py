@@ -21,35 +21,65 @@ FUSF_RATE = Decimal("0.034")
 E911_FEE = Decimal("0.75")
 
 POLICY_RULES = [
-    ("PLAN-MONTHLY", "Monthly plan charge",
-     "Each billing period is charged the full monthly price of the plan active on its first day.", {}),
-    ("USAGE-OVERAGE", "Data overage",
-     "Data used beyond the plan's monthly allowance is billed per GB at the plan's overage rate, "
-     "in 0.1 GB steps.", {}),
-    ("LATE-FEE-1", "Late payment fee",
-     f"A flat ${LATE_FEE} fee is added to the next invoice when an invoice's payment is received more than "
-     f"{LATE_FEE_GRACE_DAYS} days after its due date, or not at all by the next invoice date.",
-     {"fee": str(LATE_FEE), "grace_days": LATE_FEE_GRACE_DAYS}),
-    ("PRORATION-DAILY", "Mid-cycle plan change",
-     "When the plan changes during a billing period, the old plan's unused days are credited and the new "
-     "plan's remaining days are charged, each at monthly price / days in the period.", {}),
-    ("ONE-TIME-ORDER", "One-time service charge",
-     "Services ordered once (installation, activation, a technician visit) are charged once, on the next "
-     "invoice after the service date.", {}),
-    ("EQUIP-INSTALLMENT", "Device installment plan",
-     "A device bought on an installment plan is billed in equal monthly parts of its price.", {}),
-    ("TAX-STATE-SALES", "State sales tax",
-     f"State sales tax of {(SALES_TAX_RATE * 100).normalize()}% applies to plan and equipment charges, as required by the "
-     "customer's state.", {"rate": str(SALES_TAX_RATE), "applies_to": ["plan", "equipment"]}),
-    ("REG-FUSF", "Federal Universal Service Fund fee",
-     f"The federal Universal Service Fund contribution, {(FUSF_RATE * 100).normalize()}% of the plan charge, passed on "
-     "as the FCC requires.", {"rate": str(FUSF_RATE), "applies_to": ["plan"]}),
-    ("REG-911", "911 emergency service fee",
-     f"A fixed ${E911_FEE} per phone line each month, set by the local 911 authority.", {"fee": str(E911_FEE)}),
-    ("PROMO-DISCOUNT", "Promotional discount",
-     "A promotion takes a fixed amount off each monthly bill for the promotion's stated months, then ends "
-     "automatically.", {}),
-    ("GOODWILL-CREDIT", "Account credit", "A credit issued by a billing specialist, with the reason recorded.", {}),
+    (
+        "PLAN-MONTHLY", "Monthly plan charge",
+        "Each billing period is charged the full monthly price of the plan active on its first day.", {},
+    ),
+    (
+        "USAGE-OVERAGE", "Data overage",
+        "Data used beyond the plan's monthly allowance is billed per GB at the plan's overage rate, "
+        "in 0.1 GB steps.",
+        {},
+    ),
+    (
+        "LATE-FEE-1", "Late payment fee",
+        f"A flat ${LATE_FEE} fee is added to the next invoice when an invoice's payment is received more "
+        f"than {LATE_FEE_GRACE_DAYS} days after its due date, or not at all by the next invoice date.",
+        {"fee": str(LATE_FEE), "grace_days": LATE_FEE_GRACE_DAYS},
+    ),
+    (
+        "PRORATION-DAILY", "Mid-cycle plan change",
+        "When the plan changes during a billing period, the old plan's unused days are credited and the new "
+        "plan's remaining days are charged, each at monthly price / days in the period.",
+        {},
+    ),
+    (
+        "ONE-TIME-ORDER", "One-time service charge",
+        "Services ordered once (installation, activation, a technician visit) are charged once, on the next "
+        "invoice after the service date.",
+        {},
+    ),
+    (
+        "EQUIP-INSTALLMENT", "Device installment plan",
+        "A device bought on an installment plan is billed in equal monthly parts of its price.", {},
+    ),
+    (
+        "TAX-STATE-SALES", "State sales tax",
+        f"State sales tax of {(SALES_TAX_RATE * 100).normalize()}% applies to plan and equipment charges, as "
+        "required by the customer's state.",
+        {"rate": str(SALES_TAX_RATE), "applies_to": ["plan", "equipment"]},
+    ),
+    (
+        "REG-FUSF", "Federal Universal Service Fund fee",
+        f"The federal Universal Service Fund contribution, {(FUSF_RATE * 100).normalize()}% of the plan "
+        "charge, passed on as the FCC requires.",
+        {"rate": str(FUSF_RATE), "applies_to": ["plan"]},
+    ),
+    (
+        "REG-911", "911 emergency service fee",
+        f"A fixed ${E911_FEE} per phone line each month, set by the local 911 authority.",
+        {"fee": str(E911_FEE)},
+    ),
+    (
+        "PROMO-DISCOUNT", "Promotional discount",
+        "A promotion takes a fixed amount off each monthly bill for the promotion's stated months, then ends "
+        "automatically.",
+        {},
+    ),
+    (
+        "GOODWILL-CREDIT", "Account credit",
+        "A credit issued by a billing specialist, with the reason recorded.", {},
+    ),
 ]
 
 
@@ -58,7 +88,8 @@ def ensure_reference_data(session: Session) -> dict[str, Plan]:
     for code, name, price, allowance, overage in PLANS:
         if code not in plans:
             plans[code] = Plan(
-                code=code, name=name, monthly_price=price, data_allowance_gb=allowance, overage_rate_per_gb=overage
+                code=code, name=name, monthly_price=price, data_allowance_gb=allowance,
+                overage_rate_per_gb=overage,
             )
             session.add(plans[code])
     existing_rules = set(session.scalars(select(PolicyRule.code)))
