@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from handoff import notifier
 from handoff.clients.backend import BackendClient
 from handoff.clients.rasa import RasaClient
 from handoff.config import Settings
-from handoff.conversations import escalations, widget_socket
-from handoff.conversations.service import HandoffService
+from handoff.context import Services
+from handoff.conversations import escalation_api, lifecycle, widget_socket
 from handoff.db import Database
 from handoff.errors import install_error_handlers
 from handoff.pubsub import make_pubsub
@@ -30,20 +32,20 @@ HOUSEKEEPING_SECONDS = 15
 TURN_SHUTDOWN_GRACE_SECONDS = 5  # bot turns in flight at shutdown may finish this long (a turn takes 0.2-3 s)
 
 
-async def _housekeeping(service: HandoffService) -> None:
+async def _housekeeping(services: Services) -> None:
     """Abandon queued chats whose customer left, and refresh positions/ETAs as time passes."""
     while True:
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
         try:
-            await service.sweep_abandoned()
-            await service.broadcast_queue()
+            await lifecycle.sweep_abandoned(services=services)
+            await notifier.publish_queue(services=services)
         except Exception:
             log.exception("housekeeping failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         active = settings or Settings()
         if active.migrate_on_start:
             from handoff.migrate import upgrade_database
@@ -57,17 +59,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                           identity_seconds=active.identity_assertion_seconds)
         backend = BackendClient(base_url=active.backend_url, api_token=active.backend_api_token,
                                 timeout_seconds=active.backend_timeout_seconds)
-        service = HandoffService(settings=active, db=db, pubsub=pubsub, rasa=rasa, backend=backend)
+        services = Services(settings=active, db=db, pubsub=pubsub, rasa=rasa, backend=backend)
         app.state.settings = active
-        app.state.service = service
-        housekeeping = asyncio.create_task(_housekeeping(service))
+        app.state.services = services
+        housekeeping = asyncio.create_task(_housekeeping(services))
         try:
             yield
         finally:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
-            await service.stop_turns(grace_seconds=TURN_SHUTDOWN_GRACE_SECONDS)  # before their clients close
+            await services.turns.stop(grace_seconds=TURN_SHUTDOWN_GRACE_SECONDS)  # before their clients close
             await rasa.aclose()
             await backend.aclose()
             await pubsub.close()
@@ -81,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_http_security(app)
 
     app.include_router(web_routes.router)
-    app.include_router(escalations.router)
+    app.include_router(escalation_api.router)
     app.include_router(console_routes.router)
     app.include_router(training_routes.router)
     app.include_router(widget_socket.router)

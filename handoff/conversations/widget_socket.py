@@ -6,10 +6,14 @@ import asyncio
 import contextlib
 import logging
 import re
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from handoff.conversations.customer_token import InvalidCustomerToken, verify_customer_token
+from handoff import notifier
+from handoff.context import Services
+from handoff.conversations import customer_message, lifecycle, store, turns
+from handoff.conversations.customer_token import CustomerIdentity, InvalidCustomerToken, verify_customer_token
 from handoff.conversations.frames import (
     client_id_of,
     client_id_of_oversized,
@@ -19,14 +23,14 @@ from handoff.conversations.frames import (
     receive_text_frame,
 )
 from handoff.conversations.input_limits import MAX_RAW_FRAME_CHARS, FloodGuard, clean_text
-from handoff.conversations.service import (
-    CLAIM_RENEWALS_PER_PERIOD,
-    HandoffService,
-    PayloadNotOffered,
-    StorageUnavailable,
-)
-from handoff.pubsub import conversation_channel
+from handoff.conversations.payloads import PayloadNotOffered
+from handoff.conversations.states import State
+from handoff.errors import StorageUnavailable
+from handoff.models import Conversation
+from handoff.pubsub import Subscription, conversation_channel
+from handoff.queue import status as queue_status
 from handoff.specialists.security import refuse_cross_site_socket
+from handoff.vocabulary import Sender
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -40,16 +44,16 @@ MESSAGE_NOT_STORED_TEXT = ("Sorry, our chat is briefly unavailable, so your mess
 
 
 class CustomerConnection:
-    def __init__(self, *, websocket: WebSocket, service: HandoffService, conversation_id: str, last_seq: int):
+    def __init__(self, *, websocket: WebSocket, services: Services, conversation_id: str, last_seq: int):
         self.websocket = websocket
-        self.service = service
+        self.services = services
         self.conversation_id = conversation_id
         self.last_sent_seq = last_seq
         self._send_lock = asyncio.Lock()
         self._delivery_lock = asyncio.Lock()
         self.turns: asyncio.Queue[int] = asyncio.Queue()
 
-    async def send(self, frame: dict) -> None:
+    async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
             await self.websocket.send_json(frame)
 
@@ -57,15 +61,15 @@ class CustomerConnection:
         """Send every stored message after the last one this connection sent, in order, once."""
         async with self._delivery_lock:
             while True:
-                messages = await self.service.messages_after(conversation_id=self.conversation_id,
-                                                             after_seq=self.last_sent_seq, limit=200)
+                messages = await self.services.run(store.messages_after, conversation_id=self.conversation_id,
+                                                   after_seq=self.last_sent_seq, limit=200)
                 for message in messages:
                     await self.send(message_frame(message))
                     self.last_sent_seq = message.seq
                 if len(messages) < 200:
                     return
 
-    async def deliver(self, frame: dict) -> None:
+    async def deliver(self, frame: dict[str, Any]) -> None:
         async with self._delivery_lock:
             if frame["seq"] <= self.last_sent_seq:
                 return
@@ -75,7 +79,7 @@ class CustomerConnection:
                 return
         await self.catch_up()  # a gap: the database has what pub/sub skipped
 
-    async def listen(self, subscription) -> None:
+    async def listen(self, subscription: Subscription) -> None:
         async for event in subscription:
             kind = event.get("kind")
             if kind == "message":
@@ -91,11 +95,12 @@ class CustomerConnection:
         A message whose turn another tab or replica is running is waited for: until it is answered, or until
         that worker's claim lapses (it died) and the turn runs here."""
         retry_seconds = min(TURN_RETRY_SECONDS,
-                            self.service.settings.turn_claim_seconds / CLAIM_RENEWALS_PER_PERIOD)
+                            self.services.settings.turn_claim_seconds / turns.CLAIM_RENEWALS_PER_PERIOD)
         while True:
             message_id = await self.turns.get()
             while True:
-                turn = self.service.start_turn(conversation_id=self.conversation_id, message_id=message_id)
+                turn = turns.start(services=self.services, conversation_id=self.conversation_id,
+                                   message_id=message_id)
                 try:
                     # Shielded: this socket closing does not stop the turn (the service logs its failures).
                     answered = await asyncio.shield(turn)
@@ -110,67 +115,86 @@ class CustomerConnection:
                 await self.catch_up()
 
 
-async def _receive_hello(websocket: WebSocket) -> dict | None:
+async def _receive_hello(websocket: WebSocket) -> dict[str, Any] | None:
     try:
         raw = await asyncio.wait_for(receive_text_frame(websocket), timeout=HELLO_TIMEOUT_SECONDS)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return None
     frame = parse_frame(raw) if raw is not None else None
     return frame if frame and frame["type"] == "hello" else None
 
 
-@router.websocket("/ws/chat")
-async def chat_socket(websocket: WebSocket, token: str = "") -> None:
-    service: HandoffService = websocket.app.state.service
-    if await refuse_cross_site_socket(websocket, service.settings):
-        return
-    await websocket.accept()
+def _requested(hello: dict[str, Any]) -> tuple[str | None, int]:
+    """The conversation id and last seq a hello asks for. Anything that is not a plausible conversation id (NUL
+    bytes, 10 KB strings...) starts a new conversation instead of reaching the database; so does a sequence
+    number out of the column's range."""
+    requested_id = hello.get("conversation_id")
+    requested_id = requested_id if isinstance(requested_id, str) and CONVERSATION_ID.fullmatch(requested_id) else None
+    last_seq = hello.get("last_seq")
+    return requested_id, last_seq if isinstance(last_seq, int) and 0 <= last_seq < 2**31 else 0
+
+
+async def _greet(websocket: WebSocket, services: Services,
+                 token: str) -> tuple[CustomerIdentity | None, dict[str, Any]] | None:
+    """The verified customer (None: anonymous) and their hello; None when the socket was refused or left."""
     try:
-        identity = verify_customer_token(token, secret=service.settings.customer_jwt_secret)
+        identity = verify_customer_token(token, secret=services.settings.customer_jwt_secret)
     except InvalidCustomerToken:
         await websocket.send_json(error_frame(code="invalid_token",
                                               message="Your sign-in has expired. Please reload the page."))
         await websocket.close(code=4401)
-        return
+        return None
     try:
         hello = await _receive_hello(websocket)
     except WebSocketDisconnect:  # left (or sent text that is not UTF-8: closed 1007) before saying hello
-        return
+        return None
     if hello is None:
         await websocket.send_json(error_frame(code="hello_expected", message="Please start with a hello frame."))
         await websocket.close(code=4400)
+        return None
+    return identity, hello
+
+
+@router.websocket("/ws/chat")
+async def chat_socket(websocket: WebSocket, token: str = "") -> None:
+    services: Services = websocket.app.state.services
+    if await refuse_cross_site_socket(websocket, services.settings):
         return
-    # Anything that is not a plausible conversation id (NUL bytes, 10 KB strings...) starts a new
-    # conversation instead of reaching the database; so does a sequence number out of the column's range.
-    requested_id = hello.get("conversation_id")
-    requested_id = requested_id if isinstance(requested_id, str) and CONVERSATION_ID.fullmatch(requested_id) else None
-    last_seq = hello.get("last_seq")
-    last_seq = last_seq if isinstance(last_seq, int) and 0 <= last_seq < 2**31 else 0
+    await websocket.accept()
+    greeted = await _greet(websocket, services, token)
+    if greeted is None:
+        return
+    identity, hello = greeted
+    requested_id, last_seq = _requested(hello)
     try:
-        conversation = await service.start_conversation(
-            customer_id=identity.customer_id if identity else None,
+        conversation = await lifecycle.start(
+            services=services, customer_id=identity.customer_id if identity else None,
             customer_name=identity.first_name if identity else None, conversation_id=requested_id)
     except StorageUnavailable:
         await _storage_unavailable(websocket, client_id=None)
         return
-    if conversation.id != requested_id:
-        last_seq = 0  # a new conversation: replay everything
-    connection = CustomerConnection(websocket=websocket, service=service, conversation_id=conversation.id,
-                                    last_seq=last_seq)
-    subscription = await service.pubsub.subscribe(conversation_channel(conversation.id))
-    tasks: list[asyncio.Task] = []
+    connection = CustomerConnection(websocket=websocket, services=services, conversation_id=conversation.id,
+                                    last_seq=last_seq if conversation.id == requested_id else 0)  # new: replay all
+    await _serve(connection, conversation=conversation, identity=identity)
+
+
+async def _serve(connection: CustomerConnection, *, conversation: Conversation,
+                 identity: CustomerIdentity | None) -> None:
+    websocket, services = connection.websocket, connection.services
+    subscription = await services.pubsub.subscribe(conversation_channel(conversation.id))
+    tasks: list[asyncio.Task[None]] = []
     try:
         await connection.send({"type": "welcome", "conversation_id": conversation.id, "state": conversation.state,
                                "customer": {"first_name": identity.first_name} if identity else None})
         await connection.catch_up()
-        if conversation.state != "bot":
-            await connection.send(await service.status_for(conversation_id=conversation.id))
+        if conversation.state != State.BOT:
+            await connection.send(await queue_status.status(services=services, conversation_id=conversation.id))
         tasks = [asyncio.create_task(connection.listen(subscription)), asyncio.create_task(connection.work_turns())]
         # Turns a crash interrupted (stored and acked, but never answered) are finished now; so are turns
         # another tab is running, which are only waited for (the database lets one worker run a turn).
-        for message_id in await service.unprocessed_customer_messages(conversation_id=conversation.id):
+        for message_id in await services.run(store.unanswered_customer_message_ids, conversation_id=conversation.id):
             connection.turns.put_nowait(message_id)
-        await _receive_loop(websocket, service, connection)
+        await _receive_loop(websocket, services, connection)
     except WebSocketDisconnect:
         pass
     except StorageUnavailable as error:  # nothing was stored: the widget resends after reconnecting
@@ -187,8 +211,8 @@ async def chat_socket(websocket: WebSocket, token: str = "") -> None:
             task.cancel()
         await subscription.close()
         with contextlib.suppress(Exception):
-            await service.customer_disconnected(conversation_id=conversation.id,
-                                                connected_at=conversation.customer_connected_at)
+            await lifecycle.disconnected(services=services, conversation_id=conversation.id,
+                                         connected_at=conversation.customer_connected_at)
 
 
 async def _storage_unavailable(websocket: WebSocket, *, client_id: str | None) -> None:
@@ -197,62 +221,74 @@ async def _storage_unavailable(websocket: WebSocket, *, client_id: str | None) -
     await websocket.close(code=1013)  # "try again later": the widget reconnects with backoff
 
 
-async def _receive_loop(websocket: WebSocket, service: HandoffService, connection: CustomerConnection) -> None:
-    settings = service.settings
-    max_chars = settings.chat_max_message_chars
-    too_long_text = f"That message is too long. Please keep it under {max_chars:,} characters."
-    flood_guard = FloodGuard(max_messages=settings.chat_rate_limit_messages,
-                             per_seconds=settings.chat_rate_limit_seconds)
+class MessageChecks:
+    """A customer message frame checked before anything is stored: client_id, types, emptiness, size, rate."""
+
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        self.max_chars = settings.chat_max_message_chars
+        self.too_long_text = f"That message is too long. Please keep it under {self.max_chars:,} characters."
+        self.flood_guard = FloodGuard(max_messages=settings.chat_rate_limit_messages,
+                                      per_seconds=settings.chat_rate_limit_seconds)
+
+    def check(self, frame: dict[str, Any]) -> dict[str, Any] | tuple[str, str, str | None]:
+        """An error frame to send, or the message as (client_id, text, payload)."""
+        client_id, text, payload = client_id_of(frame), frame.get("text"), frame.get("payload")
+        if client_id is None:
+            return error_frame(code="bad_client_id", message="Each message needs a client_id.")
+        if not isinstance(text, str | None) or not isinstance(payload, str | None):
+            return error_frame(code="bad_frame", client_id=client_id, message="That message could not be read.")
+        text = clean_text(text or "")
+        payload = (payload or "").strip() or None
+        if not text.strip() and not payload:
+            return error_frame(code="empty_message", client_id=client_id,
+                               message="Your message looks empty. Please type something.")
+        if len(text) > self.max_chars:
+            return error_frame(code="message_too_long", message=self.too_long_text, client_id=client_id)
+        if not self.flood_guard.allow():
+            return error_frame(code="rate_limited", client_id=client_id,
+                               message="You're sending messages very fast; please wait a moment.")
+        return client_id, text, payload
+
+
+async def _receive_message(connection: CustomerConnection, checks: MessageChecks, frame: dict[str, Any]) -> None:
+    checked = checks.check(frame)
+    if isinstance(checked, dict):
+        await connection.send(checked)
+        return
+    client_id, text, payload = checked
+    try:
+        stored = await customer_message.perform(
+            services=connection.services, conversation_id=connection.conversation_id, client_id=client_id,
+            text=text or payload or "", payload=payload)
+    except PayloadNotOffered as refused:  # nothing stored, nothing reaches Rasa
+        await connection.send(error_frame(code=refused.code, message=refused.message, client_id=client_id))
+        return
+    await connection.send({"type": "ack", "client_id": client_id, "seq": stored.message.seq})
+    if not stored.message.processed:
+        connection.turns.put_nowait(stored.message.id)
+
+
+async def _receive_loop(websocket: WebSocket, services: Services, connection: CustomerConnection) -> None:
+    checks = MessageChecks(services)
     while True:
         raw = await receive_text_frame(websocket)
         if raw is None:
             await connection.send(error_frame(code="bad_frame", message="That message could not be read."))
             continue
-        if len(raw) > max(MAX_RAW_FRAME_CHARS, 8 * max_chars):
-            await connection.send(error_frame(code="message_too_long", message=too_long_text,
+        if len(raw) > max(MAX_RAW_FRAME_CHARS, 8 * checks.max_chars):
+            await connection.send(error_frame(code="message_too_long", message=checks.too_long_text,
                                               client_id=client_id_of_oversized(raw)))
             continue
         frame = parse_frame(raw)
+        kind = frame["type"] if frame is not None else None
         if frame is None:
             await connection.send(error_frame(code="bad_frame", message="That message could not be read."))
-            continue
-        kind = frame["type"]
-        if kind == "message":
-            client_id, text, payload = client_id_of(frame), frame.get("text"), frame.get("payload")
-            if client_id is None:
-                await connection.send(error_frame(code="bad_client_id", message="Each message needs a client_id."))
-                continue
-            if not isinstance(text, str | None) or not isinstance(payload, str | None):
-                await connection.send(error_frame(code="bad_frame", client_id=client_id,
-                                                  message="That message could not be read."))
-                continue
-            text = clean_text(text or "")
-            payload = (payload or "").strip() or None
-            if not text.strip() and not payload:
-                await connection.send(error_frame(code="empty_message", client_id=client_id,
-                                                  message="Your message looks empty. Please type something."))
-                continue
-            if len(text) > max_chars:
-                await connection.send(error_frame(code="message_too_long", message=too_long_text,
-                                                  client_id=client_id))
-                continue
-            if not flood_guard.allow():
-                await connection.send(error_frame(
-                    code="rate_limited", client_id=client_id,
-                    message="You're sending messages very fast; please wait a moment."))
-                continue
-            try:
-                message, _created = await service.store_customer_message(
-                    conversation_id=connection.conversation_id, client_id=client_id, text=text or payload,
-                    payload=payload)
-            except PayloadNotOffered as refused:  # nothing stored, nothing reaches Rasa
-                await connection.send(error_frame(code=refused.code, message=refused.message, client_id=client_id))
-                continue
-            await connection.send({"type": "ack", "client_id": client_id, "seq": message.seq})
-            if not message.processed:
-                connection.turns.put_nowait(message.id)
+        elif kind == "message":
+            await _receive_message(connection, checks, frame)
         elif kind == "typing":
-            await service.customer_typing(conversation_id=connection.conversation_id)
+            await notifier.publish_typing(services=services, conversation_id=connection.conversation_id,
+                                          sender=Sender.CUSTOMER)
         elif kind == "ping":
             await connection.send({"type": "pong"})
         elif kind == "hello":

@@ -15,11 +15,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from handoff.conversations import store
-from handoff.conversations.service import Staff
 from handoff.db import utcnow
 from handoff.models import AuditEntry, StaffSession, StaffUser
+from handoff.specialists.staff import Staff
+from handoff.vocabulary import StaffRole
 
-ROLES = ("specialist", "supervisor", "trainer")
+ROLES = tuple(role.value for role in StaffRole)
 SESSION_COOKIE = "handoff_session"
 _hasher = PasswordHasher()
 # Verifying against this keeps unknown usernames as slow as wrong passwords.

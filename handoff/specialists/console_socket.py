@@ -6,17 +6,21 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from handoff.context import Services
 from handoff.conversations import store
 from handoff.conversations.frames import error_frame, parse_frame, receive_text_frame
-from handoff.conversations.service import HandoffService, Staff
 from handoff.conversations.widget_socket import CONVERSATION_ID
 from handoff.deps import staff_for
-from handoff.pubsub import QUEUE_CHANNEL, conversation_channel, staff_channel
+from handoff.pubsub import QUEUE_CHANNEL, Subscription, conversation_channel, staff_channel
+from handoff.queue import status as queue_status
 from handoff.specialists import auth, work_access
 from handoff.specialists.security import refuse_cross_site_socket
+from handoff.specialists.staff import Staff
+from handoff.vocabulary import CHAT_ROLES
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -24,18 +28,18 @@ _local_connections: Counter[int] = Counter()
 
 
 class ConsoleConnection:
-    def __init__(self, *, websocket: WebSocket, service: HandoffService, staff: Staff):
+    def __init__(self, *, websocket: WebSocket, services: Services, staff: Staff):
         self.websocket = websocket
-        self.service = service
+        self.services = services
         self.staff = staff
         self._send_lock = asyncio.Lock()
-        self.watched: dict[str, tuple[object, asyncio.Task]] = {}
+        self.watched: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
 
-    async def send(self, frame: dict) -> None:
+    async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
             await self.websocket.send_json(frame)
 
-    async def forward_general(self, subscription) -> None:
+    async def forward_general(self, subscription: Subscription) -> None:
         async for event in subscription:
             kind = event.get("kind")
             if kind == "queue":
@@ -44,7 +48,7 @@ class ConsoleConnection:
                 await self.send({"type": "transferred_to_you", "conversation_id": event["conversation_id"],
                                  "from": event.get("from")})
 
-    async def forward_conversation(self, conversation_id: str, subscription) -> None:
+    async def forward_conversation(self, conversation_id: str, subscription: Subscription) -> None:
         async for event in subscription:
             kind = event.get("kind")
             if kind == "message":
@@ -63,8 +67,8 @@ class ConsoleConnection:
         try:
             if not CONVERSATION_ID.fullmatch(conversation_id):
                 raise store.ConversationNotFound(conversation_id[:64])
-            _conversation, reason = await self.service._db(work_access.look_at, conversation_id=conversation_id,
-                                                           staff=self.staff, action="watch_conversation")
+            _conversation, reason = await self.services.run(work_access.look_at, conversation_id=conversation_id,
+                                                            staff=self.staff, action="watch_conversation")
         except store.ConversationNotFound:
             await self.send({**error_frame(code="conversation_not_found", message="No such chat."),
                              "conversation_id": conversation_id[:64]})
@@ -73,7 +77,7 @@ class ConsoleConnection:
             await self.send({**error_frame(code="not_your_chat", message=work_access.NOT_YOUR_WORK),
                              "conversation_id": conversation_id})
             return
-        subscription = await self.service.pubsub.subscribe(conversation_channel(conversation_id))
+        subscription = await self.services.pubsub.subscribe(conversation_channel(conversation_id))
         task = asyncio.create_task(self.forward_conversation(conversation_id, subscription))
         self.watched[conversation_id] = (subscription, task)
 
@@ -96,43 +100,26 @@ async def _signed_out(websocket: WebSocket) -> None:
 
 @router.websocket("/ws/console")
 async def console_socket(websocket: WebSocket, token: str = "") -> None:
-    service: HandoffService = websocket.app.state.service
-    if await refuse_cross_site_socket(websocket, service.settings):
+    services: Services = websocket.app.state.services
+    if await refuse_cross_site_socket(websocket, services.settings):
         return
     await websocket.accept()
     session_token = token or websocket.cookies.get(auth.SESSION_COOKIE)
-    staff = await staff_for(service, session_token)
-    if staff is None or staff.role not in ("specialist", "supervisor"):
+    staff = await staff_for(services, session_token)
+    if staff is None or staff.role not in CHAT_ROLES:
         await _signed_out(websocket)
         return
-    connection = ConsoleConnection(websocket=websocket, service=service, staff=staff)
-    general = await service.pubsub.subscribe(QUEUE_CHANNEL, staff_channel(staff.id))
+    connection = ConsoleConnection(websocket=websocket, services=services, staff=staff)
+    general = await services.pubsub.subscribe(QUEUE_CHANNEL, staff_channel(staff.id))
     _local_connections[staff.id] += 1
     general_task = None
     try:
-        await service.touch_presence(user_id=staff.id)
+        await services.run(store.set_presence, user_id=staff.id)
         general_task = asyncio.create_task(connection.forward_general(general))
         await connection.send({"type": "hello", "user": {"username": staff.username, "role": staff.role,
                                                          "display_name": staff.display_name},
-                               "queue": await service.queue_snapshot()})
-        while True:
-            raw = await receive_text_frame(websocket)
-            frame = parse_frame(raw) if raw is not None else None
-            if frame is None:  # binary, unparseable, nested too deep or without a type: answered, socket stays open
-                await connection.send(error_frame(code="bad_frame", message="That message could not be read."))
-                continue
-            kind, conversation_id = frame.get("type"), frame.get("conversation_id")
-            if kind == "ping":
-                # An automatic ping is not activity: a session that expired (idle or absolute) ends the socket.
-                if await staff_for(service, session_token, touch=False) is None:
-                    await _signed_out(websocket)
-                    return
-                await service.touch_presence(user_id=staff.id)
-                await connection.send({"type": "pong"})
-            elif kind == "watch" and isinstance(conversation_id, str):
-                await connection.watch(conversation_id)
-            elif kind == "unwatch" and isinstance(conversation_id, str):
-                await connection.unwatch(conversation_id)
+                               "queue": await queue_status.snapshot(services=services)})
+        await _receive_loop(connection, session_token=session_token)
     except WebSocketDisconnect:
         pass
     except Exception:
@@ -146,4 +133,27 @@ async def console_socket(websocket: WebSocket, token: str = "") -> None:
         if _local_connections[staff.id] <= 0:
             _local_connections.pop(staff.id, None)
             with contextlib.suppress(Exception):
-                await service.touch_presence(user_id=staff.id, online=False)
+                await services.run(store.set_presence, user_id=staff.id, online=False)
+
+
+async def _receive_loop(connection: ConsoleConnection, *, session_token: str | None) -> None:
+    """Until the socket closes or (at a ping) the session has ended."""
+    websocket, services, staff = connection.websocket, connection.services, connection.staff
+    while True:
+        raw = await receive_text_frame(websocket)
+        frame = parse_frame(raw) if raw is not None else None
+        if frame is None:  # binary, unparseable, nested too deep or without a type: answered, socket stays open
+            await connection.send(error_frame(code="bad_frame", message="That message could not be read."))
+            continue
+        kind, conversation_id = frame.get("type"), frame.get("conversation_id")
+        if kind == "ping":
+            # An automatic ping is not activity: a session that expired (idle or absolute) ends the socket.
+            if await staff_for(services, session_token, touch=False) is None:
+                await _signed_out(websocket)
+                return
+            await services.run(store.set_presence, user_id=staff.id)
+            await connection.send({"type": "pong"})
+        elif kind == "watch" and isinstance(conversation_id, str):
+            await connection.watch(conversation_id)
+        elif kind == "unwatch" and isinstance(conversation_id, str):
+            await connection.unwatch(conversation_id)

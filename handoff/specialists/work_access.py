@@ -11,18 +11,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handoff.conversations import store
-from handoff.conversations.service import ServiceError, Staff
+from handoff.errors import ServiceError
 from handoff.conversations.states import CLAIMABLE_STATES, State
 from handoff.models import Assignment, Conversation
+from handoff.specialists.staff import Staff
+from handoff.vocabulary import StaffRole
 
 NOT_YOUR_WORK = ("You can open a chat that is waiting for a specialist, assigned to you, or one you handled before.")
 
 
 def reason_to_see(session: Session, *, conversation: Conversation, staff: Staff) -> str | None:
     """Why `staff` may see the conversation, or None when their work does not need it."""
-    if staff.role == "supervisor":
+    if staff.role == StaffRole.SUPERVISOR:
         return "supervisor"
-    if staff.role != "specialist":
+    if staff.role != StaffRole.SPECIALIST:
         return None
     if conversation.state in CLAIMABLE_STATES:
         return "waiting_for_a_specialist"

@@ -10,13 +10,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from handoff.config import Settings
+from handoff.assignments import claim as claiming
 from handoff.conversations import store
-from handoff.conversations.service import HandoffService, ServiceError
 from handoff.db import Database
+from handoff.errors import ServiceError
 from handoff.migrate import upgrade_database
 from handoff.models import Assignment, Message, StaffUser, StateChange
-from handoff.pubsub import InProcessPubSub
 from handoff.specialists.auth import staff_from_user
 from tests.handoff.conftest import API_TOKEN, Widget
 
@@ -26,7 +25,6 @@ CLAIMANTS = 50
 def _race_claims(database_url: str) -> None:
     upgrade_database(database_url=database_url)
     db = Database(database_url)
-    service = HandoffService(settings=Settings(), db=db, pubsub=InProcessPubSub(), rasa=None, backend=None)
     try:
         with db.session() as session:
             # Rows without real hashes: logging in is not what this test is about.
@@ -43,7 +41,7 @@ def _race_claims(database_url: str) -> None:
         def claim(member):
             barrier.wait()  # everyone fires at the same moment
             try:
-                service._in_session(service._claim_in_session, {"conversation_id": conversation_id, "staff": member})
+                db.run_sync(claiming.claim_in_session, conversation_id=conversation_id, staff=member)
                 return "won"
             except ServiceError as refusal:
                 assert refusal.code == "already_claimed"

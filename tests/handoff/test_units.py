@@ -5,12 +5,18 @@ from decimal import Decimal
 
 import pytest
 
+from handoff.conversations.escalation import parse_money
+from handoff.conversations.payloads import parse_csat
 from handoff.conversations.redaction import redact
-from handoff.conversations.states import ALLOWED_TRANSITIONS, IllegalTransition, State, check_transition, sources_for
-from handoff.conversations.service import parse_csat, parse_money
+from handoff.conversations.states import (
+    ALLOWED_TRANSITIONS,
+    IllegalTransition,
+    State,
+    check_transition,
+    sources_for,
+)
 from handoff.queue.hours import BusinessHoursError, is_open, next_opening, parse_business_hours
 from handoff.queue.ordering import QueueEntry, expected_wait_seconds, order_queue, position_of
-
 
 # -- state machine ------------------------------------------------------------------------------
 

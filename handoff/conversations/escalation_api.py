@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from handoff.deps import get_service, require_api_token
-from handoff.conversations.service import HandoffService
+from handoff.conversations import escalation
+from handoff.deps import ServiceDep, require_api_token
 
 router = APIRouter()
 
@@ -26,9 +26,10 @@ class EscalationRequest(BaseModel):
 
 
 @router.post("/api/escalations", dependencies=[Depends(require_api_token)])
-async def create_escalation(body: EscalationRequest, service: HandoffService = Depends(get_service)) -> dict:
-    return await service.escalate(
-        conversation_id=body.conversation_id, reason=body.reason, customer_id=body.customer_id,
+async def create_escalation(body: EscalationRequest, services: ServiceDep) -> dict[str, Any]:
+    escalated = await escalation.perform(
+        services=services, conversation_id=body.conversation_id, reason=body.reason, customer_id=body.customer_id,
         dispute_id=body.dispute_id, line_item=body.line_item, explanation=body.explanation,
         summary=body.summary, slots=body.slots,
     )
+    return escalated.answer

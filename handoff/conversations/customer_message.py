@@ -1,0 +1,82 @@
+"""A customer's message arrives: redacted, stored once (by client_id), a rating recorded, shown to the others.
+
+Whether the bot then answers it is handoff/conversations/turns.py's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from handoff import notifier
+from handoff.conversations import store
+from handoff.conversations.input_limits import MAX_PAYLOAD_CHARS
+from handoff.conversations.payloads import offered_payload, parse_csat
+from handoff.conversations.redaction import redact
+from handoff.conversations.states import HUMAN_STATES
+from handoff.errors import StorageUnavailable
+from handoff.models import Message
+from handoff.notifier import Change
+from handoff.vocabulary import Sender
+
+if TYPE_CHECKING:
+    from handoff.context import Services
+
+MAX_TEXT_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class StoredCustomerMessage:
+    message: Message
+    created: bool  # False: a resend of a message stored before (acked again with its seq)
+    change: Change
+
+
+def store_in_session(session: Session, *, conversation_id: str, client_id: str, text: str,
+                     payload: str | None) -> StoredCustomerMessage:
+    existing = store.find_message_by_client_id(session, conversation_id=conversation_id, client_id=client_id)
+    if existing is not None:
+        return StoredCustomerMessage(existing, False, Change(conversation_id))
+    conversation = store.get_conversation(session, conversation_id=conversation_id)
+    question = None
+    if payload is not None:
+        payload, question = offered_payload(session, conversation_id=conversation_id, payload=payload)
+    in_human_phase = conversation.state in HUMAN_STATES
+    message = store.append_message(
+        session, conversation_id=conversation_id, sender=Sender.CUSTOMER, text=text, client_id=client_id,
+        payload=payload, processed=in_human_phase, human_phase=in_human_phase,
+    )
+    # A rating counts once per conversation, and only as the answer to the question a resolve asked.
+    asked_by_a_resolve = (question is not None and conversation.resolved_at is not None
+                          and question.created_at >= conversation.resolved_at)
+    score = parse_csat(payload) if asked_by_a_resolve and conversation.csat_score is None else None
+    if score is not None:
+        conversation.csat_score = score
+    return StoredCustomerMessage(message, True, Change(conversation_id, messages=(message,)))
+
+
+async def perform(*, services: Services, conversation_id: str, client_id: str, text: str,
+                  payload: str | None) -> StoredCustomerMessage:
+    """Redact and store; a resend returns the stored message.
+
+    A payload is stored only as offered (payloads.offered_payload), so it holds nothing the customer wrote:
+    PayloadNotOffered refuses any other, and nothing is stored. StorageUnavailable names the client_id."""
+    clean_text = redact(text.strip())[:MAX_TEXT_CHARS]
+    clean_payload = payload.strip()[:MAX_PAYLOAD_CHARS + 1] if payload else None
+    try:
+        stored = await services.run(store_in_session, conversation_id=conversation_id, client_id=client_id,
+                                    text=clean_text, payload=clean_payload)
+    except IntegrityError:  # the same client_id raced in on another connection
+        message = await services.run(store.find_message_by_client_id, conversation_id=conversation_id,
+                                     client_id=client_id)
+        if message is None:
+            raise
+        stored = StoredCustomerMessage(message, False, Change(conversation_id))
+    except StorageUnavailable as error:
+        error.client_id = client_id
+        raise
+    await notifier.publish(stored.change, services=services)
+    return stored
