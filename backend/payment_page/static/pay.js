@@ -69,6 +69,8 @@
         return;
       }
       form.hidden = true;
+      // The balance and method shown above were before this payment: the summary says what they are now.
+      document.querySelectorAll(".before-payment").forEach(function (line) { line.hidden = true; });
       say("", false);
       document.getElementById("result-title").textContent = "Done";
       document.getElementById("result-summary").textContent = outcome.summary;
