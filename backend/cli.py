@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     bulk.add_argument("--customers", type=int, required=True)
     bulk.add_argument("--seed", type=int, default=42)
     bulk.add_argument("--batch", type=int, default=2000, help="Customers per insert batch")
-    jobs = commands.add_parser("run-billing-jobs", help="Autopay, autopay retry, arrangements, late fees for a day")
+    jobs = commands.add_parser("run-billing-jobs", help="Autopay, retries, arrangements, late fees")
     jobs.add_argument("--date", type=date.fromisoformat, help="The day (default: today, UTC)")
     webhook = commands.add_parser("simulate-webhook", help="Send a signed simulated processor event")
     webhook.add_argument("--event", required=True, choices=["payment.succeeded", "payment.failed"])
@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             settings = get_settings()
             day = args.date or datetime.now(UTC).date()
             with Session(engine, expire_on_commit=False) as session:
-                report = run_billing_jobs(session, day=day, processor=make_processor(settings), settings=settings)
+                processor = make_processor(settings)
+                report = run_billing_jobs(session, day=day, processor=processor, settings=settings)
             print(json.dumps({"date": day.isoformat(), **report.counts}, sort_keys=True))
     finally:
         engine.dispose()

@@ -72,7 +72,7 @@ def gather_facts(session: Session, *, account: Account, today: date) -> policy.A
             .where(Credit.account_id == account.id)
             .group_by(Credit.line_item_id)
         )
-        .tuples()
+
         .all()
     )
     fees = tuple(
@@ -87,7 +87,7 @@ def gather_facts(session: Session, *, account: Account, today: date) -> policy.A
             select(LineItem, Invoice)
             .join(Invoice, LineItem.invoice_id == Invoice.id)
             .where(Invoice.account_id == account.id, LineItem.charge_type == ChargeType.late_fee)
-        ).tuples()
+        )
     )
     return policy.AccountFacts(
         today=today,
@@ -444,16 +444,14 @@ def evaluate_arrangements(session: Session, *, account: Account, today: date) ->
 
 def covered_by_arrangement(session: Session, *, account: Account, due_date: date) -> bool:
     """Whether a holding promise or plan covers an invoice with this due date (no late fee for it)."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Arrangement)
-            .where(
-                Arrangement.account_id == account.id,
-                Arrangement.kind.in_(("promise_to_pay", "instalment_plan")),
-                Arrangement.status.in_(HOLDING),
-                Arrangement.covers_due_through >= due_date,
-            )
+    count = session.scalar(
+        select(func.count())
+        .select_from(Arrangement)
+        .where(
+            Arrangement.account_id == account.id,
+            Arrangement.kind.in_(("promise_to_pay", "instalment_plan")),
+            Arrangement.status.in_(HOLDING),
+            Arrangement.covers_due_through >= due_date,
         )
-        > 0
     )
+    return bool(count)

@@ -1,12 +1,16 @@
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.base import Base, utcnow
 from backend.enums import PaymentStatus
+
+if TYPE_CHECKING:
+    from backend.billing.models import Invoice
+    from backend.customers.models import Account
 
 
 class Payment(Base):

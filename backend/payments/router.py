@@ -34,7 +34,9 @@ router = APIRouter(prefix="/api/v1/customers/{customer_id}", tags=["payments"])
 webhook_router = APIRouter(prefix="/api/v1/processor", tags=["payments"])
 
 QuoteIdPath = Annotated[str, Path(min_length=8, max_length=40, pattern=r"^pq_[A-Za-z0-9_-]+$")]
-REPLAYED: dict[int | str, dict[str, Any]] = {200: {"description": "The same Idempotency-Key again (or a confirmed quote): the earlier answer"}}
+REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The same Idempotency-Key again (or a confirmed quote): the earlier answer"}
+}
 
 
 async def get_processor(request: Request) -> PaymentProcessor:

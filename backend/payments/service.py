@@ -7,10 +7,10 @@ id as its idempotency key). Every write is idempotent (payments/idempotency.py) 
 
 import secrets
 from dataclasses import dataclass
-from functools import partial
-from typing import Literal
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Literal
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -350,7 +350,11 @@ def _quote_out(
     today: date,
 ) -> QuoteOut:
     m = partial(format_money, currency=account.currency)
-    status: Literal["open", "confirmed", "expired"] = "confirmed" if quote.payment_id else ("expired" if quote.expires_at <= now else "open")
+    status: Literal["open", "confirmed", "expired"] = "open"
+    if quote.payment_id:
+        status = "confirmed"
+    elif quote.expires_at <= now:
+        status = "expired"
     return QuoteOut(
         quote_id=quote.id,
         customer_id=account.customer_id,
