@@ -25,6 +25,7 @@ from actions.clients.errors import NotFound, ServiceError
 from actions.conversation import CustomerTurn, current_customer_id, latest_turn
 from actions.formatting import format_date, format_money, format_period, money_in
 from actions.normalise import CHARGE_TYPE_SYNONYMS, normalise_date, normalise_invoice_number, normalise_money
+from actions.payments import PAY_NOW_BUTTON, UPDATE_CARD_BUTTON, name_payment_method_alerts
 
 MAX_CHANGES_LISTED = 3
 # How a charge type is named when every line of it is explained at once.
@@ -119,6 +120,7 @@ class ActionCheckBalance(AccountAnswerAction):
                 payment_date=format_date(payment.received_date),
                 method=_method(payment.method),
             )
+        await name_payment_method_alerts(context)  # "your card has expired" + Update card / Pay now
 
 
 class ActionAskDueDate(AccountAnswerAction):
@@ -139,6 +141,7 @@ class ActionAskDueDate(AccountAnswerAction):
         _utter_past_due(context, balance)
         if asks_about_autopay(context.turn.text):  # "is it taken automatically on the due date?"
             await answer_autopay(context)
+        await name_payment_method_alerts(context)
 
 
 class ActionListCharges(AccountAnswerAction):
@@ -378,6 +381,7 @@ class ActionPaymentStatus(AccountAnswerAction):
             context.dispatcher.utter_message(response=f"utter_payment_{payment.status}", **details)
         else:
             context.dispatcher.utter_message(response="utter_payment_other", status=payment.status, **details)
+        await name_payment_method_alerts(context)
 
 
 class ActionHowToPay(UsesServices, Action):
@@ -419,6 +423,7 @@ class ActionHowToPay(UsesServices, Action):
             )
         else:
             dispatcher.utter_message(response="utter_autopay_off")
+        dispatcher.utter_message(response="utter_pay_in_chat", buttons=[PAY_NOW_BUTTON, UPDATE_CARD_BUTTON])
         return []
 
 

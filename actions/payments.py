@@ -230,15 +230,15 @@ class ActionSendSecurePaymentLink(UsesPayments, Action):
         return []
 
 
-async def name_payment_method_alerts(context: AnswerContext, payments: PaymentsClient | None = None) -> None:
-    """After a balance, due-date or payment-status answer: an expired method or failed autopay, said plainly,
-    with "Update card" / "Pay now". Quiet when there is nothing to say or the backend cannot tell."""
-    client = payments or PaymentsClient()
+async def name_payment_method_alerts(context: AnswerContext) -> None:
+    """After a balance, due-date or payment-status answer: an expired method, none saved, or a failed
+    autopay, said plainly (the backend's sentence) with "Update card" / "Pay now". Quiet when there is nothing
+    to say or the backend cannot tell: the answer itself has been given."""
     try:
-        setup = await client.get_payment_setup(customer_id=context.customer_id)
+        methods = await context.billing.get_payment_methods(customer_id=context.customer_id)
     except ServiceError:
         return
-    for alert in setup.alerts:
+    for alert in methods.alerts:
         context.dispatcher.utter_message(
             response="utter_payment_method_alert",
             message=alert.message,

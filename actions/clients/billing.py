@@ -144,10 +144,18 @@ class WayToPay(ContractModel):
     instructions: str
 
 
+class PaymentAlert(ContractModel):
+    """How the account cannot pay (issue 16): `method_expired`, `no_payment_method`, `autopay_failed`."""
+
+    code: str
+    message: str
+
+
 class PaymentMethods(ContractModel):
     autopay: bool = False
     on_file: list[PaymentMethodOnFile] = Field(default_factory=list)
     ways_to_pay: list[WayToPay] = Field(default_factory=list)
+    alerts: list[PaymentAlert] = Field(default_factory=list)
 
 
 class Dispute(ContractModel):

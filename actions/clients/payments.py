@@ -14,7 +14,7 @@ import httpx
 from pydantic import Field
 
 from actions.clients.base import JsonApiClient, _error_body
-from actions.clients.billing import ContractModel
+from actions.clients.billing import ContractModel, PaymentAlert
 from actions.clients.errors import BackendUnavailable, ServiceError
 from actions.config import ActionSettings, get_settings
 
@@ -56,11 +56,6 @@ class SavedMethod(ContractModel):
         return (self.masked or self.kind).split(" (")[0]
 
 
-class Alert(ContractModel):
-    code: str
-    message: str
-
-
 class LastAutopay(ContractModel):
     amount: Decimal
     received_date: date | None = None
@@ -76,7 +71,7 @@ class PaymentSetup(ContractModel):
     on_file: list[SavedMethod] = Field(default_factory=list)
     next_autopay_date: date | None = None
     last_autopay: LastAutopay | None = None
-    alerts: list[Alert] = Field(default_factory=list)
+    alerts: list[PaymentAlert] = Field(default_factory=list)
 
     @property
     def default_method(self) -> SavedMethod | None:

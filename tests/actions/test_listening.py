@@ -260,4 +260,5 @@ async def test_how_to_pay_without_autopay_words_lists_the_ways_to_pay(billing, d
     await ActionHowToPay(billing=billing).run(
         dispatcher, asking("how_to_pay", "how can I pay my bill"), domain
     )
-    assert responses(dispatcher) == ["utter_how_to_pay", "utter_autopay_on"]
+    # then the offer to pay here (issue 16): Pay now / Update card
+    assert responses(dispatcher) == ["utter_how_to_pay", "utter_autopay_on", "utter_pay_in_chat"]

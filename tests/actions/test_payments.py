@@ -10,6 +10,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import ActionAskDueDate, ActionCheckBalance
 from actions.payments import (
     ActionAskPaymentAmount,
     ActionAskPaymentConfirmed,
@@ -372,3 +373,30 @@ async def test_anonymous_visitor_gets_no_link(backend, domain):
     await ActionSendSecurePaymentLink(**services(backend)).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_need_verification"]
     assert backend.requests == []
+
+
+@pytest.mark.parametrize(
+    ("action", "intent"),
+    [(ActionCheckBalance, "check_balance"), (ActionAskDueDate, "ask_due_date")],
+)
+async def test_an_expired_card_is_named_in_balance_and_due_date_answers(backend, domain, action, intent):
+    backend.alerts = [{"code": "method_expired", "message": "Your Visa ending 0119 expired on 11/2026."}]
+    dispatcher = CollectingDispatcher()
+    await action(billing=backend.billing_client()).run(
+        dispatcher, make_tracker(intent=intent, metadata=FARID), domain
+    )
+    alert = message(dispatcher, "utter_payment_method_alert")
+    assert alert["message"] == "Your Visa ending 0119 expired on 11/2026."
+    assert alert["buttons"] == [
+        {"title": "Update card", "payload": "/update_payment_method"},
+        {"title": "Pay now", "payload": "/pay_bill"},
+    ]
+    assert responses(dispatcher)[-1] == "utter_payment_method_alert"  # after the answer itself
+
+
+async def test_no_alert_no_extra_message(backend, domain):
+    dispatcher = CollectingDispatcher()
+    await ActionCheckBalance(billing=backend.billing_client()).run(
+        dispatcher, make_tracker(intent="check_balance", metadata=FARID), domain
+    )
+    assert "utter_payment_method_alert" not in responses(dispatcher)
