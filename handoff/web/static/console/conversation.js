@@ -1,0 +1,180 @@
+// The open conversation: its transcript (each message once, by seq), the escalation context, and which
+// actions the signed-in user may take. Live frames for it arrive through the console socket.
+
+import { clearAccount, loadAccount } from './account.js';
+import { api, conversationPath } from './api.js';
+import { byId, el, notify, setText } from './dom.js';
+import { customerName } from './format.js';
+
+const ACTION_CONTROLS = ['agent-send', 'agent-input', 'release-button', 'transfer-button', 'resolve-button',
+  'settle-accept-button', 'settle-reject-button'];
+const TYPING_SHOWN_MS = 3000;
+
+function disputeText(detail) {
+  if (!detail.dispute_id) { return '—'; }
+  return '#' + detail.dispute_id + (detail.dispute_amount ? ' · $' + detail.dispute_amount : '');
+}
+
+function lineItemText(item) {
+  if (!item) { return '—'; }
+  return (item.description || item.charge_type || 'charge') + ' · $' + item.amount +
+    (item.invoice_number ? ' · ' + item.invoice_number : '');
+}
+
+function explanationText(explanation) {
+  if (!explanation) { return '—'; }
+  if (typeof explanation === 'string') { return explanation; }
+  return [explanation.summary, explanation.computation, explanation.policy].filter(Boolean).join(' ');
+}
+
+function showSlots(slots) {
+  const list = byId('context-slots');
+  list.textContent = '';
+  Object.entries(slots || {}).forEach(([key, value]) => {
+    if (value === null || value === undefined || value === '') { return; }
+    list.appendChild(el('dt', null, null, key));
+    const text = typeof value === 'object' ? JSON.stringify(value) : value;
+    list.appendChild(el('dd', null, 'context-slot', text));
+  });
+}
+
+function showContext(detail) {
+  const context = detail.context || {};
+  setText('context-reason', detail.reason || '—');
+  setText('context-summary', context.summary || '—');
+  setText('context-dispute-id', disputeText(detail));
+  setText('context-line-item', lineItemText(context.line_item));
+  setText('context-explanation', explanationText(context.explanation));
+  showSlots(context.slots);
+}
+
+function showHeader(detail) {
+  const view = byId('conversation-view');
+  view.hidden = false;
+  view.setAttribute('data-conversation-id', detail.conversation_id);
+  view.setAttribute('data-state', detail.state);
+  const customer = detail.customer_id ? ' — customer #' + detail.customer_id : '';
+  setText('conversation-title', customerName(detail) + customer);
+  const assignee = detail.assigned_to ? ' · ' + detail.assigned_to.display_name : '';
+  setText('conversation-state', detail.state + assignee);
+}
+
+export class Conversation {
+  constructor({ user, socket }) {
+    this.user = user;
+    this.socket = socket;
+    this.current = null;  // the open conversation's detail ({conversation_id} until it has loaded)
+    this.lastSeq = 0;
+    this.renderedSeqs = new Set();
+    this.typingTimer = null;
+  }
+
+  currentId() {
+    return this.current ? this.current.conversation_id : null;
+  }
+
+  isMine(detail) {
+    return detail.state === 'assigned' && Boolean(detail.assigned_to) &&
+      detail.assigned_to.username === this.user.username;
+  }
+
+  showActions(detail) {
+    const allowed = this.isMine(detail) || (this.user.role === 'supervisor' && detail.state === 'assigned');
+    byId('claim-button').hidden = !(detail.state === 'queued' || detail.state === 'ticket');
+    ACTION_CONTROLS.forEach((id) => { byId(id).disabled = !allowed; });
+    byId('settle-panel').hidden = !detail.dispute_id;
+    const credit = byId('settle-credit-amount');
+    if (detail.dispute_amount && !credit.value) { credit.value = detail.dispute_amount; }
+  }
+
+  showDetail(detail) {
+    this.current = detail;
+    showHeader(detail);
+    showContext(detail);
+    this.showActions(detail);
+  }
+
+  senderLabel(message) {
+    const labels = { customer: (this.current && this.current.customer_name) || 'Customer', bot: 'Bot',
+      agent: message.agent_name || 'Agent', system: '' };
+    return labels[message.sender];
+  }
+
+  renderMessage(message) {
+    if (this.renderedSeqs.has(message.seq)) { return; }
+    this.renderedSeqs.add(message.seq);
+    this.lastSeq = Math.max(this.lastSeq, message.seq);
+    const item = el('li', null, 'transcript-message');
+    item.setAttribute('data-sender', message.sender);
+    item.setAttribute('data-seq', String(message.seq));
+    const who = this.senderLabel(message);
+    if (who) { item.appendChild(el('span', 'who', null, who + ':')); }
+    item.appendChild(el('span', null, 'transcript-text', message.text));
+    if (message.buttons && message.buttons.length) {
+      const titles = message.buttons.map((b) => b.title).join(' | ');
+      item.appendChild(el('span', 'muted', null, ' [' + titles + ']'));
+    }
+    const list = byId('conversation-transcript');
+    list.appendChild(item);
+    list.scrollTop = list.scrollHeight;
+    if (message.sender === 'customer') { byId('customer-typing').hidden = true; }
+  }
+
+  watch(conversationId) {
+    this.socket.send({ type: 'watch', conversation_id: conversationId });
+  }
+
+  async open(conversationId) {
+    const previous = this.currentId();
+    if (previous && previous !== conversationId) {
+      this.socket.send({ type: 'unwatch', conversation_id: previous });
+    }
+    byId('conversation-transcript').textContent = '';
+    this.renderedSeqs = new Set();
+    this.lastSeq = 0;
+    this.current = { conversation_id: conversationId };
+    this.watch(conversationId);
+    try {
+      const detail = await api('GET', conversationPath(conversationId));
+      this.showDetail(detail);
+      detail.messages.forEach((message) => this.renderMessage(message));
+      if (this.isMine(detail)) { loadAccount(conversationId); } else { clearAccount(); }
+    } catch (error) {
+      notify(error.message);
+    }
+  }
+
+  // Fetches what changed since the last message shown; loads the account once the chat becomes ours.
+  async refresh() {
+    const id = this.currentId();
+    if (!id) { return; }
+    let detail;
+    try {
+      detail = await api('GET', conversationPath(id, '?after_seq=' + this.lastSeq));
+    } catch (error) { return; }
+    const wasMine = this.isMine(this.current);
+    this.showDetail(detail);
+    detail.messages.forEach((message) => this.renderMessage(message));
+    if (this.isMine(detail) && !wasMine) { loadAccount(id); }
+  }
+
+  // After a (re)connect: watch the open conversation again and fetch what was missed.
+  resume() {
+    const id = this.currentId();
+    if (id) { this.watch(id); this.refresh(); }
+  }
+
+  showTyping() {
+    byId('customer-typing').hidden = false;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => { byId('customer-typing').hidden = true; }, TYPING_SHOWN_MS);
+  }
+
+  // A frame about some conversation: acted on only when it is the open one.
+  receive(frame) {
+    if (frame.conversation_id !== this.currentId()) { return; }
+    if (frame.type === 'message') { this.renderMessage(frame.message); }
+    if (frame.type === 'typing') { this.showTyping(); }
+    if (frame.type === 'status' || frame.type === 'conversation_changed') { this.refresh(); }
+  }
+}

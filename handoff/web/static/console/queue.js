@@ -1,0 +1,68 @@
+// The specialist's sidebar: the live queue, "my chats" and the colleagues a chat can be transferred to.
+
+import { api } from './api.js';
+import { button, byId, el } from './dom.js';
+import { customerName, minutes } from './format.js';
+
+function queueMeta(entry) {
+  const ticket = entry.state === 'ticket' ? 'Ticket ' + entry.ticket_number + ' · ' : '';
+  const amount = entry.dispute_amount ? ' · $' + entry.dispute_amount : '';
+  return ticket + (entry.reason || 'request') + amount + ' · waiting ' + minutes(entry.waiting_seconds);
+}
+
+function queueItem(entry, { onClaim, onOpen }) {
+  const item = el('li', null, 'queue-item');
+  item.setAttribute('data-conversation-id', entry.conversation_id);
+  item.setAttribute('data-state', entry.state);
+  item.setAttribute('data-reason', entry.reason || '');
+  item.appendChild(el('strong', null, 'queue-item-customer', customerName(entry) +
+    (entry.customer_id ? ' (#' + entry.customer_id + ')' : '')));
+  item.appendChild(el('span', 'meta', 'queue-item-meta', queueMeta(entry)));
+  if (entry.summary) { item.appendChild(el('span', 'meta', 'queue-item-summary', entry.summary)); }
+  item.appendChild(button('Claim', 'queue-claim', () => onClaim(entry.conversation_id)));
+  item.appendChild(button('Preview', 'queue-view', () => onOpen(entry.conversation_id)));
+  return item;
+}
+
+function myChatItem(chat, onOpen) {
+  const item = el('li', null, 'my-chat-item');
+  item.setAttribute('data-conversation-id', chat.conversation_id);
+  item.appendChild(el('span', null, null, customerName(chat) + ' · ' + (chat.reason || '')));
+  item.appendChild(button('Open', 'my-chat-open', () => onOpen(chat.conversation_id)));
+  return item;
+}
+
+function staffOption(colleague) {
+  const presence = colleague.online ? ' (online)' : ' (offline)';
+  const option = el('option', null, null, colleague.display_name + presence);
+  option.value = colleague.username;
+  return option;
+}
+
+// onClaim(conversationId) and onOpen(conversationId) are what the buttons in the lists do.
+export function createQueue({ user, onClaim, onOpen }) {
+  function render(entries) {
+    const list = byId('queue-list');
+    list.textContent = '';
+    byId('queue-count').textContent = String(entries.length);
+    byId('queue-empty').hidden = entries.length > 0;
+    entries.forEach((entry) => list.appendChild(queueItem(entry, { onClaim, onOpen })));
+  }
+
+  async function loadMyChats() {
+    try {
+      const data = await api('GET', '/api/console/my-chats');
+      byId('my-chats').replaceChildren(...data.chats.map((chat) => myChatItem(chat, onOpen)));
+    } catch (error) { /* the next change refreshes the list */ }
+  }
+
+  async function loadStaff() {
+    try {
+      const data = await api('GET', '/api/console/staff');
+      const colleagues = data.staff.filter((colleague) => colleague.username !== user.username);
+      byId('transfer-select').replaceChildren(...colleagues.map(staffOption));
+    } catch (error) { /* transfer then has nobody to offer */ }
+  }
+
+  return { render, loadMyChats, loadStaff };
+}
