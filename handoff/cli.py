@@ -23,13 +23,15 @@ def seed_demo(*, database_url: str) -> None:
     try:
         with db.session() as session:
             for username, password, display_name, role in DEMO_STAFF:
-                create_user(session, username=username, password=password, display_name=display_name, role=role)
+                create_user(session, username=username, password=password, display_name=display_name,
+                            role=role)
     finally:
         db.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m handoff.cli", description="Handoff service administration")
+    parser = argparse.ArgumentParser(prog="python -m handoff.cli",
+                                     description="Handoff service administration")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     commands.add_parser("seed-demo", help="create the demo staff accounts dana, sam and tess")
@@ -45,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"migrated {url}")
     elif args.command == "seed-demo":
         if not settings.is_development:
-            print("seed-demo creates accounts with published passwords; it only runs with APP_ENV=development",
-                  file=sys.stderr)
+            print("seed-demo creates accounts with published passwords; it only runs with "
+                  "APP_ENV=development", file=sys.stderr)
             return 2
         seed_demo(database_url=url)
         print("demo staff: " + ", ".join(f"{u} ({r})" for u, _, _, r in DEMO_STAFF))

@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     rasa_url: str = Field(default="http://127.0.0.1:5005", alias="RASA_URL")
     rasa_auth_token: str = Field(default=DEV_DEFAULT_SECRETS["rasa_auth_token"], alias="RASA_AUTH_TOKEN")
     # Sent to Rasa's handoff channel (bot/channels/handoff_channel.py), the only way into a chat turn.
-    rasa_channel_token: str = Field(default=DEV_DEFAULT_SECRETS["rasa_channel_token"], alias="RASA_CHANNEL_TOKEN")
+    rasa_channel_token: str = Field(default=DEV_DEFAULT_SECRETS["rasa_channel_token"],
+                                    alias="RASA_CHANNEL_TOKEN")
     # Signs the identity assertion of every bot turn, which the action server verifies (docs/contracts.md).
     identity_assertion_secret: str = Field(
         default=DEV_DEFAULT_SECRETS["identity_assertion_secret"], alias="IDENTITY_ASSERTION_SECRET"
@@ -67,7 +68,8 @@ class Settings(BaseSettings):
     # a claim not renewed for this long (its replica died) lapses and another tab or replica runs the turn.
     turn_claim_seconds: float = Field(default=15.0, gt=0, alias="HANDOFF_TURN_CLAIM_SECONDS")
     backend_url: str = Field(default="http://127.0.0.1:8000", alias="BACKEND_URL")
-    backend_api_token: str = Field(default=DEV_DEFAULT_SECRETS["backend_api_token"], alias="BACKEND_API_TOKEN")
+    backend_api_token: str = Field(default=DEV_DEFAULT_SECRETS["backend_api_token"],
+                                   alias="BACKEND_API_TOKEN")
     backend_timeout_seconds: float = Field(default=10.0, alias="HANDOFF_BACKEND_TIMEOUT_SECONDS")
     session_secret: str = Field(default=DEV_DEFAULT_SECRETS["session_secret"], alias="HANDOFF_SESSION_SECRET")
     # Staff sessions end after this long however busy (absolute) and after this long without a request (idle).
@@ -93,7 +95,8 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(default=False, alias="HANDOFF_MIGRATE_ON_START")
     # Staff sign-in throttling (counted in the database's audit log, so it holds across replicas).
     login_window_minutes: int = Field(default=15, ge=1, alias="HANDOFF_LOGIN_WINDOW_MINUTES")
-    login_max_failures_per_username: int = Field(default=5, ge=1, alias="HANDOFF_LOGIN_MAX_FAILURES_PER_USERNAME")
+    login_max_failures_per_username: int = Field(default=5, ge=1,
+                                                 alias="HANDOFF_LOGIN_MAX_FAILURES_PER_USERNAME")
     login_max_failures_per_ip: int = Field(default=20, ge=1, alias="HANDOFF_LOGIN_MAX_FAILURES_PER_IP")
     # Customer chat input limits.
     chat_max_message_chars: int = Field(default=2000, ge=1, alias="HANDOFF_CHAT_MAX_MESSAGE_CHARS")
@@ -107,7 +110,7 @@ class Settings(BaseSettings):
     training_repo_root: Path = Field(default=REPO_ROOT, alias="HANDOFF_TRAINING_REPO_ROOT")
 
     @model_validator(mode="after")
-    def _apply_env_rules(self) -> "Settings":
+    def _apply_env_rules(self) -> Settings:
         if not self.business_hours:
             self.business_hours = "24/7" if self.is_development else "mon-fri 08:00-18:00"
         if not self.is_development:
@@ -122,8 +125,9 @@ class Settings(BaseSettings):
                     + ", ".join(still_default)
                 )
         # Fail early on a bad schedule or zone rather than at the first escalation.
-        from handoff.queue.hours import parse_business_hours
         from zoneinfo import ZoneInfo
+
+        from handoff.queue.hours import parse_business_hours
 
         parse_business_hours(self.business_hours)
         ZoneInfo(self.timezone)

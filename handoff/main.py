@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(active.resolved_database_url)
         pubsub = make_pubsub(active.pubsub_url)
         rasa = RasaClient(base_url=active.rasa_url, auth_token=active.rasa_auth_token,
-                          timeout_seconds=active.rasa_timeout_seconds, channel_token=active.rasa_channel_token,
+                          timeout_seconds=active.rasa_timeout_seconds,
+                          channel_token=active.rasa_channel_token,
                           identity_secret=active.identity_assertion_secret,
                           identity_seconds=active.identity_assertion_seconds)
         backend = BackendClient(base_url=active.backend_url, api_token=active.backend_api_token,
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await pubsub.close()
             db.dispose()
 
-    # No /docs or /redoc: their pages need inline script and a CDN, which the CSP refuses. /openapi.json stays.
+    # No /docs or /redoc: their pages need inline script and a CDN (refused by the CSP); /openapi.json stays.
     app = FastAPI(title="Billing support handoff", lifespan=lifespan, docs_url=None, redoc_url=None)
     install_server_log_filters()  # no ?token= secret and no customer-input traceback in the server log
     install_error_handlers(app)

@@ -50,7 +50,8 @@ async def _publish_one(change: Change, *, services: Services) -> None:
     channel = conversation_channel(change.conversation_id)
     if change.transferred_to is not None:
         await services.pubsub.publish(staff_channel(change.transferred_to), {
-            "kind": "transferred_to_you", "conversation_id": change.conversation_id, "from": change.transferred_by})
+            "kind": "transferred_to_you", "conversation_id": change.conversation_id,
+            "from": change.transferred_by})
     messages = list(change.messages)
     if change.since_seq is not None:
         messages += await services.run(store.messages_after, conversation_id=change.conversation_id,
@@ -80,7 +81,7 @@ async def publish_queue(*, services: Services, new_chat: str | None = None) -> N
 
 async def publish_typing(*, services: Services, conversation_id: str, sender: str,
                          agent_name: str | None = None) -> None:
-    """Someone is typing: not stored, only shown (the customer's to the console, the agent's to the widget)."""
+    """Someone is typing: not stored, just shown (customer's to the console, agent's to the widget)."""
     event: dict[str, str | None] = {"kind": "typing", "sender": sender}
     if agent_name is not None:
         event["agent_name"] = agent_name

@@ -12,11 +12,15 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from redis.asyncio.client import PubSub as RedisClientPubSub
 
 log = logging.getLogger(__name__)
 
 QUEUE_CHANNEL = "handoff:queue"
+Event = dict[str, Any]  # one JSON object: {"kind": ..., ...}
 
 
 def conversation_channel(conversation_id: str) -> str:
@@ -28,23 +32,23 @@ def staff_channel(user_id: int) -> str:
 
 
 class Subscription(Protocol):
-    def __aiter__(self) -> AsyncIterator[dict]: ...
+    def __aiter__(self) -> AsyncIterator[Event]: ...
     async def close(self) -> None: ...
 
 
 class PubSub(Protocol):
-    async def publish(self, channel: str, event: dict) -> None: ...
+    async def publish(self, channel: str, event: Event) -> None: ...
     async def subscribe(self, *channels: str) -> Subscription: ...
     async def close(self) -> None: ...
 
 
 class _MemorySubscription:
-    def __init__(self, hub: "InProcessPubSub", channels: tuple[str, ...]):
+    def __init__(self, hub: InProcessPubSub, channels: tuple[str, ...]):
         self._hub = hub
         self.channels = channels
-        self.queue: asyncio.Queue[dict] = asyncio.Queue(maxsize=1000)
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=1000)
 
-    async def __aiter__(self) -> AsyncIterator[dict]:
+    async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
             yield await self.queue.get()
 
@@ -58,12 +62,13 @@ class InProcessPubSub:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[_MemorySubscription]] = defaultdict(set)
 
-    async def publish(self, channel: str, event: dict) -> None:
+    async def publish(self, channel: str, event: Event) -> None:
         for subscription in list(self._subscribers.get(channel, ())):
             try:
                 subscription.queue.put_nowait(event)
             except asyncio.QueueFull:
-                log.warning("dropping an event for a slow subscriber on %s (it will catch up from the database)", channel)
+                log.warning("dropping an event for a slow subscriber on %s "
+                            "(it will catch up from the database)", channel)
 
     async def subscribe(self, *channels: str) -> _MemorySubscription:
         subscription = _MemorySubscription(self, channels)
@@ -82,10 +87,10 @@ class InProcessPubSub:
 
 
 class _RedisSubscription:
-    def __init__(self, pubsub) -> None:
+    def __init__(self, pubsub: RedisClientPubSub) -> None:
         self._pubsub = pubsub
 
-    async def __aiter__(self) -> AsyncIterator[dict]:
+    async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
             try:
                 message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
@@ -113,7 +118,7 @@ class RedisPubSub:
 
         self._redis = redis_asyncio.from_url(url, decode_responses=True)
 
-    async def publish(self, channel: str, event: dict) -> None:
+    async def publish(self, channel: str, event: Event) -> None:
         try:
             await self._redis.publish(channel, json.dumps(event))
         except Exception:

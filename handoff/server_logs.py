@@ -1,10 +1,10 @@
 """The server's own log lines, made safe for what customers send (issue 14).
 
 - Secrets out of logs: uvicorn writes each request's path with its query string (the access log) and each
-  WebSocket's (`"WebSocket /ws/chat?token=..." [accepted]`), and both sockets carry a bearer secret in `?token=`
-  (a customer's JWT, a staff session). The value becomes `[redacted]` before any handler formats the line.
-- No traceback from customer input: uvicorn logs a text frame that is not UTF-8 with `logger.exception` (then closes
-  it 1007, as it should). That is bad client input, not a server fault: logged as a one-line warning.
+  WebSocket's (`"WebSocket /ws/chat?token=..." [accepted]`), and both sockets carry a bearer secret in
+  `?token=` (a customer's JWT, a staff session). The value becomes `[redacted]` before any handler formats it.
+- No traceback from customer input: uvicorn logs a text frame that is not UTF-8 with `logger.exception` (then
+  closes it 1007, as it should). That is bad client input, not a server fault: logged as a one-line warning.
 """
 
 from __future__ import annotations

@@ -25,8 +25,9 @@ def send_in_session(session: Session, *, conversation_id: str, staff: Staff, tex
                     client_id: str | None) -> Change:
     owned_conversation(session, conversation_id=conversation_id, staff=staff)
     if client_id:
-        existing = store.find_message_by_client_id(session, conversation_id=conversation_id, client_id=client_id)
-        if existing is not None:  # a retry: the message stored before, published again (widgets dedupe by seq)
+        existing = store.find_message_by_client_id(session, conversation_id=conversation_id,
+                                                   client_id=client_id)
+        if existing is not None:  # a retry: the stored message, published again (widgets dedupe by seq)
             return Change(conversation_id, messages=(existing,))
     message = store.append_message(session, conversation_id=conversation_id, sender=Sender.AGENT, text=text,
                                    agent_name=staff.display_name, client_id=client_id, human_phase=True)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 
 async def perform(*, services: Services, conversation_id: str, staff: Staff) -> None:
-    await load_owned(services=services, conversation_id=conversation_id, staff=staff)  # only in a chat you work on
+    await load_owned(services=services, conversation_id=conversation_id,
+                     staff=staff)  # only in a chat you work on
     await notifier.publish_typing(services=services, conversation_id=conversation_id, sender=Sender.AGENT,
                                   agent_name=staff.display_name)

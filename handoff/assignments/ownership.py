@@ -24,9 +24,11 @@ def require_chat_role(staff: Staff) -> None:
 
 def require_owner(conversation: Conversation, staff: Staff) -> None:
     if conversation.state != State.ASSIGNED:
-        raise ServiceError(status_code=409, code="not_assigned", message=f"This chat is {conversation.state}.")
+        raise ServiceError(status_code=409, code="not_assigned",
+                           message=f"This chat is {conversation.state}.")
     if conversation.assigned_specialist_id != staff.id and staff.role != StaffRole.SUPERVISOR:
-        raise ServiceError(status_code=403, code="not_your_chat", message="Another specialist owns this chat.")
+        raise ServiceError(status_code=403, code="not_your_chat",
+                           message="Another specialist owns this chat.")
 
 
 def owned_conversation(session: Session, *, conversation_id: str, staff: Staff) -> Conversation:

@@ -1,8 +1,9 @@
-"""The owner closes the chat: the customer is back with the bot, which is told what happened and asks for a rating.
+"""The owner closes the chat: the customer is back with the bot, which is told what happened and asks for a
+rating.
 
 Two transactions with Rasa between them (never a transaction open across an HTTP call): close the human phase
-and publish it, tell Rasa (tracker `bot` events for the human-phase lines, then EXTERNAL_handoff_resolved), then
-hand the conversation back to the bot with Rasa's answer, or the service's own rating question if Rasa is down.
+and publish it; tell Rasa (tracker `bot` events for the human-phase lines, then EXTERNAL_handoff_resolved);
+hand the conversation back to the bot with Rasa's answer (or, Rasa down, the service's own rating question).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def close_in_session(session: Session, *, conversation_id: str, staff: Staff, ou
                      note=f"resolved: {outcome}", resolved_at=utcnow(), resolution_outcome=outcome,
                      assigned_specialist_id=None)
     store.end_assignment(session, conversation_id=conversation_id, reason=AssignmentEnd.RESOLVED)
-    store.audit(session, actor=staff.actor, action="resolve", target=conversation_id, details={"outcome": outcome})
+    store.audit(session, actor=staff.actor, action="resolve", target=conversation_id,
+                details={"outcome": outcome})
     store.append_message(session, conversation_id=conversation_id, sender=Sender.SYSTEM, human_phase=True,
                          text=f"{agent_name} has left the chat. You're back with the Acme assistant.")
     customer_name = conversation.customer_name or "Customer"
@@ -68,7 +70,8 @@ def close_in_session(session: Session, *, conversation_id: str, staff: Staff, ou
 def back_to_bot_in_session(session: Session, *, conversation_id: str, replies: list[BotReply]) -> Change:
     store.transition(session, conversation_id=conversation_id, target=State.BOT, actor="system",
                      note="bot takes over", human_phase_start_seq=None)
-    stored = [store.append_message(session, conversation_id=conversation_id, sender=Sender.BOT, text=reply.text,
+    stored = [store.append_message(session, conversation_id=conversation_id, sender=Sender.BOT,
+                                   text=reply.text,
                                    buttons=reply.buttons, custom=reply.custom) for reply in replies]
     return Change(conversation_id, messages=tuple(stored), status_changed=True, conversation_changed=True)
 
@@ -92,7 +95,8 @@ async def perform(*, services: Services, conversation_id: str, staff: Staff, out
     if outcome not in set(ResolveOutcome):
         raise ServiceError(status_code=422, code="bad_outcome",
                            message=f"outcome must be one of {sorted(str(known) for known in ResolveOutcome)}")
-    closed = await services.run(close_in_session, conversation_id=conversation_id, staff=staff, outcome=outcome)
+    closed = await services.run(close_in_session, conversation_id=conversation_id, staff=staff,
+                                outcome=outcome)
     await notifier.publish(closed.change, services=services)
     replies = await _welcome_back(services, conversation_id=conversation_id, closed=closed, outcome=outcome)
     change = await services.run(back_to_bot_in_session, conversation_id=conversation_id, replies=replies)

@@ -1,4 +1,4 @@
-"""The owner accepts (with a credit) or rejects the chat's dispute in the backend; retries never credit twice."""
+"""The owner accepts (with a credit) or rejects the chat's dispute in the backend; retries never pay twice."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def _credit(*, decision: str, credit_amount: str | None, conversation: Conversat
         return None
     parsed = parse_money(credit_amount) if credit_amount not in (None, "") else conversation.dispute_amount
     if parsed is None or parsed <= 0:
-        raise ServiceError(status_code=422, code="bad_amount", message="Give the credit as an amount like 12.50.")
+        raise ServiceError(status_code=422, code="bad_amount",
+                           message="Give the credit as an amount like 12.50.")
     return f"{parsed:.2f}"
 
 
@@ -32,7 +33,8 @@ async def perform(*, services: Services, conversation_id: str, staff: Staff, dec
     """The settled dispute as the backend answers it (with its credit when accepted)."""
     conversation = await load_owned(services=services, conversation_id=conversation_id, staff=staff)
     if decision not in set(DisputeDecision):
-        raise ServiceError(status_code=422, code="bad_decision", message="decision must be accepted or rejected.")
+        raise ServiceError(status_code=422, code="bad_decision",
+                           message="decision must be accepted or rejected.")
     if not conversation.dispute_id:
         raise ServiceError(status_code=409, code="no_dispute", message="This chat has no dispute to settle.")
     amount = _credit(decision=decision, credit_amount=credit_amount, conversation=conversation)
@@ -42,7 +44,8 @@ async def perform(*, services: Services, conversation_id: str, staff: Staff, dec
     key = f"handoff-{conversation_id}-dispute-{conversation.dispute_id}-{decision}"
     try:
         dispute = await services.backend.settle_dispute(
-            dispute_id=conversation.dispute_id, decision=decision, note=note.strip() or "Accepted by billing.",
+            dispute_id=conversation.dispute_id, decision=decision,
+            note=note.strip() or "Accepted by billing.",
             credit_amount=amount, idempotency_key=key, actor=staff.actor)
     except BackendError as error:
         raise ServiceError(status_code=502 if error.status_code >= 500 else error.status_code,

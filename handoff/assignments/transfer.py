@@ -27,13 +27,15 @@ def _colleague(session: Session, *, to_username: str, current_owner_id: int | No
         raise ServiceError(status_code=422, code="unknown_colleague",
                            message=f"'{to_username}' is not a specialist who can take chats.")
     if colleague.id == current_owner_id:
-        raise ServiceError(status_code=422, code="same_specialist", message="That colleague already owns this chat.")
+        raise ServiceError(status_code=422, code="same_specialist",
+                           message="That colleague already owns this chat.")
     return colleague
 
 
 def transfer_in_session(session: Session, *, conversation_id: str, staff: Staff, to_username: str) -> Change:
     conversation = owned_conversation(session, conversation_id=conversation_id, staff=staff)
-    colleague = _colleague(session, to_username=to_username, current_owner_id=conversation.assigned_specialist_id)
+    colleague = _colleague(session, to_username=to_username,
+                           current_owner_id=conversation.assigned_specialist_id)
     before = conversation.last_seq
     previous = store.get_staff(session, user_id=conversation.assigned_specialist_id)
     now = utcnow()
@@ -44,8 +46,9 @@ def transfer_in_session(session: Session, *, conversation_id: str, staff: Staff,
     store.start_assignment(session, conversation_id=conversation_id, specialist_id=colleague.id, now=now)
     store.audit(session, actor=staff.actor, action="transfer", target=conversation_id,
                 details={"to": colleague.username})
+    leaving = previous.display_name if previous else staff.display_name
     store.append_message(session, conversation_id=conversation_id, sender=Sender.SYSTEM, human_phase=True,
-                         text=f"{previous.display_name if previous else staff.display_name} has left the chat.")
+                         text=f"{leaving} has left the chat.")
     store.append_message(session, conversation_id=conversation_id, sender=Sender.SYSTEM, human_phase=True,
                          text=f"{colleague.display_name} from Billing has joined the chat.")
     return Change(conversation_id, since_seq=before, status_changed=True, conversation_changed=True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 
@@ -22,7 +24,7 @@ class BackendClient:
         )
 
     async def _request(self, method: str, path: str, *, actor: str, json: dict | None = None,
-                       idempotency_key: str | None = None) -> object:
+                       idempotency_key: str | None = None) -> Any:  # JSON
         headers = {"X-Actor": actor}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
@@ -73,7 +75,8 @@ class BackendClient:
                                    idempotency_key=idempotency_key)
 
     async def create_credit(self, *, customer_id: int, amount: str, reason: str, idempotency_key: str,
-                            actor: str, line_item_id: int | None = None, dispute_id: int | None = None) -> dict:
+                            actor: str, line_item_id: int | None = None,
+                            dispute_id: int | None = None) -> dict:
         body: dict = {"amount": amount, "reason": reason}
         if line_item_id is not None:
             body["line_item_id"] = line_item_id

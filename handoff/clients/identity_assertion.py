@@ -1,6 +1,7 @@
-"""The identity assertion the handoff service sends with every bot turn (docs/contracts.md, "Rasa"): an HS256
-JWT over the conversation, the signed-in customer (None: anonymous) and a short expiry. The action server trusts a
-customer id only from it (actions/identity.py), so nobody who can reach Rasa or the actions can claim a customer."""
+"""The identity assertion the handoff service sends with every bot turn (docs/contracts.md, "Rasa"): an
+HS256 JWT over the conversation, the signed-in customer (None: anonymous) and a short expiry. The action
+server trusts a customer id only from it (actions/identity.py), so nobody who can reach Rasa or the actions
+can claim a customer."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ ISSUER = "billing-handoff"
 AUDIENCE = "billing-actions"
 
 
-def mint_identity_assertion(*, conversation_id: str, customer_id: int | None, secret: str, seconds: int) -> str:
+def mint_identity_assertion(*, conversation_id: str, customer_id: int | None, secret: str,
+                            seconds: int) -> str:
     now = utcnow()
     claims = {
         "iss": ISSUER,

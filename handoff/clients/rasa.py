@@ -60,7 +60,8 @@ class RasaClient:
             "sender": conversation_id,
             "message": text,
             # customer_id is for logs and tests only: the action server trusts the signed `identity`
-            "metadata": {"identity": identity, "customer_id": customer_id, "conversation_id": conversation_id},
+            "metadata": {"identity": identity, "customer_id": customer_id,
+                         "conversation_id": conversation_id},
         }
         try:
             response = await self._http.post(

@@ -1,7 +1,7 @@
 """The bot hands a conversation to a human: queued for a specialist, or a ticket when nobody can take it now.
 
-Called by the action server (POST /api/escalations, handoff/conversations/escalation_api.py) and by a turn when
-the customer presses "Talk to a person" while Rasa is unreachable.
+Called by the action server (POST /api/escalations, handoff/conversations/escalation_api.py) and by a turn
+when the customer presses "Talk to a person" while Rasa is unreachable.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def parse_money(value: object) -> Decimal | None:
     return amount.quantize(Decimal("0.01")) if amount.is_finite() and amount >= 0 else None
 
 
-def dispute_amount(*, reason: str, line_item: dict[str, Any] | None, slots: dict[str, Any] | None) -> Decimal | None:
+def dispute_amount(*, reason: str, line_item: dict[str, Any] | None,
+                   slots: dict[str, Any] | None) -> Decimal | None:
     """What a dispute is about, in dollars, for the queue's order and the settle form's default credit: the
     disputed line item's amount, else the amount the customer named. Only a dispute has one."""
     if reason != EscalationReason.DISPUTE:
@@ -55,7 +56,8 @@ def dispute_amount(*, reason: str, line_item: dict[str, Any] | None, slots: dict
 @dataclass(frozen=True)
 class Escalated:
     change: Change
-    answer: dict[str, Any]  # {"state", "position"?, "eta_seconds"?, "ticket_number"?, "contact"?} per contract
+    answer: dict[str,
+                 Any]  # {"state", "position"?, "eta_seconds"?, "ticket_number"?, "contact"?} per contract
 
 
 def _goes_live(session: Session, *, settings: Settings, hours: BusinessHours) -> bool:
@@ -84,7 +86,7 @@ def escalate_in_session(session: Session, *, settings: Settings, hours: Business
                          note="back to the bot before escalating")
         conversation = store.get_conversation(session, conversation_id=conversation_id)
     if conversation.state in HUMAN_STATES:
-        return Change(conversation_id)  # the same escalation again (e.g. a retried request): no new queue entry
+        return Change(conversation_id)  # the same escalation again (a retried request): no new queue entry
     goes_live = _goes_live(session, settings=settings, hours=hours)
     if conversation.state == State.TICKET and not goes_live:
         return Change(conversation_id)
@@ -101,25 +103,28 @@ def escalate_in_session(session: Session, *, settings: Settings, hours: Business
     store.audit(session, actor="bot", action="escalate", target=conversation_id,
                 details={"reason": reason, "state": target.value})
     if target == State.TICKET:
-        store.append_message(session, conversation_id=conversation_id, sender=Sender.SYSTEM, text=_ticket_text(
+        store.append_message(session, conversation_id=conversation_id, sender=Sender.SYSTEM,
+                             text=_ticket_text(
             ticket_number=changes["ticket_number"], settings=settings, hours=hours))
     return Change(conversation_id, since_seq=before, status_changed=True, queue_changed=True, new_chat=True)
 
 
-async def perform(*, services: Services, conversation_id: str, reason: str, customer_id: int | None, summary: str,
+async def perform(*, services: Services, conversation_id: str, reason: str, customer_id: int | None,
+                  summary: str,
                   dispute_id: int | None = None, line_item: dict[str, Any] | None = None,
                   explanation: object = None, slots: dict[str, Any] | None = None) -> Escalated:
     """Queue (or ticket) the conversation; escalating one already waiting or assigned changes nothing and
     answers its current status."""
     if reason not in set(EscalationReason):
-        raise ServiceError(status_code=422, code="bad_reason",
-                           message=f"reason must be one of {sorted(str(known) for known in EscalationReason)}")
+        known = sorted(str(member) for member in EscalationReason)
+        raise ServiceError(status_code=422, code="bad_reason", message=f"reason must be one of {known}")
     context = {"reason": reason, "summary": redact(summary or ""), "slots": slots or {},
                "dispute_id": dispute_id, "line_item": line_item, "explanation": explanation,
                "customer_id": customer_id}
     try:
         change = await services.run(
-            escalate_in_session, settings=services.settings, hours=services.hours, conversation_id=conversation_id,
+            escalate_in_session, settings=services.settings, hours=services.hours,
+            conversation_id=conversation_id,
             reason=reason, context=context, dispute_id=dispute_id,
             amount=dispute_amount(reason=reason, line_item=line_item, slots=slots))
     except store.ConversationNotFound:

@@ -28,7 +28,8 @@ class EscalationRequest(BaseModel):
 @router.post("/api/escalations", dependencies=[Depends(require_api_token)])
 async def create_escalation(body: EscalationRequest, services: ServiceDep) -> dict[str, Any]:
     escalated = await escalation.perform(
-        services=services, conversation_id=body.conversation_id, reason=body.reason, customer_id=body.customer_id,
+        services=services, conversation_id=body.conversation_id, reason=body.reason,
+        customer_id=body.customer_id,
         dispute_id=body.dispute_id, line_item=body.line_item, explanation=body.explanation,
         summary=body.summary, slots=body.slots,
     )

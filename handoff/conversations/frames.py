@@ -1,5 +1,5 @@
-"""Frames of the widget protocol (see handoff/README.md): what the server sends, and reading what a client sends
-without trusting it (the console socket reads its frames the same way)."""
+"""Frames of the widget protocol (see handoff/README.md): what the server sends, and reading what a client
+sends without trusting it (the console socket reads its frames the same way)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ async def receive_text_frame(websocket: WebSocket) -> str | None:
 
 
 def parse_frame(raw: str) -> dict | None:
-    """One JSON object with a string `type`, else None (unparseable, nested too deep for the parser, wrong shape)."""
+    """One JSON object with a string `type`, else None (unparseable, nested too deep, or the wrong shape)."""
     try:
         frame = json.loads(raw)
     except (ValueError, RecursionError):

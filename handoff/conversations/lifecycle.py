@@ -28,7 +28,8 @@ def _resume(session: Session, *, conversation: Conversation) -> Conversation:
     if conversation.state == State.ABANDONED:
         store.transition(session, conversation_id=conversation.id, target=State.BOT, actor="customer",
                          note="customer came back")
-        store.append_message(session, conversation_id=conversation.id, sender=Sender.SYSTEM, text=WELCOME_BACK_TEXT)
+        store.append_message(session, conversation_id=conversation.id, sender=Sender.SYSTEM,
+                             text=WELCOME_BACK_TEXT)
     store.mark_customer_connected(session, conversation_id=conversation.id)
     return store.get_conversation(session, conversation_id=conversation.id)
 
@@ -43,7 +44,8 @@ def start_in_session(session: Session, *, customer_id: int | None, customer_name
     conversation = store.create_conversation(session, customer_id=customer_id, customer_name=customer_name)
     conversation.customer_connected_at = utcnow()
     greeting = f"Hi {customer_name}! " if customer_name else "Hi! "
-    store.append_message(session, conversation_id=conversation.id, sender=Sender.BOT, text=greeting + GREETING_TEXT)
+    store.append_message(session, conversation_id=conversation.id, sender=Sender.BOT,
+                         text=greeting + GREETING_TEXT)
     return conversation
 
 
@@ -56,12 +58,14 @@ async def start(*, services: Services, customer_id: int | None, customer_name: s
 
 async def disconnected(*, services: Services, conversation_id: str, connected_at: datetime | None) -> None:
     """The widget's socket closed; housekeeping abandons a queued conversation whose customer stays away."""
-    await services.run(store.mark_customer_disconnected, conversation_id=conversation_id, connected_at=connected_at)
+    await services.run(store.mark_customer_disconnected, conversation_id=conversation_id,
+                       connected_at=connected_at)
 
 
 def sweep_in_session(session: Session, *, grace_seconds: int) -> list[Change]:
     abandoned = []
-    for conversation_id in store.queued_and_gone_before(session, cutoff=utcnow() - timedelta(seconds=grace_seconds)):
+    for conversation_id in store.queued_and_gone_before(session,
+                                                        cutoff=utcnow() - timedelta(seconds=grace_seconds)):
         try:
             store.transition(session, conversation_id=conversation_id, target=State.ABANDONED, actor="system",
                              note="customer left while queued", allowed_from=frozenset({State.QUEUED}))

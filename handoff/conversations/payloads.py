@@ -1,6 +1,6 @@
 """What a customer may send besides text: a button of the current question, an entity-free intent, a rating.
 
-Typed text is never an intent; payloads only come from what was offered (handoff/README.md, docs/contracts.md).
+Typed text is never an intent; payloads come only from what was offered (handoff/README.md, contracts.md).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ CSAT_BUTTONS = [{"title": str(n), "payload": f'/rate_chat{{"csat_score":"{n}"}}'
 # Entity-free intents a customer may send as a payload without a button: what they could type anyway
 # (docs/contracts.md). Entities, ratings and EXTERNAL_* come only from a button of the current question.
 CUSTOMER_INTENTS = frozenset({
-    "check_balance", "ask_due_date", "list_charges", "explain_charge", "explain_bill_increase", "payment_status",
+    "check_balance", "ask_due_date", "list_charges", "explain_charge", "explain_bill_increase",
+    "payment_status",
     "how_to_pay", "dispute_charge", "request_human", "greet", "goodbye", "thank", "affirm", "deny",
     "bot_challenge", "what_can_you_do",
 })
@@ -62,7 +63,7 @@ def offered_payload(session: Session, *, conversation_id: str, payload: str) -> 
     """The payload as offered (a button of a current question, or an allowed customer intent) and the
     question it answers (None for an intent). Raises PayloadNotOffered for anything else."""
     for question in store.current_questions(session, conversation_id=conversation_id):
-        for button in question.buttons:
+        for button in question.buttons or []:
             if isinstance(button, dict) and button.get("payload") == payload:
                 return button["payload"], question
     intent = _ENTITY_FREE_PAYLOAD.match(payload)

@@ -2,9 +2,9 @@
 
 Every connection of a conversation (two tabs, a reconnect, tabs on two replicas) queues the messages it finds
 unanswered, so several workers can meet on one message. The database decides: a worker runs a turn only after
-claiming the message (a conditional UPDATE), renews the claim while the turn runs, and stores the answer only if
-the message is still unanswered. A claim whose worker died lapses after turn_claim_seconds, and the next worker
-that tries runs the turn: nothing is lost, nothing answered twice.
+claiming the message (a conditional UPDATE), renews the claim while the turn runs, and stores the answer only
+if the message is still unanswered. A claim whose worker died lapses after turn_claim_seconds, and the next
+worker that tries runs the turn: nothing is lost, nothing answered twice.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 CLAIM_RENEWALS_PER_PERIOD = 5  # a turn's claim is renewed every turn_claim_seconds / 5
 TALK_TO_A_PERSON = [{"title": "Talk to a person", "payload": HUMAN_REQUEST_PAYLOAD}]
 SILENT_BOT_TEXT = "Sorry, I couldn't answer that just now. Please try again in a moment, or talk to a person."
+HUMAN_REQUEST_SUMMARY = "The customer asked for a person while the assistant was unavailable."
 UNREACHABLE_BOT_TEXT = "Sorry, our assistant isn't reachable right now. Would you like to talk to a person?"
 
 
@@ -72,7 +73,8 @@ def claim_next_turn(session: Session, *, conversation_id: str, message_id: int, 
 def start(*, services: Services, conversation_id: str, message_id: int) -> asyncio.Task[bool]:
     """Run a message's turn as its own task: it finishes even if the socket that started it closes (the
     answer is stored, and shown to the conversation's other tabs now or to a reconnecting one later)."""
-    return services.turns.start(perform(services=services, conversation_id=conversation_id, message_id=message_id))
+    return services.turns.start(perform(services=services, conversation_id=conversation_id,
+                                        message_id=message_id))
 
 
 async def perform(*, services: Services, conversation_id: str, message_id: int) -> bool:
@@ -109,7 +111,8 @@ async def _renew_claim(services: Services, *, message_id: int, claimant: str) ->
     while True:
         await asyncio.sleep(services.settings.turn_claim_seconds / CLAIM_RENEWALS_PER_PERIOD)
         try:
-            held = await services.run(store.renew_claim, message_id=message_id, claimant=claimant, now=utcnow())
+            held = await services.run(store.renew_claim, message_id=message_id, claimant=claimant,
+                                      now=utcnow())
         except StorageUnavailable:
             continue
         if not held:  # answered just now, or (a stalled worker) lapsed and taken over
@@ -126,7 +129,7 @@ async def _run_turn(services: Services, *, message: Message, conversation: Conve
         # Escalating again changes nothing, so escalate first: a failure here leaves the message to retry.
         await escalation.perform(services=services, conversation_id=conversation_id,
                                  reason=EscalationReason.REQUEST_HUMAN, customer_id=None,
-                                 summary="The customer asked for a person while the assistant was unavailable.")
+                                 summary=HUMAN_REQUEST_SUMMARY)
         await services.run(store.finish_message, message_id=message_id)
         return
     replies: list[BotReply] | None

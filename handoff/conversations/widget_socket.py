@@ -38,7 +38,8 @@ HELLO_TIMEOUT_SECONDS = 15
 TURN_RETRY_SECONDS = 1.0  # how often a turn claimed by another tab or replica is checked on
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # ids are uuid4 hex; the column holds 64
 # The widget reconnects by itself and resends unacknowledged messages (handoff/web/static/widget.js).
-STORAGE_UNAVAILABLE_TEXT = "Sorry, our chat is briefly unavailable. We'll reconnect automatically in a moment."
+STORAGE_UNAVAILABLE_TEXT = ("Sorry, our chat is briefly unavailable. "
+                            "We'll reconnect automatically in a moment.")
 MESSAGE_NOT_STORED_TEXT = ("Sorry, our chat is briefly unavailable, so your message has not been sent yet. "
                            "It will be sent as soon as the chat reconnects.")
 
@@ -125,13 +126,15 @@ async def _receive_hello(websocket: WebSocket) -> dict[str, Any] | None:
 
 
 def _requested(hello: dict[str, Any]) -> tuple[str | None, int]:
-    """The conversation id and last seq a hello asks for. Anything that is not a plausible conversation id (NUL
+    """The conversation id and last seq a hello asks for. Anything that is not a plausible id (NUL
     bytes, 10 KB strings...) starts a new conversation instead of reaching the database; so does a sequence
     number out of the column's range."""
-    requested_id = hello.get("conversation_id")
-    requested_id = requested_id if isinstance(requested_id, str) and CONVERSATION_ID.fullmatch(requested_id) else None
-    last_seq = hello.get("last_seq")
-    return requested_id, last_seq if isinstance(last_seq, int) and 0 <= last_seq < 2**31 else 0
+    requested_id, last_seq = hello.get("conversation_id"), hello.get("last_seq")
+    if not (isinstance(requested_id, str) and CONVERSATION_ID.fullmatch(requested_id)):
+        requested_id = None
+    if not (isinstance(last_seq, int) and 0 <= last_seq < 2**31):
+        last_seq = 0
+    return requested_id, last_seq
 
 
 async def _greet(websocket: WebSocket, services: Services,
@@ -149,7 +152,8 @@ async def _greet(websocket: WebSocket, services: Services,
     except WebSocketDisconnect:  # left (or sent text that is not UTF-8: closed 1007) before saying hello
         return None
     if hello is None:
-        await websocket.send_json(error_frame(code="hello_expected", message="Please start with a hello frame."))
+        await websocket.send_json(error_frame(code="hello_expected",
+                                              message="Please start with a hello frame."))
         await websocket.close(code=4400)
         return None
     return identity, hello
@@ -174,7 +178,7 @@ async def chat_socket(websocket: WebSocket, token: str = "") -> None:
         await _storage_unavailable(websocket, client_id=None)
         return
     connection = CustomerConnection(websocket=websocket, services=services, conversation_id=conversation.id,
-                                    last_seq=last_seq if conversation.id == requested_id else 0)  # new: replay all
+                                    last_seq=last_seq if conversation.id == requested_id else 0)  # new: all
     await _serve(connection, conversation=conversation, identity=identity)
 
 
@@ -184,15 +188,19 @@ async def _serve(connection: CustomerConnection, *, conversation: Conversation,
     subscription = await services.pubsub.subscribe(conversation_channel(conversation.id))
     tasks: list[asyncio.Task[None]] = []
     try:
-        await connection.send({"type": "welcome", "conversation_id": conversation.id, "state": conversation.state,
+        await connection.send({"type": "welcome", "conversation_id": conversation.id,
+                               "state": conversation.state,
                                "customer": {"first_name": identity.first_name} if identity else None})
         await connection.catch_up()
         if conversation.state != State.BOT:
-            await connection.send(await queue_status.status(services=services, conversation_id=conversation.id))
-        tasks = [asyncio.create_task(connection.listen(subscription)), asyncio.create_task(connection.work_turns())]
+            await connection.send(await queue_status.status(services=services,
+                                                            conversation_id=conversation.id))
+        tasks = [asyncio.create_task(connection.listen(subscription)),
+                 asyncio.create_task(connection.work_turns())]
         # Turns a crash interrupted (stored and acked, but never answered) are finished now; so are turns
         # another tab is running, which are only waited for (the database lets one worker run a turn).
-        for message_id in await services.run(store.unanswered_customer_message_ids, conversation_id=conversation.id):
+        for message_id in await services.run(store.unanswered_customer_message_ids,
+                                             conversation_id=conversation.id):
             connection.turns.put_nowait(message_id)
         await _receive_loop(websocket, services, connection)
     except WebSocketDisconnect:
@@ -237,7 +245,8 @@ class MessageChecks:
         if client_id is None:
             return error_frame(code="bad_client_id", message="Each message needs a client_id.")
         if not isinstance(text, str | None) or not isinstance(payload, str | None):
-            return error_frame(code="bad_frame", client_id=client_id, message="That message could not be read.")
+            return error_frame(code="bad_frame", client_id=client_id,
+                               message="That message could not be read.")
         text = clean_text(text or "")
         payload = (payload or "").strip() or None
         if not text.strip() and not payload:
@@ -251,7 +260,8 @@ class MessageChecks:
         return client_id, text, payload
 
 
-async def _receive_message(connection: CustomerConnection, checks: MessageChecks, frame: dict[str, Any]) -> None:
+async def _receive_message(connection: CustomerConnection, checks: MessageChecks,
+                           frame: dict[str, Any]) -> None:
     checked = checks.check(frame)
     if isinstance(checked, dict):
         await connection.send(checked)
@@ -292,6 +302,8 @@ async def _receive_loop(websocket: WebSocket, services: Services, connection: Cu
         elif kind == "ping":
             await connection.send({"type": "pong"})
         elif kind == "hello":
-            await connection.send(error_frame(code="already_started", message="This chat is already connected."))
+            await connection.send(error_frame(code="already_started",
+                                              message="This chat is already connected."))
         else:
-            await connection.send(error_frame(code="bad_frame", message="That message type is not supported."))
+            await connection.send(error_frame(code="bad_frame",
+                                              message="That message type is not supported."))

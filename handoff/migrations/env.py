@@ -23,7 +23,8 @@ def database_url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=database_url(), target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=database_url(), target_metadata=Base.metadata, literal_binds=True,
+                      render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 

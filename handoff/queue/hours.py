@@ -59,7 +59,8 @@ def parse_business_hours(spec: str) -> BusinessHours:
     for rule in filter(None, (part.strip() for part in normalized.split(";"))):
         match = _RULE.match(rule)
         if not match:
-            raise BusinessHoursError(f"Cannot read business hours rule '{rule}'; expected e.g. 'mon-fri 08:00-18:00'.")
+            raise BusinessHoursError(
+                f"Cannot read business hours rule '{rule}'; expected e.g. 'mon-fri 08:00-18:00'.")
         start, end = _parse_time(match["start"]), _parse_time(match["end"])
         if end <= start:
             raise BusinessHoursError(f"Rule '{rule}' closes before it opens.")

@@ -57,12 +57,12 @@ def position_of(conversation_id: str, ordered: list[QueueEntry]) -> int | None:
 
 
 def expected_wait_seconds(
-    *, position: int, recent_handling_seconds: list[float], online_specialists: int, default_handling_seconds: int
+    *, position: int, recent_handling_seconds: list[float], online_specialists: int,
+    default_handling_seconds: int
 ) -> int:
     """position * median handling time / specialists online; a default until there are 3 samples."""
     if position <= 0:
         return 0
-    handling = (
-        statistics.median(recent_handling_seconds) if len(recent_handling_seconds) >= 3 else default_handling_seconds
-    )
-    return int(round(position * handling / max(1, online_specialists)))
+    enough_samples = len(recent_handling_seconds) >= 3
+    handling = statistics.median(recent_handling_seconds) if enough_samples else default_handling_seconds
+    return round(position * handling / max(1, online_specialists))

@@ -43,7 +43,7 @@ def _eta(session: Session, *, settings: Settings, position: int, now: datetime) 
 
 
 def status_in_session(session: Session, *, settings: Settings, conversation_id: str) -> dict[str, Any]:
-    """The widget's `status` frame: position and ETA while queued, the ticket while a ticket, who while assigned."""
+    """The widget's `status` frame: position and ETA while queued, the ticket, or who took it (assigned)."""
     conversation = store.get_conversation(session, conversation_id=conversation_id)
     now = utcnow()
     if conversation.state == State.QUEUED:
@@ -56,11 +56,13 @@ def status_in_session(session: Session, *, settings: Settings, conversation_id: 
                             contact=settings.ticket_contact)
     if conversation.state == State.ASSIGNED and conversation.assigned_specialist_id:
         specialist = store.get_staff(session, user_id=conversation.assigned_specialist_id)
-        return status_frame(state=conversation.state, agent_name=specialist.display_name if specialist else None)
+        return status_frame(state=conversation.state,
+                            agent_name=specialist.display_name if specialist else None)
     return status_frame(state=conversation.state)
 
 
-def _queue_entry(conversation: Conversation, entry: QueueEntry, *, position: int, now: datetime) -> dict[str, Any]:
+def _queue_entry(conversation: Conversation, entry: QueueEntry, *, position: int, now: datetime) -> dict[str,
+                                                                                                         Any]:
     amount = conversation.dispute_amount
     return {
         "conversation_id": conversation.id,

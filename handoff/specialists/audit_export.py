@@ -40,7 +40,8 @@ def download(entries: list[dict], *, start: datetime, end: datetime, format: str
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if format == "json":
         return JSONResponse({"start": start.isoformat(), "end": end.isoformat(), "count": len(entries),
-                             "truncated": len(entries) >= MAX_ENTRIES, "entries": entries}, headers=disposition)
+                             "truncated": len(entries) >= MAX_ENTRIES, "entries": entries},
+                             headers=disposition)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)

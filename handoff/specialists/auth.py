@@ -51,7 +51,8 @@ def create_user(session: Session, *, username: str, password: str, display_name:
         raise ValueError(f"role must be one of {ROLES}")
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
     if user is None:
-        user = StaffUser(username=username, created_at=utcnow(), active=True, display_name=display_name, role=role,
+        user = StaffUser(username=username, created_at=utcnow(), active=True, display_name=display_name,
+                         role=role,
                          password_hash=hash_password(password))
         session.add(user)
     else:  # seeding twice keeps one account with the documented password
@@ -119,7 +120,8 @@ def _throttle(session: Session, *, username: str, client_ip: str, limits: LoginL
     return None
 
 
-def login(session: Session, *, username: str, password: str, secret: str, hours: float, client_ip: str = "unknown",
+def login(session: Session, *, username: str, password: str, secret: str, hours: float,
+          client_ip: str = "unknown",
           limits: LoginLimits = LoginLimits()) -> tuple[str, Staff] | LoginThrottled | None:
     """A session token, None for wrong credentials, or LoginThrottled (checked before the password)."""
     now = utcnow()

@@ -43,7 +43,8 @@ class ConsoleConnection:
         async for event in subscription:
             kind = event.get("kind")
             if kind == "queue":
-                await self.send({"type": "queue", "entries": event["entries"], "new_chat": event.get("new_chat")})
+                await self.send({"type": "queue", "entries": event["entries"],
+                                 "new_chat": event.get("new_chat")})
             elif kind == "transferred_to_you":
                 await self.send({"type": "transferred_to_you", "conversation_id": event["conversation_id"],
                                  "from": event.get("from")})
@@ -52,7 +53,8 @@ class ConsoleConnection:
         async for event in subscription:
             kind = event.get("kind")
             if kind == "message":
-                await self.send({"type": "message", "conversation_id": conversation_id, "message": event["frame"]})
+                await self.send({"type": "message", "conversation_id": conversation_id,
+                                 "message": event["frame"]})
             elif kind == "status":
                 await self.send({**event["frame"], "conversation_id": conversation_id})
             elif kind == "typing" and event.get("sender") == "customer":
@@ -67,7 +69,8 @@ class ConsoleConnection:
         try:
             if not CONVERSATION_ID.fullmatch(conversation_id):
                 raise store.ConversationNotFound(conversation_id[:64])
-            _conversation, reason = await self.services.run(work_access.look_at, conversation_id=conversation_id,
+            _conversation, reason = await self.services.run(work_access.look_at,
+                                                            conversation_id=conversation_id,
                                                             staff=self.staff, action="watch_conversation")
         except store.ConversationNotFound:
             await self.send({**error_frame(code="conversation_not_found", message="No such chat."),
@@ -142,7 +145,7 @@ async def _receive_loop(connection: ConsoleConnection, *, session_token: str | N
     while True:
         raw = await receive_text_frame(websocket)
         frame = parse_frame(raw) if raw is not None else None
-        if frame is None:  # binary, unparseable, nested too deep or without a type: answered, socket stays open
+        if frame is None:  # binary, unparseable, nested too deep or without a type: answered, stays open
             await connection.send(error_frame(code="bad_frame", message="That message could not be read."))
             continue
         kind, conversation_id = frame.get("type"), frame.get("conversation_id")

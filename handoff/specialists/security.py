@@ -50,18 +50,20 @@ def refuse_unsafe_request(request: Request, settings: Settings):
     if not origin_allowed(origin, host_header=request.headers.get("host", ""),
                           extra=allowed_origins_for(request.url.path, settings)):
         return error_response(403, "cross_site_request",
-                              f"Requests from {origin[:100]} are not allowed here. Open the page from this site.")
+                              f"Requests from {(origin or '')[:100]} are not allowed here. "
+                              "Open the page from this site.")
     session_cookie = request.cookies.get(SESSION_COOKIE)
     if (request.url.path.startswith(CONSOLE_API) and request.url.path != LOGIN_PATH and session_cookie
             and not _has_bearer(request)):
         sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent.encode(), csrf_token_for(session_cookie, settings.session_secret).encode()):
-            return error_response(403, "csrf_failed",
-                                  "This page's security token is missing or out of date. Reload the page and try again.")
+        if not hmac.compare_digest(sent.encode(),
+                                   csrf_token_for(session_cookie, settings.session_secret).encode()):
+            return error_response(403, "csrf_failed", "This page's security token is missing or out of date. "
+                                                      "Reload the page and try again.")
     return None
 
 
-# A NUL character is valid JSON ("\u0000") and URL ("%00") but PostgreSQL refuses it in text: refused up front.
+# A NUL character is valid JSON ("\u0000") and URL ("%00"), but PostgreSQL refuses it in text: refused first.
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
@@ -108,7 +110,7 @@ def install_http_security(app: FastAPI) -> None:
 
 
 async def refuse_cross_site_socket(websocket: WebSocket, settings: Settings) -> bool:
-    """Close a WebSocket opened by a page of another site (close code 4403, reason says why); True if closed."""
+    """Close a WebSocket opened by a page of another site (code 4403, the reason says why); True if closed."""
     origin = websocket.headers.get("origin")
     if origin_allowed(origin, host_header=websocket.headers.get("host", ""),
                       extra=allowed_origins_for(websocket.url.path, settings)):

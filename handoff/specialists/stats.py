@@ -23,8 +23,10 @@ def _median(values: list[float]) -> float | None:
 
 def today_stats(session: Session, *, now: datetime, timezone: str) -> dict:
     day_start = start_of_day(now, timezone)
-    has_customer_message = exists().where(Message.conversation_id == Conversation.id, Message.sender == "customer")
-    chats = list(session.scalars(select(Conversation).where(Conversation.created_at >= day_start, has_customer_message)))
+    has_customer_message = exists().where(Message.conversation_id == Conversation.id,
+                                          Message.sender == "customer")
+    chats = list(session.scalars(select(Conversation).where(Conversation.created_at >= day_start,
+                                                            has_customer_message)))
     total = len(chats)
     escalated = [c for c in chats if c.escalation_count > 0]
     waits = [(c.first_assigned_at - c.queued_at).total_seconds() for c in escalated

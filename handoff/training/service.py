@@ -75,7 +75,8 @@ def intents(*, repo_root: Path) -> list[str]:
     try:
         names = domain_intents(domain)
     except (OSError, TrainerError) as error:
-        raise TrainingRefused(503, "domain_unavailable", f"cannot read the intents from {domain}: {error}") from error
+        raise TrainingRefused(503, "domain_unavailable",
+                              f"cannot read the intents from {domain}: {error}") from error
     return sorted(name for name in names if not name.startswith("EXTERNAL_"))
 
 

@@ -53,11 +53,15 @@ from handoff.db import utcnow
 
 __all__ = [
     "ConversationNotFound", "IllegalTransition", "IntegrityError", "StateConflict", "allocate_ticket_number",
-    "append_message", "audit", "claim_message", "create_conversation", "current_questions", "earliest_unanswered",
-    "end_assignment", "find_conversation", "find_message_by_client_id", "find_staff_by_username", "finish_message",
+    "append_message", "audit", "claim_message", "create_conversation", "current_questions",
+    "earliest_unanswered",
+    "end_assignment", "find_conversation", "find_message_by_client_id", "find_staff_by_username",
+    "finish_message",
     "get_conversation", "get_message", "get_staff", "human_phase_lines", "mark_customer_connected",
-    "mark_customer_disconnected", "messages_after", "new_conversation_id", "next_seq", "online_specialist_count",
+    "mark_customer_disconnected", "messages_after", "new_conversation_id", "next_seq",
+    "online_specialist_count",
     "open_assignment", "queued_and_gone_before", "recent_handling_seconds", "release_claim", "renew_claim",
-    "set_presence", "start_assignment", "transition", "unanswered_customer_message_ids", "update_conversation",
+    "set_presence", "start_assignment", "transition", "unanswered_customer_message_ids",
+    "update_conversation",
     "utcnow", "waiting_conversations",
 ]

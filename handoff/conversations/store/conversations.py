@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Executable, Table, select, update
 from sqlalchemy.orm import Session
 
 from handoff.conversations.states import State, check_transition
-from handoff.db import utcnow
+from handoff.db import Base, utcnow
 from handoff.models import AuditEntry, Conversation, StateChange
 
 
@@ -30,11 +30,22 @@ class StateConflict(Exception):
         self.current_state = current_state
 
 
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table: conditional UPDATEs run on it, leaving the session's objects alone."""
+    return cast(Table, model.__table__)
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """How many rows an UPDATE changed (for a conditional one, 1 means this writer won the race)."""
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount
+
+
 def new_conversation_id() -> str:
     return uuid.uuid4().hex
 
 
-def create_conversation(session: Session, *, customer_id: int | None, customer_name: str | None) -> Conversation:
+def create_conversation(session: Session, *, customer_id: int | None,
+                        customer_name: str | None) -> Conversation:
     now = utcnow()
     conversation = Conversation(
         id=new_conversation_id(), customer_id=customer_id, customer_name=customer_name, state=State.BOT.value,
@@ -74,7 +85,8 @@ def mark_customer_connected(session: Session, *, conversation_id: str) -> None:
                         customer_disconnected_at=None)
 
 
-def mark_customer_disconnected(session: Session, *, conversation_id: str, connected_at: datetime | None) -> None:
+def mark_customer_disconnected(session: Session, *, conversation_id: str,
+                               connected_at: datetime | None) -> None:
     """Only if no newer connection took over (its `customer_connected_at` would differ)."""
     statement = update(Conversation).where(Conversation.id == conversation_id)
     if connected_at is not None:
@@ -93,12 +105,11 @@ def transition(
         raise StateConflict(current_state=current, message=f"The conversation is {current}.")
     check_transition(current, target)
     now = utcnow()
-    result = session.execute(
-        update(Conversation.__table__)
-        .where(Conversation.__table__.c.id == conversation_id, Conversation.__table__.c.state == current)
-        .values(state=target, updated_at=now, **changes)
-    )
-    if result.rowcount != 1:
+    table = table_of(Conversation)
+    changed = rows_changed(session, update(table)
+                           .where(table.c.id == conversation_id, table.c.state == current)
+                           .values(state=target, updated_at=now, **changes))
+    if changed != 1:
         # Someone else moved it between our read and our write.
         session.expire(conversation)
         latest = get_conversation(session, conversation_id=conversation_id).state

@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from handoff.conversations.store.conversations import ConversationNotFound
+from handoff.conversations.store.conversations import ConversationNotFound, rows_changed, table_of
 from handoff.db import utcnow
 from handoff.models import Conversation, Message
 from handoff.vocabulary import Sender
 
 
 def next_seq(session: Session, *, conversation_id: str) -> int:
-    table = Conversation.__table__
-    seq = session.execute(
+    table = table_of(Conversation)
+    seq: int | None = session.execute(
         update(table).where(table.c.id == conversation_id).values(last_seq=table.c.last_seq + 1)
         .returning(table.c.last_seq)
     ).scalar_one_or_none()
@@ -26,12 +26,14 @@ def next_seq(session: Session, *, conversation_id: str) -> int:
 
 
 def append_message(
-    session: Session, *, conversation_id: str, sender: str, text: str, buttons: list[dict[str, str]] | None = None,
+    session: Session, *, conversation_id: str, sender: str, text: str,
+    buttons: list[dict[str, str]] | None = None,
     custom: dict[str, Any] | None = None, agent_name: str | None = None, client_id: str | None = None,
     payload: str | None = None, processed: bool = True, human_phase: bool = False,
 ) -> Message:
     message = Message(
-        conversation_id=conversation_id, seq=next_seq(session, conversation_id=conversation_id), sender=sender,
+        conversation_id=conversation_id, seq=next_seq(session, conversation_id=conversation_id),
+        sender=sender,
         text=text, buttons=buttons or None, custom=custom, agent_name=agent_name, client_id=client_id,
         payload=payload, processed=processed, human_phase=human_phase, created_at=utcnow(),
     )
@@ -50,7 +52,8 @@ def find_message_by_client_id(session: Session, *, conversation_id: str, client_
     ).first()
 
 
-def messages_after(session: Session, *, conversation_id: str, after_seq: int, limit: int = 500) -> list[Message]:
+def messages_after(session: Session, *, conversation_id: str, after_seq: int,
+                   limit: int = 500) -> list[Message]:
     return list(session.scalars(
         select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
         .order_by(Message.seq).limit(limit)
@@ -72,7 +75,8 @@ def human_phase_lines(session: Session, *, conversation_id: str, from_seq: int) 
     """What the customer and the specialist wrote to each other from `from_seq` on, in order."""
     return list(session.scalars(select(Message).where(
         Message.conversation_id == conversation_id, Message.seq >= from_seq,
-        Message.sender.in_((Sender.AGENT, Sender.CUSTOMER)), Message.human_phase.is_(True)).order_by(Message.seq)))
+        Message.sender.in_((Sender.AGENT, Sender.CUSTOMER)),
+        Message.human_phase.is_(True)).order_by(Message.seq)))
 
 
 def unanswered_customer_message_ids(session: Session, *, conversation_id: str) -> list[int]:
@@ -88,14 +92,12 @@ def unanswered_customer_message_ids(session: Session, *, conversation_id: str) -
 
 def claim_message(session: Session, *, message_id: int, claimant: str, now: datetime,
                   stale_before: datetime) -> bool:
-    """Take the unanswered message for a turn, unless another worker holds a claim renewed since `stale_before`."""
-    table = Message.__table__
-    result = session.execute(
-        update(table).where(table.c.id == message_id, table.c.processed.is_(False),
-                            or_(table.c.claimed_at.is_(None), table.c.claimed_at < stale_before))
-        .values(claimed_by=claimant, claimed_at=now)
-    )
-    return result.rowcount == 1
+    """Take the unanswered message for a turn, unless another worker renewed a claim after `stale_before`."""
+    table = table_of(Message)
+    return rows_changed(session, update(table).where(
+        table.c.id == message_id, table.c.processed.is_(False),
+        or_(table.c.claimed_at.is_(None), table.c.claimed_at < stale_before),
+    ).values(claimed_by=claimant, claimed_at=now)) == 1
 
 
 def earliest_unanswered(session: Session, *, conversation_id: str) -> Message | None:
@@ -107,29 +109,25 @@ def earliest_unanswered(session: Session, *, conversation_id: str) -> Message | 
 
 
 def renew_claim(session: Session, *, message_id: int, claimant: str, now: datetime) -> bool:
-    """Keep a claim alive while its turn runs; False when it lapsed and was taken over, or the turn is done."""
-    table = Message.__table__
-    result = session.execute(
-        update(table).where(table.c.id == message_id, table.c.claimed_by == claimant, table.c.processed.is_(False))
-        .values(claimed_at=now)
-    )
-    return result.rowcount == 1
+    """Keep a claim alive during its turn; False when it lapsed and was taken over, or the turn is done."""
+    table = table_of(Message)
+    return rows_changed(session, update(table).where(
+        table.c.id == message_id, table.c.claimed_by == claimant, table.c.processed.is_(False),
+    ).values(claimed_at=now)) == 1
 
 
 def release_claim(session: Session, *, message_id: int, claimant: str) -> None:
     """Give an unfinished turn back at once (its worker failed or is stopping), if the claim is still ours."""
-    table = Message.__table__
+    table = table_of(Message)
     session.execute(
-        update(table).where(table.c.id == message_id, table.c.claimed_by == claimant, table.c.processed.is_(False))
+        update(table).where(table.c.id == message_id, table.c.claimed_by == claimant,
+                            table.c.processed.is_(False))
         .values(claimed_by=None, claimed_at=None)
     )
 
 
 def finish_message(session: Session, *, message_id: int) -> bool:
     """Mark the message answered; False if it already was (store nothing then: it has its answer)."""
-    table = Message.__table__
-    result = session.execute(
-        update(table).where(table.c.id == message_id, table.c.processed.is_(False))
-        .values(processed=True, claimed_by=None, claimed_at=None)
-    )
-    return result.rowcount == 1
+    table = table_of(Message)
+    return rows_changed(session, update(table).where(table.c.id == message_id, table.c.processed.is_(False))
+                        .values(processed=True, claimed_by=None, claimed_at=None)) == 1

@@ -22,7 +22,8 @@ def find_staff_by_username(session: Session, *, username: str) -> StaffUser | No
 
 def set_presence(session: Session, *, user_id: int, online: bool = True) -> None:
     """A console heartbeat (online) or the last console closing / a logout (offline)."""
-    session.execute(update(StaffUser).where(StaffUser.id == user_id).values(last_seen_at=utcnow() if online else None))
+    session.execute(update(StaffUser).where(StaffUser.id == user_id)
+                    .values(last_seen_at=utcnow() if online else None))
 
 
 def start_assignment(session: Session, *, conversation_id: str, specialist_id: int, now: datetime) -> None:

@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 13:19:19.856898
 """
-from alembic import op
 import sqlalchemy as sa
-import handoff.db
+from alembic import op
 
+import handoff.db
 
 revision = '0001'
 down_revision = None
@@ -128,7 +128,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('state_changes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_state_changes_conversation_id'), ['conversation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_state_changes_conversation_id'), ['conversation_id'],
+                              unique=False)
 
     # ### end Alembic commands ###
 

@@ -32,7 +32,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def db_dir(tmp_path: Path) -> Iterator[Path]:
-    """In memory when the machine has /dev/shm: the same SQLite, without waiting for the disk at each commit."""
+    """In memory when the machine has /dev/shm: the same SQLite, no disk wait at each commit."""
     shm = Path("/dev/shm")
     if not shm.is_dir():
         yield tmp_path

@@ -28,12 +28,15 @@ class FakeRasa:
         self.resolve_replies: list[BotReply] = [BotReply(text="Glad we could help! How was it?")]
         self.down = False
         self.block: asyncio.Event | None = None  # set: send_message waits for it (a turn in flight)
+        self.reached = asyncio.Event()  # a message reached this Rasa
         self.sent: list[dict[str, Any]] = []
         self.appended: list[tuple[str, list[dict[str, Any]]]] = []
         self.triggered: list[tuple[str, str, dict[str, Any]]] = []
 
-    async def send_message(self, *, conversation_id: str, text: str, customer_id: int | None) -> list[BotReply]:
+    async def send_message(self, *, conversation_id: str, text: str,
+                           customer_id: int | None) -> list[BotReply]:
         self.sent.append({"conversation_id": conversation_id, "text": text, "customer_id": customer_id})
+        self.reached.set()
         if self.block is not None:
             await self.block.wait()
         if self.down:
@@ -45,7 +48,8 @@ class FakeRasa:
             raise RasaUnavailable("connection refused")
         self.appended.append((conversation_id, events))
 
-    async def trigger_intent(self, *, conversation_id: str, name: str, entities: dict[str, Any]) -> list[BotReply]:
+    async def trigger_intent(self, *, conversation_id: str, name: str,
+                             entities: dict[str, Any]) -> list[BotReply]:
         if self.down:
             raise RasaUnavailable("connection refused")
         self.triggered.append((conversation_id, name, entities))
@@ -89,7 +93,8 @@ class RecordingPubSub(InProcessPubSub):
 def add_staff(services: Services, username: str, *, role: str = "specialist", online: bool = True) -> Staff:
     def insert(session: Any) -> Staff:
         user = StaffUser(username=username, display_name=username.capitalize(), role=role, active=True,
-                         password_hash="unused", created_at=utcnow(), last_seen_at=utcnow() if online else None)
+                         password_hash="unused", created_at=utcnow(),
+                         last_seen_at=utcnow() if online else None)
         session.add(user)
         session.flush()
         return staff_from_user(user)
@@ -99,7 +104,8 @@ def add_staff(services: Services, username: str, *, role: str = "specialist", on
 def new_conversation(services: Services, *, customer_id: int | None = 4, name: str | None = "David") -> str:
     def create(session: Any) -> str:
         conversation = store.create_conversation(session, customer_id=customer_id, customer_name=name)
-        store.append_message(session, conversation_id=conversation.id, sender="bot", text="Hi! How can I help?")
+        store.append_message(session, conversation_id=conversation.id, sender="bot",
+                             text="Hi! How can I help?")
         return conversation.id
     return services.db.run_sync(create)
 
@@ -123,5 +129,6 @@ def conversation(services: Services, conversation_id: str) -> Any:
 
 
 def texts(services: Services, conversation_id: str) -> list[tuple[str, str]]:
-    return [(m.sender, m.text) for m in services.db.run_sync(store.messages_after, conversation_id=conversation_id,
+    return [(m.sender, m.text) for m in services.db.run_sync(store.messages_after,
+                                                             conversation_id=conversation_id,
                                                              after_seq=0)]

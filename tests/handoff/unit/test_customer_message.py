@@ -13,9 +13,11 @@ from tests.handoff.unit.support import add_staff, conversation, new_conversation
 
 async def test_a_message_is_stored_once_and_shown_to_the_other_tabs(services, recorder):
     conversation_id = new_conversation(services)
-    first = await customer_message.perform(services=services, conversation_id=conversation_id, client_id="c-1",
+    first = await customer_message.perform(services=services, conversation_id=conversation_id,
+                                           client_id="c-1",
                                            text="  what do I owe?  ", payload=None)
-    again = await customer_message.perform(services=services, conversation_id=conversation_id, client_id="c-1",
+    again = await customer_message.perform(services=services, conversation_id=conversation_id,
+                                           client_id="c-1",
                                            text="what do I owe?", payload=None)
     assert first.created and not again.created and again.message.seq == first.message.seq
     assert texts(services, conversation_id)[-1] == ("customer", "what do I owe?")
@@ -27,14 +29,16 @@ async def test_a_message_is_stored_once_and_shown_to_the_other_tabs(services, re
 
 async def test_card_numbers_are_redacted_before_storing(services):
     conversation_id = new_conversation(services)
-    stored = await customer_message.perform(services=services, conversation_id=conversation_id, client_id="c-2",
+    stored = await customer_message.perform(services=services, conversation_id=conversation_id,
+                                            client_id="c-2",
                                             text="my card is 4111 1111 1111 1111", payload=None)
     assert "4111 1111 1111 1111" not in stored.message.text
 
 
 async def test_while_a_human_has_the_chat_the_message_is_already_answered(services):
     conversation_id = queued_conversation(services)
-    stored = await customer_message.perform(services=services, conversation_id=conversation_id, client_id="c-3",
+    stored = await customer_message.perform(services=services, conversation_id=conversation_id,
+                                            client_id="c-3",
                                             text="hello?", payload=None)
     assert stored.message.processed and stored.message.human_phase
 
@@ -46,7 +50,8 @@ async def test_a_payload_that_was_not_offered_is_refused_and_not_stored(services
                                        text="x", payload='/explain_charge{"line_item_id": "99"}')
     assert texts(services, conversation_id) == [("bot", "Hi! How can I help?")]
     assert recorder.drain() == []
-    allowed = await customer_message.perform(services=services, conversation_id=conversation_id, client_id="c-5",
+    allowed = await customer_message.perform(services=services, conversation_id=conversation_id,
+                                             client_id="c-5",
                                              text="balance", payload="/check_balance")
     assert allowed.message.payload == "/check_balance"
 

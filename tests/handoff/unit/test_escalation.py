@@ -1,4 +1,4 @@
-"""handoff/conversations/escalation.py: queued when a specialist can take it, else a ticket; repeats change nothing."""
+"""handoff/conversations/escalation.py: queued or a ticket; a repeat changes nothing."""
 
 from __future__ import annotations
 
@@ -61,10 +61,13 @@ async def test_only_a_dispute_has_a_dispute_amount(services):
 
 
 def test_the_dispute_amount_comes_from_the_line_item_else_the_amount_named():
-    assert escalation.dispute_amount(reason="dispute", line_item={"amount": "$1,049.99"}, slots={}) == Decimal(
+    assert escalation.dispute_amount(reason="dispute", line_item={"amount": "$1,049.99"},
+                                     slots={}) == Decimal(
         "1049.99")
-    assert escalation.dispute_amount(reason="dispute", line_item=None, slots={"MONEY": "20"}) == Decimal("20.00")
-    assert escalation.dispute_amount(reason="dispute", line_item={"amount": 1.5}, slots={}) is None  # never float
+    assert escalation.dispute_amount(reason="dispute", line_item=None,
+                                     slots={"MONEY": "20"}) == Decimal("20.00")
+    assert escalation.dispute_amount(reason="dispute", line_item={"amount": 1.5},
+                                     slots={}) is None  # never float
     assert escalation.dispute_amount(reason="fallback", line_item={"amount": "5"}, slots={}) is None
 
 

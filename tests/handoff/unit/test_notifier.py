@@ -17,7 +17,8 @@ async def test_a_change_becomes_transfer_messages_status_changed_then_queue(serv
     services.db.run_sync(store.append_message, conversation_id=conversation_id, sender="system", text="two")
     channel = conversation_channel(conversation_id)
 
-    await notifier.publish(Change(conversation_id, since_seq=before, status_changed=True, conversation_changed=True,
+    await notifier.publish(Change(conversation_id, since_seq=before, status_changed=True,
+                                  conversation_changed=True,
                                   queue_changed=True, new_chat=True, transferred_to=colleague.id,
                                   transferred_by="Dana"), services=services)
 
@@ -43,7 +44,8 @@ async def test_an_empty_change_publishes_nothing(services, recorder):
 
 async def test_several_changes_broadcast_the_queue_once(services, recorder):
     first, second = queued_conversation(services), queued_conversation(services)
-    await notifier.publish(Change(first, queue_changed=True), Change(second, queue_changed=True), services=services)
+    await notifier.publish(Change(first, queue_changed=True), Change(second, queue_changed=True),
+                           services=services)
     assert recorder.kinds(QUEUE_CHANNEL) == ["queue"]
 
 

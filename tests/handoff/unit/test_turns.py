@@ -21,7 +21,8 @@ async def test_the_bot_answers_and_the_answer_is_published(services, rasa, recor
     message_id = await _stored(services, conversation_id, text="//check_balance please")
     recorder.drain()
     assert await turns.perform(services=services, conversation_id=conversation_id, message_id=message_id)
-    assert rasa.sent == [{"conversation_id": conversation_id, "text": "check_balance please", "customer_id": 4}]
+    assert rasa.sent == [{"conversation_id": conversation_id, "text": "check_balance please",
+                          "customer_id": 4}]
     assert texts(services, conversation_id)[-1] == ("bot", "Your balance is $42.00.")
     assert [event["frame"]["text"] for _, event in recorder.drain()] == ["Your balance is $42.00."]
     # Answered: running it again (another tab) sends nothing to Rasa.
@@ -94,8 +95,7 @@ async def test_at_shutdown_a_turn_in_flight_gives_its_claim_back(services, rasa)
     conversation_id = new_conversation(services)
     message_id = await _stored(services, conversation_id)
     task = turns.start(services=services, conversation_id=conversation_id, message_id=message_id)
-    while not rasa.sent:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(rasa.reached.wait(), 5)
     await services.turns.stop(grace_seconds=0.05)
     assert task.cancelled()
     message = services.db.run_sync(store.get_message, message_id=message_id)

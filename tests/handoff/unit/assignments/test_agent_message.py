@@ -37,7 +37,8 @@ async def test_an_empty_message_or_someone_elses_chat_is_refused(services):
     assert not_yet.value.code == "not_assigned"
     await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
     with pytest.raises(ServiceError) as empty:
-        await agent_message.perform(services=services, conversation_id=conversation_id, staff=dana, text="   ",
+        await agent_message.perform(services=services, conversation_id=conversation_id, staff=dana,
+                                    text="   ",
                                     client_id=None)
     assert (empty.value.status_code, empty.value.code) == (422, "empty_message")
     with pytest.raises(ServiceError) as other:

@@ -1,4 +1,4 @@
-"""handoff/assignments/claim.py (the 50-way race on SQLite/PostgreSQL is tests/handoff/test_concurrency.py)."""
+"""handoff/assignments/claim.py (the 50-claim race: tests/handoff/test_concurrency.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ async def test_a_claim_assigns_the_chat_says_who_joined_and_tells_everyone(servi
     channel = conversation_channel(conversation_id)
     events = recorder.drain()
     assert [(ch, event["kind"]) for ch, event in events] == [
-        (channel, "message"), (channel, "status"), (channel, "conversation_changed"), (QUEUE_CHANNEL, "queue")]
+        (channel, "message"), (channel, "status"), (channel, "conversation_changed"),
+        (QUEUE_CHANNEL, "queue")]
     assert events[1][1]["frame"] == {"type": "status", "state": "assigned", "agent_name": "Dana"}
     assert events[3][1]["entries"] == []
 

@@ -22,7 +22,8 @@ async def test_release_puts_the_customer_back_in_the_queue(services, recorder):
     recorder.drain()
     await release.perform(services=services, conversation_id=conversation_id, staff=dana)
     assert conversation(services, conversation_id).state == "queued"
-    assert texts(services, conversation_id)[-1][1].startswith("Dana has left the chat. You're back in the queue")
+    assert texts(services,
+                 conversation_id)[-1][1].startswith("Dana has left the chat. You're back in the queue")
     kinds = [(ch, event["kind"]) for ch, event in recorder.drain()]
     channel = conversation_channel(conversation_id)
     assert kinds == [(channel, "message"), (channel, "status"), (channel, "conversation_changed"),
@@ -55,7 +56,8 @@ async def test_transfer_moves_the_chat_and_tells_the_colleague(services, recorde
         "kind": "transferred_to_you", "conversation_id": conversation_id, "from": "Dana"})
 
 
-@pytest.mark.parametrize(("to_username", "code"), [("nobody", "unknown_colleague"), ("tess", "unknown_colleague"),
+@pytest.mark.parametrize(("to_username", "code"),
+                         [("nobody", "unknown_colleague"), ("tess", "unknown_colleague"),
                                                    ("dana", "same_specialist")])
 async def test_transfer_only_to_another_colleague_who_takes_chats(services, to_username, code):
     dana = add_staff(services, "dana")

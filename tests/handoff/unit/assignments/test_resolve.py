@@ -1,4 +1,4 @@
-"""handoff/assignments/resolve.py: the human phase goes to Rasa's tracker, the bot takes over and asks for a rating."""
+"""handoff/assignments/resolve.py: Rasa hears the human phase; the bot takes over and asks for a rating."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ async def test_rasa_hears_the_human_phase_and_answers_the_customer(services, ras
         ("bot", "Glad we could help! How was it?")]
     channel = conversation_channel(conversation_id)
     assert [(ch, event["kind"]) for ch, event in recorder.drain()] == [
-        (channel, "message"), (channel, "status"), (channel, "conversation_changed"), (QUEUE_CHANNEL, "queue"),
+        (channel, "message"), (channel, "status"), (channel, "conversation_changed"),
+        (QUEUE_CHANNEL, "queue"),
         (channel, "message"), (channel, "status"), (channel, "conversation_changed")]
 
 

@@ -15,7 +15,8 @@ from tests.handoff.unit.support import add_staff, queued_conversation
 
 
 async def _claimed_dispute(services, staff, *, dispute_id=7, amount=Decimal("49.99")):
-    conversation_id = queued_conversation(services, reason="dispute", dispute_id=dispute_id, dispute_amount=amount)
+    conversation_id = queued_conversation(services, reason="dispute", dispute_id=dispute_id,
+                                          dispute_amount=amount)
     await claim.perform(services=services, conversation_id=conversation_id, staff=staff)
     return conversation_id
 
@@ -31,7 +32,8 @@ async def test_accepting_credits_the_disputed_amount_by_default_with_a_determini
                                 "idempotency_key": f"handoff-{conversation_id}-dispute-7-accepted"}]
     entries = services.db.run_sync(lambda session: list(session.scalars(
         select(AuditEntry).where(AuditEntry.action == "dispute_accepted"))))
-    assert [(entry.target, entry.details["credit_amount"]) for entry in entries] == [(conversation_id, "49.99")]
+    assert [(entry.target, entry.details["credit_amount"]) for entry in entries] == [(conversation_id,
+                                                                                      "49.99")]
 
 
 async def test_a_typed_credit_wins_and_a_rejection_needs_a_note(services, backend):
@@ -51,7 +53,8 @@ async def test_no_dispute_bad_amount_and_backend_failures_are_clear(services, ba
     plain = queued_conversation(services)
     await claim.perform(services=services, conversation_id=plain, staff=dana)
     with pytest.raises(ServiceError) as none:
-        await settle_dispute.perform(services=services, conversation_id=plain, staff=dana, decision="accepted",
+        await settle_dispute.perform(services=services, conversation_id=plain, staff=dana,
+                                     decision="accepted",
                                      note="", credit_amount="5")
     assert (none.value.status_code, none.value.code) == (409, "no_dispute")
     conversation_id = await _claimed_dispute(services, dana, amount=None)
