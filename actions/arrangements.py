@@ -222,15 +222,6 @@ class ValidateArrangementForm(IdentityValidation, UsesPayments, HelperSlotsFormV
                 dispatcher.utter_message(response="utter_no_late_fee_to_waive")
                 return {"stop": "nothing_to_waive"}
             return {"stop": "outside_policy", "kind": kind, "reasons": _reasons(terms.reasons)}
-        if options.past_due <= 0:
-            dispatcher.utter_message(
-                response="utter_arrangement_not_needed",
-                total_due=money(options.total_due),
-                due_date=format_date(options.oldest_unpaid_due_date)
-                if options.oldest_unpaid_due_date
-                else "on its due date",
-            )
-            return {"stop": "nothing_past_due"}
         if kind == "promise_to_pay":
             promise = options.promise_to_pay
             if promise.eligible and promise.latest_date and promise.minimum_amount is not None:
@@ -241,12 +232,22 @@ class ValidateArrangementForm(IdentityValidation, UsesPayments, HelperSlotsFormV
                     "earliest_date": (promise.earliest_date or date.today()).isoformat(),
                     "latest_date": promise.latest_date.isoformat(),
                 }
+            if any(reason.code == "nothing_due" for reason in promise.reasons):
+                dispatcher.utter_message(
+                    response="utter_nothing_to_arrange", total_due=money(options.total_due)
+                )
+                return {"stop": "nothing_due"}
             return {
                 "stop": "outside_policy",
                 "kind": kind,
                 "reasons": _reasons(promise.reasons),
                 "past_due": money_text(options.past_due),
             }
+        if options.past_due <= 0:  # an instalment plan is for a past-due balance only
+            dispatcher.utter_message(
+                response="utter_arrangement_not_needed", total_due=money(options.total_due)
+            )
+            return {"stop": "nothing_past_due"}
         plan = options.instalment_plan
         if plan.eligible and plan.choices and plan.amount is not None:
             return {

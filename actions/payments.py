@@ -524,7 +524,7 @@ class ActionSubmitPayment(UsesPayments, Action):
             utter_backend_unavailable(dispatcher)
             return reset
         currency = payment.currency
-        amount, method = format_money(payment.amount, currency), payment.method or offer.get("method")
+        amount, method = format_money(payment.amount, currency), offer.get("method") or payment.method
         if payment.status == "posted":
             dispatcher.utter_message(
                 response="utter_payment_posted_now",

@@ -99,24 +99,27 @@ class PaymentsBackend:
         return next((m for m in self.methods if m.is_default), None)
 
     def default_options(self) -> dict[str, Any]:
-        no = {"eligible": False, "reasons": [{"code": "nothing_past_due", "message": "Nothing is past due."}]}
+        nothing_due = [{"code": "nothing_due", "message": "Nothing is owed on this account right now."}]
         promise: dict[str, Any] = {
-            **no,
+            "eligible": False,
+            "reasons": nothing_due,
             "earliest_date": None,
             "latest_date": None,
             "minimum_amount": None,
             "maximum_amount": None,
         }
-        plan: dict[str, Any] = {**no, "amount": None, "choices": []}
-        if self.past_due > 0:
+        below = [{"code": "past_due_below_threshold", "message": "Nothing is past due."}]
+        plan: dict[str, Any] = {"eligible": False, "reasons": below, "amount": None, "choices": []}
+        if self.total_due > 0:  # a promise may cover a bill that is not past due yet: at least its amount
             promise = {
                 "eligible": True,
                 "reasons": [],
                 "earliest_date": TODAY.isoformat(),
                 "latest_date": (TODAY + timedelta(days=8)).isoformat(),
-                "minimum_amount": money(self.past_due),
+                "minimum_amount": money(self.past_due if self.past_due > 0 else self.next_due_amount),
                 "maximum_amount": money(self.total_due),
             }
+        if self.past_due > 0:
             plan = {
                 "eligible": True,
                 "reasons": [],

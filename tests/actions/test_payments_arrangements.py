@@ -423,3 +423,24 @@ async def test_no_late_fee_means_nothing_to_waive_and_no_specialist(backend, dom
         dispatcher, turn("request_fee_waiver", "remove my late fee", form="arrangement_form"), domain
     )
     assert responses(dispatcher) == ["utter_no_late_fee_to_waive"]
+
+
+async def test_a_promise_may_cover_a_bill_not_yet_past_due(backend, domain):
+    backend.past_due, backend.total_due = Decimal("0.00"), Decimal("60.00")
+    dispatcher = CollectingDispatcher()
+    events = await ValidateArrangementForm(**services(backend)).run(
+        dispatcher, turn("promise_to_pay", "can i pay my bill late", form="arrangement_form"), domain
+    )
+    assert dispatcher.messages == []
+    assert events[1]["value"]["amount"] == "100.00"  # the next bill's amount, from the policy's minimum
+    assert events[-1] == SlotSet("requested_slot", "promise_date")
+
+
+async def test_nothing_owed_means_nothing_to_arrange(backend, domain):
+    backend.past_due, backend.total_due = Decimal("0.00"), Decimal("0.00")
+    dispatcher = CollectingDispatcher()
+    events = await ValidateArrangementForm(**services(backend)).run(
+        dispatcher, turn("promise_to_pay", "can i pay next week", form="arrangement_form"), domain
+    )
+    assert responses(dispatcher) == ["utter_nothing_to_arrange"]
+    assert events[-1] == SlotSet("requested_slot", None)
