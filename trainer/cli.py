@@ -19,7 +19,11 @@ def _review(args: argparse.Namespace, settings: TrainerSettings) -> int:
     clusters = find_review_items(
         args.database_url or settings.tracker_database_url, threshold, since=since
     )
-    text = render_json(clusters, threshold=threshold) if args.json else render_markdown(clusters, threshold=threshold)
+    text = (
+        render_json(clusters, threshold=threshold)
+        if args.json
+        else render_markdown(clusters, threshold=threshold)
+    )
     if args.out:
         Path(args.out).write_text(text)
         print(f"{sum(c.count for c in clusters)} messages in {len(clusters)} groups -> {args.out}")
@@ -36,7 +40,9 @@ def _teach(args: argparse.Namespace, settings: TrainerSettings) -> int:
         examples += Path(args.examples_file).read_text(encoding="utf-8").splitlines()
     if args.from_review:
         examples += examples_from_review(Path(args.from_review), cluster_ids=args.cluster)
-    result = add_examples(repo_root=Path(args.repo), intent=args.intent, examples=examples, nlu_file=args.file)
+    result = add_examples(
+        repo_root=Path(args.repo), intent=args.intent, examples=examples, nlu_file=args.file
+    )
     for text in result.skipped:
         print(f"already there, skipped: {text}")
     print(f"added {len(result.added)} example(s) to intent {args.intent!r} in {result.path}")
@@ -103,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     review = commands.add_parser("review", help="list the messages the bot handled badly, grouped")
     review.add_argument("--database-url", help="tracker store (default: $TRACKER_DATABASE_URL)")
-    review.add_argument("--threshold", type=float, help="intent confidence below this is listed (default 0.6)")
+    review.add_argument(
+        "--threshold", type=float, help="intent confidence below this is listed (default 0.6)"
+    )
     review.add_argument("--days", type=int, help="only the last N days")
     review.add_argument("--out", help="write to this file instead of stdout")
     review.add_argument("--json", action="store_true", help="JSON instead of Markdown")
@@ -120,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     new = commands.add_parser("new-intent", help="scaffold a new intent: NLU, domain, rule, tests")
     new.add_argument("name")
-    new.add_argument("--example", dest="examples", action="append", default=[], help="training example (>= 2)")
+    new.add_argument(
+        "--example", dest="examples", action="append", default=[], help="training example (>= 2)"
+    )
     new.add_argument("--test-example", dest="test_examples", action="append", default=[],
                      help="held-out example for tests/nlu (default: every 5th example is held out)")
     new.add_argument("--examples-file", help="a file with one example per line")
@@ -134,8 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_check)
 
     train = commands.add_parser("train", help="train the model the data maps to")
-    train.add_argument("--mode", choices=("full", "auto", "finetune"), default="auto",
-                       help="auto (default): finetune the previous model when only examples changed, else full")
+    train.add_argument(
+        "--mode", choices=("full", "auto", "finetune"), default="auto",
+        help="auto (default): finetune the previous model when only examples changed, else full",
+    )
     train.add_argument("--epoch-fraction", type=float, default=None)
     train.set_defaults(handler=_train)
 
@@ -151,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args, TrainerSettings())
+        code: int = args.handler(args, TrainerSettings())
+        return code
     except TrainerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

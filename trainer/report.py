@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 RUNS = "runs"
 MOST_CONFUSED = 10
@@ -25,16 +26,17 @@ IMAGES = {
 @dataclass
 class Baseline:
     model: str
-    report: dict
+    report: dict[str, Any]
 
 
-def intents_of(report: dict) -> list[str]:
+def intents_of(report: dict[str, Any]) -> list[str]:
     return sorted(k for k, v in report.items() if isinstance(v, dict) and "confused_with" in v)
 
 
-def _index(results: Path) -> list[dict]:
+def _index(results: Path) -> list[dict[str, Any]]:
     try:
-        return json.loads((results / RUNS / "index.json").read_text())
+        entries: list[dict[str, Any]] = json.loads((results / RUNS / "index.json").read_text())
+        return entries
     except (OSError, ValueError):
         return []
 
@@ -48,7 +50,7 @@ def find_baseline(results: Path, model: str) -> Baseline | None:
     return None
 
 
-def archive_run(results: Path, model: str, report: dict) -> None:
+def archive_run(results: Path, model: str, report: dict[str, Any]) -> None:
     run_dir = results / RUNS / model
     run_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy2(results / "intent_report.json", run_dir / "intent_report.json")
@@ -75,7 +77,7 @@ def _delta(now: float, before: float | None, *, noise: float = 0.0, digits: int 
     return f"{text} {'up' if change > 0 else 'DOWN'}"
 
 
-def render_summary(results: Path, report: dict, *, model: str, baseline: Baseline | None,
+def render_summary(results: Path, report: dict[str, Any], *, model: str, baseline: Baseline | None,
                    gates: list[str]) -> str:
     macro = report["macro avg"]["f1-score"]
     lines = [f"# NLU on the held-out set: {model}", ""]
@@ -105,7 +107,11 @@ def render_summary(results: Path, report: dict, *, model: str, baseline: Baselin
         )
     if baseline:
         gone = sorted(set(intents_of(baseline.report)) - set(intents_of(report)))
-        lines += ["", f"Intents that got worse (by more than one held-out example): {', '.join(worse) if worse else 'none'}."]
+        lines += [
+            "",
+            "Intents that got worse (by more than one held-out example): "
+            f"{', '.join(worse) if worse else 'none'}.",
+        ]
         if gone:
             lines.append(f"Intents no longer tested: {', '.join(gone)}.")
     errors_path = results / "intent_errors.json"
@@ -117,8 +123,8 @@ def render_summary(results: Path, report: dict, *, model: str, baseline: Baselin
         for error in errors[:MOST_CONFUSED]:
             prediction = error.get("intent_prediction") or {}
             lines.append(
-                f"| {error.get('text', '').replace('|', '/')} | {error.get('intent')} | {prediction.get('name')} "
-                f"| {prediction.get('confidence', 0.0):.2f} |"
+                f"| {error.get('text', '').replace('|', '/')} | {error.get('intent')} | "
+                f"{prediction.get('name')} | {prediction.get('confidence', 0.0):.2f} |"
             )
     else:
         lines.append("none")

@@ -121,7 +121,9 @@ def _is_payload(text: str) -> bool:
 def _load_turns(database_url: str, since: datetime | None) -> dict[str, list[_Turn]]:
     url = resolve_database_url(database_url)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-        raise TrainerError(f"no tracker store at {url.removeprefix('sqlite:///')}: has Rasa stored conversations yet?")
+        raise TrainerError(
+            f"no tracker store at {url.removeprefix('sqlite:///')}: has Rasa stored conversations yet?"
+        )
     engine = sa.create_engine(url)
     events = sa.table(
         "events",
@@ -176,7 +178,7 @@ def _suggested_intent(turn: _Turn) -> str | None:
     for candidate in turn.ranking:
         name = candidate.get("name")
         if name and name != "nlu_fallback":
-            return name
+            return str(name)
     return turn.intent if turn.intent != "nlu_fallback" else None
 
 
@@ -191,7 +193,8 @@ def find_review_messages(
         low_csat = scores[-1] if scores and scores[-1] <= 2 else None
         for position, index in enumerate(customer):
             turn = turns[index]
-            if _is_payload(turn.text) or turn.intent == "rate_chat" or turn.intent.startswith("EXTERNAL_"):
+            intent = turn.intent or ""
+            if _is_payload(turn.text) or intent == "rate_chat" or intent.startswith("EXTERNAL_"):
                 continue
             reasons = []
             if turn.intent == "nlu_fallback":

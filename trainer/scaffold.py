@@ -52,20 +52,26 @@ class ScaffoldResult:
 
     def instructions(self) -> str:
         response = f"utter_{self.name}"
-        return "\n".join([
-            f"Created intent {self.name!r} with {len(self.training)} training and {len(self.held_out)} held-out examples.",
-            "",
-            "Now fill in:",
-            f"  1. {self.files['domain']}: replace the {PLACEHOLDER} text of `{response}` with the real answer",
-            "     (or replace the rule's action with a custom action from actions/).",
-            f"  2. {self.files['nlu']}: add examples until the intent has 20+ (`python -m trainer teach "
-            f"--intent {self.name} \"...\"`).",
-            f"  3. {self.files['held_out']}: 15+ held-out examples, worded differently from the training ones.",
-            f"  4. {self.files['rules']} / {self.files['stories']}: adjust the rule and its test story if the",
-            "     answer needs more than one step.",
-            f"  5. docs/contracts.md: add {self.name} to the intent list (it is the contract for actions and reports).",
-            "Then: make validate && make train && make test-nlu && make test-stories",
-        ])
+        return "\n".join(
+            [
+                f"Created intent {self.name!r} with {len(self.training)} training and {len(self.held_out)} "
+                "held-out examples.",
+                "", "Now fill in:",
+                f"  1. {self.files['domain']}: replace the {PLACEHOLDER} text of `{response}` with the real "
+                "answer",
+                "     (or replace the rule's action with a custom action from actions/).",
+                f"  2. {self.files['nlu']}: add examples until the intent has 20+ (`python -m trainer teach "
+                f'--intent {self.name} "..."`).',
+                f"  3. {self.files['held_out']}: 15+ held-out examples, worded differently from the training "
+                "ones.",
+                f"  4. {self.files['rules']} / {self.files['stories']}: adjust the rule and its test story "
+                "if the",
+                "     answer needs more than one step.",
+                f"  5. docs/contracts.md: add {self.name} to the intent list (it is the contract for actions "
+                "and reports).",
+                "Then: make validate && make train && make test-nlu && make test-stories",
+            ]
+        )
 
 
 def _response_item(name: str) -> list[str]:
@@ -104,13 +110,17 @@ def new_intent(
     nlu_file: str | Path | None = None,
 ) -> ScaffoldResult:
     if not INTENT_NAME.match(name):
-        raise TrainerError(f"intent names are lower_snake_case, a verb first (e.g. update_payment_method): {name!r}")
+        raise TrainerError(
+            f"intent names are lower_snake_case, a verb first (e.g. update_payment_method): {name!r}"
+        )
     domain_path = repo_root / DOMAIN
     if not domain_path.exists():
         raise TrainerError(f"no {DOMAIN} in {repo_root}")
     trained = load_examples(repo_root / TRAINING_DIR)
     if name in domain_intents(domain_path) or any(e.intent == name for e in trained):
-        raise TrainerError(f"intent {name!r} already exists; add examples with `python -m trainer teach --intent {name}`")
+        raise TrainerError(
+            f"intent {name!r} already exists; add examples with `python -m trainer teach --intent {name}`"
+        )
     domain = parse(domain_path.read_text(encoding="utf-8"), origin=str(domain_path)) or {}
     if f"utter_{name}" in (domain.get("responses") or {}):
         raise TrainerError(f"domain.yml already has a response utter_{name}")
@@ -143,12 +153,15 @@ def new_intent(
         "held_out": repo_root / HELD_OUT_FILE,
         "stories": repo_root / TEST_STORIES,
     }
-    header = 'version: "3.1"\n'
-    read = lambda path: path.read_text(encoding="utf-8") if path.exists() else header  # noqa: E731
+
+    def read(path: Path) -> str:
+        return path.read_text(encoding="utf-8") if path.exists() else 'version: "3.1"\n'
 
     nlu_text = insert_examples(read(nlu_path), intent=name, examples=new, origin=str(nlu_path))
     check_written(nlu_text, intent=name, examples=new, origin=str(nlu_path))
-    held_text = insert_examples(read(paths["held_out"]), intent=name, examples=held_new, origin=str(paths["held_out"]))
+    held_text = insert_examples(
+        read(paths["held_out"]), intent=name, examples=held_new, origin=str(paths["held_out"])
+    )
     check_written(held_text, intent=name, examples=held_new, origin=str(paths["held_out"]))
 
     domain_text = append_to_block(read(domain_path), "intents", [f"- {name}"], default_indent=2)

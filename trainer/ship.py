@@ -52,7 +52,9 @@ def load_into_rasa(*, rasa_url: str, token: str, model: Path) -> str:
     """PUT /model, then confirm with GET /status; returns the model file Rasa reports."""
     params = {"token": token}
     try:
-        with httpx.Client(base_url=rasa_url, timeout=httpx.Timeout(LOAD_TIMEOUT_SECONDS, connect=5)) as client:
+        with httpx.Client(
+            base_url=rasa_url, timeout=httpx.Timeout(LOAD_TIMEOUT_SECONDS, connect=5)
+        ) as client:
             response = client.put("/model", params=params, json={"model_file": str(model)})
             if response.status_code >= 400:
                 raise TrainerError(
@@ -60,9 +62,11 @@ def load_into_rasa(*, rasa_url: str, token: str, model: Path) -> str:
                 )
             status = client.get("/status", params=params)
             status.raise_for_status()
-            loaded = status.json().get("model_file", "")
+            loaded: str = status.json().get("model_file", "")
     except httpx.HTTPError as error:
-        raise TrainerError(f"cannot reach Rasa at {rasa_url} ({error}); is it running with --enable-api?") from error
+        raise TrainerError(
+            f"cannot reach Rasa at {rasa_url} ({error}); is it running with --enable-api?"
+        ) from error
     if Path(loaded).name != model.name:
         raise TrainerError(f"Rasa reports {loaded!r} after loading {model.name}")
     return loaded

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer.errors import TrainerError
-from trainer.nludata import ANNOTATION, HELD_OUT_DIR, TRAINING_DIR, Example, exact_key, example_key, load_examples
+from trainer.nludata import (
+    ANNOTATION,
+    HELD_OUT_DIR,
+    TRAINING_DIR,
+    Example,
+    exact_key,
+    example_key,
+    load_examples,
+)
 from trainer.yamltext import append_to_block, parse, write_all
 
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -187,7 +195,9 @@ def examples_from_review(review_json: Path, *, cluster_ids: list[str]) -> list[s
     try:
         clusters = json.loads(review_json.read_text())["clusters"]
     except (OSError, ValueError, KeyError) as error:
-        raise TrainerError(f"{review_json} is not a review file written by `review --json`: {error}") from error
+        raise TrainerError(
+            f"{review_json} is not a review file written by `review --json`: {error}"
+        ) from error
     if not cluster_ids:
         raise TrainerError("name the cluster(s) to take with --cluster ID (ids are in the review file)")
     by_id = {c["cluster_id"]: c for c in clusters}

@@ -23,8 +23,10 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trainer.errors import TrainerError
 from trainer.nludata import TRAINING_DIR, load_examples
@@ -71,14 +73,18 @@ def labels_signature(repo_root: Path) -> dict[str, str]:
     names["forms"] = sorted(domain.get("forms") or {})
     names["responses"] = sorted(domain.get("responses") or {})
     names["nlu_intents"] = sorted({e.intent for e in load_examples(repo_root / TRAINING_DIR)})
-    digest = lambda value: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]  # noqa: E731
-    return {"config": digest(without_epochs(config)), "labels": digest(names)}
+    return {"config": _digest(without_epochs(config)), "labels": _digest(names)}
 
 
-def _manifest(model: Path) -> dict:
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _manifest(model: Path) -> dict[str, Any]:
     path = model.with_name(model.name.removesuffix(".tar.gz") + MANIFEST_SUFFIX)
     try:
-        return json.loads(path.read_text())
+        manifest: dict[str, Any] = json.loads(path.read_text())
+        return manifest
     except (OSError, ValueError):
         return {}
 
@@ -108,7 +114,9 @@ def can_finetune(repo_root: Path, base: Path | None) -> tuple[bool, str]:
 def _rasa(repo_root: Path, args: list[str]) -> int:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
     # Rasa's own progress bars (one per component and epoch) go straight to the terminal.
-    return subprocess.run([str(repo_root / ".venv-bot" / "bin" / "rasa"), "train", *args], cwd=repo_root, env=env).returncode
+    return subprocess.run(
+        [str(repo_root / ".venv-bot" / "bin" / "rasa"), "train", *args], cwd=repo_root, env=env
+    ).returncode
 
 
 def train(
@@ -118,7 +126,7 @@ def train(
     epoch_fraction: float | None = None,
     config: Path | None = None,
     base_model: Path | None = None,
-    log=print,
+    log: Callable[[str], object] = print,
 ) -> TrainResult:
     """Train into the content-named model file; `config` overrides config.yml (tests use fewer epochs)."""
     repo_root = repo_root.resolve()
@@ -164,7 +172,9 @@ def train(
         "seconds": round(seconds, 1),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    target.with_name(target.name.removesuffix(".tar.gz") + MANIFEST_SUFFIX).write_text(json.dumps(manifest, indent=2))
+    target.with_name(target.name.removesuffix(".tar.gz") + MANIFEST_SUFFIX).write_text(
+        json.dumps(manifest, indent=2)
+    )
     _point_current(current, target)
     log(f"[trainer] {chosen} training took {seconds:.0f}s -> {target.relative_to(repo_root)}")
     return TrainResult(target, chosen, seconds, base if chosen == "finetune" else None)

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -80,7 +81,7 @@ def append_to_block(text: str, key: str, item: list[str], *, default_indent: int
     return "\n".join(lines) + "\n"
 
 
-def parse(text: str, *, origin: str) -> object:
+def parse(text: str, *, origin: str) -> Any:  # whatever the YAML holds
     try:
         return YAML(typ="safe", pure=True).load(StringIO(text))
     except YAMLError as error:
