@@ -64,18 +64,28 @@ def fresh_database(kind: str) -> str:
     return make_url(POSTGRES_ADMIN_URL).set(database="billing_bench").render_as_string(hide_password=False)
 
 
-def hot_queries(*, customer_id: int, account_id: int, invoice_id: int, line_item_id: int) -> dict[str, object]:
+def hot_queries(
+    *, customer_id: int, account_id: int, invoice_id: int, line_item_id: int
+) -> dict[str, object]:
     """The statements the three endpoints run (see backend/billing/service.py and ledger.py)."""
     return {
         "account by customer": select(Account).where(Account.customer_id == customer_id),
-        "invoices of account": select(Invoice).where(Invoice.account_id == account_id).order_by(Invoice.issue_date),
-        "payments of account": select(Payment.id, Payment.invoice_id, Payment.amount, Payment.status,
-                                      Payment.received_date, Payment.method).where(Payment.account_id == account_id),
+        "invoices of account": select(Invoice)
+        .where(Invoice.account_id == account_id)
+        .order_by(Invoice.issue_date),
+        "payments of account": select(
+            Payment.id, Payment.invoice_id, Payment.amount, Payment.status, Payment.received_date,
+            Payment.method,
+        ).where(Payment.account_id == account_id),
         "credits by invoice": select(Credit.invoice_id, func.sum(Credit.amount))
-        .where(Credit.account_id == account_id).group_by(Credit.invoice_id),
-        "line items of invoice": select(LineItem).where(LineItem.invoice_id.in_([invoice_id])).order_by(LineItem.position),
+        .where(Credit.account_id == account_id)
+        .group_by(Credit.invoice_id),
+        "line items of invoice": select(LineItem)
+        .where(LineItem.invoice_id.in_([invoice_id]))
+        .order_by(LineItem.position),
         "line item of customer (explain)": select(LineItem, Invoice, Account, PolicyRule)
-        .join(Invoice, LineItem.invoice_id == Invoice.id).join(Account, Invoice.account_id == Account.id)
+        .join(Invoice, LineItem.invoice_id == Invoice.id)
+        .join(Account, Invoice.account_id == Account.id)
         .outerjoin(PolicyRule, PolicyRule.code == LineItem.policy_rule)
         .where(LineItem.id == line_item_id, Account.customer_id == customer_id),
     }
@@ -95,7 +105,7 @@ def explain(engine: Engine, queries: dict[str, object]) -> list[str]:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def run_database(kind: str, *, customers: int, seed: int, requests: int) -> dict[str, object]:
@@ -159,7 +169,9 @@ def run_database(kind: str, *, customers: int, seed: int, requests: int) -> dict
     finally:
         server.terminate()
         server.wait(timeout=10)
-    return {"kind": kind, "seed_seconds": seed_seconds, "result": result, "latencies": latencies, "plans": plans}
+    return {
+        "kind": kind, "seed_seconds": seed_seconds, "result": result, "latencies": latencies, "plans": plans,
+    }
 
 
 def machine() -> str:
@@ -168,13 +180,18 @@ def machine() -> str:
     memory_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
                          if line.startswith("MemTotal")))
     pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip() or "n/a"
-    return (f"{cpu}, {os.cpu_count()} cores, {memory_kb / 1024 / 1024:.0f} GiB RAM; {platform.platform()}; "
-            f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; {pg} (server 15, TCP on 127.0.0.1); "
-            f"load average during the run {os.getloadavg()[0]:.1f} (other engineers' jobs share the machine)")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory_kb / 1024 / 1024:.0f} GiB RAM; {platform.platform()}; "
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; {pg} (server 15, TCP on "
+        f"127.0.0.1); load average during the run {os.getloadavg()[0]:.1f} (other engineers' jobs share the "
+        "machine)"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--requests", type=int, default=1000, help="Timed requests per endpoint")
@@ -184,7 +201,10 @@ def main() -> int:
 
     runs = [run_database(kind, customers=args.customers, seed=args.seed, requests=args.requests)
             for kind in args.databases.split(",")]
-    header = "| database | customers | invoices | line items | seed time | endpoint | p50 ms | p95 ms | p99 ms | mean ms |"
+    header = (
+        "| database | customers | invoices | line items | seed time | endpoint | p50 ms | p95 ms | p99 ms "
+        "| mean ms |"
+    )
     lines = [header, "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     for run in runs:
         result = run["result"]
@@ -192,19 +212,25 @@ def main() -> int:
             lines.append(
                 f"| {run['kind']} | {result.customers:,} | {result.invoices:,} | {result.line_items:,} | "  # type: ignore[union-attr]
                 f"{run['seed_seconds']:.0f} s | {name} | {statistics.median(values):.2f} | "
-                f"{percentile(values, 0.95):.2f} | {percentile(values, 0.99):.2f} | {statistics.fmean(values):.2f} |"
+                f"{percentile(values, 0.95):.2f} | {percentile(values, 0.99):.2f} | "
+                f"{statistics.fmean(values):.2f} |"
             )
     table = "\n".join(lines)
     print("\n" + table)
     report = [
-        "# Backend benchmark", "",
-        f"Run: `.venv/bin/python bench/backend_bench.py --customers {args.customers} --requests {args.requests} "
-        f"--databases {args.databases}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", "",
-        f"Machine: {machine()}.", "",
+        "# Backend benchmark",
+        "",
+        f"Run: `.venv/bin/python bench/backend_bench.py --customers {args.customers} --requests "
+        f"{args.requests} --databases {args.databases}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"Machine: {machine()}.",
+        "",
         "Latency is measured by a client on the same machine over real HTTP (uvicorn, 1 worker, keep-alive), "
         f"{args.requests} requests per endpoint for random bulk customers after 50 warm-up requests; "
-        "seed time is the bulk generator only (12 monthly invoices per customer). Target: p95 < 10 ms.", "",
-        table, "",
+        "seed time is the bulk generator only (12 monthly invoices per customer). Target: p95 < 10 ms.",
+        "",
+        table,
+        "",
     ]
     for run in runs:
         report += [f"## Query plans ({run['kind']})", "", "```", *run["plans"], "```", ""]  # type: ignore[misc]

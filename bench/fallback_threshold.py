@@ -24,9 +24,14 @@ THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 def predictions(model: Path, workdir: Path) -> list[tuple[bool, float]]:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
     subprocess.run(
-        [str(REPO_ROOT / ".venv-bot" / "bin" / "rasa"), "test", "nlu", "--model", str(model), "--nlu", "tests/nlu/dev/test_nlu.yml",
-         "--out", str(workdir), "--successes", "--no-plot"],
-        cwd=REPO_ROOT, env=env, check=True, capture_output=True,
+        [
+            str(REPO_ROOT / ".venv-bot" / "bin" / "rasa"), "test", "nlu", "--model", str(model), "--nlu",
+            "tests/nlu/dev/test_nlu.yml", "--out", str(workdir), "--successes", "--no-plot",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     rows = []
     for name, correct in (("intent_successes.json", True), ("intent_errors.json", False)):
@@ -44,8 +49,13 @@ def main() -> None:
         rows = predictions(args.model.resolve(), Path(tmp))
     correct = sum(1 for ok, _ in rows if ok)
     wrong = len(rows) - correct
-    print(f"Model {args.model.resolve().name}: {len(rows)} held-out messages, {correct} right, {wrong} wrong.\n")
-    print("| threshold | right answers lost to fallback | wrong answers caught by fallback | net (caught - lost) |")
+    print(
+        f"Model {args.model.resolve().name}: {len(rows)} held-out messages, {correct} right, {wrong} wrong.\n"
+    )
+    print(
+        "| threshold | right answers lost to fallback | wrong answers caught by fallback | net (caught - "
+        "lost) |"
+    )
     print("|---|---|---|---|")
     for threshold in THRESHOLDS:
         lost = sum(1 for ok, confidence in rows if ok and confidence < threshold)

@@ -17,7 +17,6 @@ import os
 import platform
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,8 +30,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.chat import ChatClient, customer_token  # noqa: E402
-from tests.support.stack import RASA, Service, Stack, free_port  # noqa: E402
+from tests.support.chat import ChatClient, customer_token
+from tests.support.stack import RASA, Service, Stack, free_port
 
 # One conversation = these turns, in order (a logged-in demo customer; verification comes from the JWT).
 SCRIPTS: list[list[str]] = [
@@ -41,7 +40,9 @@ SCRIPTS: list[list[str]] = [
     ["hey", "did you get my payment", "what's on my latest bill", "thanks, bye"],
 ]
 # An anonymous visitor verifies with account number and postal code (docs/demo-data.md) first.
-VERIFY_SCRIPT = ["hi", "what's my balance", "ACC-100001", "94110", "what is the late fee on my bill", "thanks"]
+VERIFY_SCRIPT = [
+    "hi", "what's my balance", "ACC-100001", "94110", "what is the late fee on my bill", "thanks",
+]
 ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 BASELINE_SCRIPT = ["hello", "I am feeling great", "are you a bot?", "goodbye"]
 
@@ -262,9 +263,11 @@ def row(name: str, r: Results) -> str:
     per_process = " + ".join(f"{k} {v / r.messages * 1000:.0f}" for k, v in r.cpu_seconds_by_process.items()
                              if r.messages and len(r.cpu_seconds_by_process) > 1)
     memory = ", ".join(f"{k} {v:.0f} MB" for k, v in r.rss_mb.items())
-    return (f"| {name} | {r.messages} | {r.throughput:.1f} | {r.percentile(0.5):.0f} | {r.percentile(0.95):.0f} "
-            f"| {r.percentile(0.99):.0f} | {r.errors} | {r.lost} | {cpu_ms:.1f}{f' ({per_process})' if per_process else ''} "
-            f"| {memory} |")
+    return (
+        f"| {name} | {r.messages} | {r.throughput:.1f} | {r.percentile(0.5):.0f} | {r.percentile(0.95):.0f} "
+        f"| {r.percentile(0.99):.0f} | {r.errors} | {r.lost} | "
+        f"{cpu_ms:.1f}{f' ({per_process})' if per_process else ''} | {memory} |"
+    )
 
 
 def main() -> int:
@@ -283,10 +286,11 @@ def main() -> int:
         f"## Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
         f"Machine: {machine()}. {args.conversations} concurrent conversations, {args.duration:.0f} s each, "
-        f"{f'about {args.think_seconds:g} s' if args.think_seconds else 'no'} pause between a reply and the next "
-        "message (stock Rasa: always none).",
+        f"{f'about {args.think_seconds:g} s' if args.think_seconds else 'no'} pause between a reply and the "
+        "next message (stock Rasa: always none).",
         "",
-        "| system | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | CPU ms/msg | resident memory |",
+        "| system | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | CPU ms/msg | resident "
+        "memory |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     ours = {config: run_stack(args, config) for config in args.configs}

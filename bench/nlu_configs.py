@@ -3,8 +3,8 @@
     .venv/bin/python bench/nlu_configs.py [--variants baseline no-transformer ...] [--seeds 42]
 
 Each variant is config.yml with DIET's settings overridden and optional extra components; it is trained
-NLU-only (`rasa train nlu`) into a temporary directory and tested with `rasa test nlu` on tests/nlu/dev/test_nlu.yml.
-Prints a Markdown table (bench/results/nlu.md keeps the measured ones).
+NLU-only (`rasa train nlu`) into a temporary directory and tested with `rasa test nlu` on
+tests/nlu/dev/test_nlu.yml. Prints a Markdown table (bench/results/nlu.md keeps the measured ones).
 """
 
 from __future__ import annotations
@@ -68,12 +68,16 @@ def measure(name: str, seed: int, workdir: Path, env: dict[str, str]) -> dict:
     train_seconds = rasa("train", "nlu", "--config", str(config_path), "--nlu", str(workdir / "data"),
                          "--out", str(workdir), "--fixed-model-name", tag, env=env)
     out = workdir / f"results-{tag}"
-    rasa("test", "nlu", "--model", str(workdir / f"{tag}.tar.gz"), "--nlu", str(workdir / "held-out"), "--out", str(out),
-         "--no-plot", env=env)
+    rasa(
+        "test", "nlu", "--model", str(workdir / f"{tag}.tar.gz"), "--nlu", str(workdir / "held-out"), "--out",
+        str(out), "--no-plot", env=env,
+    )
     report = json.loads((out / "intent_report.json").read_text())
     errors = json.loads((out / "intent_errors.json").read_text())
-    return {"variant": name, "seed": seed, "train_s": train_seconds, "macro_f1": report["macro avg"]["f1-score"],
-            "oos_recall": report["out_of_scope"]["recall"], "errors": len(errors)}
+    return {
+        "variant": name, "seed": seed, "train_s": train_seconds, "macro_f1": report["macro avg"]["f1-score"],
+        "oos_recall": report["out_of_scope"]["recall"], "errors": len(errors),
+    }
 
 
 def main() -> None:
@@ -86,7 +90,8 @@ def main() -> None:
         workdir = Path(tmp)
         # A snapshot, so editing the data while this runs does not mix two datasets into one table.
         shutil.copytree(REPO_ROOT / "bot" / "data", workdir / "data")
-        # The development sets only: the frozen set (tests/nlu/frozen) is measured by scripts/nlu_eval.py, never tuned on.
+        # The development sets only: the frozen set (tests/nlu/frozen) is measured by scripts/nlu_eval.py,
+        # never tuned on.
         shutil.copytree(REPO_ROOT / "tests" / "nlu" / "dev", workdir / "held-out",
                         ignore=shutil.ignore_patterns("*.py", "*.md", "__pycache__"))
         env = {**os.environ, "RASA_CACHE_DIRECTORY": str(workdir / "cache"), "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -96,15 +101,19 @@ def main() -> None:
                 rows.append(measure(name, seed, workdir, env))
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (2 cores)\n")
-    print("| variant | seeds | NLU train (s, mean) | intent macro-F1 (mean, min) | out_of_scope recall (mean, min) "
-          "| errors / held-out |")
+    print(
+        "| variant | seeds | NLU train (s, mean) | intent macro-F1 (mean, min) | out_of_scope recall (mean, "
+        "min) | errors / held-out |"
+    )
     print("|---|---|---|---|---|---|")
     for name in args.variants:
         mine = [row for row in rows if row["variant"] == name]
         f1s, recalls = [r["macro_f1"] for r in mine], [r["oos_recall"] for r in mine]
-        print(f"| {name} | {len(mine)} | {statistics.mean(r['train_s'] for r in mine):.0f} "
-              f"| {statistics.mean(f1s):.3f}, {min(f1s):.3f} | {statistics.mean(recalls):.3f}, {min(recalls):.3f} "
-              f"| {statistics.mean(r['errors'] for r in mine):.1f} |")
+        print(
+            f"| {name} | {len(mine)} | {statistics.mean(r['train_s'] for r in mine):.0f} "
+            f"| {statistics.mean(f1s):.3f}, {min(f1s):.3f} | {statistics.mean(recalls):.3f}, "
+            f"{min(recalls):.3f} | {statistics.mean(r['errors'] for r in mine):.1f} |"
+        )
 
 
 if __name__ == "__main__":

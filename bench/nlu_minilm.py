@@ -1,4 +1,5 @@
-"""all-MiniLM-L6-v2 features and out-of-scope detection against the pipeline without them, on the development sets.
+"""all-MiniLM-L6-v2 features and out-of-scope detection against the pipeline without them, on the development
+sets.
 
     .venv-bot/bin/python bench/nlu_minilm.py [--variants baseline minilm ...] [--frozen] [--workdir DIR]
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import copy
 import itertools
 import json
 import logging
@@ -147,15 +147,18 @@ def measure(cases: list[tuple[str, str]], predicted: list[str]) -> dict:
 
     gold = [intent for _, intent in cases]
     labels = sorted(set(gold))
-    billing = [(g, p) for g, p in zip(gold, predicted) if g in BILLING_INTENTS]
-    oos = [p for g, p in zip(gold, predicted) if g == "out_of_scope"]
-    in_scope = [p for g, p in zip(gold, predicted) if g != "out_of_scope"]
+    billing = [(g, p) for g, p in zip(gold, predicted, strict=True) if g in BILLING_INTENTS]
+    oos = [p for g, p in zip(gold, predicted, strict=True) if g == "out_of_scope"]
+    in_scope = [p for g, p in zip(gold, predicted, strict=True) if g != "out_of_scope"]
     return {
         "messages": len(cases),
         "macro_f1": f1_score(gold, predicted, labels=labels, average="macro", zero_division=0),
         "billing_accuracy": sum(g == p for g, p in billing) / max(1, len(billing)),
-        "billing_by_intent": {i: sum(g == p for g, p in billing if g == i) / max(1, sum(g == i for g, _ in billing))
-                              for i in BILLING_INTENTS if any(g == i for g, _ in billing)},
+        "billing_by_intent": {
+            i: sum(g == p for g, p in billing if g == i) / max(1, sum(g == i for g, _ in billing))
+            for i in BILLING_INTENTS
+            if any(g == i for g, _ in billing)
+        },
         "oos_recall": sum(p == "out_of_scope" for p in oos) / max(1, len(oos)),
         "oos_not_billing": sum(p in REJECTED for p in oos) / max(1, len(oos)),
         "wrongly_rejected": sum(p in REJECTED for p in in_scope) / max(1, len(in_scope)),
@@ -174,14 +177,22 @@ def tune(sets: dict[str, list], parses: dict[str, list[dict]]) -> tuple[dict, li
         scores = measure(cases, [decide(p, basis, threshold, margin, neighbours) for p in all_parses])
         settings = {"similarity_to": basis, "min_similarity": threshold, "oos_margin": margin,
                     "min_out_of_scope_neighbours": neighbours}
-        grid.append((round(scores["oos_recall"] - scores["wrongly_rejected"], 4), scores["macro_f1"], settings, scores))
+        grid.append(
+            (
+                round(scores["oos_recall"] - scores["wrongly_rejected"], 4), scores["macro_f1"], settings,
+                scores,
+            )
+        )
     grid.sort(key=lambda row: (row[0], row[1]), reverse=True)
     return grid[0][2], [(settings, scores) for _, _, settings, scores in grid]
 
 
 def row(variant: str, set_name: str, scores: dict) -> str:
-    return (f"| {variant} | {set_name} ({scores['messages']}) | {scores['macro_f1']:.3f} | {scores['billing_accuracy']:.3f} "
-            f"| {scores['oos_recall']:.3f} ({scores['oos_not_billing']:.3f}) | {scores['wrongly_rejected']:.3f} |")
+    return (
+        f"| {variant} | {set_name} ({scores['messages']}) | {scores['macro_f1']:.3f} | "
+        f"{scores['billing_accuracy']:.3f} "
+        f"| {scores['oos_recall']:.3f} ({scores['oos_not_billing']:.3f}) | {scores['wrongly_rejected']:.3f} |"
+    )
 
 
 def clear_embedding_caches() -> None:
@@ -209,8 +220,11 @@ async def interleaved_cpu(agents: dict, texts: list[str]) -> dict[str, list[floa
 
 def print_development(args: argparse.Namespace, lines: list[str], report: dict, texts: list[str],
                       cpu_lines: list[str]) -> None:
-    print(f"\nMachine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), shared; load average "
-          f"{os.getloadavg()[0]:.1f} at the end. DIET seed 42, NLU-only trainings on bot/data as of the run.\n")
+    print(
+        f"\nMachine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), shared; load "
+        "average "
+        f"{os.getloadavg()[0]:.1f} at the end. DIET seed 42, NLU-only trainings on bot/data as of the run.\n"
+    )
     print("\n".join(lines))
     for variant, sets in report.items():
         if "grid_top" in sets:
@@ -227,9 +241,13 @@ def print_development(args: argparse.Namespace, lines: list[str], report: dict, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--variants", nargs="+", default=VARIANT_NAMES, choices=VARIANT_NAMES)
-    parser.add_argument("--frozen", action="store_true", help="also the frozen set, aggregates only, at the end")
+    parser.add_argument(
+        "--frozen", action="store_true", help="also the frozen set, aggregates only, at the end"
+    )
     parser.add_argument("--json", type=Path, help="write every development number here")
     parser.add_argument("--workdir", type=Path, help="keep models, data snapshot and development parses here "
                         "(default: a temporary directory); a model whose config did not change is reused")
@@ -241,8 +259,10 @@ def main() -> None:
     logging.disable(logging.WARNING)
 
     dev = {path.stem: load_set(path) for path in sorted(DEV_SETS.glob("*.yml"))}
-    header = ("| variant | set (messages) | intent macro-F1 | billing accuracy | out_of_scope recall (incl. nlu_fallback) "
-              "| in-scope wrongly rejected |\n|---|---|---|---|---|---|")
+    header = (
+        "| variant | set (messages) | intent macro-F1 | billing accuracy | out_of_scope recall (incl. "
+        "nlu_fallback) | in-scope wrongly rejected |\n|---|---|---|---|---|---|"
+    )
     lines, report, agents, trainings, labels = [header], {}, {}, {}, {}
     with contextlib.ExitStack() as stack:
         workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nlu-minilm-")))
@@ -254,12 +274,21 @@ def main() -> None:
                "RASA_TELEMETRY_ENABLED": "false"}
         for variant in args.variants:
             trainings[variant] = train(variant, workdir, env)
-            print(f"trained {variant}: {trainings[variant]['train_wall_s']:.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"trained {variant}: {trainings[variant]['train_wall_s']:.0f} s", file=sys.stderr, flush=True
+            )
             agent = Agent.load(str(trainings[variant]["model"]))
-            parses = {name: asyncio.run(parse_all(agent, [t for t, _ in cases])) for name, cases in dev.items()}
-            (workdir / f"parses-{variant}.json").write_text(json.dumps(
-                {name: [{"text": t, "gold": g, "parse": p} for (t, g), p in zip(dev[name], parses[name])]
-                 for name in dev}, default=str))
+            parses = {
+                name: asyncio.run(parse_all(agent, [t for t, _ in cases])) for name, cases in dev.items()
+            }
+            by_set = {
+                name: [
+                    {"text": t, "gold": g, "parse": p}
+                    for (t, g), p in zip(dev[name], parses[name], strict=True)
+                ]
+                for name in dev
+            }
+            (workdir / f"parses-{variant}.json").write_text(json.dumps(by_set, default=str))
             report[variant] = {}
             for name, cases in dev.items():
                 report[variant][name] = measure(cases, [p["intent"]["name"] for p in parses[name]])
@@ -275,23 +304,30 @@ def main() -> None:
             for name, cases in dev.items():
                 checked = asyncio.run(parse_all(agent, [t for t, _ in cases]))
                 simulated = [decide(p, *settings.values()) for p in parses[name]]
-                assert [p["intent"]["name"] for p in checked] == simulated, "the detector disagrees with its rule"
+                assert [p["intent"]["name"] for p in checked] == simulated, (
+                    "the detector disagrees with its rule"
+                )
                 report[variant][f"{name}+oos"] = measure(cases, simulated)
                 lines.append(row(labels[variant], name, report[variant][f"{name}+oos"]))
 
         texts = [text for cases in dev.values() for text, _ in cases]
         cpu = asyncio.run(interleaved_cpu(agents, texts))
         base = statistics.mean(cpu["baseline"]) if "baseline" in cpu else None
-        cpu_lines = ["| variant (detector on where present) | CPU ms per parse: mean | median | 90th percentile "
-                     "| mean minus baseline | NLU training: wall (CPU) |", "|---|---|---|---|---|---|"]
+        cpu_lines = [
+            "| variant (detector on where present) | CPU ms per parse: mean | median | 90th percentile "
+            "| mean minus baseline | NLU training: wall (CPU) |",
+            "|---|---|---|---|---|---|",
+        ]
         for variant, spent in cpu.items():
             ordered = sorted(spent)
             report[variant]["cpu_ms"] = {"mean": statistics.mean(spent), "median": statistics.median(spent)}
             trained = trainings[variant]
             cpu_lines.append(
                 f"| {variant} | {statistics.mean(spent):.1f} | {statistics.median(spent):.1f} "
-                f"| {ordered[int(0.9 * len(ordered))]:.1f} | {'' if base is None else f'{statistics.mean(spent) - base:+.1f}'} "
-                f"| {trained['train_wall_s']:.0f} s ({trained['train_cpu_s']:.0f} s) |")
+                f"| {ordered[int(0.9 * len(ordered))]:.1f} | "
+                f"{'' if base is None else f'{statistics.mean(spent) - base:+.1f}'} "
+                f"| {trained['train_wall_s']:.0f} s ({trained['train_cpu_s']:.0f} s) |"
+            )
 
         print_development(args, lines, report, texts, cpu_lines)
         frozen_lines = [header]
@@ -299,15 +335,26 @@ def main() -> None:
             frozen = [case for path in sorted(FROZEN_SET.glob("*.yml")) for case in load_set(path)]
             for variant, agent in agents.items():
                 detector = detector_of(agent)
-                predicted = [p["intent"]["name"] for p in asyncio.run(parse_all(agent, [t for t, _ in frozen]))]
+                predicted = [
+                    p["intent"]["name"] for p in asyncio.run(parse_all(agent, [t for t, _ in frozen]))
+                ]
                 if detector is not None:
                     frozen_lines.append(row(labels[variant], "frozen", measure(frozen, predicted)))
-                    detector._config = {**detector._config, **{k: v for k, v in DETECTOR_OFF.items() if k != "name"}}
-                    predicted = [p["intent"]["name"] for p in asyncio.run(parse_all(agent, [t for t, _ in frozen]))]
-                frozen_lines.insert(len(frozen_lines) - (detector is not None), row(variant, "frozen",
-                                                                                    measure(frozen, predicted)))
+                    detector._config = {
+                        **detector._config, **{k: v for k, v in DETECTOR_OFF.items() if k != "name"},
+                    }
+                    predicted = [
+                        p["intent"]["name"] for p in asyncio.run(parse_all(agent, [t for t, _ in frozen]))
+                    ]
+                frozen_lines.insert(
+                    len(frozen_lines) - (detector is not None),
+                    row(variant, "frozen", measure(frozen, predicted)),
+                )
     if len(frozen_lines) > 1:
-        print("\nFrozen set (aggregates only; every setting fixed from the development sets before it was read):\n")
+        print(
+            "\nFrozen set (aggregates only; every setting fixed from the development sets before it was "
+            "read):\n"
+        )
         print("\n".join(frozen_lines))
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.stack import REPO_ROOT, Stack, current_model  # noqa: E402
+from tests.support.stack import REPO_ROOT, Stack, current_model
 
 SCRIPT = ["hi there", "what's my balance", "what is the late fee on my bill", "thanks"]
 
@@ -38,10 +38,15 @@ def main() -> None:
         try:
             env = {**stack.env, "RASA_TRACKER_SQLITE": str(Path(tmp) / "profile_tracker.db")}
             completed = subprocess.run(
-                [str(REPO_ROOT / ".venv-bot" / "bin" / "python"), "bench/rasa_profile.py",
-                 "--model", str(current_model()), "--conversations", str(args.conversations),
-                 "--script", *SCRIPT, *(["--cprofile", str(args.cprofile.resolve())] if args.cprofile else [])],
-                cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                [
+                    str(REPO_ROOT / ".venv-bot" / "bin" / "python"), "bench/rasa_profile.py", "--model",
+                    str(current_model()), "--conversations", str(args.conversations), "--script", *SCRIPT,
+                    *(["--cprofile", str(args.cprofile.resolve())] if args.cprofile else []),
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
             )
         finally:
             stack.stop()
@@ -51,9 +56,11 @@ def main() -> None:
     count, wall = result["messages"], result["wall_ms"]
     total = sum(wall)
     lines = [
-        f"Machine: {os.cpu_count()} cores, {platform.platform()}, load average {os.getloadavg()[0]:.1f} at the end.",
+        f"Machine: {os.cpu_count()} cores, {platform.platform()}, load average {os.getloadavg()[0]:.1f} at "
+        "the end.",
         f"{count} messages ({args.conversations} conversations of {SCRIPT}), one at a time; per message: "
-        f"mean {statistics.mean(wall):.0f} ms, median {statistics.median(wall):.0f} ms, max {max(wall):.0f} ms.",
+        f"mean {statistics.mean(wall):.0f} ms, median {statistics.median(wall):.0f} ms, max {max(wall):.0f} "
+        "ms.",
         "",
         "| part | ms per message | share of message time |",
         "|---|---|---|",

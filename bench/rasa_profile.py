@@ -21,11 +21,11 @@ from pathlib import Path
 # them from the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rasa.core import agent as rasa_agent  # noqa: E402
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage  # noqa: E402
-from rasa.core.processor import MessageProcessor  # noqa: E402
-from rasa.core.utils import AvailableEndpoints  # noqa: E402
-from rasa.engine.graph import GraphNode  # noqa: E402
+from rasa.core import agent as rasa_agent
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.core.utils import AvailableEndpoints
+from rasa.engine.graph import GraphNode
 
 TOTALS: dict[str, float] = defaultdict(float)
 
@@ -65,7 +65,9 @@ def instrument() -> None:
 
 def action_label(_processor, action=None, *_, **kwargs) -> str:
     action = action or kwargs["action"]
-    return "action server: " + action.name() if type(action).__name__ == "RemoteAction" else "built-in actions"
+    return (
+        "action server: " + action.name() if type(action).__name__ == "RemoteAction" else "built-in actions"
+    )
 
 
 async def main() -> None:

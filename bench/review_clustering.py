@@ -34,8 +34,10 @@ def main() -> None:
             clusters = cluster_texts(texts, similarity=similarity)
             seconds = time.monotonic() - started
             precision, recall = pairwise_scores(clusters, labels)
-            print(f"| {name} | {len(texts)} | {similarity} | {len(clusters)} | {precision:.2f} | {recall:.2f} "
-                  f"| {seconds:.1f} |")
+            print(
+                f"| {name} | {len(texts)} | {similarity} | {len(clusters)} | {precision:.2f} | {recall:.2f} "
+                f"| {seconds:.1f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -54,19 +54,25 @@ def run(workdir: Path, env: dict[str, str], *args: str) -> float:
     started = time.monotonic()
     completed = subprocess.run([str(RASA), *args], cwd=workdir, env=env, capture_output=True, text=True)
     if completed.returncode != 0:
-        raise SystemExit(f"rasa {' '.join(args)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+        raise SystemExit(
+            f"rasa {' '.join(args)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+        )
     return time.monotonic() - started
 
 
 def train(workdir: Path, env: dict[str, str], name: str, *extra: str) -> float:
-    return run(workdir, env, "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "bot/data",
-               "--out", "models", "--fixed-model-name", name, *extra)
+    return run(
+        workdir, env, "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "bot/data",
+        "--out", "models", "--fixed-model-name", name, *extra,
+    )
 
 
 def test_nlu(workdir: Path, env: dict[str, str], name: str) -> tuple[float, float]:
     out = workdir / "results" / name
-    seconds = run(workdir, env, "test", "nlu", "--model", f"models/{name}.tar.gz", "--nlu", "tests/nlu/dev/test_nlu.yml",
-                  "--out", str(out), "--no-plot")
+    seconds = run(
+        workdir, env, "test", "nlu", "--model", f"models/{name}.tar.gz", "--nlu",
+        "tests/nlu/dev/test_nlu.yml", "--out", str(out), "--no-plot",
+    )
     report = json.loads((out / "intent_report.json").read_text())
     return seconds, report["macro avg"]["f1-score"]
 
@@ -79,8 +85,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="trainer-bench-") as tmp:
         workdir = Path(tmp)
         copy_repo(workdir)
-        env = {**os.environ, "RASA_CACHE_DIRECTORY": str(workdir / ".rasa-cache"), "TF_CPP_MIN_LOG_LEVEL": "2",
-               "RASA_TELEMETRY_ENABLED": "false"}
+        env = {
+            **os.environ, "RASA_CACHE_DIRECTORY": str(workdir / ".rasa-cache"), "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false",
+        }
         seconds = train(workdir, env, "base")
         test_seconds, f1 = test_nlu(workdir, env, "base")
         rows.append(("full, cold cache (first training / new intent)", seconds, test_seconds, f1))
@@ -94,15 +102,23 @@ def main() -> None:
         print(rows[-1], flush=True)
         for fraction in args.fractions:
             name = f"finetune-{fraction}"
-            seconds = train(workdir, env, name, "--finetune", "models/base.tar.gz", "--epoch-fraction", str(fraction))
+            seconds = train(
+                workdir, env, name, "--finetune", "models/base.tar.gz", "--epoch-fraction", str(fraction)
+            )
             test_seconds, f1 = test_nlu(workdir, env, name)
             rows.append((f"finetune after +6 examples, epoch fraction {fraction}", seconds, test_seconds, f1))
             print(rows[-1], flush=True)
     print(f"\nteach (append 6 examples, with duplicate checks): {teach_seconds:.1f} s\n")
-    print("| training | train (s) | rasa test nlu (s) | loop: teach + train + test (s) | held-out intent macro-F1 |")
+    print(
+        "| training | train (s) | rasa test nlu (s) | loop: teach + train + test (s) | held-out intent "
+        "macro-F1 |"
+    )
     print("|---|---|---|---|---|")
     for label, seconds, test_seconds, f1 in rows:
-        print(f"| {label} | {seconds:.0f} | {test_seconds:.0f} | {teach_seconds + seconds + test_seconds:.0f} | {f1:.3f} |")
+        print(
+            f"| {label} | {seconds:.0f} | {test_seconds:.0f} | {teach_seconds + seconds + test_seconds:.0f} "
+            f"| {f1:.3f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -90,12 +90,18 @@ def score(cases: list[Case], parses: list[dict]) -> tuple[dict, list[dict]]:
             entity_counts[name]["fn"] += len(gold - mine)
         entity_wrong = {e for e in found if e[2] in ENTITY_TYPES} != set(case.entities)
         if predicted != case.intent or entity_wrong:
-            errors.append({
-                "text": case.text, "intent": case.intent, "predicted": predicted,
-                "confidence": round(parse["intent"].get("confidence") or 0.0, 3),
-                "ranking": [(r["name"], round(r["confidence"], 3)) for r in (parse.get("intent_ranking") or [])[:3]],
-                "entities_expected": sorted(case.entities), "entities_found": sorted(found),
-            })
+            errors.append(
+                {
+                    "text": case.text, "intent": case.intent, "predicted": predicted,
+                    "confidence": round(parse["intent"].get("confidence") or 0.0, 3),
+                    "ranking": [
+                        (r["name"], round(r["confidence"], 3))
+                        for r in (parse.get("intent_ranking") or [])[:3]
+                    ],
+                    "entities_expected": sorted(case.entities),
+                    "entities_found": sorted(found),
+                }
+            )
 
     predicted_counts = Counter(parse["intent"]["name"] for parse in parses)
     billing = {i: per_intent[i] for i in BILLING_INTENTS if per_intent[i]["total"]}
@@ -113,18 +119,24 @@ def score(cases: list[Case], parses: list[dict]) -> tuple[dict, list[dict]]:
         "macro_f1": macro_f1(per_intent, predicted_counts),
         "accuracy": ratio(sum(c["right"] for c in per_intent.values()), len(cases)),
         "billing_messages": sum(c["total"] for c in billing.values()),
-        "billing_accuracy": ratio(sum(c["right"] for c in billing.values()), sum(c["total"] for c in billing.values())),
+        "billing_accuracy": ratio(
+            sum(c["right"] for c in billing.values()), sum(c["total"] for c in billing.values())
+        ),
         "billing_accuracy_by_intent": billing_accuracy,
         "weakest_billing_intent": {"intent": weakest[0], "accuracy": weakest[1]},
         "out_of_scope_messages": oos["total"],
         "out_of_scope_recall": ratio(oos["right"], oos["total"]),
         "out_of_scope_not_answered_as_billing": ratio(oos["rejected"], oos["total"]),
-        "in_scope_wrongly_rejected": ratio(sum(c["rejected"] for c in in_scope), sum(c["total"] for c in in_scope)),
+        "in_scope_wrongly_rejected": ratio(
+            sum(c["rejected"] for c in in_scope), sum(c["total"] for c in in_scope)
+        ),
         "accuracy_by_intent": {i: ratio(c["right"], c["total"]) for i, c in sorted(per_intent.items())},
         "entities": entities,
         "classifier_only": {
             "macro_f1": macro_f1(classifier, classifier_predicted),
-            "out_of_scope_recall": ratio(classifier["out_of_scope"]["right"], classifier["out_of_scope"]["total"]),
+            "out_of_scope_recall": ratio(
+                classifier["out_of_scope"]["right"], classifier["out_of_scope"]["total"]
+            ),
         },
     }
     return summary, errors
@@ -154,7 +166,9 @@ def macro_f1(per_intent: dict[str, Counter], predicted_counts: Counter) -> float
     in Rasa's intent_report.json: a predicted `nlu_fallback` is a label of its own)."""
     scores = []
     for label in set(per_intent) | set(predicted_counts):
-        right, expected, predicted = per_intent[label]["right"], per_intent[label]["total"], predicted_counts[label]
+        right, expected, predicted = (
+            per_intent[label]["right"], per_intent[label]["total"], predicted_counts[label],
+        )
         precision = right / predicted if predicted else 0.0
         recall = right / expected if expected else 0.0
         scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
@@ -172,9 +186,11 @@ def render(name: str, summary: dict) -> str:
         "",
         "| measure | value |",
         "|---|---|",
-        f"| billing intents accuracy ({summary['billing_messages']} messages) | {pct(summary['billing_accuracy'])} |",
+        f"| billing intents accuracy ({summary['billing_messages']} messages) | "
+        f"{pct(summary['billing_accuracy'])} |",
         f"| weakest billing intent | {weakest['intent']} {pct(weakest['accuracy'])} |",
-        f"| out-of-scope recall ({summary['out_of_scope_messages']} messages) | {pct(summary['out_of_scope_recall'])} |",
+        f"| out-of-scope recall ({summary['out_of_scope_messages']} messages) | "
+        f"{pct(summary['out_of_scope_recall'])} |",
         f"| out-of-scope not answered as billing (out_of_scope or nlu_fallback) | "
         f"{pct(summary['out_of_scope_not_answered_as_billing'])} |",
         f"| in-scope messages wrongly rejected | {pct(summary['in_scope_wrongly_rejected'])} |",
@@ -185,7 +201,8 @@ def render(name: str, summary: dict) -> str:
         f"{pct(unseen['in_scope_wrongly_rejected'])} |",
         f"| intent macro-F1 | {pct(summary['macro_f1'])} |",
         f"| classifier only (fallback undone, as `rasa test nlu`): macro-F1 / out-of-scope recall | "
-        f"{pct(summary['classifier_only']['macro_f1'])} / {pct(summary['classifier_only']['out_of_scope_recall'])} |",
+        f"{pct(summary['classifier_only']['macro_f1'])} / "
+        f"{pct(summary['classifier_only']['out_of_scope_recall'])} |",
     ]
     for entity, e in summary["entities"].items():
         if e["gold"]:
@@ -204,7 +221,9 @@ async def parse_all(model: Path, texts: list[str]) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--set", action="append", required=True, metavar="NAME=PATH",
                         help="an evaluation set: a Rasa NLU YAML file or folder")
