@@ -71,7 +71,9 @@ def unpack(model_zip: bytes, out: Path) -> None:
             for name, expected in PUBLISHED_SHA256.items():
                 data = archive.read(name)
                 if _sha256(data) != expected:
-                    raise ModelFileMismatch(f"{name} in model.zip has SHA-256 {_sha256(data)}, not {expected}")
+                    raise ModelFileMismatch(
+                        f"{name} in model.zip has SHA-256 {_sha256(data)}, not {expected}"
+                    )
                 target = staging / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)

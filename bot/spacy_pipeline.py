@@ -7,8 +7,9 @@ so its inner model directory is loaded by path.
 The dependency parser is left out (nothing uses it), and the entity pipes are disabled for Rasa's
 lower-cased `SpacyNLP` pass: `CasedSpacyEntityExtractor` (bot/components/spacy_entities.py) runs them
 on the original text. On top of the base, an `entity_ruler` (placed before `ner`, so NER keeps its
-hands off these spans) labels account numbers, invoice numbers and charge names. Charge-name surface forms come from the
-`synonym:` entries of the NLU data, so trainers add a synonym in one place and both the ruler and
+hands off these spans) labels account numbers, invoice numbers and charge names. Charge-name surface forms
+come from the `synonym:` entries of the NLU data, so trainers add a synonym in one place and both the ruler
+and
 Rasa's EntitySynonymMapper pick it up.
 
     python bot/spacy_pipeline.py [--out build/spacy/en_billing] [--force]
@@ -136,7 +137,9 @@ def build(out: Path, force: bool = False) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out)
     stamp.write_text(
-        json.dumps({"fingerprint": wanted, "base": base_name(base), "ruler_patterns": len(patterns)}, indent=2)
+        json.dumps(
+            {"fingerprint": wanted, "base": base_name(base), "ruler_patterns": len(patterns)}, indent=2
+        )
     )
     print(f"spaCy pipeline built from {base} with {len(patterns)} ruler patterns: {out}")
     return out

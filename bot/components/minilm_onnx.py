@@ -1,4 +1,5 @@
-"""all-MiniLM-L6-v2 as an ONNX graph, built in memory from the verified safetensors weights, run by onnxruntime.
+"""all-MiniLM-L6-v2 as an ONNX graph, built in memory from the verified safetensors weights, run by
+onnxruntime.
 
 The same computation as the numpy forward pass in minilm_encoder.py (which the tests keep as the reference),
 at well under half its CPU per message: onnxruntime's MLAS kernels beat OpenBLAS on these small matrices.
@@ -16,7 +17,7 @@ OPSET = 17  # LayerNormalization is a standard op from 17 on
 
 
 def graph_bytes(weights: dict[str, np.ndarray]) -> bytes:
-    """Serialized ONNX model: (input_ids, attention_mask) int64 [batch, length] -> mean-pooled [batch, 384]."""
+    """ONNX model bytes: (input_ids, attention_mask) int64 [batch, length] -> mean-pooled [batch, 384]."""
     from onnx import TensorProto, helper, numpy_helper
 
     initializers, nodes = [], []
@@ -35,14 +36,33 @@ def graph_bytes(weights: dict[str, np.ndarray]) -> bytes:
         return op("Add", [op("MatMul", [x, weight]), const(f"{prefix}.bias", weights[f"{prefix}.bias"])])
 
     def layer_norm(x: str, prefix: str) -> str:
-        return op("LayerNormalization", [x, const(f"{prefix}.weight", weights[f"{prefix}.weight"]),
-                                         const(f"{prefix}.bias", weights[f"{prefix}.bias"])], axis=-1, epsilon=1e-12)
+        return op(
+            "LayerNormalization",
+            [
+                x, const(f"{prefix}.weight", weights[f"{prefix}.weight"]),
+                const(f"{prefix}.bias", weights[f"{prefix}.bias"]),
+            ],
+            axis=-1,
+            epsilon=1e-12,
+        )
 
     length = op("Gather", [op("Shape", ["input_ids"]), const("axis_one", np.array(1, np.int64))], axis=0)
-    positions = op("Range", [const("zero", np.array(0, np.int64)), length, const("step", np.array(1, np.int64))])
-    x = op("Add", [op("Gather", [const("word_embeddings", weights["embeddings.word_embeddings.weight"]), "input_ids"]),
-                   op("Gather", [const("position_embeddings", weights["embeddings.position_embeddings.weight"]),
-                                 positions])])
+    positions = op(
+        "Range", [const("zero", np.array(0, np.int64)), length, const("step", np.array(1, np.int64))]
+    )
+    x = op(
+        "Add",
+        [
+            op(
+                "Gather",
+                [const("word_embeddings", weights["embeddings.word_embeddings.weight"]), "input_ids"],
+            ),
+            op(
+                "Gather",
+                [const("position_embeddings", weights["embeddings.position_embeddings.weight"]), positions],
+            ),
+        ],
+    )
     x = op("Add", [x, const("token_type_embedding", weights["embeddings.token_type_embeddings.weight"][0])])
     x = layer_norm(x, "embeddings.LayerNorm")
     mask = op("Cast", ["attention_mask"], to=TensorProto.FLOAT)
@@ -57,14 +77,20 @@ def graph_bytes(weights: dict[str, np.ndarray]) -> bytes:
     for index in range(LAYERS):
         p = f"encoder.layer.{index}."
 
-        def heads(name: str, perm: list[int]) -> str:
-            return op("Transpose", [op("Reshape", [linear(x, p + f"attention.self.{name}"), split_heads])], perm=perm)
+        def heads(hidden: str, name: str, perm: list[int]) -> str:
+            return op("Transpose", [op("Reshape", [linear(hidden, name), split_heads])], perm=perm)
 
-        query, key, value = heads("query", [0, 2, 1, 3]), heads("key", [0, 2, 3, 1]), heads("value", [0, 2, 1, 3])
+        attention = p + "attention.self."
+        query, key, value = (
+            heads(x, attention + "query", [0, 2, 1, 3]), heads(x, attention + "key", [0, 2, 3, 1]),
+            heads(x, attention + "value", [0, 2, 1, 3]),
+        )
         scores = op("Add", [op("Mul", [op("MatMul", [query, key]), scale]), key_bias])
         context = op("MatMul", [op("Softmax", [scores], axis=-1), value])
         context = op("Reshape", [op("Transpose", [context], perm=[0, 2, 1, 3]), merge_heads])
-        x = layer_norm(op("Add", [x, linear(context, p + "attention.output.dense")]), p + "attention.output.LayerNorm")
+        x = layer_norm(
+            op("Add", [x, linear(context, p + "attention.output.dense")]), p + "attention.output.LayerNorm"
+        )
         hidden = linear(x, p + "intermediate.dense")
         # BERT's exact gelu: 0.5 * h * (1 + erf(h / sqrt(2)))
         hidden = op("Mul", [op("Mul", [hidden, half]),
@@ -99,7 +125,9 @@ def quantized(model: bytes) -> bytes:
     with tempfile.TemporaryDirectory(prefix="minilm-int8-") as tmp:
         source, target = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
         source.write_bytes(model)
-        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+        quantize_dynamic(
+            source, target, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
+        )
         return target.read_bytes()
 
 
@@ -115,4 +143,6 @@ def session(weights: dict[str, np.ndarray], int8: bool = False) -> Any:
     # No busy-waiting for the next run: between messages Rasa runs spaCy and TensorFlow in this process.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    return onnxruntime.InferenceSession(quantized(model) if int8 else model, options, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(
+        quantized(model) if int8 else model, options, providers=["CPUExecutionProvider"]
+    )

@@ -6,7 +6,8 @@ keeps `entity_ruler` and `ner` disabled, so `SpacyNLP`'s pass runs only what the
 featurizers need; this component runs just those two on the original text. en_core_web_sm's `ner`
 has its own tok2vec, so its entities are the same as a full pipeline's (tests/bot/test_spacy_entities.py).
 
-Then `refine_entities` (bot/components/entity_spans.py) corrects what en_core_web_sm gets wrong for billing text.
+Then `refine_entities` (bot/components/entity_spans.py) corrects what en_core_web_sm gets wrong for billing
+text.
 """
 
 from __future__ import annotations

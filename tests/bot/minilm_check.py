@@ -72,7 +72,9 @@ def components(model_dir: Path) -> dict:
             offset += len(word)
         return Message(data={TEXT: text, TOKENS_NAMES[TEXT]: tokens, **data})
 
-    featurizer = MiniLMFeaturizer({**MiniLMFeaturizer.get_default_config(), "model_path": str(model_dir)}, "minilm")
+    featurizer = MiniLMFeaturizer(
+        {**MiniLMFeaturizer.get_default_config(), "model_path": str(model_dir)}, "minilm"
+    )
     message, empty = tokenized("what do i owe"), tokenized("   ")
     featurizer.process([message, empty])
     dense = [(f.type, f.features.shape, f.origin) for f in message.features]
@@ -122,25 +124,36 @@ def main() -> None:
     reference = MiniLMEncoder(model_dir, verify=False, backend="numpy")
     texts = ["hello world", text, *[a for a, _ in pairs], " ".join(["my bill is wrong"] * 40)]
     long_text = " ".join(["my bill is wrong"] * 200)
-    print(json.dumps({
-        "tokens": tokens,
-        "hello_world_first5": hello[0, :5].tolist(),
-        "shape": list(left.shape),
-        "norms": np.linalg.norm(left, axis=1).tolist(),
-        "paraphrase_cosines": cosines[:len(PARAPHRASES)].tolist(),
-        "unrelated_cosines": cosines[len(PARAPHRASES):].tolist(),
-        "batched_vs_alone_max_diff": float(np.abs(one_by_one - left).max()),
-        "backend": encoder.backend,
-        "numpy_vs_onnxruntime_max_diff": float(np.abs(reference.encode(texts) - encoder.encode(texts)).max()),
-        "numpy_hello_world_first5": reference.encode(["hello world"])[0, :5].tolist(),
-        "int8_min_cosine": float((MiniLMEncoder(model_dir, verify=False, backend="onnxruntime-int8").encode(texts)
-                                  * encoder.encode(texts)).sum(axis=1).min()),
-        "long_text_tokens": len(encoder.token_ids(long_text)),
-        "long_text_norm": float(np.linalg.norm(encoder.encode([long_text])[0])),
-        "refused": {name: refused(tampered_copy(model_dir, scratch, name)) for name in LOADED_FILES},
-        "refused_missing": refused(scratch / "no-such-model"),
-        "components": components(model_dir),
-    }, default=str))
+    print(
+        json.dumps(
+            {
+                "tokens": tokens, "hello_world_first5": hello[0, :5].tolist(), "shape": list(left.shape),
+                "norms": np.linalg.norm(left, axis=1).tolist(),
+                "paraphrase_cosines": cosines[: len(PARAPHRASES)].tolist(),
+                "unrelated_cosines": cosines[len(PARAPHRASES) :].tolist(),
+                "batched_vs_alone_max_diff": float(np.abs(one_by_one - left).max()),
+                "backend": encoder.backend,
+                "numpy_vs_onnxruntime_max_diff": float(
+                    np.abs(reference.encode(texts) - encoder.encode(texts)).max()
+                ),
+                "numpy_hello_world_first5": reference.encode(["hello world"])[0, :5].tolist(),
+                "int8_min_cosine": float(
+                    (
+                        MiniLMEncoder(model_dir, verify=False, backend="onnxruntime-int8").encode(texts)
+                        * encoder.encode(texts)
+                    )
+                    .sum(axis=1)
+                    .min()
+                ),
+                "long_text_tokens": len(encoder.token_ids(long_text)),
+                "long_text_norm": float(np.linalg.norm(encoder.encode([long_text])[0])),
+                "refused": {name: refused(tampered_copy(model_dir, scratch, name)) for name in LOADED_FILES},
+                "refused_missing": refused(scratch / "no-such-model"),
+                "components": components(model_dir),
+            },
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":

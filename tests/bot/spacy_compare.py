@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bot"))
 
 import spacy_pipeline  # noqa: E402
+
 from bot.components.entity_spans import refine_entities  # noqa: E402
 from bot.components.spacy_entities import CasedSpacyEntityExtractor  # noqa: E402
 
@@ -33,7 +34,9 @@ SAMPLE_EVERY = 3
 def texts() -> list[str]:
     found: list[str] = []
     # Training data and the development sets (never the frozen set: a difference would print its messages).
-    for path in sorted([*(REPO_ROOT / "bot" / "data").rglob("*.yml"), *(REPO_ROOT / "tests" / "nlu" / "dev").glob("*.yml")]):
+    for path in sorted(
+        [*(REPO_ROOT / "bot" / "data").rglob("*.yml"), *(REPO_ROOT / "tests" / "nlu" / "dev").glob("*.yml")]
+    ):
         for entry in (yaml.safe_load(path.read_text()) or {}).get("nlu", []) or []:
             for line in str(entry.get("examples", "")).splitlines():
                 text = line.strip().removeprefix("- ").strip()
@@ -55,7 +58,9 @@ def main() -> None:
     full.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER"}).add_patterns(
         spacy_pipeline.ruler_patterns(spacy_pipeline.charge_name_forms())
     )
-    extractor = CasedSpacyEntityExtractor({**CasedSpacyEntityExtractor.get_default_config(), "dimensions": None})
+    extractor = CasedSpacyEntityExtractor(
+        {**CasedSpacyEntityExtractor.get_default_config(), "dimensions": None}
+    )
     model = SpacyModel(model=built, model_name=sys.argv[1])
     extra = sys.argv[2:]
     samples = sorted({plain(t) for t in texts()})[::SAMPLE_EVERY] + extra
@@ -71,7 +76,8 @@ def main() -> None:
         message = Message(data={TEXT: text})
         extractor.process([message], model)
         got = [(e["entity"], e["value"], e["start"], e["end"]) for e in message.get(ENTITIES, [])]
-        # The full pipeline's entities, with the same billing corrections (tested alone in test_entity_spans.py).
+        # The full pipeline's entities, with the same billing corrections (tested alone in
+        # test_entity_spans.py).
         full_entities = [{"entity": e.label_, "value": e.text, "start": e.start_char, "end": e.end_char}
                          for e in full(text).ents]
         want = [(e["entity"], e["value"], e["start"], e["end"]) for e in refine_entities(text, full_entities)]

@@ -41,7 +41,9 @@ def test_dates_are_trimmed_and_non_dates_dropped(text, date, expected):
     assert spans(text, [spacy_entity(text, date, "DATE")]) == expected
 
 
-@pytest.mark.parametrize("text", ["balance for account 100123", "my account number is 100123", "acct #100123"])
+@pytest.mark.parametrize(
+    "text", ["balance for account 100123", "my account number is 100123", "acct #100123"]
+)
 def test_a_bare_account_number_after_the_word_account_is_an_account_number(text):
     found = spans(text, [spacy_entity(text, "100123", "DATE")])
     assert found == [("100123", "account_number")]
@@ -55,5 +57,8 @@ def test_an_account_number_the_ruler_found_is_not_doubled():
 
 def test_other_entities_pass_unchanged():
     text = "what is the late fee on INV-2026-000106"
-    entities = [spacy_entity(text, "late fee", "charge_name"), spacy_entity(text, "INV-2026-000106", "invoice_number")]
+    entities = [
+        spacy_entity(text, "late fee", "charge_name"),
+        spacy_entity(text, "INV-2026-000106", "invoice_number"),
+    ]
     assert spans(text, entities) == [("late fee", "charge_name"), ("INV-2026-000106", "invoice_number")]

@@ -1,4 +1,5 @@
-"""all-MiniLM-L6-v2 in numpy (bot/components/minilm_encoder.py) and its Rasa components (bot/components/minilm.py).
+"""all-MiniLM-L6-v2 in numpy (bot/components/minilm_encoder.py) and its Rasa components
+(bot/components/minilm.py).
 
 The encoder runs in .venv-bot (tests/bot/minilm_check.py), on the model `make minilm` unpacks and verifies.
 """
@@ -13,8 +14,8 @@ import pytest
 from tests.trainer.repo_copy import BOT_PYTHON, REPO_ROOT
 
 MODEL_DIR = REPO_ROOT / "build" / "minilm" / "all-MiniLM-L6-v2"
-# sentence-transformers' all-MiniLM-L6-v2 on "hello world", as pinned by fastembed's tests (independent of this
-# project's code): our forward pass must reproduce the published model, not just be self-consistent.
+# sentence-transformers' all-MiniLM-L6-v2 on "hello world", as pinned by fastembed's tests (independent of
+# this project's code): our forward pass must reproduce the published model, not just be self-consistent.
 PUBLISHED_HELLO_WORLD_FIRST5 = [-0.034478, 0.03102, 0.00673, 0.02611, -0.039362]
 
 pytestmark = pytest.mark.slow
@@ -26,22 +27,31 @@ def check(tmp_path_factory: pytest.TempPathFactory) -> dict:
                            cwd=REPO_ROOT, capture_output=True, text=True)
     assert built.returncode == 0, built.stderr[-3000:]
     completed = subprocess.run(
-        [str(BOT_PYTHON), "tests/bot/minilm_check.py", str(MODEL_DIR), str(tmp_path_factory.mktemp("minilm"))],
-        cwd=REPO_ROOT, capture_output=True, text=True,
+        [
+            str(BOT_PYTHON), "tests/bot/minilm_check.py", str(MODEL_DIR),
+            str(tmp_path_factory.mktemp("minilm")),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def test_the_tokenizer_is_bert_uncased_wordpiece(check: dict) -> None:
-    assert check["tokens"] == ["[CLS]", "why", "was", "i", "charged", "twice", "for", "my", "cafe", "bill", "?", "[SEP]"]
+    assert check["tokens"] == [
+        "[CLS]", "why", "was", "i", "charged", "twice", "for", "my", "cafe", "bill", "?", "[SEP]",
+    ]
 
 
 def test_the_forward_pass_reproduces_the_published_model(check: dict) -> None:
     assert check["backend"] == "onnxruntime"
     assert check["hello_world_first5"] == pytest.approx(PUBLISHED_HELLO_WORLD_FIRST5, abs=1e-5)
     assert check["numpy_hello_world_first5"] == pytest.approx(PUBLISHED_HELLO_WORLD_FIRST5, abs=1e-5)
-    assert check["numpy_vs_onnxruntime_max_diff"] < 1e-5, "the ONNX graph must compute what the numpy reference does"
+    assert check["numpy_vs_onnxruntime_max_diff"] < 1e-5, (
+        "the ONNX graph must compute what the numpy reference does"
+    )
     assert check["shape"] == [6, 384]
     assert check["norms"] == pytest.approx([1.0] * 6, abs=1e-5)
     assert check["batched_vs_alone_max_diff"] < 1e-5, "padding must not change a sentence's vector"
@@ -72,7 +82,8 @@ def test_the_featurizer_adds_one_dense_sentence_feature(check: dict) -> None:
 
 
 def test_a_message_without_words_is_left_alone(check: dict) -> None:
-    """DIET fails on a sentence feature without the sparse ones; Rasa answers such a message with nlu_fallback."""
+    """DIET fails on a sentence feature without the sparse ones; Rasa answers such a message with
+    nlu_fallback."""
     components = check["components"]
     assert components["empty_message_features"] == 0
     assert components["empty_message_detector"]["score"] is None

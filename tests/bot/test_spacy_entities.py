@@ -43,7 +43,9 @@ def test_tokens_and_lemmas_are_those_of_the_full_pipeline(comparison: dict) -> N
     assert comparison["token_differences"] == []
     # Without the parse a few past participles get their verb's lemma ("got" -> "get"); measured: 4 of
     # 1,618 lines, and the NLU gates hold (bench/results/profile.md). Many more would mean a broken pipeline.
-    assert len(comparison["lemma_differences"]) <= comparison["samples"] // 100, comparison["lemma_differences"]
+    assert len(comparison["lemma_differences"]) <= comparison["samples"] // 100, comparison[
+        "lemma_differences"
+    ]
 
 
 def test_no_featurizer_reads_part_of_speech() -> None:
