@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
                 except SeedError as exc:
                     print(f"error: {exc}", file=sys.stderr)
                     return 1
+                # The account check's demo customers (ids 9-14), also into a database seeded before them.
+                from backend.seed.account_check_demo import seed_account_check_demo
+
+                if seed_account_check_demo(session, today=args.today or datetime.now(UTC).date()).created:
+                    print("seeded the account-check demo customers 9-14 (see docs/demo-data.md)")
             if created:
                 print("seeded the 8 demo customers (see docs/demo-data.md)")
             else:

@@ -78,6 +78,24 @@ class Settings(BaseSettings):
         default=365, ge=0, validation_alias="ARRANGEMENT_WAIVER_LOOKBACK_DAYS"
     )
 
+    # Account check (backend/account_check/, issue 18): what the bot may credit on its own, and the checks.
+    account_check_max_credit: Decimal = Field(
+        default=Decimal("100.00"), ge=0, decimal_places=2, validation_alias="ACCOUNT_CHECK_MAX_CREDIT"
+    )
+    account_check_max_credit_12_months: Decimal = Field(
+        default=Decimal("150.00"), ge=0, decimal_places=2,
+        validation_alias="ACCOUNT_CHECK_MAX_CREDIT_12_MONTHS",
+    )
+    account_check_min_confidence: float = Field(
+        default=0.9, ge=0, le=1, validation_alias="ACCOUNT_CHECK_MIN_CONFIDENCE"
+    )
+    account_check_bill_shock_percent: Decimal = Field(
+        default=Decimal(50), gt=0, validation_alias="ACCOUNT_CHECK_BILL_SHOCK_PERCENT"
+    )
+    account_check_lookback_days: int = Field(
+        default=365, ge=1, le=3650, validation_alias="ACCOUNT_CHECK_LOOKBACK_DAYS"
+    )
+
     @model_validator(mode="after")
     def refuse_default_secret_outside_development(self) -> "Settings":
         token = self.backend_api_token.get_secret_value()

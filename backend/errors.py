@@ -92,6 +92,17 @@ class BalanceChanged(Conflict):
     code = "balance_changed"
 
 
+# Account check (docs/contracts.md, "Account check").
+class FindingNotFound(NotFound):
+    code = "finding_not_found"
+
+
+class SpecialistRequired(Conflict):
+    """Outside what the bot may settle: the answer carries the reasons and the summary for the handover."""
+
+    code = "specialist_required"
+
+
 class PaymentProcessorUnavailable(BackendError):
     status_code = 503
     code = "processor_unavailable"

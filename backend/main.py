@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from backend.account_check.router import router as account_check_router
 from backend.arrangements.router import router as arrangements_router
 from backend.audit.router import router as audit_router
 from backend.auth import require_service_token
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     protected = [Depends(require_service_token)]
     for router in (customers_router, billing_router, payments_router, arrangements_router, disputes_router,
-                   audit_router):
+                   audit_router, account_check_router):
         app.include_router(router, dependencies=protected)
     app.include_router(payment_page_router, dependencies=protected)
     install_payment_page(app)  # public: the signed link is the credential
