@@ -1,8 +1,9 @@
 """The daily billing job (`python -m backend.cli run-billing-jobs --date YYYY-MM-DD`).
 
-Autopay on due dates, one retry of a failed autopay after the method was updated, arrangements kept or broken,
-late fees by policy LATE-FEE-1. Every step is keyed by what it did (payment keys `autopay:<invoice>` and
-`autopay-retry:<invoice>`, one late fee per related invoice), so running it again for a day changes nothing.
+Webhooks that waited for their payment, autopay on due dates, one retry of a failed autopay after the method
+was updated, arrangements kept or broken, late fees by policy LATE-FEE-1. Every step is keyed by what it did
+(payment keys `autopay:<invoice>` and `autopay-retry:<invoice>`, one late fee per related invoice, an event's
+outcome), so running it again for a day changes nothing.
 """
 
 from dataclasses import dataclass, field
@@ -23,9 +24,15 @@ from backend.customers.models import Account
 from backend.disputes.models import Credit
 from backend.enums import ChargeType, InvoiceStatus, PaymentStatus
 from backend.payments.actors import SYSTEM_JOBS
-from backend.payments.models import Payment
+from backend.payments.models import Payment, ProcessorEvent
 from backend.payments.processor import PaymentProcessor, ProcessorUnavailable
-from backend.payments.service import after_money_moved, charge_and_record, default_method, is_expired
+from backend.payments.service import (
+    after_money_moved,
+    apply_deferred_events,
+    charge_and_record,
+    default_method,
+    is_expired,
+)
 
 LATE_FEE_RULE = "LATE-FEE-1"
 CATCH_UP_DAYS = 45  # late fees: next invoices issued this many days back are still checked (a missed run)
@@ -112,6 +119,29 @@ def _autopay_charge(
         return
     session.commit()
     report.add(f"{what}_{charged.payment.status}")
+
+
+def apply_waiting_webhooks(session: Session, *, day: date, report: JobReport) -> None:
+    """Webhooks kept as `deferred` whose payment is now recorded: one that came in the instant between the
+    charge and the payment's commit could not see the payment, and the payment's own check ran before it."""
+    payment_ids = session.scalars(
+        select(Payment.id)
+        .join(ProcessorEvent, ProcessorEvent.reference == Payment.processor_reference)
+        .where(ProcessorEvent.outcome == "deferred")
+        .distinct()
+        .order_by(Payment.id)
+    )
+    for payment_id in list(payment_ids):
+        payment = session.scalar(
+            select(Payment)
+            .where(Payment.id == payment_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert payment is not None
+        for outcome in apply_deferred_events(session, payment=payment, today=day):
+            report.add(f"deferred_webhook_{outcome}")
+        session.commit()
 
 
 def run_autopay(
@@ -306,6 +336,7 @@ def run_billing_jobs(
     session: Session, *, day: date, processor: PaymentProcessor, settings: Settings
 ) -> JobReport:
     report = JobReport(day=day)
+    apply_waiting_webhooks(session, day=day, report=report)  # first: a payment that posts lowers what is due
     run_autopay(session, day=day, processor=processor, settings=settings, report=report)
     retry_failed_autopay(session, day=day, processor=processor, settings=settings, report=report)
     track_arrangements(session, day=day, report=report)

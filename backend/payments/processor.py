@@ -54,6 +54,9 @@ class WebhookEventType(StrEnum):
     payment_succeeded = "payment.succeeded"
     payment_failed = "payment.failed"
     method_updated = "method.updated"
+    # Correctly signed, but of a type this backend does not act on: acknowledged (200, "ignored") so the
+    # processor stops redelivering it; only a bad signature, a stale timestamp or a non-event is refused.
+    unhandled = "unhandled"
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class WebhookEvent:
     reference: str | None = None  # the charge, for payment.* events
     decline_reason: DeclineReason | None = None  # payment.failed
     method: CardDetails | None = None  # method.updated: the token and its new details
+    processor_type: str | None = None  # the processor's own name of an unhandled event, kept for the record
 
 
 class ProcessorError(Exception):

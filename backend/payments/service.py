@@ -757,15 +757,18 @@ def _apply_payment_event(
     return "applied"
 
 
-def apply_deferred_events(session: Session, *, payment: Payment, today: date) -> None:
-    """Events that arrived before their payment was recorded (a webhook faster than the API answer)."""
+def apply_deferred_events(session: Session, *, payment: Payment, today: date) -> list[str]:
+    """Events that arrived before their payment was recorded (a webhook faster than the API answer);
+    their new outcomes. Called when the payment is recorded, and by the billing job for an event that came in
+    the instant between the charge and the payment's commit (it could not see the payment yet)."""
     if not payment.processor_reference:
-        return
+        return []
     waiting = session.scalars(
         select(ProcessorEvent)
         .where(ProcessorEvent.reference == payment.processor_reference, ProcessorEvent.outcome == "deferred")
         .order_by(ProcessorEvent.occurred_at, ProcessorEvent.received_at)
     )
+    outcomes = []
     for event in waiting:
         event.outcome = _apply_payment_event(
             session,
@@ -774,45 +777,60 @@ def apply_deferred_events(session: Session, *, payment: Payment, today: date) ->
             reason=event.details.get("decline_reason"),
             today=today,
         )
+        outcomes.append(event.outcome)
+    return outcomes
+
+
+def _method_event(session: Session, *, event: WebhookEvent) -> tuple[str, dict[str, object]]:
+    """method.updated: the new brand/last 4/expiry of a token on file (a token we do not know: ignored)."""
+    assert event.method is not None
+    card = event.method
+    details: dict[str, object] = {
+        "brand": card.brand, "last4": card.last4, "expires_on": card.expires_on.isoformat()
+    }
+    method = session.scalar(select(PaymentMethod).where(PaymentMethod.token == card.token).with_for_update())
+    if method is None:
+        return "ignored", details
+    method.brand, method.last4, method.expires_on = card.brand, card.last4, card.expires_on
+    method.updated_at = event.occurred_at
+    account = session.get(Account, method.account_id)
+    audit.record(
+        session,
+        actor=SYSTEM_PROCESSOR,
+        action="write.payment_method",
+        resource=f"payment-method:{method.id}",
+        customer_id=account.customer_id if account else None,
+        details=details,
+    )
+    return "applied", details
+
+
+def _payment_event(session: Session, *, event: WebhookEvent, today: date) -> tuple[str, dict[str, object]]:
+    """payment.succeeded / payment.failed: moves a pending payment; one not recorded yet waits (deferred)."""
+    event_reason = str(event.decline_reason) if event.decline_reason else None
+    details: dict[str, object] = {"decline_reason": event_reason}
+    payment = session.scalar(
+        select(Payment).where(Payment.processor_reference == event.reference).with_for_update()
+    )
+    if payment is None:
+        return "deferred", details
+    outcome = _apply_payment_event(
+        session, payment=payment, event_type=event.type, reason=event_reason, today=today
+    )
+    return outcome, details
 
 
 def handle_webhook(session: Session, *, event: WebhookEvent, today: date) -> str:
     if session.get(ProcessorEvent, event.id) is not None:
         return "duplicate"
-    details: dict[str, object] = {}
-    if event.type == WebhookEventType.method_updated:
-        assert event.method is not None
-        card = event.method
-        details = {"brand": card.brand, "last4": card.last4, "expires_on": card.expires_on.isoformat()}
-        method = session.scalar(
-            select(PaymentMethod).where(PaymentMethod.token == card.token).with_for_update()
-        )
-        outcome = "ignored"
-        if method is not None:
-            method.brand, method.last4, method.expires_on = card.brand, card.last4, card.expires_on
-            method.updated_at = event.occurred_at
-            account = session.get(Account, method.account_id)
-            audit.record(
-                session,
-                actor=SYSTEM_PROCESSOR,
-                action="write.payment_method",
-                resource=f"payment-method:{method.id}",
-                customer_id=account.customer_id if account else None,
-                details=details,
-            )
-            outcome = "applied"
+    outcome: str
+    details: dict[str, object]
+    if event.type == WebhookEventType.unhandled:
+        outcome, details = "ignored", {"processor_type": event.processor_type}
+    elif event.type == WebhookEventType.method_updated:
+        outcome, details = _method_event(session, event=event)
     else:
-        event_reason = str(event.decline_reason) if event.decline_reason else None
-        details = {"decline_reason": event_reason}
-        payment = session.scalar(
-            select(Payment).where(Payment.processor_reference == event.reference).with_for_update()
-        )
-        if payment is None:
-            outcome = "deferred"
-        else:
-            outcome = _apply_payment_event(
-                session, payment=payment, event_type=event.type, reason=event_reason, today=today
-            )
+        outcome, details = _payment_event(session, event=event, today=today)
     session.add(
         ProcessorEvent(
             id=event.id,

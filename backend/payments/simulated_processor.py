@@ -61,6 +61,22 @@ _TOKEN = re.compile(
     r"(?P<month>\d{2})(?P<year>\d{4})_[0-9a-f]{8,32}$"
 )
 _REFERENCE = re.compile(r"^simch_[0-9a-f]{24}$")
+_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+# The types the backend acts on; any other well-formed type is acknowledged as unhandled.
+_HANDLED_TYPES = frozenset(str(kind) for kind in WebhookEventType if kind != WebhookEventType.unhandled)
+
+
+def _event_method(raw: dict[str, object] | None) -> CardDetails | None:
+    """The card of a method.updated event (KeyError, TypeError, ValueError when a field is missing or bad)."""
+    if not raw:
+        return None
+    return CardDetails(
+        token=str(raw["token"]),
+        brand=str(raw["brand"]),
+        last4=str(raw["last4"]),
+        exp_month=int(str(raw["exp_month"])),
+        exp_year=int(str(raw["exp_year"])),
+    )
 
 
 def simulated_token(*, brand: str, last4: str, exp_month: int, exp_year: int, behaviour: str = "ok") -> str:
@@ -140,7 +156,7 @@ class SimulatedProcessor:
     def event_payload(
         self,
         *,
-        event_type: WebhookEventType,
+        event_type: WebhookEventType | str,
         reference: str | None = None,
         decline_reason: DeclineReason | None = None,
         method: CardDetails | None = None,
@@ -184,26 +200,25 @@ class SimulatedProcessor:
         )
         try:
             body = json.loads(payload)
-            data = body["data"]
-            event_type = WebhookEventType(body["type"])
+            raw_type = str(body["type"])
             event_id = str(body["id"])
             occurred_at = datetime.fromtimestamp(int(body["created"]), UTC)
+            data = body["data"]
+            handled = raw_type in _HANDLED_TYPES
+            event_type = WebhookEventType(raw_type) if handled else WebhookEventType.unhandled
             reason = DeclineReason(data["decline_reason"]) if data.get("decline_reason") else None
-            method = None
-            if data.get("method"):
-                raw = data["method"]
-                method = CardDetails(
-                    token=str(raw["token"]),
-                    brand=str(raw["brand"]),
-                    last4=str(raw["last4"]),
-                    exp_month=int(raw["exp_month"]),
-                    exp_year=int(raw["exp_year"]),
-                )
+            method = _event_method(data.get("method"))
             reference = data.get("reference")
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidWebhook(f"The webhook payload is not an event: {exc}") from exc
         if not re.fullmatch(r"evt_[A-Za-z0-9]{1,64}", event_id):
             raise InvalidWebhook("The webhook event id is malformed.")
+        if event_type == WebhookEventType.unhandled:
+            if not _EVENT_TYPE.fullmatch(raw_type):
+                raise InvalidWebhook("The webhook event type is malformed.")
+            return WebhookEvent(
+                id=event_id, type=event_type, occurred_at=occurred_at, processor_type=raw_type
+            )
         if event_type != WebhookEventType.method_updated and not (
             reference and _REFERENCE.fullmatch(reference)
         ):

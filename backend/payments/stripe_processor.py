@@ -250,11 +250,14 @@ class StripeProcessor:
         except ValueError as exc:
             raise InvalidWebhook("The webhook body is not a Stripe event.") from exc
         event_type = WEBHOOK_TYPES.get(str(event.get("type")))
-        if event_type is None:
-            raise InvalidWebhook(f"Stripe event type {event.get('type')!r} is not one this backend handles.")
         try:
-            obj = event["data"]["object"]
             occurred_at = datetime.fromtimestamp(int(event["created"]), UTC)
+            if event_type is None:  # signed by Stripe but not one we act on: acknowledged, never retried
+                return WebhookEvent(
+                    id=str(event["id"]), type=WebhookEventType.unhandled, occurred_at=occurred_at,
+                    processor_type=str(event["type"])[:100],
+                )
+            obj = event["data"]["object"]
             if event_type == WebhookEventType.method_updated:
                 customer = obj.get("customer")
                 return WebhookEvent(

@@ -235,6 +235,32 @@ def test_webhook_signature_is_required(client: TestClient, app, demo) -> None:
     )
 
 
+def test_a_signed_event_of_a_type_we_do_not_handle_is_acknowledged_once(
+    client: TestClient, app, db_session, demo
+) -> None:
+    from backend.payments.models import ProcessorEvent
+
+    processor: SimulatedProcessor = app.state.processor
+    body, headers = processor.event_payload(event_type="payment.refunded", event_id="evt_refund1")
+    first = client.post("/api/v1/processor/webhooks", content=body, headers=headers)
+    # 200, so the processor stops redelivering it; a 400 would be retried for days.
+    assert first.status_code == 200 and first.json() == {"event_id": "evt_refund1", "outcome": "ignored"}
+    again = client.post("/api/v1/processor/webhooks", content=body, headers=headers)
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
+    stored = db_session.get(ProcessorEvent, "evt_refund1")
+    assert stored is not None and (stored.type, stored.outcome) == ("unhandled", "ignored")
+    assert stored.details == {"processor_type": "payment.refunded"}
+    # Only the signature, the timestamp and the shape decide a 400.
+    unsigned = client.post("/api/v1/processor/webhooks", content=body)
+    forged_body, forged_headers = SimulatedProcessor(webhook_secret="not-the-secret").event_payload(
+        event_type="payment.refunded"
+    )
+    forged = client.post("/api/v1/processor/webhooks", content=forged_body, headers=forged_headers)
+    junk_body, junk_headers = processor.event_payload(event_type="Not A Type!")
+    junk = client.post("/api/v1/processor/webhooks", content=junk_body, headers=junk_headers)
+    assert [unsigned.status_code, forged.status_code, junk.status_code] == [400, 400, 400]
+
+
 def test_alice_gets_her_late_fee_waived_once(client: TestClient, demo) -> None:
     options = client.get(f"/api/v1/customers/{ALICE}/arrangement-options").json()
     assert options["late_fee_waiver"]["eligible"] and options["late_fee_waiver"]["amount"] == "25.00"
