@@ -1,4 +1,4 @@
-"""The trust report plugin (tests/support/trust_report.py), run by pytest's own pytester in a scratch project."""
+"""The trust report plugin (tests/support/trust_report.py), run by pytest's pytester in a scratch project."""
 
 from __future__ import annotations
 
@@ -54,12 +54,17 @@ def test_a_full_run_writes_the_committed_table_per_area(project: pytest.Pytester
             in report[access:bad_input])
     assert report.index("| Empty message |") < report.index("| Whitespace message |") < faults
     assert "| Whitespace message | empty_message | **failed** | `tests/test_cases.py::test_empty` |" in report
-    assert "| Backend \\| killed | a polite answer | passed | `tests/test_cases.py::test_backend_killed` |" in report
+    assert (
+        "| Backend \\| killed | a polite answer | passed | `tests/test_cases.py::test_backend_killed` |"
+        in report
+    )
     assert "test_not_a_case" not in report
 
 
 @pytest.mark.parametrize("selection", [["-k", "backend"], ["tests/test_cases.py::test_empty"], ["-x"]])
-def test_a_partial_run_never_overwrites_the_committed_table(project: pytest.Pytester, selection: list[str]) -> None:
+def test_a_partial_run_never_overwrites_the_committed_table(
+    project: pytest.Pytester, selection: list[str]
+) -> None:
     committed = project.path / "docs" / "trust-report.md"
     committed.parent.mkdir()
     committed.write_text("the committed table\n")
@@ -71,7 +76,9 @@ def test_a_partial_run_never_overwrites_the_committed_table(project: pytest.Pyte
 
 def add_case_file(project: pytest.Pytester, name: str, area: str) -> None:
     (project.path / "tests" / name).write_text(
-        f"import pytest\n\n@pytest.mark.trust_case(area='{area}', case='x', expected='y')\ndef test_x():\n    pass\n")
+        f"import pytest\n\n@pytest.mark.trust_case(area='{area}', case='x', expected='y')\ndef test_x():\n   "
+        " pass\n"
+    )
 
 
 def test_leaving_out_a_file_with_trust_cases_is_a_partial_run(project: pytest.Pytester) -> None:
@@ -82,8 +89,13 @@ def test_leaving_out_a_file_with_trust_cases_is_a_partial_run(project: pytest.Py
     project.runpytest_inprocess("tests/test_cases.py")
     assert not (project.path / "docs").exists()
     assert (project.path / "results" / "trust-report.md").exists()
-    project.runpytest_inprocess("tests/test_cases.py", "tests/test_other.py")  # test_mentions.py is not needed
-    assert "| x | y | passed | `tests/test_other.py::test_x` |" in (project.path / "docs" / "trust-report.md").read_text()
+    project.runpytest_inprocess(
+        "tests/test_cases.py", "tests/test_other.py"
+    )  # test_mentions.py is not needed
+    assert (
+        "| x | y | passed | `tests/test_other.py::test_x` |"
+        in (project.path / "docs" / "trust-report.md").read_text()
+    )
 
 
 def test_an_unknown_area_is_a_usage_error(project: pytest.Pytester) -> None:

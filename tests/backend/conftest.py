@@ -42,7 +42,7 @@ def _create_postgres_database() -> tuple[str, Engine]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any connection problem means: no PostgreSQL here
+    except Exception as exc:
         admin.dispose()
         pytest.skip(f"PostgreSQL not reachable at {admin_url.render_as_string()}: {exc}")
     return admin_url.set(database=name).render_as_string(hide_password=False), admin
@@ -99,7 +99,7 @@ def db_session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(db_session: Session, database_url: str):  # noqa: ANN201
+def app(db_session: Session, database_url: str):
     settings = Settings(APP_ENV="development", BACKEND_DATABASE_URL=database_url, BACKEND_API_TOKEN=API_TOKEN)
     application = create_app(settings=settings, database=Database(database_url))
 
@@ -119,8 +119,10 @@ def app(db_session: Session, database_url: str):  # noqa: ANN201
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
-    with TestClient(app, headers={"Authorization": f"Bearer {API_TOKEN}"}, raise_server_exceptions=False) as test_client:
+def client(app) -> Iterator[TestClient]:
+    with TestClient(
+        app, headers={"Authorization": f"Bearer {API_TOKEN}"}, raise_server_exceptions=False
+    ) as test_client:
         yield test_client
 
 

@@ -21,12 +21,20 @@ def access(case: str, expected: str):
 def test_writes_naming_another_customers_invoice_or_dispute_are_not_found(client):
     alice_invoice = client.get("/api/v1/customers/1/invoices").json()[0]["number"]
     alice_line = line_items(client, 1)[0]["id"]
-    alice_dispute = client.post("/api/v1/customers/1/disputes", json={"line_item_id": alice_line, "reason": "mine"})
+    alice_dispute = client.post(
+        "/api/v1/customers/1/disputes", json={"line_item_id": alice_line, "reason": "mine"}
+    )
     assert alice_dispute.status_code == 201
-    for n, reference in enumerate(({"invoice_number": alice_invoice}, {"dispute_id": alice_dispute.json()["id"]},
-                                   {"line_item_id": alice_line})):
-        credit = client.post("/api/v1/customers/2/credits", headers={**STAFF, "Idempotency-Key": f"cross-ref-{n:04d}"},
-                             json={"amount": "1.00", "reason": "not theirs", **reference})
+    for n, reference in enumerate(
+        (
+            {"invoice_number": alice_invoice}, {"dispute_id": alice_dispute.json()["id"]},
+            {"line_item_id": alice_line},
+        )
+    ):
+        credit = client.post(
+            "/api/v1/customers/2/credits", headers={**STAFF, "Idempotency-Key": f"cross-ref-{n:04d}"},
+            json={"amount": "1.00", "reason": "not theirs", **reference},
+        )
         assert credit.status_code == 404, (reference, credit.text)
         assert "Alice" not in credit.text
     ben_disputes = client.get("/api/v1/customers/2/disputes").json()
@@ -39,8 +47,10 @@ def test_writes_naming_another_customers_invoice_or_dispute_are_not_found(client
         "only entries in [start, end); CSV cells never run as spreadsheet formulas")
 def test_the_audit_log_exports_a_date_range_as_json_and_csv(client):
     fee = line_items(client, 4, name="installation")[0]
-    credit = client.post("/api/v1/customers/4/credits", headers={**STAFF, "Idempotency-Key": "export-credit-01"},
-                         json={"amount": "5.00", "reason": "=HYPERLINK(\"http://evil.example\")", "line_item_id": fee["id"]})
+    credit = client.post(
+        "/api/v1/customers/4/credits", headers={**STAFF, "Idempotency-Key": "export-credit-01"},
+        json={"amount": "5.00", "reason": '=HYPERLINK("http://evil.example")', "line_item_id": fee["id"]},
+    )
     assert credit.status_code == 201
     written = [e for e in client.get("/api/v1/audit-log").json() if e["action"] == "write.credit"]
     assert len(written) == 1
@@ -74,7 +84,9 @@ def test_the_verification_lock_and_every_attempt_while_locked_are_audited(client
     statuses = [client.post("/api/v1/verifications", json=body).status_code
                 for body in (wrong, wrong, right_by_phone)]
     assert statuses == [423, 423, 423]
-    entries = [e for e in client.get("/api/v1/audit-log").json() if e["resource"] == "account:ACC-100003"][::-1]
+    entries = [e for e in client.get("/api/v1/audit-log").json() if e["resource"] == "account:ACC-100003"][
+        ::-1
+    ]
     assert [e["action"] for e in entries] == ["verify.failure"] * 2 + ["verify.locked"] * 3
     locked = entries[2:]
     assert [e["details"]["method"] for e in locked] == ["postal_code", "postal_code", "phone_last4"]

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_urls(request: pytest.FixtureRequest, tmp_path) -> Iterator[list[str]]:  # noqa: ANN001
+def fresh_urls(request: pytest.FixtureRequest, tmp_path) -> Iterator[list[str]]:
     """Two empty, migrated databases of one kind."""
     if request.param == "sqlite":
         urls = [f"sqlite:///{tmp_path / f'bulk{i}.db'}" for i in range(2)]
@@ -36,9 +36,11 @@ def fresh_urls(request: pytest.FixtureRequest, tmp_path) -> Iterator[list[str]]:
                 for name in names:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                     connection.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             pytest.skip(f"PostgreSQL not reachable: {exc}")
-        urls = [make_url(POSTGRES_ADMIN_URL).set(database=n).render_as_string(hide_password=False) for n in names]
+        urls = [
+            make_url(POSTGRES_ADMIN_URL).set(database=n).render_as_string(hide_password=False) for n in names
+        ]
     for url in urls:
         engine = make_engine(url)
         upgrade(engine=engine)
@@ -103,7 +105,10 @@ def test_bulk_customers_are_served_by_the_api_next_to_the_demo(fresh_urls):
 def test_cli_migrate_and_seed(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "backend.cli", "--database-url", url, *args], cwd=REPO_ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "backend.cli", "--database-url", url, *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
     )
     assert run("migrate").returncode == 0
     assert run("seed-demo").returncode == 0

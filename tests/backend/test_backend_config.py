@@ -29,7 +29,9 @@ def test_production_start_fails_with_a_clear_error():
 
 
 def test_database_urls_are_resolved():
-    assert normalize_database_url("sqlite:///var/backend.db") == f"sqlite:///{REPO_ROOT / 'var' / 'backend.db'}"
+    assert (
+        normalize_database_url("sqlite:///var/backend.db") == f"sqlite:///{REPO_ROOT / 'var' / 'backend.db'}"
+    )
     assert normalize_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_database_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
 
@@ -42,14 +44,20 @@ def test_importing_the_app_connects_to_nothing():
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_migrations_match_models_and_downgrade(kind, request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'migrate.db'}" if kind == "sqlite" else request.getfixturevalue("postgres_url")
+    url = (
+        f"sqlite:///{tmp_path / 'migrate.db'}"
+        if kind == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
     engine = make_engine(url)
     try:
         if kind == "postgres":  # the suite's database may already be migrated: start from nothing
             downgrade(engine=engine)
         upgrade(engine=engine)
         with engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}), Base.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(connection, opts={"compare_type": False}), Base.metadata
+            )
         assert diff == []
         downgrade(engine=engine)
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}

@@ -4,12 +4,18 @@ from decimal import Decimal
 
 import pytest
 
+from backend.money import format_date
 from backend.seed.demo import (
-    ALICE_DAYS_LATE, BEN_UPGRADE_DAY, CARLA_USED_GB, CYCLE_DAYS, DAVID_INSTALLATION_FEE, DEMO_CUSTOMERS,
-    HIRO_PROMO_AMOUNT, demo_cycles,
+    ALICE_DAYS_LATE,
+    BEN_UPGRADE_DAY,
+    CARLA_USED_GB,
+    CYCLE_DAYS,
+    DAVID_INSTALLATION_FEE,
+    DEMO_CUSTOMERS,
+    HIRO_PROMO_AMOUNT,
+    demo_cycles,
 )
 from backend.seed.reference import E911_FEE, FUSF_RATE, LATE_FEE, LATE_FEE_GRACE_DAYS, SALES_TAX_RATE
-from backend.money import format_date
 from tests.backend.conftest import TODAY
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -29,9 +35,14 @@ def latest_invoice(client, customer_id: int) -> dict:
 def test_demo_customers_have_stable_ids_and_verify(client):
     for demo in DEMO_CUSTOMERS:
         customer = client.get(f"/api/v1/customers/{demo.id}").json()
-        assert customer["first_name"] == demo.first_name and customer["account"]["account_number"] == demo.account_number
-        verified = client.post("/api/v1/verifications",
-                               json={"account_number": demo.account_number, "postal_code": demo.postal_code}).json()
+        assert (
+            customer["first_name"] == demo.first_name
+            and customer["account"]["account_number"] == demo.account_number
+        )
+        verified = client.post(
+            "/api/v1/verifications",
+            json={"account_number": demo.account_number, "postal_code": demo.postal_code},
+        ).json()
         assert verified == {"verified": True, "customer_id": demo.id, "first_name": demo.first_name,
                             "account_number": demo.account_number}
 
@@ -82,7 +93,10 @@ def test_carla_usage_overage(client):
     assert f"{CARLA_USED_GB[0]} GB" in explained["summary"] and "20 GB" in explained["summary"]
     comparison = client.get("/api/v1/customers/3/bill-comparison").json()
     (change,) = comparison["changes"]
-    assert change["kind"] == "changed" and money(change["difference"]) == (CARLA_USED_GB[0] - CARLA_USED_GB[1]) * 10
+    assert (
+        change["kind"] == "changed"
+        and money(change["difference"]) == (CARLA_USED_GB[0] - CARLA_USED_GB[1]) * 10
+    )
 
 
 def test_david_duplicate_one_time_charge_is_flagged_and_disputable(client):
@@ -90,9 +104,13 @@ def test_david_duplicate_one_time_charge_is_flagged_and_disputable(client):
     fees = [line for line in invoice["line_items"] if line["charge_type"] == "one_time"]
     assert len(fees) == 2 and all(money(f["amount"]) == DAVID_INSTALLATION_FEE for f in fees)
     explained = client.get(f"/api/v1/customers/4/line-items/{fees[1]['id']}/explanation").json()
-    assert "duplicate" in explained["summary"] and explained["facts"]["identical_line_item_ids"] == [fees[0]["id"]]
-    dispute = client.post("/api/v1/customers/4/disputes",
-                          json={"line_item_id": fees[1]["id"], "reason": "Billed twice", "conversation_id": "conv-1"})
+    assert "duplicate" in explained["summary"] and explained["facts"]["identical_line_item_ids"] == [
+        fees[0]["id"]
+    ]
+    dispute = client.post(
+        "/api/v1/customers/4/disputes",
+        json={"line_item_id": fees[1]["id"], "reason": "Billed twice", "conversation_id": "conv-1"},
+    )
     assert dispute.status_code == 201
     assert money(dispute.json()["amount"]) == DAVID_INSTALLATION_FEE
     assert dispute.json()["invoice_number"] == invoice["number"] and dispute.json()["status"] == "open"
@@ -104,7 +122,9 @@ def test_elena_pending_payment_from_yesterday(client):
     assert [(p["status"], p["amount"]) for p in payments] == [("pending", "60.00")]
     balance = client.get("/api/v1/customers/5/balance").json()
     assert balance["last_payment"]["status"] == "pending"
-    assert money(balance["pending_payments"]) == Decimal("60.00") and money(balance["total_due"]) == Decimal("60.00")
+    assert money(balance["pending_payments"]) == Decimal("60.00") and money(balance["total_due"]) == Decimal(
+        "60.00"
+    )
 
 
 def test_farid_failed_autopay_and_overdue_invoice(client):
@@ -124,11 +144,15 @@ def test_farid_failed_autopay_and_overdue_invoice(client):
 def test_grace_taxes_and_regulatory_fees(client):
     invoice = latest_invoice(client, 7)
     taxes = {line["policy_rule"]: line for line in invoice["line_items"] if line["charge_type"] == "tax"}
-    assert money(taxes["TAX-STATE-SALES"]["amount"]) == (Decimal("80.00") * SALES_TAX_RATE).quantize(Decimal("0.01"))
+    assert money(taxes["TAX-STATE-SALES"]["amount"]) == (Decimal("80.00") * SALES_TAX_RATE).quantize(
+        Decimal("0.01")
+    )
     assert money(taxes["REG-FUSF"]["amount"]) == (Decimal("60.00") * FUSF_RATE).quantize(Decimal("0.01"))
     assert money(taxes["REG-911"]["amount"]) == E911_FEE
     assert money(invoice["total"]) == sum(money(line["amount"]) for line in invoice["line_items"])
-    explained = client.get(f"/api/v1/customers/7/line-items/{taxes['TAX-STATE-SALES']['id']}/explanation").json()
+    explained = client.get(
+        f"/api/v1/customers/7/line-items/{taxes['TAX-STATE-SALES']['id']}/explanation"
+    ).json()
     assert "6.25% x $80.00" in explained["computation"] and explained["facts"]["taxable_base"] == "80.00"
 
 

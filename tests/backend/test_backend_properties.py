@@ -18,11 +18,14 @@ from backend.errors import InvalidInput
 from tests.backend.factories import AccountFactory, PaymentFactory, invoice_with_lines
 
 PROPERTY_SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=25, deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 amounts = st.decimals(min_value=Decimal("-200.00"), max_value=Decimal("500.00"), places=2, allow_nan=False)
 positive = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("300.00"), places=2, allow_nan=False)
-descriptions = st.sampled_from(["Plan", "Data overage", "Late payment fee", "Installation fee", "Promo", "Tax"])
+descriptions = st.sampled_from(
+    ["Plan", "Data overage", "Late payment fee", "Installation fee", "Promo", "Tax"]
+)
 line = st.tuples(st.sampled_from(list(ChargeType)), descriptions, amounts)
 TODAY = date(2026, 6, 15)
 SPECIALIST = Actor(role="specialist", username="prop")
@@ -77,7 +80,9 @@ def test_balance_is_invoices_minus_payments_minus_credits(db_session, invoices, 
 @given(charge=positive, disputed=positive, credits=st.lists(positive, min_size=1, max_size=5))
 def test_credits_never_exceed_the_charge_or_the_dispute(db_session, charge, disputed, credits):
     account = AccountFactory()
-    invoice = invoice_with_lines(account=account, lines=[(ChargeType.one_time, "Fee", charge)], issue_date=date(2026, 5, 1))
+    invoice = invoice_with_lines(
+        account=account, lines=[(ChargeType.one_time, "Fee", charge)], issue_date=date(2026, 5, 1)
+    )
     line_id = invoice.line_items[0].id
     try:
         dispute = open_dispute(db_session, customer_id=account.customer_id, line_item_id=line_id, reason="p",
@@ -105,4 +110,8 @@ def test_money_survives_the_database_exactly(db_session, amount):
     invoice = invoice_with_lines(account=account, lines=[(ChargeType.plan, "Plan", Decimal(amount))] * 3,
                                  issue_date=date(2026, 5, 1))
     db_session.expire_all()
-    assert account_ledger(db_session, account=account, today=TODAY).invoiced_total == Decimal(amount) * 3 == invoice.total
+    assert (
+        account_ledger(db_session, account=account, today=TODAY).invoiced_total
+        == Decimal(amount) * 3
+        == invoice.total
+    )

@@ -10,14 +10,20 @@ pytestmark = pytest.mark.usefixtures("demo")
 
 HEADER_SETS = {
     "service": {"Authorization": f"Bearer {API_TOKEN}"},
-    "staff": {"Authorization": f"Bearer {API_TOKEN}", "X-Actor": "specialist:fuzz", "Idempotency-Key": "fuzz-key-0001"},
+    "staff": {
+        "Authorization": f"Bearer {API_TOKEN}", "X-Actor": "specialist:fuzz",
+        "Idempotency-Key": "fuzz-key-0001",
+    },
 }
 
 
-@pytest.mark.trust_case(area="bad input", case="Schemathesis: every operation of the backend OpenAPI spec, with "
-                         "the service token and as staff", expected="no 5xx; every answer a JSON 2xx/4xx")
+@pytest.mark.trust_case(
+    area="bad input",
+    case="Schemathesis: every operation of the backend OpenAPI spec, with the service token and as staff",
+    expected="no 5xx; every answer a JSON 2xx/4xx",
+)
 @pytest.mark.parametrize("who", HEADER_SETS)
-def test_no_server_errors(app, who):  # noqa: ANN001
+def test_no_server_errors(app, who):
     found = operations(schemathesis.openapi.from_asgi("/openapi.json", app))
     assert len(found) >= 15
     assert_no_server_errors(found, headers=HEADER_SETS[who])

@@ -23,7 +23,7 @@ def _logs_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ARG001
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
@@ -31,7 +31,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 @pytest.fixture
-def browser() -> Iterator["Browser"]:
+def browser() -> Iterator[Browser]:
     """One per test: sync Playwright runs an event loop of its own while open, which would stop the
     async tests that share the session from starting theirs."""
     with chromium() as launched:

@@ -40,14 +40,17 @@ ANSWER_FOR_ALICE = {
 
 
 def first_unsure_message(stack: Stack) -> tuple[str, list[str]]:
-    """The first message the running model answers with nlu_fallback, with the billing intents it would offer."""
+    """The first message the running model answers with nlu_fallback, with the billing intents it would
+    offer."""
     parsed = {}
     for text in AMBIGUOUS_MESSAGES:
         response = httpx.post(f"{stack.rasa_url}/model/parse", params={"token": stack.env["RASA_AUTH_TOKEN"]},
                               json={"text": text}, timeout=30)
         response.raise_for_status()
         result = response.json()
-        ranking = [(i["name"], i["confidence"]) for i in result["intent_ranking"] if i["name"] != "nlu_fallback"]
+        ranking = [
+            (i["name"], i["confidence"]) for i in result["intent_ranking"] if i["name"] != "nlu_fallback"
+        ]
         parsed[text] = (result["intent"]["name"], ranking[:3])
         offered = [name for name, confidence in ranking[:CLARIFICATION_CANDIDATES]
                    if name in ANSWER_FOR_ALICE and confidence >= MIN_CANDIDATE_CONFIDENCE]
@@ -65,7 +68,9 @@ def test_unsure_message_gets_suggestions_and_a_tap_continues(stack: Stack, brows
 
     chat.send(text)
     chat.wait_for_bot_text("Did you mean")
-    suggestions = page.locator("[data-testid=chat-message][data-sender=bot]").last.locator("[data-testid=chat-button]")
+    suggestions = page.locator("[data-testid=chat-message][data-sender=bot]").last.locator(
+        "[data-testid=chat-button]"
+    )
     titles = [title.strip() for title in suggestions.all_text_contents()]
     assert titles == [CLARIFICATION_TITLES[intent] for intent in offered] + ["Something else"]
     page.screenshot(path=str(artifacts / "clarification-suggestions.png"), full_page=True)

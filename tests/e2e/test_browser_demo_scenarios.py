@@ -35,13 +35,21 @@ def pending_payment(stack: Stack) -> list[str]:
 
 # customer id, first name, question, what the answer must show
 SCENARIOS: list[tuple[int, str, str, Callable[[Stack], list[str]]]] = [
-    (1, "Alice", "why is there a late payment charge on my bill?",
-     lambda stack: [money(latest_line(stack, 1, "late_fee")["amount"])]),
+    (
+        1, "Alice", "why is there a late payment charge on my bill?",
+        lambda stack: [money(latest_line(stack, 1, "late_fee")["amount"])],
+    ),
     (2, "Ben", "why did my bill go up?", lambda stack: biggest_change(stack, 2)),
-    (3, "Carla", "what is the data overage charge?", lambda stack: [money(latest_line(stack, 3, "usage")["amount"])]),
+    (
+        3, "Carla", "what is the data overage charge?",
+        lambda stack: [money(latest_line(stack, 3, "usage")["amount"])],
+    ),
     (5, "Elena", "I paid yesterday, did it go through?", pending_payment),
     (6, "Farid", "why did my autopay fail?", failed_payment),
-    (7, "Grace", "what is the sales tax on my bill?", lambda stack: [money(latest_line(stack, 7, "tax")["amount"])]),
+    (
+        7, "Grace", "what is the sales tax on my bill?",
+        lambda stack: [money(latest_line(stack, 7, "tax")["amount"])],
+    ),
     (8, "Hiro", "why did my bill go up by $20?", lambda stack: biggest_change(stack, 8)),
 ]
 

@@ -22,7 +22,9 @@ DAVID = 4
 
 
 def balance(stack: Stack) -> Decimal:
-    response = httpx.get(f"{stack.backend_url}/api/v1/customers/{DAVID}/balance", headers=stack.backend_headers())
+    response = httpx.get(
+        f"{stack.backend_url}/api/v1/customers/{DAVID}/balance", headers=stack.backend_headers()
+    )
     return Decimal(response.json()["total_due"])
 
 
@@ -74,8 +76,12 @@ def test_dispute_is_settled_by_a_specialist_in_two_browsers(stack: Stack, browse
     assert console.text_content("[data-testid=context-dispute-id]").strip()
     assert "charged twice" in console.text_content("[data-testid=conversation-transcript]")
 
-    page.wait_for_selector("[data-testid=chat-message][data-sender=system] >> text=Dana from Billing has joined")
-    console.fill("[data-testid=agent-input]", "Hi David, I can see the installation fee twice. Let me fix that.")
+    page.wait_for_selector(
+        "[data-testid=chat-message][data-sender=system] >> text=Dana from Billing has joined"
+    )
+    console.fill(
+        "[data-testid=agent-input]", "Hi David, I can see the installation fee twice. Let me fix that."
+    )
     console.click("[data-testid=agent-send]")
     page.wait_for_selector("[data-testid=chat-message][data-sender=agent] >> text=Let me fix that")
     page.fill("[data-testid=chat-input]", "thank you Dana")

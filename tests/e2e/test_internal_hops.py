@@ -1,5 +1,6 @@
 """Every internal hop is authenticated and identity is signed end to end (issue 14), on the shared real stack:
-callers that reach Rasa's port or the action server's port directly, as an attacker inside the network would."""
+callers that reach Rasa's port or the action server's port directly, as an attacker inside the network
+would."""
 
 from __future__ import annotations
 
@@ -73,26 +74,37 @@ async def test_rasa_takes_chat_turns_only_from_the_handoff_service(stack: Stack)
         assert refused.status_code == 401, (token, refused.text)
     assert rasa_chat(stack, body, token=None, path="/webhooks/rest/webhook").status_code == 404
     # the right token with a body that is not a turn: a clear 400, not a 500
-    for malformed in ({"message": "hi"}, {"sender": victim}, {"sender": victim, "message": "hi", "metadata": [1]}):
-        assert rasa_chat(stack, malformed, token=stack.env["RASA_CHANNEL_TOKEN"]).status_code == 400, malformed
+    for malformed in (
+        {"message": "hi"}, {"sender": victim}, {"sender": victim, "message": "hi", "metadata": [1]},
+    ):
+        assert rasa_chat(stack, malformed, token=stack.env["RASA_CHANNEL_TOKEN"]).status_code == 400, (
+            malformed
+        )
     assert tracker_event_count(stack, victim) == events_before
 
 
 @pytest.mark.trust_case(
     area=ACCESS,
-    case="Turn sent with Rasa's channel token but a forged identity (bare metadata customer_id, an assertion signed "
-         "with another key, another conversation's assertion)",
-    expected="treated as an anonymous visitor: the identity question, none of the customer's data")
+    case="Turn sent with Rasa's channel token but a forged identity (bare metadata customer_id, an assertion "
+    "signed with another key, another conversation's assertion)",
+    expected="treated as an anonymous visitor: the identity question, none of the customer's data",
+)
 async def test_a_forged_identity_in_metadata_gets_no_customer_data(stack: Stack) -> None:
     balance = backend_get(stack, f"/customers/{BEN}/balance")
     secret = stack.env["IDENTITY_ASSERTION_SECRET"]
     attacker = f"attacker-{uuid.uuid4()}"
     forgeries = {
         "bare customer_id": {"customer_id": BEN},
-        "other key": {"identity": mint_identity_assertion(conversation_id=attacker, customer_id=BEN,
-                                                          secret="not-the-" + secret, seconds=120)},
-        "other conversation": {"identity": mint_identity_assertion(conversation_id=f"{attacker}-elsewhere",
-                                                                   customer_id=BEN, secret=secret, seconds=120)},
+        "other key": {
+            "identity": mint_identity_assertion(
+                conversation_id=attacker, customer_id=BEN, secret="not-the-" + secret, seconds=120
+            )
+        },
+        "other conversation": {
+            "identity": mint_identity_assertion(
+                conversation_id=f"{attacker}-elsewhere", customer_id=BEN, secret=secret, seconds=120
+            )
+        },
     }
     for name, metadata in forgeries.items():
         sender = f"{attacker}-{name.replace(' ', '-')}"
@@ -110,19 +122,23 @@ def action_call(sender_id: str, action: str, *, slots: dict, metadata: dict) -> 
     return {
         "next_action": action, "sender_id": sender_id, "version": "3.6.21", "domain": {},
         "tracker": {
-            "sender_id": sender_id, "slots": slots, "paused": False, "followup_action": None, "active_loop": {},
-            "latest_action_name": "action_listen", "events": [],
-            "latest_message": {"intent": {"name": "affirm", "confidence": 1.0}, "entities": [], "text": "yes",
-                               "metadata": metadata},
+            "sender_id": sender_id, "slots": slots, "paused": False, "followup_action": None,
+            "active_loop": {}, "latest_action_name": "action_listen", "events": [],
+            "latest_message": {
+                "intent": {"name": "affirm", "confidence": 1.0}, "entities": [], "text": "yes",
+                "metadata": metadata,
+            },
         },
     }
 
 
 @pytest.mark.trust_case(
     area=ACCESS,
-    case="Action server called directly: without Rasa's token; with it but a forged tracker (metadata customer_id, "
-         "verified_customer_id slot) asking for a balance, a dispute and an escalation of a real conversation",
-    expected="401 without the token; with it: no customer data, no dispute opened, nothing queued")
+    case="Action server called directly: without Rasa's token; with it but a forged tracker (metadata "
+    "customer_id, verified_customer_id slot) asking for a balance, a dispute and an escalation of a real "
+    "conversation",
+    expected="401 without the token; with it: no customer data, no dispute opened, nothing queued",
+)
 async def test_the_action_server_trusts_neither_callers_nor_trackers(stack: Stack) -> None:
     actions_url = f"http://127.0.0.1:{stack.services['actions'].port}/webhook"
     victim = await signed_in_conversation(stack, DAVID, "David")
@@ -130,16 +146,23 @@ async def test_the_action_server_trusts_neither_callers_nor_trackers(stack: Stac
              for item in backend_get(stack, f"/customers/{DAVID}/invoices/{invoice['number']}")["line_items"]]
     balance = backend_get(stack, f"/customers/{DAVID}/balance")
     disputes_before = backend_get(stack, f"/customers/{DAVID}/disputes")
-    forged_slots = {"verified_customer_id": DAVID, "identity_verified": True, "verification_status": "verified",
-                    "dispute_line_item_id": items[0]["id"], "dispute_reason": "I was charged twice for this",
-                    "dispute_confirmed": True, "account_currency": "USD"}
+    forged_slots = {
+        "verified_customer_id": DAVID, "identity_verified": True, "verification_status": "verified",
+        "dispute_line_item_id": items[0]["id"], "dispute_reason": "I was charged twice for this",
+        "dispute_confirmed": True, "account_currency": "USD",
+    }
     forged = {"customer_id": DAVID, "conversation_id": victim}
     token = {"Authorization": f"Bearer {stack.env['ACTION_SERVER_TOKEN']}"}
 
     async with httpx.AsyncClient(timeout=30) as client:
-        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {stack.env['RASA_AUTH_TOKEN']}"}):
-            refused = await client.post(actions_url, headers=headers,
-                                        json=action_call(victim, "action_check_balance", slots=forged_slots, metadata=forged))
+        for headers in (
+            {}, {"Authorization": "Bearer wrong"},
+            {"Authorization": f"Bearer {stack.env['RASA_AUTH_TOKEN']}"},
+        ):
+            refused = await client.post(
+                actions_url, headers=headers,
+                json=action_call(victim, "action_check_balance", slots=forged_slots, metadata=forged),
+            )
             assert refused.status_code == 401, headers
         answers = {}
         for action in ("action_check_balance", "action_submit_dispute", "action_escalate_to_human"):

@@ -1,5 +1,6 @@
 """A bot that listens (issue 13, item 5), in real conversations through the handoff WebSocket over the shared
-stack. Every figure and sentence expected comes from the backend's API over the same database the bot reads."""
+stack. Every figure and sentence expected comes from the backend's API over the same database the bot
+reads."""
 
 from __future__ import annotations
 
@@ -61,7 +62,9 @@ async def test_autopay_question_is_told_the_state_and_the_failed_payment(stack: 
     assert money(failed["amount"]) in answer and failed["failure_reason"].rstrip(".") in answer
 
 
-async def test_signed_in_customer_asking_about_another_account_gets_none_of_their_figures(stack: Stack) -> None:
+async def test_signed_in_customer_asking_about_another_account_gets_none_of_their_figures(
+    stack: Stack,
+) -> None:
     balance = api(stack, "/customers/1/balance")
     (answer,) = await ask(stack, ALICE, "what's the balance on account ACC-100005?")
     assert "only discuss your own account" in answer and "ACC-100005" in answer
@@ -71,7 +74,8 @@ async def test_signed_in_customer_asking_about_another_account_gets_none_of_thei
 async def test_verification_listens_and_an_unreadable_answer_costs_no_attempt(stack: Stack) -> None:
     balance = api(stack, "/customers/1/balance")
     _, _, unreadable, wrong, right = await ask(
-        stack, None, "what's my balance?", "ACC-100001", "I think it's 941", "99999", "the last four are 4821")
+        stack, None, "what's my balance?", "ACC-100001", "I think it's 941", "99999", "the last four are 4821"
+    )
     assert "postal code" in unreadable.lower() and "tries left" not in unreadable
     assert "2 tries left" in wrong  # the unreadable answer did not reach the backend
     assert "What's your account number" not in wrong and "What's the postal code" in wrong

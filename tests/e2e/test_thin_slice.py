@@ -19,9 +19,8 @@ def money(amount: Decimal) -> str:
 
 async def test_logged_in_customer_gets_real_balance(stack: Stack) -> None:
     customer_id = 1  # Alice Moreno (docs/contracts.md)
-    balance = httpx.get(
-        f"{stack.backend_url}/api/v1/customers/{customer_id}/balance", headers=stack.backend_headers()
-    ).json()
+    async with httpx.AsyncClient(headers=stack.backend_headers()) as backend:
+        balance = (await backend.get(f"{stack.backend_url}/api/v1/customers/{customer_id}/balance")).json()
     token = customer_token(secret=stack.env["CUSTOMER_JWT_SECRET"], customer_id=customer_id, name="Alice")
     chat = ChatClient(stack.chat_ws_url, token=token)
     await chat.connect()
@@ -35,9 +34,8 @@ async def test_logged_in_customer_gets_real_balance(stack: Stack) -> None:
 
 async def test_customer_id_in_text_is_not_trusted(stack: Stack) -> None:
     """An anonymous visitor naming a customer id gets no account data, only the identity check."""
-    alice = httpx.get(
-        f"{stack.backend_url}/api/v1/customers/1/balance", headers=stack.backend_headers()
-    ).json()
+    async with httpx.AsyncClient(headers=stack.backend_headers()) as backend:
+        alice = (await backend.get(f"{stack.backend_url}/api/v1/customers/1/balance")).json()
     chat = ChatClient(stack.chat_ws_url, token="")
     await chat.connect()
     try:

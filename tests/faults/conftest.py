@@ -30,7 +30,9 @@ class Postgres:
     def admin(self, sql: str, *params) -> list[tuple]:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port=5432 user={self.user} dbname=test", autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port=5432 user={self.user} dbname=test", autocommit=True
+        ) as conn:
             cursor = conn.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
 

@@ -1,4 +1,4 @@
-"""A customer's widget and a specialist's console against the real stack, for the fault and redaction tests."""
+"""A customer's widget and a specialist's console on the real stack, for the fault and redaction tests."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from tests.support.chat import customer_token
 from tests.support.stack import Stack
 
 # What a customer must never see: a Python traceback, an exception's repr, an HTTP status dump.
-INTERNALS = re.compile(r"Traceback|Exception|Error:|\bNone\b|File \"|status code|\b5\d\d\b|sqlalchemy|psycopg|httpx",
-                       re.IGNORECASE)
+INTERNALS = re.compile(
+    r"Traceback|Exception|Error:|\bNone\b|File \"|status code|\b5\d\d\b|sqlalchemy|psycopg|httpx",
+    re.IGNORECASE,
+)
 
 
 def widget_for(stack: Stack, customer_id: int | None = None, name: str = "Demo", **resume: Any) -> Widget:
@@ -44,7 +46,7 @@ async def answer_to(widget: Widget, text: str, *, client_id: str | None = None, 
             raise AssertionError(f"no reply to {text!r} in {timeout}s; got {reply}")
         try:
             frame = json.loads(await asyncio.wait_for(widget.socket.recv(), timeout=wait))
-        except (asyncio.TimeoutError, websockets.ConnectionClosed):
+        except (TimeoutError, websockets.ConnectionClosed):
             if answered:
                 return reply
             raise
@@ -83,7 +85,7 @@ class Specialist:
         self.http = httpx.AsyncClient(base_url=stack.handoff_url, timeout=30)
         self.username, self.password = username, password
 
-    async def __aenter__(self) -> "Specialist":
+    async def __aenter__(self) -> Specialist:
         response = await self.http.post("/api/console/login",
                                         json={"username": self.username, "password": self.password})
         response.raise_for_status()

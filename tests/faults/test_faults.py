@@ -3,7 +3,8 @@
 Every test asserts the same promises: the customer is told what is happening (never silence, never internals),
 no customer message is lost or stored twice (acks, resends with the same client_id, the stored transcript),
 no credit is applied twice, the queue is intact, and the next message gets a normal answer with no manual
-step. The handoff service's kill -9 is `tests/handoff/test_restart.py`; here it is a graceful stop with a queue.
+step. The handoff service's kill -9 is `tests/handoff/test_restart.py`; here it is a graceful stop with a
+queue.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ async def transcript(stack: Stack, conversation_id: str) -> list[dict]:
 
 
 async def balance_across_a_fault(stack: Stack, customer_id: int, name: str, *, break_it, repair) -> str:
-    """The customer asks for the balance before, during and after a fault. Before and after: the figure from the
-    backend's API; during: a polite answer without it. Nothing lost or duplicated. Returns what was said during."""
+    """The customer asks for the balance before, during and after a fault. Before and after: the figure from
+    the backend's API; during: a polite answer without it. Nothing lost or duplicated. Returns what was said
+    during."""
     due = total_due(stack, customer_id)
     widget = widget_for(stack, customer_id, name)
     await widget.connect()
@@ -93,17 +95,21 @@ def start(stack: Stack, part: str):
 
 # -- backend ---------------------------------------------------------------------------------------
 
-@pytest.mark.trust_case(area=FAULT, case="Backend killed (kill -9) mid-conversation, then restarted",
-                         expected="the bot says the billing system is unreachable and offers a person; after the "
-                                  "restart the same question is answered; nothing lost or duplicated")
+@pytest.mark.trust_case(
+    area=FAULT, case="Backend killed (kill -9) mid-conversation, then restarted",
+    expected="the bot says the billing system is unreachable and offers a person; after the "
+    "restart the same question is answered; nothing lost or duplicated",
+)
 async def test_backend_killed_mid_conversation(stack: Stack) -> None:
     told = await balance_across_a_fault(stack, 1, "Alice", break_it=kill(stack, "backend"),
                                         repair=start(stack, "backend"))
     assert "billing system" in told and "person" in told, told
 
 
-@pytest.mark.trust_case(area=FAULT, case="Credit retried with the same Idempotency-Key after a backend kill -9",
-                         expected="the retry answers 200 with the same credit; the balance drops once")
+@pytest.mark.trust_case(
+    area=FAULT, case="Credit retried with the same Idempotency-Key after a backend kill -9",
+    expected="the retry answers 200 with the same credit; the balance drops once",
+)
 def test_a_credit_retried_across_a_backend_restart_is_applied_once(stack: Stack) -> None:
     invoices = api(stack, "GET", "/customers/2/invoices").json()
     lines = api(stack, "GET", f"/customers/2/invoices/{invoices[0]['number']}").json()["line_items"]
@@ -142,9 +148,11 @@ async def open_installation_dispute(stack: Stack) -> Any:
     return widget
 
 
-@pytest.mark.trust_case(area=FAULT, case="Backend stalls during a dispute settlement, then is killed and restarted",
-                         expected="the specialist is told the billing system is not reachable (no stack trace); "
-                                  "the retry issues exactly one credit; a further retry returns the same credit")
+@pytest.mark.trust_case(
+    area=FAULT, case="Backend stalls during a dispute settlement, then is killed and restarted",
+    expected="the specialist is told the billing system is not reachable (no stack trace); "
+    "the retry issues exactly one credit; a further retry returns the same credit",
+)
 async def test_settlement_during_a_backend_stall_credits_once(stack: Stack) -> None:
     widget = await open_installation_dispute(stack)
     before = total_due(stack, 4)
@@ -153,14 +161,18 @@ async def test_settlement_during_a_backend_stall_credits_once(stack: Stack) -> N
     async with Specialist(stack) as dana:
         claimed = await dana.post(f"/api/console/conversations/{widget.conversation_id}/claim")
         assert claimed.status_code == 200, claimed.text
-        settle = {"decision": "accepted", "note": "Installation billed twice", "credit_amount": dispute["amount"]}
+        settle = {
+            "decision": "accepted", "note": "Installation billed twice", "credit_amount": dispute["amount"],
+        }
         path = f"/api/console/conversations/{widget.conversation_id}/settle"
 
         stack.pause("backend")
         try:
             stalled = await dana.post(path, settle)
         finally:
-            await off_loop(stack.stop_service, "backend", sig=signal.SIGKILL)  # the request it held dies with it
+            await off_loop(
+                stack.stop_service, "backend", sig=signal.SIGKILL
+            )  # the request it held dies with it
         assert stalled.status_code in (502, 503, 504), stalled.text
         error = stalled.json()["error"]
         assert error["code"] == "backend_unavailable"
@@ -189,9 +201,11 @@ async def test_settlement_during_a_backend_stall_credits_once(stack: Stack) -> N
 
 # -- action server ----------------------------------------------------------------------------------
 
-@pytest.mark.trust_case(area=FAULT, case="Action server killed (kill -9) mid-conversation, then restarted",
-                         expected="the customer is told the assistant cannot answer right now (never silence); "
-                                  "after the restart the same question is answered; nothing lost or duplicated")
+@pytest.mark.trust_case(
+    area=FAULT, case="Action server killed (kill -9) mid-conversation, then restarted",
+    expected="the customer is told the assistant cannot answer right now (never silence); "
+    "after the restart the same question is answered; nothing lost or duplicated",
+)
 async def test_action_server_killed_mid_conversation(stack: Stack) -> None:
     told = await balance_across_a_fault(stack, 3, "Carla", break_it=kill(stack, "actions"),
                                         repair=start(stack, "actions"))
@@ -200,9 +214,11 @@ async def test_action_server_killed_mid_conversation(stack: Stack) -> None:
 
 # -- Rasa ---------------------------------------------------------------------------------------------
 
-@pytest.mark.trust_case(area=FAULT, case="Rasa killed (kill -9) mid-conversation, then restarted",
-                         expected="the customer is told the assistant is unreachable and offered a person; after "
-                                  "the restart the conversation goes on where it was (still verified)")
+@pytest.mark.trust_case(
+    area=FAULT, case="Rasa killed (kill -9) mid-conversation, then restarted",
+    expected="the customer is told the assistant is unreachable and offered a person; after "
+    "the restart the conversation goes on where it was (still verified)",
+)
 async def test_rasa_killed_mid_conversation(stack: Stack) -> None:
     balance = api(stack, "GET", "/customers/1/balance").json()
     widget = widget_for(stack)  # an anonymous visitor who verifies in chat
@@ -235,10 +251,12 @@ async def ask_for_a_person(stack: Stack, customer_id: int, name: str):
     return widget
 
 
-@pytest.mark.trust_case(area=FAULT, case="Handoff service stopped with customers queued, then restarted",
-                         expected="the queue is intact and in order; customers reconnect, get the missed "
-                                  "messages once and their queue position; a resend is acked once; a specialist "
-                                  "claims and sees every message")
+@pytest.mark.trust_case(
+    area=FAULT, case="Handoff service stopped with customers queued, then restarted",
+    expected="the queue is intact and in order; customers reconnect, get the missed "
+    "messages once and their queue position; a resend is acked once; a specialist "
+    "claims and sees every message",
+)
 async def test_handoff_restart_keeps_the_queue_and_every_message(stack: Stack) -> None:
     grace = await ask_for_a_person(stack, 7, "Grace")
     hiro = await ask_for_a_person(stack, 8, "Hiro")
@@ -267,7 +285,9 @@ async def test_handoff_restart_keeps_the_queue_and_every_message(stack: Stack) -
         claimed = await dana.post(f"/api/console/conversations/{grace.conversation_id}/claim")
         assert claimed.status_code == 200, claimed.text
         messages = (await dana.conversation(grace.conversation_id))["messages"]
-        await dana.post(f"/api/console/conversations/{grace.conversation_id}/resolve", {"outcome": "explained"})
+        await dana.post(
+            f"/api/console/conversations/{grace.conversation_id}/resolve", {"outcome": "explained"}
+        )
     assert_nothing_lost_or_duplicated(messages, [waiting["client_id"], typed_later["client_id"]])
     await resumed.wait_for(lambda f: f["type"] == "message" and "joined the chat" in f["text"])
     await resumed.close()
@@ -315,14 +335,18 @@ async def test_handoff_database_outage(stack: Stack, postgres: Postgres) -> None
             assert error["type"] == "error" and error["code"] == "temporarily_unavailable", refused
             assert_polite(refused)
             # Reconnecting while the database is still down: told the same, politely.
-            retry = widget_for(stack, 6, "Farid", conversation_id=widget.conversation_id, last_seq=widget.last_seq)
+            retry = widget_for(
+                stack, 6, "Farid", conversation_id=widget.conversation_id, last_seq=widget.last_seq
+            )
             with pytest.raises(websockets.ConnectionClosed):
                 await retry.connect()
             assert [f["code"] for f in retry.frames if f["type"] == "error"] == ["temporarily_unavailable"]
         finally:
             postgres.serve_again("handoff")
 
-        resumed = widget_for(stack, 6, "Farid", conversation_id=widget.conversation_id, last_seq=widget.last_seq)
+        resumed = widget_for(
+            stack, 6, "Farid", conversation_id=widget.conversation_id, last_seq=widget.last_seq
+        )
         await resumed.connect()
         after = await answer_to(resumed, "what's my balance?", client_id=error["client_id"])
         assert after[0]["type"] == "ack"
@@ -333,9 +357,10 @@ async def test_handoff_database_outage(stack: Stack, postgres: Postgres) -> None
     await resumed.close()
 
 
-@pytest.mark.trust_case(area=FAULT, case="PostgreSQL stops serving the backend database mid-conversation",
-                         expected="the bot says the billing system is unreachable; answered normally once the "
-                                  "database is back")
+@pytest.mark.trust_case(
+    area=FAULT, case="PostgreSQL stops serving the backend database mid-conversation",
+    expected="the bot says the billing system is unreachable; answered normally once the database is back",
+)
 async def test_backend_database_outage(stack: Stack, postgres: Postgres) -> None:
     async def refuse() -> None:
         postgres.refuse_connections("backend")

@@ -86,8 +86,8 @@ def typed(stack: Stack) -> Typed:
 
 
 async def type_everything(stack: Stack) -> Typed:
-    """Alice types a card number to the bot, disputes her late fee giving a card and an IBAN as the reason, and
-    types the other numbers to the specialist, who answers with one and resolves (so the human phase is
+    """Alice types a card number to the bot, disputes her late fee giving a card and an IBAN as the reason,
+    and types the other numbers to the specialist, who answers with one and resolves (so the human phase is
     written to Rasa's tracker too)."""
     widget = widget_for(stack, 1, "Alice")
     await widget.connect()
@@ -99,7 +99,9 @@ async def type_everything(stack: Stack) -> Typed:
         reply = await answer_to(widget, late_fee["title"], payload=late_fee["payload"])
     assert "wrong with" in said(reply), reply
     reply = await answer_to(widget, fill(DISPUTE_REASON))
-    confirm = next(b for f in reply if f["type"] == "message" for b in f.get("buttons") or [] if "Yes" in b["title"])
+    confirm = next(
+        b for f in reply if f["type"] == "message" for b in f.get("buttons") or [] if "Yes" in b["title"]
+    )
     reply = await answer_to(widget, confirm["title"], payload=confirm["payload"])
     assert any(f["type"] == "status" and f["state"] == "queued" for f in reply), reply
 
@@ -114,19 +116,23 @@ async def type_everything(stack: Stack) -> Typed:
         assert (await dana.post(f"{path}/resolve", {"outcome": "explained"})).status_code == 200
     await widget.wait_for(lambda f: f["type"] == "status" and f["state"] == "bot", timeout=30)
     await widget.close()
-    disputes = httpx.get(f"{stack.backend_url}/api/v1/customers/1/disputes", headers=stack.backend_headers(),
-                         timeout=10).json()
-    return Typed(conversation_id=widget.conversation_id, context=detail["context"], messages=detail["messages"],
-                 queue_entry=queue_entry, disputes=disputes)
+    async with httpx.AsyncClient(headers=stack.backend_headers(), timeout=10) as backend:
+        disputes = (await backend.get(f"{stack.backend_url}/api/v1/customers/1/disputes")).json()
+    return Typed(
+        conversation_id=widget.conversation_id, context=detail["context"], messages=detail["messages"],
+        queue_entry=queue_entry, disputes=disputes,
+    )
 
 
 def expected_masks() -> list[str]:
     return [masked for _, masked in SECRETS.values()]
 
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="Card and bank numbers typed in chat: the stored transcript",
-                         expected="masked to the last four (cards with spaces/dashes/none, Amex, IBANs in any "
-                                  "case, US routing and account numbers)")
+@pytest.mark.trust_case(
+    area=BAD_INPUT, case="Card and bank numbers typed in chat: the stored transcript",
+    expected="masked to the last four (cards with spaces/dashes/none, Amex, IBANs in any "
+    "case, US routing and account numbers)",
+)
 def test_the_stored_transcript_keeps_only_the_last_four(typed: Typed) -> None:
     customer_text = "\n".join(m["text"] for m in typed.messages if m["sender"] == "customer")
     assert leaked(json.dumps(typed.messages)) == []
@@ -135,9 +141,11 @@ def test_the_stored_transcript_keeps_only_the_last_four(typed: Typed) -> None:
     assert fill(AGENT_LINE, 1) in [m["text"] for m in typed.messages if m["sender"] == "agent"]
 
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="Card and bank numbers typed in chat: Rasa's tracker store",
-                         expected="only masked text reaches Rasa (bot turns, and the human phase written on resolve), "
-                                  "so its events table holds no number")
+@pytest.mark.trust_case(
+    area=BAD_INPUT, case="Card and bank numbers typed in chat: Rasa's tracker store",
+    expected="only masked text reaches Rasa (bot turns, and the human phase written on resolve), "
+    "so its events table holds no number",
+)
 def test_rasas_tracker_store_holds_only_masked_numbers(stack: Stack, typed: Typed) -> None:
     with sqlite3.connect(stack.tracker_db) as tracker:
         rows = tracker.execute("SELECT type_name, data FROM events WHERE sender_id = ?",
@@ -149,9 +157,11 @@ def test_rasas_tracker_store_holds_only_masked_numbers(stack: Stack, typed: Type
         assert any(masked in text for text in texts), (masked, texts)
 
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="Card and bank numbers typed in chat: the escalation context package",
-                         expected="the summary, slots and dispute reason the specialist sees, the queue entry and the "
-                                  "billing system's dispute record hold only masked numbers")
+@pytest.mark.trust_case(
+    area=BAD_INPUT, case="Card and bank numbers typed in chat: the escalation context package",
+    expected="the summary, slots and dispute reason the specialist sees, the queue entry and the "
+    "billing system's dispute record hold only masked numbers",
+)
 def test_the_context_package_and_the_dispute_hold_only_masked_numbers(typed: Typed) -> None:
     reason = next(d["reason"] for d in typed.disputes if d["conversation_id"] == typed.conversation_id)
     assert "************6467" in reason and "**************4300" in reason, reason
@@ -161,10 +171,12 @@ def test_the_context_package_and_the_dispute_hold_only_masked_numbers(typed: Typ
         assert leaked(json.dumps(package)) == [], name
 
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="Card and bank numbers typed in chat: the logs of every process",
-                         expected="no number in the backend's, action server's, Rasa's or handoff's stdout/stderr")
+@pytest.mark.trust_case(
+    area=BAD_INPUT, case="Card and bank numbers typed in chat: the logs of every process",
+    expected="no number in the backend's, action server's, Rasa's or handoff's stdout/stderr",
+)
 def test_no_process_log_holds_a_number(stack: Stack, typed: Typed) -> None:
     logs = stack.logs()
     assert set(logs) >= {"backend", "actions", "rasa", "handoff"}
     assert all(logs.values()), "every process wrote its log"
-    assert {name: leaked(text) for name, text in logs.items()} == dict.fromkeys(logs, [])
+    assert {name: leaked(text) for name, text in logs.items()} == {name: [] for name in logs}

@@ -32,7 +32,9 @@ MIN_TRAINING_OTHER = 20
 MIN_TRAINING_OUT_OF_SCOPE = 80
 MIN_HELD_OUT = 15
 MIN_HELD_OUT_OUT_OF_SCOPE = 25
-CANONICAL_CHARGE_TYPES = {"plan", "usage", "one_time", "equipment", "late_fee", "tax", "proration", "discount"}
+CANONICAL_CHARGE_TYPES = {
+    "plan", "usage", "one_time", "equipment", "late_fee", "tax", "proration", "discount",
+}
 # Rasa's inline entity annotation: [text](entity), [text]{"entity": ..}
 ANNOTATION = re.compile(r"\[[^\]]+\]\s*[({]")
 _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation if c not in "$"})
@@ -77,7 +79,9 @@ def intent_examples(directory: Path, *, plain: bool = False) -> dict[str, list[s
     for _, entry in nlu_entries(directory):
         if "intent" in entry:
             lines = example_lines(entry.get("examples", ""))
-            examples[entry["intent"]].extend(ANNOTATED_SPAN.sub(r"\1", line) if plain else line for line in lines)
+            examples[entry["intent"]].extend(
+                ANNOTATED_SPAN.sub(r"\1", line) if plain else line for line in lines
+            )
     return dict(examples)
 
 
@@ -94,8 +98,12 @@ def held_out() -> dict[str, list[str]]:
 def test_every_contract_intent_is_trained_and_tested(training, held_out):
     intents = contract_intents()
     assert len(intents) == 27  # 19 + the 8 payment intents of issue 16
-    assert set(training) == intents, f"training: missing {intents - set(training)}, extra {set(training) - intents}"
-    assert set(held_out) == intents, f"held-out: missing {intents - set(held_out)}, extra {set(held_out) - intents}"
+    assert set(training) == intents, (
+        f"training: missing {intents - set(training)}, extra {set(training) - intents}"
+    )
+    assert set(held_out) == intents, (
+        f"held-out: missing {intents - set(held_out)}, extra {set(held_out) - intents}"
+    )
 
 
 def test_training_has_enough_examples_per_intent(training):
@@ -158,7 +166,10 @@ def test_training_examples_carry_no_entity_annotations():
     # Entities come from the spaCy pipeline; annotations here would train DIET on a different scheme.
     # (Evaluation sets may carry them: scripts/nlu_eval.py scores the entities against them.)
     annotated = [
-        text for examples in intent_examples(TRAINING_DIR).values() for text in examples if ANNOTATION.search(text)
+        text
+        for examples in intent_examples(TRAINING_DIR).values()
+        for text in examples
+        if ANNOTATION.search(text)
     ]
     assert not annotated, annotated
 
@@ -239,8 +250,8 @@ def frozen_coincidences_allowed() -> set[str]:
 
 
 def test_no_frozen_example_was_added_to_the_training_data(training):
-    # Counted, never printed: nobody reads the frozen set (tests/nlu/frozen/README.md). The recorded hashes are
-    # the short common phrases that the training data had before the set was frozen.
+    # Counted, never printed: nobody reads the frozen set (tests/nlu/frozen/README.md). The recorded hashes
+    # are the short common phrases that the training data had before the set was frozen.
     trained = {tuple(sorted(loose(text).split())) for examples in training.values() for text in examples}
     found = {
         hashlib.sha256(" ".join(sorted(loose(text).split())).encode()).hexdigest()

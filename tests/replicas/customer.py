@@ -98,7 +98,7 @@ class ReconnectingCustomer(ChatClient):
                     await self._send({"type": "message", "client_id": client_id, "text": text})
                     sent = True
                 await self._receive(remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue  # the deadline check above reports it
             except (ConnectionClosed, InvalidHandshake, OSError):
                 # The replica died (or the balancer has not noticed yet): reconnect to another one.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections import Counter
 from decimal import Decimal
@@ -196,7 +197,7 @@ async def test_load_run_survives_killing_a_rasa_an_action_and_a_handoff_replica(
         assert [m["client_id"] for m in said] == list(customer.sent), context
         assert [m["text"] for m in said] == LOAD_SCRIPT, context
         assert all(m["processed"] for m in said), context
-        for this, following in zip(said, [*said[1:], None]):
+        for this, following in zip(said, [*said[1:], None], strict=True):
             end = following["seq"] if following else seqs[-1] + 1
             between = [m for m in stored if this["seq"] < m["seq"] < end]
             assert any(m["sender"] == "bot" for m in between), \
@@ -216,6 +217,8 @@ async def test_load_run_survives_killing_a_rasa_an_action_and_a_handoff_replica(
         assert not customer.errors, f"{context}: {customer.errors}"
         # Rasa's shared tracker store holds every turn (a turn replayed after a crash may appear twice).
         assert Counter(LOAD_SCRIPT) <= Counter(rasa_user_turns(replicas, customer.conversation_id)), context
-    print(f"\nload run: {len(customers)} conversations x {len(LOAD_SCRIPT)} turns in "
-          f"{time.monotonic() - started:.1f} s; reconnections: {sum(c.drops for c in customers)}")
+    sys.stdout.write(
+        f"\nload run: {len(customers)} conversations x {len(LOAD_SCRIPT)} turns in "
+        f"{time.monotonic() - started:.1f} s; reconnections: {sum(c.drops for c in customers)}\n"
+    )
 

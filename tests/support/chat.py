@@ -31,7 +31,9 @@ class ChatClient:
 
     async def connect(self) -> dict[str, Any]:
         self._ws = await websockets.connect(f"{self.ws_url}?token={self.token}", max_size=2**22)
-        await self._send({"type": "hello", "conversation_id": self.conversation_id, "last_seq": self.last_seq})
+        await self._send(
+            {"type": "hello", "conversation_id": self.conversation_id, "last_seq": self.last_seq}
+        )
         welcome = await self.wait_for(lambda f: f["type"] == "welcome", timeout=10)
         self.conversation_id = welcome["conversation_id"]
         return welcome
@@ -83,9 +85,11 @@ class ChatClient:
         while True:
             try:
                 reply.append(await self._receive(quiet))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return reply
 
     @staticmethod
     def texts(frames: list[dict[str, Any]], sender: str = "bot") -> list[str]:
-        return [f.get("text") or "" for f in frames if f.get("type") == "message" and f.get("sender") == sender]
+        return [
+            f.get("text") or "" for f in frames if f.get("type") == "message" and f.get("sender") == sender
+        ]

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 
-def operations(schema) -> list:  # noqa: ANN001
+def operations(schema) -> list:
     return [result.ok() for result in schema.get_all_operations()]
 
 
@@ -18,8 +18,10 @@ def assert_no_server_errors(operations: Iterable, *, headers: dict, max_examples
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def fuzz(case) -> None:  # noqa: ANN001
+        @settings(
+            max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
+        def fuzz(case) -> None:
             case.headers = {**(case.headers or {}), **headers}
             case.call_and_validate(checks=[not_a_server_error])
 

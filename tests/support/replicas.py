@@ -130,7 +130,7 @@ class Replicas:
 
     # -- start / stop ------------------------------------------------------------------------------
 
-    def start(self, *, rasa_timeout: float = 300) -> "Replicas":
+    def start(self, *, rasa_timeout: float = 300) -> Replicas:
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         self.pg_user = postgres_admin_user()
         haproxy = haproxy_binary()
@@ -155,7 +155,7 @@ class Replicas:
                 self._wait_model_loaded(name, rasa_timeout)
             self.wait_lb(lambda status: all(s == "UP" for s in status.values()), timeout=30)
         except Exception:
-            print(self.dump_logs(), file=sys.stderr)
+            sys.stderr.write(self.dump_logs() + "\n")
             self.stop()
             raise
         return self
@@ -205,13 +205,18 @@ class Replicas:
             "actions": {},
             "rasa": {
                 "RASA_MODEL": str(current_model()),
-                "RASA_TRACKER_PG_HOST": PG_HOST, "RASA_TRACKER_PG_PORT": str(PG_PORT),
-                "RASA_TRACKER_PG_DB": self.databases["rasa"], "RASA_TRACKER_PG_USER": self.pg_user,
+                "RASA_TRACKER_PG_HOST": PG_HOST,
+                "RASA_TRACKER_PG_PORT": str(PG_PORT),
+                "RASA_TRACKER_PG_DB": self.databases["rasa"],
+                "RASA_TRACKER_PG_USER": self.pg_user,
                 "RASA_TRACKER_PG_PASSWORD": "",
-                "RASA_LOCK_REDIS_HOST": "127.0.0.1", "RASA_LOCK_REDIS_PORT": "6379",
-                "RASA_LOCK_REDIS_DB": str(LOCK_REDIS_DB), "RASA_LOCK_REDIS_PASSWORD": "",
+                "RASA_LOCK_REDIS_HOST": "127.0.0.1",
+                "RASA_LOCK_REDIS_PORT": "6379",
+                "RASA_LOCK_REDIS_DB": str(LOCK_REDIS_DB),
+                "RASA_LOCK_REDIS_PASSWORD": "",
                 "RASA_LOCK_REDIS_KEY_PREFIX": f"replicas{self.run_id}",
-                # Two servers already share this machine's 2 cores; one worker each halves memory and start-up.
+                # Two servers already share this machine's 2 cores; one worker each halves memory and
+                # start-up.
                 "SANIC_WORKERS": "1",
             },
             "handoff": {

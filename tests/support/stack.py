@@ -1,7 +1,7 @@
 """Start the whole stack as real processes on free loopback ports, for end-to-end tests and benchmarks.
 
-backend (uvicorn) + action server (actions.server: rasa_sdk + token) + Rasa (rasa run, .venv-bot) + handoff (uvicorn),
-each with its own databases in a temporary directory, the demo data seeded, and the model that
+backend (uvicorn) + action server (actions.server: rasa_sdk + token) + Rasa (rasa run, .venv-bot) + handoff
+(uvicorn), each with its own databases in a temporary directory, the demo data seeded, and the model that
 `scripts/train.sh` maps the current training data to.
 """
 
@@ -144,7 +144,7 @@ class Stack:
     def backend_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.env['BACKEND_API_TOKEN']}"}
 
-    def start(self, *, rasa_timeout: float = 180) -> "Stack":
+    def start(self, *, rasa_timeout: float = 180) -> Stack:
         log_dir = self.workdir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         ports = {name: free_port() for name in ("backend", "actions", "rasa", "handoff")}
@@ -183,30 +183,39 @@ class Stack:
         self.services = {
             "backend": Service(
                 "backend",
-                [str(APP_PYTHON), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
-                 "--port", str(ports["backend"])],
+                [
+                    str(APP_PYTHON), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port",
+                    str(ports["backend"]),
+                ],
                 f"{self.env['BACKEND_URL']}/health",
                 ports["backend"],
             ),
             "actions": Service(
                 "actions",
-                [str(APP_PYTHON), "-m", "actions.server", "--actions", "actions", "--port", str(ports["actions"])],
+                [
+                    str(APP_PYTHON), "-m", "actions.server", "--actions", "actions", "--port",
+                    str(ports["actions"]),
+                ],
                 f"http://127.0.0.1:{ports['actions']}/health",
                 ports["actions"],
             ),
             "rasa": Service(
                 "rasa",
-                [str(RASA), "run", "--enable-api", "--auth-token", self.env["RASA_AUTH_TOKEN"],
-                 "--interface", "127.0.0.1", "--port", str(ports["rasa"]), "--model", str(model),
-                 "--endpoints", self.env.get("RASA_ENDPOINTS", "bot/endpoints.yml"),
-                 "--credentials", "bot/credentials.yml"],
+                [
+                    str(RASA), "run", "--enable-api", "--auth-token", self.env["RASA_AUTH_TOKEN"],
+                    "--interface", "127.0.0.1", "--port", str(ports["rasa"]), "--model", str(model),
+                    "--endpoints", self.env.get("RASA_ENDPOINTS", "bot/endpoints.yml"), "--credentials",
+                    "bot/credentials.yml",
+                ],
                 f"{self.env['RASA_URL']}/status?token={self.env['RASA_AUTH_TOKEN']}",
                 ports["rasa"],
             ),
             "handoff": Service(
                 "handoff",
-                [str(APP_PYTHON), "-m", "uvicorn", "handoff.main:app", "--host", "127.0.0.1",
-                 "--port", str(ports["handoff"])],
+                [
+                    str(APP_PYTHON), "-m", "uvicorn", "handoff.main:app", "--host", "127.0.0.1", "--port",
+                    str(ports["handoff"]),
+                ],
                 f"{self.env['HANDOFF_URL']}/health",
                 ports["handoff"],
             ),
@@ -253,13 +262,16 @@ class Stack:
         self.start_service(name, timeout=timeout)
 
     def pause(self, name: str) -> None:
-        """SIGSTOP: the process hangs (accepts connections in the kernel, answers nothing), like a stalled host.
-        Stopping or killing it afterwards works (`stop()` continues it first)."""
+        """SIGSTOP: the process hangs (accepts connections in the kernel, answers nothing), like a stalled
+        host. Stopping or killing it afterwards works (`stop()` continues it first)."""
         self.services[name].signal(signal.SIGSTOP)
 
     def logs(self) -> dict[str, str]:
         """Everything each process wrote to stdout/stderr since the stack started (restarts append)."""
-        return {path.stem: path.read_text(errors="replace") for path in sorted((self.workdir / "logs").glob("*.log"))}
+        return {
+            path.stem: path.read_text(errors="replace")
+            for path in sorted((self.workdir / "logs").glob("*.log"))
+        }
 
     @property
     def tracker_db(self) -> Path:
@@ -273,4 +285,4 @@ class Stack:
 
     def dump_logs(self) -> None:
         for service in self.services.values():
-            print(f"----- {service.name} -----\n{service.tail(80)}", file=sys.stderr)
+            sys.stderr.write(f"----- {service.name} -----\n{service.tail(80)}\n")

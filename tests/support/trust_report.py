@@ -37,7 +37,7 @@ def cases_of(item: pytest.Item) -> list[Case]:
     cases = []
     for marker in item.iter_markers("trust_case"):
         fields = dict(marker.kwargs)
-        for name, value in zip(("area", "case", "expected"), marker.args):
+        for name, value in zip(("area", "case", "expected"), marker.args, strict=False):
             fields.setdefault(name, value)
         missing = [name for name in ("area", "case", "expected") if not fields.get(name)]
         if missing:
@@ -51,15 +51,21 @@ def cases_of(item: pytest.Item) -> list[Case]:
 
 
 def uses_the_marker(source: str) -> bool:
-    """The code (not a string or comment in it) names `pytest.mark.trust_case`: a decorator, pytestmark or helper."""
+    """The code (not a string or comment in it) names `pytest.mark.trust_case`: a decorator, pytestmark or
+    helper."""
     if "trust_case" not in source:
         return False
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return True  # collection reports the file as an error, which makes the run partial anyway
-    return any(isinstance(node, ast.Attribute) and node.attr == "trust_case" and isinstance(node.value, ast.Attribute)
-               and node.value.attr == "mark" for node in ast.walk(tree))
+    return any(
+        isinstance(node, ast.Attribute)
+        and node.attr == "trust_case"
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "mark"
+        for node in ast.walk(tree)
+    )
 
 
 def files_with_trust_cases(tests_root: Path) -> set[Path]:
@@ -80,7 +86,8 @@ def render(cases: list[Case]) -> str:
         "",
         "Produced by the test suite (`tests/support/trust_report.py`) from the tests marked "
         "`@pytest.mark.trust_case`; do not edit by hand. A full run (`make test`) rewrites this file; "
-        "partial runs write `results/trust-report.md`. The threat model is in [`SECURITY.md`](../SECURITY.md).",
+        "partial runs write `results/trust-report.md`. The threat model is in "
+        "[`SECURITY.md`](../SECURITY.md).",
         "",
         f"{len(cases)} cases: {summary}.",
     ]

@@ -40,7 +40,9 @@ def sqlite_tracker_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def postgres_tracker_url() -> Iterator[str]:
     """A fresh PostgreSQL database on the local server, filled by Rasa, dropped afterwards."""
     name = f"trainer_review_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:

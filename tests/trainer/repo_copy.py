@@ -9,7 +9,10 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BOT_PYTHON = REPO_ROOT / ".venv-bot" / "bin" / "python"
-COPIED = ["config.yml", "domain.yml", "bot/data", "bot/components", "tests/nlu", "tests/stories", "scripts", "docs/contracts.md"]
+COPIED = [
+    "config.yml", "domain.yml", "bot/data", "bot/components", "tests/nlu", "tests/stories", "scripts",
+    "docs/contracts.md",
+]
 
 
 def copy_repo(destination: Path) -> Path:

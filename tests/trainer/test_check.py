@@ -30,13 +30,18 @@ def append(path: Path, text: str) -> None:
 
 def test_an_example_under_two_intents_is_an_error(repo: Path) -> None:
     balance = next(e.text for e in load_examples(repo / "bot/data") if e.intent == "check_balance")
-    append(repo / "bot/data/nlu/extra.yml", f"- intent: how_to_pay\n  examples: |\n    - {balance.upper()}!\n")
+    append(
+        repo / "bot/data/nlu/extra.yml", f"- intent: how_to_pay\n  examples: |\n    - {balance.upper()}!\n"
+    )
     errors = check_data(repo_root=repo).errors
     assert any("check_balance" in e and "how_to_pay" in e for e in errors), errors
 
 
 def test_an_intent_without_held_out_examples_or_domain_entry_is_an_error(repo: Path) -> None:
-    append(repo / "bot/data/nlu/extra.yml", "- intent: ask_refund\n  examples: |\n    - refund me\n    - i want a refund\n")
+    append(
+        repo / "bot/data/nlu/extra.yml",
+        "- intent: ask_refund\n  examples: |\n    - refund me\n    - i want a refund\n",
+    )
     errors = check_data(repo_root=repo).errors
     assert any("'ask_refund' has examples but is not in domain.yml" in e for e in errors)
     assert any("'ask_refund' is not in the held-out test set" in e for e in errors)

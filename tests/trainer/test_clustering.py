@@ -16,7 +16,9 @@ def test_paraphrases_cluster_and_unrelated_questions_stay_apart() -> None:
 
 
 def test_weights_make_frequent_phrasings_come_first() -> None:
-    clusters = cluster_texts(["are you hiring", "refund please", "refund my payment please"], weights=[1, 5, 5])
+    clusters = cluster_texts(
+        ["are you hiring", "refund please", "refund my payment please"], weights=[1, 5, 5]
+    )
     assert sorted(clusters[0]) == [1, 2]
 
 

@@ -44,8 +44,12 @@ def run_gate(results: Path, model: str, scores: dict[str, float], errors: list |
     (results / "intent_errors.json").write_text(json.dumps(errors or []))
     (results / "eval.json").write_text(json.dumps(numbers or evaluation()))
     return subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "nlu_gate.py"), str(results), "--model", f"models/{model}.tar.gz"],
-        capture_output=True, text=True,
+        [
+            sys.executable, str(REPO_ROOT / "scripts" / "nlu_gate.py"), str(results), "--model",
+            f"models/{model}.tar.gz",
+        ],
+        capture_output=True,
+        text=True,
     )
 
 
@@ -57,7 +61,8 @@ def test_summary_shows_change_against_the_previous_model(tmp_path: Path) -> None
                "intent_prediction": {"name": "check_balance", "confidence": 0.71}}]
     second = run_gate(
         results, "billing-bbb",
-        {"check_balance": 1.0, "how_to_pay": 0.90, "out_of_scope": 0.97, "update_payment_method": 0.95}, errors,
+        {"check_balance": 1.0, "how_to_pay": 0.90, "out_of_scope": 0.97, "update_payment_method": 0.95},
+        errors,
     )
     summary = (results / "summary.md").read_text()
     assert "previous model billing-aaa" in summary
@@ -80,7 +85,9 @@ def test_gate_fails_below_the_quality_bar(tmp_path: Path) -> None:
 
 
 def test_gate_fails_when_the_frozen_set_rejects_too_many_customers(tmp_path: Path) -> None:
-    failed = run_gate(tmp_path / "nlu", "billing-ddd", {"check_balance": 1.0}, numbers=evaluation(frozen_rejected=0.5))
+    failed = run_gate(
+        tmp_path / "nlu", "billing-ddd", {"check_balance": 1.0}, numbers=evaluation(frozen_rejected=0.5)
+    )
     assert failed.returncode == 1
     assert "QUALITY GATE FAILED: frozen: in-scope messages wrongly rejected 0.500" in failed.stderr
 

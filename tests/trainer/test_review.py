@@ -21,7 +21,9 @@ def test_lists_each_bad_message_with_its_reason(sqlite_tracker_url: str) -> None
 def test_threshold_decides_what_counts_as_low_confidence(sqlite_tracker_url: str) -> None:
     strict = {m.text for m in find_review_messages(database_url=sqlite_tracker_url, threshold=0.95)}
     # 0.91, 0.93 and 0.88 are now low; rate_chat button payloads never are.
-    assert {"why was i charged twice for my payment", "what is this late fee", "stop sending me paper bills"} <= strict
+    assert {
+        "why was i charged twice for my payment", "what is this late fee", "stop sending me paper bills",
+    } <= strict
     assert not any(text.startswith("/") for text in strict)
     lenient = {m.text for m in find_review_messages(database_url=sqlite_tracker_url, threshold=0.5)}
     assert "can i get an extension on my payment" not in lenient
@@ -31,7 +33,9 @@ def test_similar_messages_form_one_cluster_with_their_conversations(sqlite_track
     clusters = find_review_items(sqlite_tracker_url, 0.6)
     biggest = clusters[0]
     assert biggest.count == 3 and biggest.conversations == 3
-    assert {m.sender_id for m in biggest.messages} == {"conv-fallback-1", "conv-fallback-2", "conv-fallback-3"}
+    assert {m.sender_id for m in biggest.messages} == {
+        "conv-fallback-1", "conv-fallback-2", "conv-fallback-3",
+    }
     assert biggest.suggested_intent == "how_to_pay"
     assert biggest.reasons == {"nlu_fallback": 3}
     assert all(len(c.messages) == 1 for c in clusters[1:]), "unrelated questions stay apart"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.support.chat import ChatClient
@@ -29,4 +28,6 @@ async def test_a_question_followed_by_asking_for_a_human_is_reviewed(stack: Stac
     assert [line.text for line in question[0].transcript if line.flagged] == [question[0].text]
     # Everything the customer typed is in the tracker, so a threshold above 1 lists both messages.
     everything = {m.text for m in find_review_messages(database_url=database_url, threshold=1.01)}
-    assert {"why does the zorblax thing on my statement keep changing", "i want to talk to a human"} <= everything
+    assert {
+        "why does the zorblax thing on my statement keep changing", "i want to talk to a human",
+    } <= everything

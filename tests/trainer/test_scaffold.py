@@ -80,10 +80,15 @@ def test_a_second_scaffold_appends_to_the_same_files(repo: Path) -> None:
     loaded = rasa_loads_project(repo)
     assert {NAME, "ask_paperless_billing"} <= set(loaded["intents"])
     stories = subprocess.run(
-        [str(BOT_PYTHON), "-c",
-         "import sys; from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader;"
-         "print(len(YAMLStoryReader().read_from_file(sys.argv[1])))", str(repo / "tests/stories/test_taught_intents.yml")],
-        capture_output=True, text=True, check=True,
+        [
+            str(BOT_PYTHON), "-c",
+            "import sys; from rasa.shared.core.training_data.story_reader.yaml_story_reader import "
+            "YAMLStoryReader;print(len(YAMLStoryReader().read_from_file(sys.argv[1])))",
+            str(repo / "tests/stories/test_taught_intents.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert stories.stdout.strip().splitlines()[-1] == "2"
 
@@ -115,8 +120,13 @@ def test_new_intent_command(repo: Path, tmp_path: Path) -> None:
     examples = tmp_path / "examples.txt"
     examples.write_text("\n".join(EXAMPLES) + "\n")
     completed = subprocess.run(
-        [sys.executable, "-m", "trainer", "--repo", str(repo), "new-intent", NAME, "--examples-file", str(examples)],
-        cwd=REPO_ROOT, capture_output=True, text=True,
+        [
+            sys.executable, "-m", "trainer", "--repo", str(repo), "new-intent", NAME, "--examples-file",
+            str(examples),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
     )
     assert completed.returncode == 0, completed.stderr
     assert "Now fill in" in completed.stdout and NAME in domain_intents(repo / "domain.yml")

@@ -90,10 +90,14 @@ def test_teach_command_from_a_review_file(repo: Path, sqlite_tracker_url: str, t
     import json
 
     cluster = json.loads(review.read_text())["clusters"][0]
-    taught = run("teach", "--intent", "how_to_pay", "--from-review", str(review), "--cluster", cluster["cluster_id"])
+    taught = run(
+        "teach", "--intent", "how_to_pay", "--from-review", str(review), "--cluster", cluster["cluster_id"]
+    )
     assert taught.returncode == 0, taught.stderr
     assert "added 3 example(s)" in taught.stdout
     assert set(cluster["distinct_texts"]) <= set(rasa_reads_nlu(repo / BILLING)["how_to_pay"])
-    again = run("teach", "--intent", "check_balance", "--from-review", str(review), "--cluster", cluster["cluster_id"])
+    again = run(
+        "teach", "--intent", "check_balance", "--from-review", str(review), "--cluster", cluster["cluster_id"]
+    )
     assert again.returncode == 2 and "already an example of 'how_to_pay'" in again.stderr
     assert "Traceback" not in again.stderr

@@ -90,13 +90,16 @@ def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: 
         domain = httpx.get(f"{url}/domain", params={"token": TOKEN}, headers={"Accept": "application/json"},
                            timeout=30).json()
         assert NAME in {next(iter(i)) if isinstance(i, dict) else i for i in domain["intents"]}
-        parsed = httpx.post(f"{url}/model/parse", params={"token": TOKEN}, json={"text": "change my card"}, timeout=30)
+        parsed = httpx.post(
+            f"{url}/model/parse", params={"token": TOKEN}, json={"text": "change my card"}, timeout=30
+        )
         assert parsed.status_code == 200 and parsed.json()["intent"]["name"]
         rolled = rollback(repo_root=repo, rasa_url=url, token=TOKEN)
         assert Path(rolled.model).name == with_intent.model.name == loaded()
         assert (repo / "models" / "current.tar.gz").resolve() == with_intent.model.resolve()
         assert [(Path(e.model).name, e.action) for e in read_history(repo)] == [
-            (with_intent.model.name, "ship"), (finetuned.model.name, "ship"), (with_intent.model.name, "rollback"),
+            (with_intent.model.name, "ship"), (finetuned.model.name, "ship"),
+            (with_intent.model.name, "rollback"),
         ]
     finally:
         server.stop()

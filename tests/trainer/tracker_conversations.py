@@ -8,21 +8,30 @@ CONVERSATIONS: dict[str, list[tuple]] = {
     "conv-fallback-1": [
         ("customer", "hi", "greet", 0.99),
         ("bot", "Hi! I can help with your bill."),
-        ("customer", "how do i update my card details", "nlu_fallback", 0.5,
-         [], [("nlu_fallback", 0.5), ("how_to_pay", 0.41), ("payment_status", 0.2)]),
+        (
+            "customer", "how do i update my card details", "nlu_fallback", 0.5, [],
+            [("nlu_fallback", 0.5), ("how_to_pay", 0.41), ("payment_status", 0.2)],
+        ),
         ("bot", "Sorry, I didn't get that. Could you rephrase?"),
     ],
     "conv-fallback-2": [
-        ("customer", "How can I update my card details?", "nlu_fallback", 0.5,
-         [], [("nlu_fallback", 0.5), ("how_to_pay", 0.38)]),
+        (
+            "customer", "How can I update my card details?", "nlu_fallback", 0.5, [],
+            [("nlu_fallback", 0.5), ("how_to_pay", 0.38)],
+        ),
         ("bot", "Sorry, I didn't get that. Could you rephrase?"),
         ("customer", "ok bye", "goodbye", 0.97),
     ],
     "conv-fallback-3": [
-        ("customer", "update my card details please", "nlu_fallback", 0.5,
-         [], [("nlu_fallback", 0.5), ("how_to_pay", 0.45)]),
+        (
+            "customer", "update my card details please", "nlu_fallback", 0.5, [],
+            [("nlu_fallback", 0.5), ("how_to_pay", 0.45)],
+        ),
         ("bot", "Sorry, I didn't get that. Could you rephrase?"),
-        ("customer", "do you sell gift cards", "nlu_fallback", 0.5, [], [("nlu_fallback", 0.5), ("out_of_scope", 0.3)]),
+        (
+            "customer", "do you sell gift cards", "nlu_fallback", 0.5, [],
+            [("nlu_fallback", 0.5), ("out_of_scope", 0.3)],
+        ),
         ("bot", "Sorry, I didn't get that. Could you rephrase?"),
     ],
     # Understood, but barely: below the review threshold 0.6, above the pipeline's fallback 0.5.

@@ -23,8 +23,13 @@ def events_for(turns, start):
         speaker, text = turn[0], turn[1]
         if speaker == "customer":
             intent, confidence = turn[2], turn[3]
-            entities = [{"entity": e, "value": v, "start": 0, "end": 0} for e, v in (turn[4] if len(turn) > 4 else [])]
-            ranking = [{"name": n, "confidence": c} for n, c in (turn[5] if len(turn) > 5 else [(intent, confidence)])]
+            entities = [
+                {"entity": e, "value": v, "start": 0, "end": 0} for e, v in (turn[4] if len(turn) > 4 else [])
+            ]
+            ranking = [
+                {"name": n, "confidence": c}
+                for n, c in (turn[5] if len(turn) > 5 else [(intent, confidence)])
+            ]
             parse = {"text": text, "intent": {"name": intent, "confidence": confidence},
                      "entities": entities, "intent_ranking": ranking}
             events.append(UserUttered(text, parse["intent"], entities, parse, timestamp=clock,
@@ -40,11 +45,13 @@ def events_for(turns, start):
 
 async def main():
     dialect, db, *rest = sys.argv[1:]
-    host, port, username = (rest + [None, None, None])[:3]
+    host, port, username = [*rest, None, None, None][:3]
     store = SQLTrackerStore(Domain.empty(), dialect=dialect, db=db, host=host, port=port, username=username)
     conversations = json.load(sys.stdin)
     for index, (sender_id, turns) in enumerate(conversations.items()):
-        tracker = DialogueStateTracker.from_events(sender_id, events_for(turns, 1_767_225_600.0 + index * 100))
+        tracker = DialogueStateTracker.from_events(
+            sender_id, events_for(turns, 1_767_225_600.0 + index * 100)
+        )
         await store.save(tracker)
 
 
