@@ -1,39 +1,47 @@
 """The bot's (or a specialist's) route to a new secure-page link, behind the service token."""
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
 from backend.auth import OptionalActorDep
 from backend.clock import NowDep
 from backend.config import Settings
 from backend.database import SessionDep
 from backend.errors import Forbidden
-from backend.params import CustomerIdPath
+from backend.params import CustomerIdPath, IdempotencyKey
 from backend.payment_page import service
 from backend.payment_page.schemas import LinkCreate, LinkOut
 from backend.payments.actors import writer
+from backend.payments.router import REPLAYED, answered, required_key
 
 router = APIRouter(prefix="/api/v1/customers/{customer_id}", tags=["payment page"])
 
 
-@router.post("/payment-page-links", response_model=LinkOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/payment-page-links", response_model=LinkOut, status_code=status.HTTP_201_CREATED, responses=REPLAYED
+)
 def create_payment_page_link(
     customer_id: CustomerIdPath,
     body: LinkCreate,
     request: Request,
+    response: Response,
     session: SessionDep,
     actor: OptionalActorDep,
     now: NowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> LinkOut:
     author = writer(actor)
     if author.role == "secure_page":
         raise Forbidden("A payment page cannot make links; the bot or a specialist does.")
     settings: Settings = request.app.state.settings
-    return service.create_link(
+    link, created = service.create_link(
         session,
         customer_id=customer_id,
         purpose=body.purpose,
         conversation_id=body.conversation_id,
         actor=author,
+        idempotency_key=required_key(idempotency_key),
         now=now,
         settings=settings,
     )
+    answered(response, created)
+    return link

@@ -17,6 +17,12 @@ class LinkCreate(BaseModel):
     )
 
 
+class LinkMade(BaseModel):
+    """What an Idempotency-Key remembers of a link: its nonce (the link is a credential: never stored)."""
+
+    nonce: str
+
+
 class LinkOut(BaseModel):
     url: str
     path: str

@@ -21,13 +21,14 @@ from backend.auth import Actor
 from backend.billing.service import get_balance
 from backend.config import DEFAULT_HANDOFF_API_TOKEN, DEFAULT_PAYMENT_PAGE_SECRET, Settings
 from backend.customers.service import get_customer
-from backend.errors import BackendError
+from backend.errors import BackendError, NotFound
 from backend.money import format_money
 from backend.payment_page.models import LinkPurpose, LinkStatus, PaymentPageLink
 from backend.payment_page.notify import send_outcome
-from backend.payment_page.schemas import CompletionIn, CompletionOut, LinkOut
+from backend.payment_page.schemas import CompletionIn, CompletionOut, LinkMade, LinkOut
 from backend.payment_page.tokens import BadLinkToken, LinkClaims, read_link, sign_link
 from backend.payments import service as payments
+from backend.payments.idempotency import fingerprint, idempotent
 from backend.payments.processor import PaymentProcessor
 
 logger = logging.getLogger("backend.payment_page")
@@ -94,48 +95,71 @@ def create_link(
     purpose: LinkPurpose,
     conversation_id: str | None,
     actor: Actor,
+    idempotency_key: str,
     now: datetime,
     settings: Settings,
-) -> LinkOut:
+) -> tuple[LinkOut, bool]:
+    """A new link, or the link this Idempotency-Key made before (a resent message: one link). The stored
+    answer is the link's nonce, never the link: the link is signed again from its row."""
+    secret = _secret(settings)  # before anything is written: no link is made that could not be signed
     get_customer(session, customer_id=customer_id)  # 404 for an unknown customer
-    claims = LinkClaims(
+    request = fingerprint(
+        op="payment-page-link",
         customer_id=customer_id,
-        purpose=purpose,
-        nonce=secrets.token_hex(16),
-        expires_at=(now + timedelta(minutes=settings.payment_page_minutes)).replace(microsecond=0),
-    )
-    link = PaymentPageLink(
-        nonce=claims.nonce,
-        customer_id=customer_id,
-        purpose=purpose,
-        created_by=actor.label,
+        purpose=str(purpose),
         conversation_id=conversation_id,
-        expires_at=claims.expires_at,
-        created_at=now,
+        role=actor.role,
     )
-    session.add(link)
-    session.flush()
-    audit.record(
+
+    def write() -> LinkMade:
+        nonce = secrets.token_hex(16)
+        link = PaymentPageLink(
+            nonce=nonce,
+            customer_id=customer_id,
+            purpose=purpose,
+            created_by=actor.label,
+            conversation_id=conversation_id,
+            expires_at=(now + timedelta(minutes=settings.payment_page_minutes)).replace(microsecond=0),
+            created_at=now,
+        )
+        session.add(link)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="write.payment_page_link",
+            resource=f"payment-page-link:{link.id}",
+            customer_id=customer_id,
+            details={
+                "purpose": str(purpose),
+                "expires_at": link.expires_at.isoformat(),
+                "conversation_id": conversation_id,
+            },
+        )
+        return LinkMade(nonce=nonce)
+
+    made, created = idempotent(
         session,
-        actor=actor,
-        action="write.payment_page_link",
-        resource=f"payment-page-link:{link.id}",
+        key=idempotency_key,
+        request=request,
         customer_id=customer_id,
-        details={
-            "purpose": str(purpose),
-            "expires_at": claims.expires_at.isoformat(),
-            "conversation_id": conversation_id,
-        },
+        answer_type=LinkMade,
+        write=write,
     )
-    session.commit()
-    token = sign_link(secret=_secret(settings), claims=claims)
-    path = PAGE_PATH + token
-    return LinkOut(
+    link = session.scalar(select(PaymentPageLink).where(PaymentPageLink.nonce == made.nonce))
+    if link is None:  # the customer's links were deleted since (the demo seed's reset)
+        raise NotFound("The link this Idempotency-Key made no longer exists; use another key.")
+    claims = LinkClaims(
+        customer_id=link.customer_id, purpose=link.purpose, nonce=link.nonce, expires_at=link.expires_at
+    )
+    path = PAGE_PATH + sign_link(secret=secret, claims=claims)
+    answer = LinkOut(
         url=settings.payment_page_base_url.rstrip("/") + path,
         path=path,
-        purpose=purpose,
-        expires_at=claims.expires_at,
+        purpose=link.purpose,
+        expires_at=link.expires_at,
     )
+    return answer, created
 
 
 def _link_for(session: Session, *, token: str, now: datetime, settings: Settings) -> PaymentPageLink:

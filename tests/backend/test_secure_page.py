@@ -4,6 +4,7 @@ turns autopay on, and tells the handoff service (a real HTTP stand-in here) what
 
 import base64
 import json
+import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -38,10 +39,14 @@ def handoff(app: FastAPI) -> Iterator[Recorder]:
         yield recorder
 
 
+def new_key() -> dict[str, str]:
+    return {"Idempotency-Key": f"link-{secrets.token_hex(8)}"}
+
+
 def new_link(client: TestClient, customer_id: int = FARID, purpose: str = "pay") -> str:
     answer = client.post(
         f"/api/v1/customers/{customer_id}/payment-page-links",
-        headers=BOT,
+        headers={**BOT, **new_key()},
         json={"purpose": purpose, "conversation_id": "conv-farid"},
     )
     assert answer.status_code == 201, answer.text
@@ -186,14 +191,35 @@ def test_tampered_forged_and_other_customers_links_are_refused(app: FastAPI, cli
 def test_only_the_bot_or_staff_with_the_service_token_make_links(client: TestClient) -> None:
     body = {"purpose": "update_method", "conversation_id": "conv-1"}
     url = f"/api/v1/customers/{FARID}/payment-page-links"
-    assert client.post(url, json=body, headers={**BOT, "Authorization": "Bearer wrong"}).status_code == 401
-    assert client.post(url, json=body).status_code == 422  # no X-Actor
-    assert (
-        client.post(url, json=body, headers={"X-Actor": f"secure_page:customer-{FARID}"}).status_code == 403
-    )
-    assert client.post("/api/v1/customers/999/payment-page-links", json=body, headers=BOT).status_code == 404
-    assert client.post(url, json={**body, "purpose": "refund"}, headers=BOT).status_code == 422
-    assert client.post(url, json=body, headers={"X-Actor": "specialist:dana"}).status_code == 201
+    bot = {**BOT, **new_key()}
+    assert client.post(url, json=body, headers={**bot, "Authorization": "Bearer wrong"}).status_code == 401
+    assert client.post(url, json=body, headers=new_key()).status_code == 422  # no X-Actor
+    page_actor = {"X-Actor": f"secure_page:customer-{FARID}", **new_key()}
+    assert client.post(url, json=body, headers=page_actor).status_code == 403
+    assert client.post("/api/v1/customers/999/payment-page-links", json=body, headers=bot).status_code == 404
+    assert client.post(url, json={**body, "purpose": "refund"}, headers=bot).status_code == 422
+    assert client.post(url, json=body, headers={"X-Actor": "specialist:dana", **new_key()}).status_code == 201
+
+
+def test_a_resent_request_gets_the_same_link_and_a_new_key_a_new_one(
+    client: TestClient, db_session: Session
+) -> None:
+    url = f"/api/v1/customers/{FARID}/payment-page-links"
+    body = {"purpose": "pay", "conversation_id": "conv-farid"}
+    key = {**BOT, "Idempotency-Key": "conv-farid-payment-page-7"}
+    first = client.post(url, json=body, headers=key)
+    again = client.post(url, json=body, headers=key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()  # the same link: one row, one single-use nonce
+    links = db_session.scalars(select(PaymentPageLink).where(PaymentPageLink.customer_id == FARID)).all()
+    assert len(links) == 1
+    assert client.get(again.json()["path"]).status_code == 200
+    other = client.post(url, json=body, headers={**BOT, **new_key()})
+    assert other.status_code == 201 and other.json()["url"] != first.json()["url"]
+    # The same key for another request is refused; a link-making write needs a key like every write.
+    reused = client.post(url, json={**body, "purpose": "update_method"}, headers=key)
+    assert reused.status_code == 409 and reused.json()["error"]["code"] == "idempotency_key_reused"
+    assert client.post(url, json=body, headers=BOT).status_code == 422
 
 
 def test_a_declined_card_keeps_the_link_open_and_the_old_default_then_another_card_pays(

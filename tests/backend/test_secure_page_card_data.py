@@ -47,7 +47,7 @@ def test_no_card_number_reaches_the_backends_database_or_logs(
     ):
         link = client.post(
             "/api/v1/customers/6/payment-page-links",
-            headers={"X-Actor": "bot:conv-scan"},
+            headers={"X-Actor": "bot:conv-scan", "Idempotency-Key": "conv-scan-payment-page-1"},
             json={"purpose": "pay", "conversation_id": "conv-scan"},
         ).json()
         assert client.get(link["path"]).status_code == 200

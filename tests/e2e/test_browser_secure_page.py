@@ -69,7 +69,8 @@ def test_farid_updates_his_card_pays_the_past_due_and_turns_autopay_on(
 ) -> None:
     with api(backend) as client:
         link = client.post("/api/v1/customers/6/payment-page-links",
-                           json={"purpose": "pay", "conversation_id": "conv-e2e-farid"})
+                           json={"purpose": "pay", "conversation_id": "conv-e2e-farid"},
+                           headers={"Idempotency-Key": "conv-e2e-farid-payment-page-1"})
         assert link.status_code == 201, link.text
         url = link.json()["url"]
         assert client.get("/api/v1/customers/6/balance").json()["past_due"] == "75.00"
