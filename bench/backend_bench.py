@@ -30,14 +30,14 @@ from sqlalchemy.orm import Session
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from backend.billing.models import Invoice, LineItem, PolicyRule  # noqa: E402
-from backend.customers.models import Account  # noqa: E402
-from backend.database import make_engine  # noqa: E402
-from backend.disputes.models import Credit  # noqa: E402
-from backend.migrations_api import upgrade  # noqa: E402
-from backend.payments.models import Payment  # noqa: E402
-from backend.seed.bulk import seed_bulk  # noqa: E402
-from backend.seed.demo import seed_demo  # noqa: E402
+from backend.billing.models import Invoice, LineItem, PolicyRule  # noqa: E402 - after the repo root is put on sys.path
+from backend.customers.models import Account  # noqa: E402 - after the repo root is put on sys.path
+from backend.database import make_engine  # noqa: E402 - after the repo root is put on sys.path
+from backend.disputes.models import Credit  # noqa: E402 - after the repo root is put on sys.path
+from backend.migrations_api import upgrade  # noqa: E402 - after the repo root is put on sys.path
+from backend.payments.models import Payment  # noqa: E402 - after the repo root is put on sys.path
+from backend.seed.bulk import seed_bulk  # noqa: E402 - after the repo root is put on sys.path
+from backend.seed.demo import seed_demo  # noqa: E402 - after the repo root is put on sys.path
 
 TOKEN = "bench-backend-token"
 POSTGRES_ADMIN_URL = os.environ.get("BACKEND_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -95,7 +95,7 @@ def explain(engine: Engine, queries: dict[str, object]) -> list[str]:
     out = []
     with engine.connect() as connection:
         for name, query in queries.items():
-            sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
+            sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
             prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
             rows = connection.exec_driver_sql(prefix + sql).all()
             plan = [row[-1] for row in rows] if engine.dialect.name == "sqlite" else [row[0] for row in rows]
@@ -208,9 +208,9 @@ def main() -> int:
     lines = [header, "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     for run in runs:
         result = run["result"]
-        for name, values in run["latencies"].items():  # type: ignore[union-attr]
+        for name, values in run["latencies"].items():
             lines.append(
-                f"| {run['kind']} | {result.customers:,} | {result.invoices:,} | {result.line_items:,} | "  # type: ignore[union-attr]
+                f"| {run['kind']} | {result.customers:,} | {result.invoices:,} | {result.line_items:,} | "
                 f"{run['seed_seconds']:.0f} s | {name} | {statistics.median(values):.2f} | "
                 f"{percentile(values, 0.95):.2f} | {percentile(values, 0.99):.2f} | "
                 f"{statistics.fmean(values):.2f} |"
@@ -233,7 +233,7 @@ def main() -> int:
         "",
     ]
     for run in runs:
-        report += [f"## Query plans ({run['kind']})", "", "```", *run["plans"], "```", ""]  # type: ignore[misc]
+        report += [f"## Query plans ({run['kind']})", "", "```", *run["plans"], "```", ""]
     Path(args.output).write_text("\n".join(report))
     print(f"\nwrote {args.output}")
     return 0

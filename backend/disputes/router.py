@@ -1,4 +1,5 @@
 from fastapi import APIRouter, Response, status
+from sqlalchemy.orm import Session
 
 from backend.audit import service as audit
 from backend.auth import OptionalActorDep, StaffActorDep
@@ -21,14 +22,14 @@ def credit_out(view: service.CreditView) -> CreditOut:
     )
 
 
-def dispute_out(session: object, view: service.DisputeView) -> DisputeOut:
+def dispute_out(session: Session, view: service.DisputeView) -> DisputeOut:
     d = view.dispute
     return DisputeOut(
         id=d.id, customer_id=d.customer_id, line_item_id=d.line_item_id, invoice_number=view.invoice.number,
         description=view.line.description, charge_amount=view.line.amount, amount=d.amount, reason=d.reason,
         status=str(d.status), resolution_note=d.resolution_note, conversation_id=d.conversation_id,
         opened_by=d.opened_by, resolved_by=d.resolved_by, created_at=d.created_at, resolved_at=d.resolved_at,
-        credit=credit_out(service.credit_view(session, view.credit)) if view.credit else None,  # type: ignore[arg-type]
+        credit=credit_out(service.credit_view(session, view.credit)) if view.credit else None,
     )
 
 

@@ -104,12 +104,12 @@ def test_bulk_customers_are_served_by_the_api_next_to_the_demo(fresh_urls):
 
 def test_cli_migrate_and_seed(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "backend.cli", "--database-url", url, *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-    )
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "backend.cli", "--database-url", url, *args],
+            cwd=REPO_ROOT, capture_output=True, text=True,
+        )
+
     assert run("migrate").returncode == 0
     assert run("seed-demo").returncode == 0
     again = run("seed-demo")  # `make run` seeds at every start

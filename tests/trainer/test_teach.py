@@ -82,10 +82,12 @@ def test_unknown_intent_points_to_new_intent(repo: Path) -> None:
 
 def test_teach_command_from_a_review_file(repo: Path, sqlite_tracker_url: str, tmp_path: Path) -> None:
     review = tmp_path / "review.json"
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "trainer", "--repo", str(repo), *args],
-        cwd=REPO_ROOT, capture_output=True, text=True,
-    )
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "trainer", "--repo", str(repo), *args],
+            cwd=REPO_ROOT, capture_output=True, text=True,
+        )
+
     assert run("review", "--database-url", sqlite_tracker_url, "--json", "--out", str(review)).returncode == 0
     import json
 

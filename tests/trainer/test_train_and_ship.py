@@ -80,8 +80,11 @@ def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: 
     url = f"http://127.0.0.1:{port}"
     try:
         server.wait_healthy(180)
-        loaded = lambda: Path(httpx.get(f"{url}/status", params={"token": TOKEN}, timeout=30)  # noqa: E731
-                              .json()["model_file"]).name
+
+        def loaded() -> str:
+            status = httpx.get(f"{url}/status", params={"token": TOKEN}, timeout=30).json()
+            return Path(status["model_file"]).name
+
         ship(repo_root=repo, model=str(with_intent.model), rasa_url=url, token=TOKEN)
         assert loaded() == with_intent.model.name
         ship(repo_root=repo, model=None, rasa_url=url, token=TOKEN)  # the model the data maps to
