@@ -9,7 +9,7 @@ from backend.payment_page.models import PaymentPageLink
 from backend.payments.models import IdempotencyRecord, Payment, PaymentQuote, ProcessorEvent
 
 __all__ = [
-    "Account", "Arrangement", "AuditLog", "Base", "Credit", "Customer", "Dispute", "IdempotencyRecord", "Instalment",
-    "Invoice", "LineItem", "Payment", "PaymentMethod", "PaymentPageLink", "PaymentQuote", "Plan", "PolicyRule", "ProcessorEvent",
-    "Subscription", "VerificationState",
+    "Account", "Arrangement", "AuditLog", "Base", "Credit", "Customer", "Dispute", "IdempotencyRecord",
+    "Instalment", "Invoice", "LineItem", "Payment", "PaymentMethod", "PaymentPageLink", "PaymentQuote",
+    "Plan", "PolicyRule", "ProcessorEvent", "Subscription", "VerificationState",
 ]
