@@ -112,9 +112,29 @@ class Settings(BaseSettings):
         secrets = (self.payments_webhook_secret, self.payment_page_secret)
         if not all(secret.get_secret_value() for secret in secrets):
             raise ValueError("PAYMENTS_WEBHOOK_SECRET and PAYMENT_PAGE_SECRET must not be empty")
+        unsafe = self.unsafe_payment_secrets()
+        if unsafe:
+            raise ValueError(
+                f"APP_ENV is {self.app_env!r} but these payment secrets are a development default, a "
+                f"placeholder or unset: {', '.join(unsafe)}; set real secrets before starting the backend"
+            )
         if self.instalment_min_count > self.instalment_max_count:
             raise ValueError("ARRANGEMENT_INSTALMENT_MIN_COUNT is more than ARRANGEMENT_INSTALMENT_MAX_COUNT")
         return self
+
+    def unsafe_payment_secrets(self) -> list[str]:
+        """Outside development: the payment secrets still at a development default, a placeholder or unset
+        (the Stripe key only when Stripe is the processor). Refused at start-up, not at the first call."""
+        if self.app_env == "development":
+            return []
+        named = [
+            ("PAYMENTS_WEBHOOK_SECRET", self.payments_webhook_secret, DEFAULT_WEBHOOK_SECRET),
+            ("PAYMENT_PAGE_SECRET", self.payment_page_secret, DEFAULT_PAYMENT_PAGE_SECRET),
+            ("HANDOFF_API_TOKEN", self.handoff_api_token, DEFAULT_HANDOFF_API_TOKEN),
+        ]
+        if self.payments_processor == "stripe":
+            named.append(("STRIPE_API_KEY", self.stripe_api_key or SecretStr(""), ""))
+        return [name for name, secret, default in named if self.usable_secret(secret, default) is None]
 
     def usable_secret(self, secret: SecretStr, default: str) -> str | None:
         """A payments secret, or None outside development while it is the default or a placeholder: the

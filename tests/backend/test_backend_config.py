@@ -17,7 +17,8 @@ from backend.models import Base
 def test_refuses_default_token_outside_development():
     with pytest.raises(ValidationError, match="BACKEND_API_TOKEN is the development default"):
         Settings(APP_ENV="production")
-    assert Settings(APP_ENV="production", BACKEND_API_TOKEN="s3cret").app_env == "production"
+    real = {"PAYMENTS_WEBHOOK_SECRET": "wh-s3", "PAYMENT_PAGE_SECRET": "pp-s3", "HANDOFF_API_TOKEN": "h-s3"}
+    assert Settings(APP_ENV="production", BACKEND_API_TOKEN="s3cret", **real).app_env == "production"
 
 
 def test_production_start_fails_with_a_clear_error():

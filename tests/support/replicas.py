@@ -199,6 +199,8 @@ class Replicas:
             "ACTION_SERVER_TOKEN": f"replicas-action-server-{secret}",
             "IDENTITY_ASSERTION_SECRET": f"replicas-identity-assertion-{secret}",
             "CUSTOMER_JWT_SECRET": f"replicas-customer-jwt-secret-{secret}",
+            "PAYMENTS_WEBHOOK_SECRET": f"replicas-payments-webhook-{secret}",
+            "PAYMENT_PAGE_SECRET": f"replicas-payment-page-{secret}",
         }
         self.role_overrides = {
             "backend": {"BACKEND_DATABASE_URL": self.database_url("backend")},
