@@ -30,14 +30,14 @@ from sqlalchemy.orm import Session
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from backend.billing.models import Invoice, LineItem, PolicyRule  # noqa: E402 - after the repo root is put on sys.path
-from backend.customers.models import Account  # noqa: E402 - after the repo root is put on sys.path
-from backend.database import make_engine  # noqa: E402 - after the repo root is put on sys.path
-from backend.disputes.models import Credit  # noqa: E402 - after the repo root is put on sys.path
-from backend.migrations_api import upgrade  # noqa: E402 - after the repo root is put on sys.path
-from backend.payments.models import Payment  # noqa: E402 - after the repo root is put on sys.path
-from backend.seed.bulk import seed_bulk  # noqa: E402 - after the repo root is put on sys.path
-from backend.seed.demo import seed_demo  # noqa: E402 - after the repo root is put on sys.path
+from backend.billing.models import Invoice, LineItem, PolicyRule  # noqa: E402 - after the sys.path line
+from backend.customers.models import Account  # noqa: E402 - after the sys.path line
+from backend.database import make_engine  # noqa: E402 - after the sys.path line
+from backend.disputes.models import Credit  # noqa: E402 - after the sys.path line
+from backend.migrations_api import upgrade  # noqa: E402 - after the sys.path line
+from backend.payments.models import Payment  # noqa: E402 - after the sys.path line
+from backend.seed.bulk import seed_bulk  # noqa: E402 - after the sys.path line
+from backend.seed.demo import seed_demo  # noqa: E402 - after the sys.path line
 
 TOKEN = "bench-backend-token"
 POSTGRES_ADMIN_URL = os.environ.get("BACKEND_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

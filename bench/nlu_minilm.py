@@ -41,9 +41,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-import yaml  # noqa: E402 - after the repo root is put on sys.path
+import yaml  # noqa: E402 - after the sys.path line
 
-from bot.components.minilm import SIMILARITY_TO  # noqa: E402 - after the repo root is put on sys.path
+from bot.components.minilm import SIMILARITY_TO  # noqa: E402 - after the sys.path line
 
 RASA = REPO_ROOT / ".venv-bot" / "bin" / "rasa"
 DEV_SETS = REPO_ROOT / "tests" / "nlu" / "dev"

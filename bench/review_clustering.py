@@ -15,9 +15,12 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.trainer.clustering_sample import labelled_sample, pairwise_scores  # noqa: E402 - after the repo root is put on sys.path
-from trainer.clustering import cluster_texts  # noqa: E402 - after the repo root is put on sys.path
-from trainer.nludata import load_examples  # noqa: E402 - after the repo root is put on sys.path
+from tests.trainer.clustering_sample import (  # noqa: E402 - after the sys.path line
+    labelled_sample,
+    pairwise_scores,
+)
+from trainer.clustering import cluster_texts  # noqa: E402 - after the sys.path line
+from trainer.nludata import load_examples  # noqa: E402 - after the sys.path line
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from trainer.teach import add_examples  # noqa: E402 - after the repo root is put on sys.path
+from trainer.teach import add_examples  # noqa: E402 - after the sys.path line
 
 RASA = REPO_ROOT / ".venv-bot" / "bin" / "rasa"
 NEW_EXAMPLES = [

@@ -24,7 +24,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from bot.components.minilm_encoder import (  # noqa: E402 - after the repo root is put on sys.path
+from bot.components.minilm_encoder import (  # noqa: E402 - after the sys.path line
     DEFAULT_MODEL_DIR,
     PUBLISHED_SHA256,
     ModelFileMismatch,

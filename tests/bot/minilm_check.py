@@ -17,7 +17,11 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bot.components.minilm_encoder import LOADED_FILES, MiniLMEncoder, ModelFileMismatch  # noqa: E402 - after the repo root is put on sys.path
+from bot.components.minilm_encoder import (  # noqa: E402 - after the sys.path line
+    LOADED_FILES,
+    MiniLMEncoder,
+    ModelFileMismatch,
+)
 
 # Paraphrase pairs and unrelated pairs (none of them is a training or evaluation message).
 PARAPHRASES = [

@@ -21,10 +21,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bot"))
 
-import spacy_pipeline  # noqa: E402 - after the repo root is put on sys.path
+import spacy_pipeline  # noqa: E402 - after the sys.path line
 
-from bot.components.entity_spans import refine_entities  # noqa: E402 - after the repo root is put on sys.path
-from bot.components.spacy_entities import CasedSpacyEntityExtractor  # noqa: E402 - after the repo root is put on sys.path
+from bot.components.entity_spans import refine_entities  # noqa: E402 - after the sys.path line
+from bot.components.spacy_entities import CasedSpacyEntityExtractor  # noqa: E402 - after the sys.path line
 
 # Every third line (sorted, so always the same ones): about 900 lines keep every pattern covered in a third
 # of the time two full spaCy passes over all of them took.
