@@ -1,5 +1,5 @@
 """Plain-sentence explanations of a charge, built only from the stored facts of the line and its invoice."""
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from backend.billing.models import Invoice, LineItem, PolicyRule
+from backend.disputes.models import Credit
 from backend.enums import ChargeType
 from backend.money import format_date, format_decimal, format_money
 
@@ -97,10 +98,52 @@ def _proration(facts: dict[str, Any], *, amount: Decimal, m: Money) -> tuple[str
     return summary, computation
 
 
+def credits_note(credits: Sequence[Credit], *, amount: Decimal, m: Money) -> str:
+    """The credits issued on a charge (a late-fee waiver, a settled dispute), as the balance counts them:
+    what was credited, when and why, and what of the charge is still owed. Empty when there is none."""
+    if not credits:
+        return ""
+    credited = sum((credit.amount for credit in credits), Decimal("0.00"))
+    issued = "; ".join(
+        f"{m(credit.amount)} on {format_date(credit.created_at.date())}: {credit.reason.rstrip('.')}"
+        for credit in sorted(credits, key=lambda credit: (credit.created_at, credit.id))
+    )
+    still_owed = max(amount - credited, Decimal("0.00"))
+    net = (
+        "so it no longer adds to what you owe."
+        if still_owed == 0
+        else f"so {m(still_owed)} of it still counts toward what you owe."
+    )
+    noun = "A credit" if len(credits) == 1 else f"{len(credits)} credits totalling {m(credited)}"
+    return f"{noun} was issued on this charge ({issued}), {net}"
+
+
+def credit_facts(credits: Sequence[Credit], *, amount: Decimal) -> dict[str, Any]:
+    """The credits as facts (none: no keys, so an uncredited line's facts are as before)."""
+    if not credits:
+        return {}
+    credited = sum((credit.amount for credit in credits), Decimal("0.00"))
+    return {
+        "credits": [
+            {
+                "id": credit.id,
+                "amount": f"{credit.amount:.2f}",
+                "reason": credit.reason,
+                "issued_on": credit.created_at.date().isoformat(),
+            }
+            for credit in credits
+        ],
+        "credited": f"{credited:.2f}",
+        "still_owed": f"{max(amount - credited, Decimal('0.00')):.2f}",
+    }
+
+
 def explain_line(
     *, line: LineItem, invoice: Invoice, currency: str, policy: PolicyRule | None,
-    invoice_lines: list[LineItem],
+    invoice_lines: list[LineItem], credits: Sequence[Credit] = (),
 ) -> Explanation:
+    """`credits`: the credits issued on this line (waivers, disputes): the explanation states them, so its
+    figures agree with the balance, which subtracts them."""
     facts = dict(line.facts or {})
     m = partial(format_money, currency=currency)
     amount = line.amount
@@ -188,6 +231,8 @@ def explain_line(
         if facts.get("reason"):
             summary += f" Reason: {facts['reason']}."
 
+    summary = f"{summary} {credits_note(credits, amount=amount, m=m)}".rstrip()
+    facts.update(credit_facts(credits, amount=amount))
     policy_text = (
         f"{policy.code} ({policy.title}): {policy.description}"
         if policy

@@ -8,11 +8,12 @@ from functools import partial
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from backend.billing.explain import Explanation, explain_line
+from backend.billing.explain import Explanation, credits_note, explain_line
 from backend.billing.ledger import ZERO, InvoiceStanding, Ledger, PaymentRow, account_ledger
 from backend.billing.models import Invoice, LineItem, PolicyRule
 from backend.customers.models import Account
 from backend.customers.service import get_account
+from backend.disputes.models import Credit
 from backend.enums import ChangeKind, ChargeType
 from backend.errors import NotFound
 from backend.money import format_date, format_decimal, format_money
@@ -132,6 +133,15 @@ def search_line_items(
     return [(line, invoice) for line, invoice in session.execute(query)]
 
 
+def credits_on_lines(session: Session, *, line_ids: list[int]) -> dict[int, list[Credit]]:
+    """The credits issued on each of these lines (late-fee waivers, settled disputes), oldest first."""
+    found: dict[int, list[Credit]] = {}
+    query = select(Credit).where(Credit.line_item_id.in_(line_ids)).order_by(Credit.created_at, Credit.id)
+    for credit in session.scalars(query):
+        found.setdefault(credit.line_item_id or 0, []).append(credit)
+    return found
+
+
 @dataclass
 class LineExplanation:
     line: LineItem
@@ -152,7 +162,8 @@ def explain_line_item(session: Session, *, customer_id: int, line_item_id: int) 
     line, invoice, account, policy = row
     invoice_lines = load_line_items(session, invoice_ids=[invoice.id])[invoice.id]
     explanation = explain_line(
-        line=line, invoice=invoice, currency=account.currency, policy=policy, invoice_lines=invoice_lines
+        line=line, invoice=invoice, currency=account.currency, policy=policy, invoice_lines=invoice_lines,
+        credits=credits_on_lines(session, line_ids=[line.id]).get(line.id, []),
     )
     return LineExplanation(line=line, invoice=invoice, explanation=explanation)
 
@@ -287,6 +298,8 @@ def compare_bills(session: Session, *, customer_id: int, invoice_number: str | N
         return groups
 
     now_groups, before_groups = grouped(lines[current.id]), grouped(lines[previous.id])
+    credited = credits_on_lines(session, line_ids=[line.id for line in lines[current.id]])
+    m = partial(format_money, currency=account.currency)
     changes = []
     for key in [*now_groups, *[k for k in before_groups if k not in now_groups]]:
         now_lines, before_lines = now_groups.get(key, []), before_groups.get(key, [])
@@ -301,10 +314,17 @@ def compare_bills(session: Session, *, customer_id: int, invoice_number: str | N
             Change(
                 kind=kind, description=key[1], charge_type=key[0],
                 previous_amount=before_amount, current_amount=now_amount,
-                explanation=_describe_change(
-                    kind=kind, current=now_lines, previous=before_lines, currency=account.currency,
-                    current_invoice=current, previous_invoice=previous,
-                ),
+                explanation=" ".join([
+                    _describe_change(
+                        kind=kind, current=now_lines, previous=before_lines, currency=account.currency,
+                        current_invoice=current, previous_invoice=previous,
+                    ),
+                    # A waived fee is still on the bill: say so, as the balance already subtracts the credit.
+                    credits_note(
+                        [credit for line in now_lines for credit in credited.get(line.id, [])],
+                        amount=now_amount, m=m,
+                    ),
+                ]).rstrip(),
             )
         )
     changes.sort(key=lambda change: abs(change.difference), reverse=True)

@@ -275,6 +275,45 @@ def test_alice_gets_her_late_fee_waived_once(client: TestClient, demo) -> None:
     assert not again["eligible"] and again["reasons"][0]["code"] == "no_late_fee"
 
 
+def test_the_bill_explanation_and_comparison_state_the_waiver_credit_the_balance_counts(
+    client: TestClient, demo
+) -> None:
+    invoices = client.get(f"/api/v1/customers/{ALICE}/invoices").json()
+    fee = next(
+        line
+        for invoice in invoices
+        for line in client.get(f"/api/v1/customers/{ALICE}/invoices/{invoice['number']}").json()["line_items"]
+        if line["charge_type"] == "late_fee"
+    )
+    explanation_url = f"/api/v1/customers/{ALICE}/line-items/{fee['id']}/explanation"
+    before = client.get(explanation_url).json()
+    assert "credit" not in before["summary"].lower() and "credited" not in before["facts"]
+    waived = client.post(
+        f"/api/v1/customers/{ALICE}/late-fee-waivers",
+        json={"line_item_id": fee["id"]},
+        headers={**BOT, "Idempotency-Key": "alice-waive-explain"},
+    )
+    assert waived.status_code == 201, waived.text
+    credit = waived.json()["credit"]
+
+    after = client.get(explanation_url).json()
+    assert after["summary"].startswith(before["summary"])  # the fee's own explanation is unchanged
+    assert "A credit was issued on this charge ($25.00 on " in after["summary"]
+    assert "One-time late-fee waiver" in after["summary"]
+    assert "no longer adds to what you owe" in after["summary"]
+    assert after["facts"]["credited"] == "25.00" and after["facts"]["still_owed"] == "0.00"
+    assert [c["id"] for c in after["facts"]["credits"]] == [credit["id"]]
+
+    # "Why is my bill higher": the fee is still on the bill, and the comparison says it was credited.
+    comparison = client.get(f"/api/v1/customers/{ALICE}/bill-comparison").json()
+    late = next(change for change in comparison["changes"] if change["charge_type"] == "late_fee")
+    assert "A credit was issued on this charge ($25.00" in late["explanation"]
+    assert "no longer adds to what you owe" in comparison["summary"]
+    # The figures agree: what the explanation says is still owed is what the balance counts for the fee.
+    owed = Decimal(balance(client, ALICE)["total_due"])
+    assert owed == Decimal(waived.json()["total_due"]) == Decimal("60.00")
+
+
 def test_promise_and_plan_follow_the_policy(client: TestClient, demo) -> None:
     farid = client.get(f"/api/v1/customers/{FARID}/arrangement-options").json()
     assert not farid["promise_to_pay"]["eligible"]
