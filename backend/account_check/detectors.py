@@ -351,17 +351,11 @@ def promotion_terms(data: AccountData) -> dict[str, PromotionTerms]:
             start, end = _day(line.facts.get("start_date")), _day(line.facts.get("end_date"))
             if line.charge_type != "discount" or not code or start is None or end is None:
                 continue
-            terms.setdefault(
-                str(code),
-                PromotionTerms(
-                    str(code),
-                    str(line.facts.get("promo_name") or line.description),
-                    -line.amount,
-                    start,
-                    end,
-                    (line, bill),
-                ),
-            )
+            known = terms.get(str(code))
+            # The stated monthly amount is the largest one given: a line cut short is the error, not the term.
+            if known is None or -line.amount > known.monthly_amount:
+                name = str(line.facts.get("promo_name") or line.description)
+                terms[str(code)] = PromotionTerms(str(code), name, -line.amount, start, end, (line, bill))
     return terms
 
 
@@ -522,9 +516,11 @@ def detect_bill_shock(data: AccountData) -> Iterator[Finding]:
     latest, previous = data.bills[-1], data.bills[-4:-1]
     if not _recent(data, latest):
         return
-    average = sum((bill.total for bill in previous), ZERO) / 3
-    if average <= ZERO or latest.total <= average * (1 + data.bill_shock_percent / 100):
+    previous_sum = sum((bill.total for bill in previous), ZERO)
+    # Exact: latest > average x (1 + X/100), without dividing by 3.
+    if previous_sum <= ZERO or latest.total * 3 * 100 <= previous_sum * (100 + data.bill_shock_percent):
         return
+    average = previous_sum / 3
     percent = ((latest.total - average) / average * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     yield Finding(
         id=finding_id(customer_id=data.customer_id, kind=BILL_SHOCK, line_ids=(latest.id,)),

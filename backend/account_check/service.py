@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, Integer, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from backend.account_check import detectors as d
@@ -55,51 +55,83 @@ def credit_key(finding_id: str) -> str:
     return f"account-check:{finding_id}"
 
 
-def load_account_data(
-    session: Session, *, account: Account, today: date, settings: Settings
-) -> d.AccountData:
-    invoices = list(
-        session.scalars(
-            select(Invoice).where(Invoice.account_id == account.id).order_by(Invoice.issue_date, Invoice.id)
-        )
+# Built once (statement construction costs more than these indexed lookups); bound per call.
+_ACCOUNT_ID: BindParameter[int] = bindparam("account_id", type_=Integer)
+_CUSTOMER_ID: BindParameter[int] = bindparam("customer_id", type_=Integer)
+INVOICES = (
+    select(
+        Invoice.id,
+        Invoice.number,
+        Invoice.period_start,
+        Invoice.period_end,
+        Invoice.issue_date,
+        Invoice.due_date,
+        Invoice.total,
+        Invoice.status,
     )
-    invoice_ids = [invoice.id for invoice in invoices]
+    .where(Invoice.account_id == _ACCOUNT_ID)
+    .order_by(Invoice.issue_date, Invoice.id)
+)
+LINES = (
+    select(
+        LineItem.id,
+        LineItem.invoice_id,
+        LineItem.charge_type,
+        LineItem.description,
+        LineItem.amount,
+        LineItem.quantity,
+        LineItem.unit_rate,
+        LineItem.policy_rule,
+        LineItem.facts,
+    )
+    .join(Invoice, LineItem.invoice_id == Invoice.id)
+    .where(Invoice.account_id == _ACCOUNT_ID)
+    .order_by(LineItem.position, LineItem.id)
+)
+CREDITED = (
+    select(Credit.line_item_id, func.sum(Credit.amount))
+    .where(Credit.account_id == _ACCOUNT_ID, Credit.line_item_id.is_not(None))
+    .group_by(Credit.line_item_id)
+)
+DISPUTES = select(Dispute.id, Dispute.line_item_id, Dispute.status).where(Dispute.customer_id == _CUSTOMER_ID)
+PAYMENTS = select(
+    Payment.id,
+    Payment.invoice_id,
+    Payment.amount,
+    Payment.received_date,
+    Payment.status,
+    Payment.source,
+    Payment.method,
+).where(Payment.account_id == _ACCOUNT_ID)
+RULES = select(PolicyRule.code, PolicyRule.title, PolicyRule.description, PolicyRule.parameters)
+
+
+def _line_facts(
+    session: Session, *, account: Account
+) -> tuple[dict[int | None, Decimal], dict[int, int], set[int]]:
+    """Credited amount per line, open dispute per line, lines with an accepted dispute."""
     credited: dict[int | None, Decimal] = {
-        line_id: total or ZERO
-        for line_id, total in session.execute(
-            select(Credit.line_item_id, func.sum(Credit.amount))
-            .where(Credit.account_id == account.id, Credit.line_item_id.is_not(None))
-            .group_by(Credit.line_item_id)
-        )
+        line_id: total or ZERO for line_id, total in session.execute(CREDITED, {"account_id": account.id})
     }
     open_disputes: dict[int, int] = {}
     accepted: set[int] = set()
-    for dispute_id, line_id, status in session.execute(
-        select(Dispute.id, Dispute.line_item_id, Dispute.status).where(
-            Dispute.customer_id == account.customer_id
-        )
-    ):
+    for dispute_id, line_id, status in session.execute(DISPUTES, {"customer_id": account.customer_id}):
         if status in OPEN_DISPUTE_STATUSES:
             open_disputes[line_id] = dispute_id
         elif status == DisputeStatus.accepted:
             accepted.add(line_id)
-    lines: dict[int, list[d.Line]] = {invoice_id: [] for invoice_id in invoice_ids}
-    if invoice_ids:
-        for row in session.execute(
-            select(
-                LineItem.id,
-                LineItem.invoice_id,
-                LineItem.charge_type,
-                LineItem.description,
-                LineItem.amount,
-                LineItem.quantity,
-                LineItem.unit_rate,
-                LineItem.policy_rule,
-                LineItem.facts,
-            )
-            .where(LineItem.invoice_id.in_(invoice_ids))
-            .order_by(LineItem.position, LineItem.id)
-        ):
+    return credited, open_disputes, accepted
+
+
+def load_account_data(
+    session: Session, *, account: Account, today: date, settings: Settings
+) -> d.AccountData:
+    bound = {"account_id": account.id}
+    invoices = [row for row in session.execute(INVOICES, bound) if str(row.status) != "void"]
+    credited, open_disputes, accepted = _line_facts(session, account=account)
+    lines: dict[int, list[d.Line]] = {invoice.id: [] for invoice in invoices}
+    for row in session.execute(LINES, bound):
+        if row.invoice_id in lines:
             lines[row.invoice_id].append(
                 d.Line(
                     id=row.id,
@@ -125,23 +157,13 @@ def load_account_data(
             source=row.source,
             method=row.method,
         )
-        for row in session.execute(
-            select(
-                Payment.id,
-                Payment.invoice_id,
-                Payment.amount,
-                Payment.received_date,
-                Payment.status,
-                Payment.source,
-                Payment.method,
-            ).where(Payment.account_id == account.id)
-        )
+        for row in session.execute(PAYMENTS, bound)
     )
     rules = {
-        rule.code: d.Rule(
-            code=rule.code, title=rule.title, text=rule.description, parameters=rule.parameters or {}
+        row.code: d.Rule(
+            code=row.code, title=row.title, text=row.description, parameters=row.parameters or {}
         )
-        for rule in session.scalars(select(PolicyRule))
+        for row in session.execute(RULES)
     }
     return d.AccountData(
         customer_id=account.customer_id,
@@ -159,7 +181,6 @@ def load_account_data(
                 lines=tuple(lines[invoice.id]),
             )
             for invoice in invoices
-            if str(invoice.status) != "void"
         ),
         payments=payments,
         rules=rules,
