@@ -16,16 +16,17 @@ from trainer.errors import TrainerError
 from trainer.nludata import domain_intents, load_examples
 from trainer.scaffold import new_intent
 
-NAME = "update_payment_method"
+# An intent the bot does not have (the payments issue added update_payment_method, the first choice here).
+NAME = "ask_tax_exemption"
 EXAMPLES = [
-    "how do i update my card on file",
-    "change my payment card",
-    "i got a new credit card, how do i update it",
-    "replace the card on my account",
-    "update payment method",
-    "my card expired, where do i put the new one",
+    "how do i get tax exempt status on my account",
+    "we are a nonprofit, can you stop charging us sales tax",
+    "where do i send our tax exemption certificate",
+    "my organisation should not be paying tax on this",
+    "tax exemption form",
+    "can you take the tax off, we are exempt",
 ]
-ANSWER = "You can change the card on file in your online account under Billing > Payment methods."
+ANSWER = "Send your tax-exemption certificate to billing@example.com and we remove tax from your next bill."
 
 
 @pytest.fixture

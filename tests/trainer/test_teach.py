@@ -76,8 +76,8 @@ def test_bad_examples_get_a_clear_error(repo: Path, examples: list[str], message
 
 
 def test_unknown_intent_points_to_new_intent(repo: Path) -> None:
-    with pytest.raises(TrainerError, match="make new-intent NAME=update_payment_method"):
-        add_examples(repo_root=repo, intent="update_payment_method", examples=["change my card"])
+    with pytest.raises(TrainerError, match="make new-intent NAME=ask_tax_exemption"):
+        add_examples(repo_root=repo, intent="ask_tax_exemption", examples=["we are tax exempt"])
 
 
 def test_teach_command_from_a_review_file(repo: Path, sqlite_tracker_url: str, tmp_path: Path) -> None:
