@@ -16,7 +16,7 @@ from handoff.clients.backend import BackendClient
 from handoff.clients.rasa import RasaClient
 from handoff.config import Settings
 from handoff.context import Services
-from handoff.conversations import escalation_api, lifecycle, widget_socket
+from handoff.conversations import escalation_api, lifecycle, payment_outcome_api, widget_socket
 from handoff.db import Database
 from handoff.errors import install_error_handlers
 from handoff.pubsub import make_pubsub
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(web_routes.router)
     app.include_router(escalation_api.router)
+    app.include_router(payment_outcome_api.router)
     app.include_router(console_routes.router)
     app.include_router(training_routes.router)
     app.include_router(widget_socket.router)
