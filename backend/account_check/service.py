@@ -5,6 +5,7 @@ The detectors are pure (detectors.py); this module reads the database, applies t
 and records the fix (audited, Idempotency-Key through payments/idempotency.py).
 """
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -58,9 +59,16 @@ def credit_key(finding_id: str) -> str:
 # Built once (statement construction costs more than these indexed lookups); bound per call.
 _ACCOUNT_ID: BindParameter[int] = bindparam("account_id", type_=Integer)
 _CUSTOMER_ID: BindParameter[int] = bindparam("customer_id", type_=Integer)
-INVOICES = (
+# One round trip for the invoices, their lines and what was credited on each line (credits by line: indexed).
+_CREDITED_ON_LINE = (
+    select(func.sum(Credit.amount))
+    .where(Credit.line_item_id == LineItem.id)
+    .correlate(LineItem)
+    .scalar_subquery()
+)
+INVOICE_LINES = (
     select(
-        Invoice.id,
+        Invoice.id.label("invoice_id"),
         Invoice.number,
         Invoice.period_start,
         Invoice.period_end,
@@ -68,14 +76,7 @@ INVOICES = (
         Invoice.due_date,
         Invoice.total,
         Invoice.status,
-    )
-    .where(Invoice.account_id == _ACCOUNT_ID)
-    .order_by(Invoice.issue_date, Invoice.id)
-)
-LINES = (
-    select(
         LineItem.id,
-        LineItem.invoice_id,
         LineItem.charge_type,
         LineItem.description,
         LineItem.amount,
@@ -83,15 +84,11 @@ LINES = (
         LineItem.unit_rate,
         LineItem.policy_rule,
         LineItem.facts,
+        _CREDITED_ON_LINE.label("credited"),
     )
-    .join(Invoice, LineItem.invoice_id == Invoice.id)
+    .outerjoin(LineItem, LineItem.invoice_id == Invoice.id)
     .where(Invoice.account_id == _ACCOUNT_ID)
-    .order_by(LineItem.position, LineItem.id)
-)
-CREDITED = (
-    select(Credit.line_item_id, func.sum(Credit.amount))
-    .where(Credit.account_id == _ACCOUNT_ID, Credit.line_item_id.is_not(None))
-    .group_by(Credit.line_item_id)
+    .order_by(Invoice.issue_date, Invoice.id, LineItem.position, LineItem.id)
 )
 DISPUTES = select(Dispute.id, Dispute.line_item_id, Dispute.status).where(Dispute.customer_id == _CUSTOMER_ID)
 PAYMENTS = select(
@@ -104,15 +101,12 @@ PAYMENTS = select(
     Payment.method,
 ).where(Payment.account_id == _ACCOUNT_ID)
 RULES = select(PolicyRule.code, PolicyRule.title, PolicyRule.description, PolicyRule.parameters)
+RULES_CACHE_SECONDS = 60.0  # policy rules are reference data: a change shows within a minute
+_rules_cache: dict[str, tuple[float, dict[str, d.Rule]]] = {}
 
 
-def _line_facts(
-    session: Session, *, account: Account
-) -> tuple[dict[int | None, Decimal], dict[int, int], set[int]]:
-    """Credited amount per line, open dispute per line, lines with an accepted dispute."""
-    credited: dict[int | None, Decimal] = {
-        line_id: total or ZERO for line_id, total in session.execute(CREDITED, {"account_id": account.id})
-    }
+def _disputed_lines(session: Session, *, account: Account) -> tuple[dict[int, int], set[int]]:
+    """The open dispute of each line, and the lines with an accepted dispute."""
     open_disputes: dict[int, int] = {}
     accepted: set[int] = set()
     for dispute_id, line_id, status in session.execute(DISPUTES, {"customer_id": account.customer_id}):
@@ -120,19 +114,37 @@ def _line_facts(
             open_disputes[line_id] = dispute_id
         elif status == DisputeStatus.accepted:
             accepted.add(line_id)
-    return credited, open_disputes, accepted
+    return open_disputes, accepted
+
+
+def _policy_rules(session: Session) -> dict[str, d.Rule]:
+    key = str(session.get_bind().engine.url)
+    cached = _rules_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < RULES_CACHE_SECONDS:
+        return cached[1]
+    rules = {
+        row.code: d.Rule(
+            code=row.code, title=row.title, text=row.description, parameters=row.parameters or {}
+        )
+        for row in session.execute(RULES)
+    }
+    _rules_cache[key] = (time.monotonic(), rules)
+    return rules
 
 
 def load_account_data(
     session: Session, *, account: Account, today: date, settings: Settings
 ) -> d.AccountData:
-    bound = {"account_id": account.id}
-    invoices = [row for row in session.execute(INVOICES, bound) if str(row.status) != "void"]
-    credited, open_disputes, accepted = _line_facts(session, account=account)
-    lines: dict[int, list[d.Line]] = {invoice.id: [] for invoice in invoices}
-    for row in session.execute(LINES, bound):
-        if row.invoice_id in lines:
-            lines[row.invoice_id].append(
+    open_disputes, accepted = _disputed_lines(session, account=account)
+    invoices: dict[int, Any] = {}
+    lines: dict[int, list[d.Line]] = {}
+    for row in session.execute(INVOICE_LINES, {"account_id": account.id}):
+        if str(row.status) == "void":
+            continue
+        invoices.setdefault(row.invoice_id, row)
+        invoice_lines = lines.setdefault(row.invoice_id, [])
+        if row.id is not None:
+            invoice_lines.append(
                 d.Line(
                     id=row.id,
                     charge_type=str(row.charge_type),
@@ -142,7 +154,7 @@ def load_account_data(
                     unit_rate=row.unit_rate,
                     policy_rule=row.policy_rule,
                     facts=row.facts or {},
-                    credited=credited.get(row.id, ZERO),
+                    credited=row.credited or ZERO,
                     open_dispute_id=open_disputes.get(row.id),
                     dispute_accepted=row.id in accepted,
                 )
@@ -157,33 +169,27 @@ def load_account_data(
             source=row.source,
             method=row.method,
         )
-        for row in session.execute(PAYMENTS, bound)
+        for row in session.execute(PAYMENTS, {"account_id": account.id})
     )
-    rules = {
-        row.code: d.Rule(
-            code=row.code, title=row.title, text=row.description, parameters=row.parameters or {}
-        )
-        for row in session.execute(RULES)
-    }
     return d.AccountData(
         customer_id=account.customer_id,
         currency=account.currency,
         today=today,
         bills=tuple(
             d.Bill(
-                id=invoice.id,
+                id=invoice.invoice_id,
                 number=invoice.number,
                 period_start=invoice.period_start,
                 period_end=invoice.period_end,
                 issue_date=invoice.issue_date,
                 due_date=invoice.due_date,
                 total=invoice.total,
-                lines=tuple(lines[invoice.id]),
+                lines=tuple(lines[invoice.invoice_id]),
             )
-            for invoice in invoices
+            for invoice in invoices.values()
         ),
         payments=payments,
-        rules=rules,
+        rules=_policy_rules(session),
         lookback_days=settings.account_check_lookback_days,
         bill_shock_percent=settings.account_check_bill_shock_percent,
     )
