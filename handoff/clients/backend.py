@@ -66,6 +66,14 @@ class BackendClient:
     async def list_disputes(self, *, customer_id: int, actor: str) -> list[dict]:
         return await self._request("GET", f"/api/v1/customers/{customer_id}/disputes", actor=actor)
 
+    async def get_payment_methods(self, *, customer_id: int, actor: str) -> dict:
+        """Methods on file (masked, expired), autopay, the last autopay and the alerts (issue 16)."""
+        return await self._request("GET", f"/api/v1/customers/{customer_id}/payment-methods", actor=actor)
+
+    async def list_arrangements(self, *, customer_id: int, actor: str) -> list[dict]:
+        """Promises to pay, instalment plans and late-fee waivers, newest first, in every state."""
+        return await self._request("GET", f"/api/v1/customers/{customer_id}/arrangements", actor=actor)
+
     async def settle_dispute(self, *, dispute_id: int, decision: str, note: str, credit_amount: str | None,
                              idempotency_key: str, actor: str) -> dict:
         body: dict = {"decision": decision, "note": note}

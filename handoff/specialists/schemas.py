@@ -216,6 +216,9 @@ class AccountSnapshot(BaseModel):
     invoices: AccountSection
     payments: AccountSection
     disputes: AccountSection
+    payment_methods: AccountSection = Field(
+        description="GET payment-methods: on_file (masked, expired), autopay, last_autopay, alerts")
+    arrangements: AccountSection = Field(description="GET arrangements: every kind and state, newest first")
 
 
 class ClaimResponse(BaseModel):

@@ -2,6 +2,7 @@
 // Each part comes back on its own ({ok, data} or {ok: false, error}): one failing part does not hide the
 // rest.
 
+import { clearPaymentParts, showArrangements, showPaymentMethods } from './account-payments.js';
 import { api, conversationPath } from './api.js';
 import { byId, el, setText } from './dom.js';
 
@@ -41,9 +42,16 @@ function invoiceBox(invoice) {
   return box;
 }
 
-function paymentLine(payment) {
-  return payment.received_date + ' · ' + payment.amount + ' · ' + payment.method + ' · ' + payment.status +
-    (payment.failure_reason ? ' (' + payment.failure_reason + ')' : '');
+// One payment attempt: what, how, its status and why it failed, and who made it (source, actor).
+function paymentItem(payment) {
+  const item = el('li', payment.status === 'failed' ? 'payment failed' : 'payment', 'account-payment',
+    payment.received_date + ' · ' + payment.amount + ' · ' + payment.method + ' · ' + payment.status +
+    (payment.failure_reason ? ' (' + payment.failure_reason + ')' : '') +
+    (payment.expected_post_date ? ' · posts ' + payment.expected_post_date : '') +
+    ' · ' + (payment.source || 'external') + (payment.actor ? ' ' + payment.actor : ''));
+  item.setAttribute('data-status', payment.status);
+  item.setAttribute('data-source', payment.source || 'external');
+  return item;
 }
 
 function disputeLine(dispute) {
@@ -60,12 +68,15 @@ function showAccount(data) {
   setText('account-balance', balanceLine(data.balance));
   fillList('account-invoices', data.invoices, invoiceBox);
   if (!data.invoices.ok) { setText('account-invoices', data.invoices.error.message); }
-  fillList('account-payments', data.payments, (p) => el('li', null, 'account-payment', paymentLine(p)));
+  fillList('account-payments', data.payments, paymentItem);
   fillList('account-disputes', data.disputes, (d) => el('li', null, 'account-dispute', disputeLine(d)));
+  showPaymentMethods(data.payment_methods);
+  showArrangements(data.arrangements);
 }
 
 export function clearAccount() {
   PARTS.forEach((id) => setText(id, ''));
+  clearPaymentParts();
   showAccountError('Claim the chat to see the account.');
 }
 
