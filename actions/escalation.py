@@ -9,7 +9,7 @@ from rasa_sdk.interfaces import Tracker
 
 from actions.clients.billing import Explanation, MatchedLineItem
 from actions.clients.errors import ServiceError
-from actions.clients.handoff import EscalationReason, EscalationRequest, HandoffClient
+from actions.clients.handoff import EscalationReason, EscalationRequest, EscalationResult, HandoffClient
 from actions.conversation import conversation_id, logged_in_customer_id, topics_discussed, user_events
 from actions.formatting import format_money, format_wait
 from actions.identity import customer_id_from_slot, handoff_turn
@@ -76,6 +76,11 @@ def build_summary(
     return f"{who} {what}{earlier}"
 
 
+def queued_reply(result: EscalationResult) -> dict[str, Any]:
+    """Position and wait as the handoff service states them in the widget's status banner (one source)."""
+    return {"position": result.position, "wait": result.wait_text or format_wait(result.eta_seconds)}
+
+
 async def escalate(
     *,
     handoff: HandoffClient,
@@ -114,16 +119,11 @@ async def escalate(
         dispatcher.utter_message(response="utter_handoff_unavailable")
         return [SlotSet("handoff_state", "failed")]
     if result.state == "queued":
+        reply = queued_reply(result)
         if result.position is not None:
-            dispatcher.utter_message(
-                response="utter_handoff_queued",
-                position=result.position,
-                wait=format_wait(result.eta_seconds),
-            )
+            dispatcher.utter_message(response="utter_handoff_queued", **reply)
         else:
-            dispatcher.utter_message(
-                response="utter_handoff_queued_no_position", wait=format_wait(result.eta_seconds)
-            )
+            dispatcher.utter_message(response="utter_handoff_queued_no_position", wait=reply["wait"])
     else:
         dispatcher.utter_message(
             response="utter_handoff_ticket",

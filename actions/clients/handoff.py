@@ -31,6 +31,7 @@ class EscalationResult(BaseModel):
     state: Literal["queued", "ticket"]
     position: int | None = None
     eta_seconds: int | None = None
+    wait_text: str | None = None  # the wait in the words the widget's status banner shows
     ticket_number: str | None = None
     contact: str | None = None
 

@@ -27,7 +27,8 @@ from handoff.vocabulary import EscalationReason, Sender
 if TYPE_CHECKING:
     from handoff.context import Services
 
-ANSWER_FIELDS = ("position", "eta_seconds", "ticket_number", "contact")
+# The status frame's own values, so the bot's message states what the widget's banner shows.
+ANSWER_FIELDS = ("position", "eta_seconds", "wait_text", "ticket_number", "contact")
 
 
 def parse_money(value: object) -> Decimal | None:
@@ -57,7 +58,7 @@ def dispute_amount(*, reason: str, line_item: dict[str, Any] | None,
 class Escalated:
     change: Change
     answer: dict[str,
-                 Any]  # {"state", "position"?, "eta_seconds"?, "ticket_number"?, "contact"?} per contract
+                 Any]  # {"state", "position"?, "eta_seconds"?, "wait_text"?, "ticket_number"?, "contact"?}
 
 
 def _goes_live(session: Session, *, settings: Settings, hours: BusinessHours) -> bool:

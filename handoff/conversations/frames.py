@@ -8,6 +8,7 @@ import json
 from fastapi import WebSocket, WebSocketDisconnect
 
 from handoff.models import Message
+from handoff.queue.ordering import wait_in_words
 
 # A frame too large to be a message is still read this far to name its client_id in the refusal.
 MAX_OVERSIZED_READ_CHARS = 1_000_000
@@ -40,6 +41,8 @@ def status_frame(*, state: str, position: int | None = None, eta_seconds: int | 
                        ("agent_name", agent_name), ("contact", contact)):
         if value is not None:
             frame[key] = value
+    if eta_seconds is not None:
+        frame["wait_text"] = wait_in_words(eta_seconds)
     return frame
 
 

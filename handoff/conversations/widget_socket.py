@@ -190,7 +190,8 @@ async def _serve(connection: CustomerConnection, *, conversation: Conversation,
     try:
         await connection.send({"type": "welcome", "conversation_id": conversation.id,
                                "state": conversation.state,
-                               "customer": {"first_name": identity.first_name} if identity else None})
+                               "customer": {"first_name": identity.first_name} if identity else None,
+                               "max_message_chars": services.settings.chat_max_message_chars})
         await connection.catch_up()
         if conversation.state != State.BOT:
             await connection.send(await queue_status.status(services=services,

@@ -66,3 +66,16 @@ def expected_wait_seconds(
     enough_samples = len(recent_handling_seconds) >= 3
     handling = statistics.median(recent_handling_seconds) if enough_samples else default_handling_seconds
     return round(position * handling / max(1, online_specialists))
+
+
+def wait_in_words(eta_seconds: int) -> str:
+    """The expected wait as the customer reads it, in the status banner and in the bot's escalation message
+    (the escalation answer carries this text, so both say the same)."""
+    seconds = max(0, eta_seconds)
+    if seconds < 60:
+        return "less than a minute"
+    minutes = (seconds + 30) // 60  # half up (Python's round() would make 150 s "2 minutes" and 210 s "4")
+    if minutes < 60:
+        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    hours = (minutes + 30) // 60
+    return f"about {hours} hour{'s' if hours != 1 else ''}"

@@ -20,12 +20,6 @@
   // Errors that refuse one message for good: resending it would be refused again, so it leaves the outbox.
   var FINAL_REFUSALS = { payload_not_offered: true, empty_message: true, message_too_long: true, bad_frame: true };
 
-  function formatWait(seconds) {
-    if (seconds === undefined || seconds === null) { return ''; }
-    var minutes = Math.max(1, Math.round(seconds / 60));
-    return 'about ' + minutes + (minutes === 1 ? ' minute' : ' minutes');
-  }
-
   function ChatWidget(root, options) {
     this.root = root;
     this.token = options.token || '';
@@ -37,6 +31,7 @@
     this.lastTypingSent = 0;
     this.renderedSeqs = {};
     this.pendingNodes = {};
+    this.maxChars = null;  // the server's limit, from its welcome frame
     this.build();
     this.renderOutbox();
     if (this.saved.open) { this.open(); }
@@ -93,12 +88,16 @@
     this.form = el('form', 'acme-chat-form', 'chat-form');
     this.input = el('input', 'acme-chat-input', 'chat-input');
     this.input.type = 'text';
-    this.input.maxLength = 4000;
     this.input.placeholder = 'Type your message';
     this.input.setAttribute('aria-label', 'Message');
     this.sendButton = el('button', 'acme-chat-send', 'chat-send', 'Send');
     this.sendButton.type = 'submit';
+    this.counter = el('span', 'acme-chat-count', 'chat-char-count');
+    this.counter.id = 'acme-chat-count-' + Math.random().toString(36).slice(2, 10);
+    this.counter.hidden = true;
+    this.input.setAttribute('aria-describedby', this.counter.id);
     this.form.appendChild(this.input);
+    this.form.appendChild(this.counter);
     this.form.appendChild(this.sendButton);
     [header, this.status, this.notice, this.list, this.typing, this.form].forEach(function (n) { self.panel.appendChild(n); });
     this.root.appendChild(this.launcher);
@@ -109,17 +108,38 @@
     this.form.addEventListener('submit', function (event) {
       event.preventDefault();
       var text = self.input.value.trim();
-      if (!text) { return; }
+      if (!text || self.overLimit()) { return; }
       self.input.value = '';
+      self.updateCounter();
       self.send(text, null);
     });
     this.input.addEventListener('input', function () {
+      self.updateCounter();
       var now = Date.now();
       if (now - self.lastTypingSent > 2000 && self.isOpen()) {
         self.lastTypingSent = now;
         self.socket.send(JSON.stringify({ type: 'typing' }));
       }
     });
+  };
+
+  ChatWidget.prototype.overLimit = function () {
+    return this.maxChars !== null && this.input.value.length > this.maxChars;
+  };
+
+  ChatWidget.prototype.updateCounter = function () {
+    if (this.maxChars === null) { return; }
+    this.counter.textContent = this.input.value.length + '/' + this.maxChars;
+    this.counter.setAttribute('data-over', this.overLimit() ? 'true' : 'false');
+    this.sendButton.disabled = this.overLimit();
+  };
+
+  ChatWidget.prototype.setLimit = function (maxChars) {
+    if (typeof maxChars !== 'number' || maxChars < 1) { return; }
+    this.maxChars = maxChars;
+    this.input.maxLength = maxChars;
+    this.counter.hidden = false;
+    this.updateCounter();
   };
 
   ChatWidget.prototype.open = function () {
@@ -180,6 +200,7 @@
           this.renderOutbox();
         }
         this.retry = 0;
+        this.setLimit(frame.max_message_chars);
         this.root.setAttribute('data-conversation-id', frame.conversation_id);
         this.setConnection('connected', 'online');
         this.showStatus({ state: frame.state });
@@ -206,17 +227,28 @@
         break;
       case 'error':
         this.showNotice(frame.message || 'Something went wrong.');
-        if (frame.client_id && FINAL_REFUSALS[frame.code]) {
-          this.saved.outbox = this.saved.outbox.filter(function (item) { return item.client_id !== frame.client_id; });
-          this.save();
-          var refused = this.pendingNodes[frame.client_id];
-          if (refused) { refused.setAttribute('data-status', 'refused'); }
-        }
+        if (frame.client_id && FINAL_REFUSALS[frame.code]) { this.refuse(frame.client_id); }
         if (frame.code === 'invalid_token') { this.closed = true; this.setConnection('offline', 'signed out'); }
         break;
       default:
         break;
     }
+  };
+
+  // A message the server refused for good: it leaves the outbox and the list, and typed text comes back
+  // to the input so nothing the customer wrote is lost (a refused button press just disappears).
+  ChatWidget.prototype.refuse = function (clientId) {
+    var item = this.saved.outbox.filter(function (candidate) { return candidate.client_id === clientId; })[0];
+    this.saved.outbox = this.saved.outbox.filter(function (candidate) { return candidate.client_id !== clientId; });
+    this.save();
+    var node = this.pendingNodes[clientId];
+    if (node && node.parentNode) { node.parentNode.removeChild(node); }
+    delete this.pendingNodes[clientId];
+    if (item && !item.payload && !this.input.value) {
+      this.input.value = item.text;
+      this.updateCounter();
+    }
+    this.refreshButtons();
   };
 
   ChatWidget.prototype.showNotice = function (text) {
@@ -235,7 +267,8 @@
     if (frame.state === 'queued') {
       this.statusText.textContent = 'Waiting for a billing specialist. ';
       if (frame.position) { this.position.textContent = 'You are number ' + frame.position + ' in line. '; }
-      if (frame.eta_seconds !== undefined) { this.eta.textContent = 'Expected wait: ' + formatWait(frame.eta_seconds) + '.'; }
+      // The server words the wait (frame.wait_text), as it does for the bot's message: they never disagree.
+      if (frame.wait_text) { this.eta.textContent = 'Expected wait: ' + frame.wait_text + '.'; }
       this.status.hidden = false;
     } else if (frame.state === 'assigned') {
       this.statusText.textContent = 'You are chatting with ' + (frame.agent_name || 'a specialist') + ' from Billing.';
@@ -276,13 +309,27 @@
         var b = el('button', 'acme-msg-button', 'chat-button', button.title);
         b.type = 'button';
         b.setAttribute('data-payload', button.payload);
-        b.addEventListener('click', function () { self.send(button.title, button.payload); });
+        b.addEventListener('click', function () { if (!b.disabled) { self.send(button.title, button.payload); } });
         row.appendChild(b);
       });
       node.appendChild(row);
     }
     this.insertInOrder(node);
     this.typing.hidden = true;
+    this.refreshButtons();
+  };
+
+  // Only the current question's buttons are live: those of bot/system messages after the customer's last
+  // message (sent or on its way), as the server accepts them (conversations/payloads.py). Older ones are
+  // answered: a second click would be refused, and a rating already counted cannot change.
+  ChatWidget.prototype.refreshButtons = function () {
+    var live = true;  // walking back from the newest message until the customer's last one
+    var nodes = this.list.children;
+    for (var i = nodes.length - 1; i >= 0; i -= 1) {
+      if (nodes[i].getAttribute('data-sender') === 'customer') { live = false; }
+      var buttons = nodes[i].querySelectorAll('button.acme-msg-button');
+      for (var j = 0; j < buttons.length; j += 1) { buttons[j].disabled = !live; }
+    }
   };
 
   ChatWidget.prototype.insertInOrder = function (node) {
@@ -301,6 +348,7 @@
     this.list.appendChild(node);
     this.pendingNodes[item.client_id] = node;
     this.list.scrollTop = this.list.scrollHeight;
+    this.refreshButtons();
   };
 
   ChatWidget.prototype.renderOutbox = function () {

@@ -21,7 +21,8 @@ async def test_with_a_specialist_online_the_customer_is_queued_with_position_and
     add_staff(services, "dana")
     conversation_id = new_conversation(services)
     escalated = await _escalate(services, conversation_id)
-    assert escalated.answer == {"state": "queued", "position": 1, "eta_seconds": 300}
+    assert escalated.answer == {"state": "queued", "position": 1, "eta_seconds": 300,
+                               "wait_text": "about 5 minutes"}
     assert conversation(services, conversation_id).human_phase_start_seq == 2
     published = [(ch, event["kind"]) for ch, event in recorder.drain()]
     assert published == [(conversation_channel(conversation_id), "status"), (QUEUE_CHANNEL, "queue"),

@@ -31,7 +31,8 @@ async def test_a_change_becomes_transfer_messages_status_changed_then_queue(serv
     ]
     assert events[0][1] == {"kind": "transferred_to_you", "conversation_id": conversation_id, "from": "Dana"}
     assert [event["frame"]["text"] for _, event in events[1:3]] == ["one", "two"]
-    assert events[3][1]["frame"] == {"type": "status", "state": "queued", "position": 1, "eta_seconds": 300}
+    assert events[3][1]["frame"] == {"type": "status", "state": "queued", "position": 1, "eta_seconds": 300,
+                                     "wait_text": "about 5 minutes"}
     assert events[5][1]["new_chat"] == conversation_id
     assert [entry["conversation_id"] for entry in events[5][1]["entries"]] == [conversation_id]
 

@@ -22,7 +22,8 @@ async def test_disputes_first_then_the_rest_oldest_first(services):
     assert snapshot[2]["summary"] == "wants a person"
     # One specialist online: position x the default handling time.
     assert await queue_status.status(services=services, conversation_id=plain) == {
-        "type": "status", "state": "queued", "position": 3, "eta_seconds": 900}
+        "type": "status", "state": "queued", "position": 3, "eta_seconds": 900,
+        "wait_text": "about 15 minutes"}
 
 
 async def test_a_ticket_names_its_contact_and_an_assigned_chat_its_specialist(services):

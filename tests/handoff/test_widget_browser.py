@@ -1,0 +1,167 @@
+"""The customer widget in Debian's chromium (issue 17): the server's message limit, a phone screen, stale
+quick replies, and one queue position and wait for the bot and the status banner."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.handoff.conftest import API_TOKEN
+from tests.support.browser import chromium
+from tests.support.demo_page import pick_demo_customer
+
+DAVID = 4
+STORAGE_KEY = f"acme-chat:customer-{DAVID}"
+SERVER_LIMIT = 120  # not the default 2,000: the widget must learn the limit from the server
+
+
+@pytest.fixture
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+def open_chat(browser, url: str, **context_options):
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url + "/")
+    pick_demo_customer(page, DAVID, "David")
+    page.click("[data-testid=chat-launcher]")
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    return page, errors
+
+
+def send(page, text: str) -> None:
+    page.fill("[data-testid=chat-input]", text)
+    page.click("[data-testid=chat-send]")
+
+
+def saved_outbox(page) -> list:
+    return json.loads(page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") or "{}").get("outbox", [])
+
+
+@pytest.mark.browser
+def test_the_input_enforces_the_servers_limit_and_a_refused_message_comes_back(make_handoff, browser,
+                                                                                stand_in):
+    handoff = make_handoff(extra_env={"HANDOFF_CHAT_MAX_MESSAGE_CHARS": str(SERVER_LIMIT)})
+    page, errors = open_chat(browser, handoff.url)
+    counter = page.locator("[data-testid=chat-char-count]")
+    expect(counter).to_be_visible()
+    expect(counter).to_have_text(f"0/{SERVER_LIMIT}")
+    page.fill("[data-testid=chat-input]", "x" * (SERVER_LIMIT + 30))
+    assert len(page.input_value("[data-testid=chat-input]")) == SERVER_LIMIT
+    expect(counter).to_have_text(f"{SERVER_LIMIT}/{SERVER_LIMIT}")
+
+    # A message over the limit written before the widget knew it (an older page's outbox) reaches the server.
+    too_long = "Please explain my bill " + "y" * SERVER_LIMIT
+    page.evaluate(f"""(() => {{ const saved = JSON.parse(localStorage.getItem('{STORAGE_KEY}'));
+        saved.outbox = [{{client_id: 'too-long-1', text: {json.dumps(too_long)}}}];
+        localStorage.setItem('{STORAGE_KEY}', JSON.stringify(saved)); }})()""")
+    page.reload()
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    expect(page.locator("[data-testid=chat-notice]")).to_contain_text("too long")
+    expect(page.locator("[data-testid=chat-input]")).to_have_value(too_long)  # its text is given back
+    expect(page.locator("[data-testid=chat-message][data-status=pending]")).to_have_count(0)
+    expect(page.locator("[data-testid=chat-message][data-client-id=too-long-1]")).to_have_count(0)
+    expect(page.locator("[data-testid=chat-send]")).to_be_disabled()  # still too long: shorten it first
+    assert saved_outbox(page) == []
+
+    echo = "[data-testid=chat-message][data-sender=bot] >> text=Echo: hello after the refusal"
+    send(page, "hello after the refusal")
+    page.wait_for_selector(echo)
+    last = page.locator("[data-testid=chat-message]").last
+    expect(last).to_have_attribute("data-sender", "bot")  # later messages go below, not above a stuck bubble
+
+    page.reload()  # not sent again
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    page.wait_for_selector(echo)
+    expect(page.locator("[data-testid=chat-notice]")).to_be_hidden()
+    assert [m["message"] for m in stand_in.rasa_messages] == ["hello after the refusal"]
+    assert not [e for e in errors if "Uncaught" in e], errors
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_page_fits_and_the_chat_opens_full_screen(handoff, browser):
+    width, height = 375, 740
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(handoff.url + "/")
+    pick_demo_customer(page, DAVID, "David")  # the picker's long option texts must not widen the page
+    assert page.evaluate("document.documentElement.scrollWidth") == width
+    launcher = page.locator("[data-testid=chat-launcher]").bounding_box()
+    assert launcher and launcher["x"] >= 0 and launcher["x"] + launcher["width"] <= width
+    assert launcher["y"] >= 0 and launcher["y"] + launcher["height"] <= height
+    page.click("[data-testid=chat-launcher]")
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    panel = page.locator("[data-testid=chat-panel]").bounding_box()
+    assert panel == {"x": 0, "y": 0, "width": width, "height": height}
+    send_box = page.locator("[data-testid=chat-send]").bounding_box()
+    assert send_box and send_box["x"] + send_box["width"] <= width
+    assert send_box["y"] + send_box["height"] <= height
+    assert page.evaluate("document.documentElement.scrollWidth") == width
+
+
+@pytest.mark.browser
+def test_buttons_of_an_answered_question_are_disabled(handoff, browser, stand_in):
+    page, errors = open_chat(browser, handoff.url)
+    buttons = page.locator("[data-testid=chat-button]")
+    send(page, "show me the menu")
+    expect(buttons).to_have_count(2)
+    expect(page.locator("[data-testid=chat-button]:enabled")).to_have_count(2)
+    page.click("[data-testid=chat-button]:has-text('Activation fee')")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Echo: /explain_charge")
+    expect(page.locator("[data-testid=chat-button]:enabled")).to_have_count(0)  # both messages' buttons
+
+    send(page, "show me the menu")  # a new question: only its buttons are live
+    expect(buttons).to_have_count(4)
+    expect(page.locator("[data-testid=chat-button]:enabled")).to_have_count(2)
+    send(page, "never mind, I typed an answer")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Echo: never mind")
+    expect(page.locator("[data-testid=chat-button]:enabled")).to_have_count(0)
+
+    page.reload()  # replayed from the server: still answered
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    expect(buttons).to_have_count(4)
+    expect(page.locator("[data-testid=chat-button]:enabled")).to_have_count(0)
+
+    # A stale payload that still reaches the server (an old tab) is refused politely and not stored.
+    page.evaluate("window.acmeChatWidget.send('Activation fee', '/explain_charge{\"line_item_id\": \"42\"}')")
+    expect(page.locator("[data-testid=chat-notice]")).to_contain_text("isn't available any more")
+    assert [m["message"] for m in stand_in.rasa_messages].count('/explain_charge{"line_item_id": "42"}') == 1
+    assert not [e for e in errors if "Uncaught" in e], errors
+
+
+@pytest.mark.browser
+def test_the_bot_and_the_status_banner_state_the_same_position_and_wait(make_handoff, browser):
+    from actions.clients.handoff import EscalationResult
+    from actions.escalation import queued_reply
+
+    # A short default handling time: the wait is under a minute, where the two wordings used to differ.
+    handoff = make_handoff(extra_env={"HANDOFF_DEFAULT_HANDLING_SECONDS": "30"})
+    page, errors = open_chat(browser, handoff.url)
+    conversation_id = page.get_attribute("[data-testid=chat-widget]", "data-conversation-id")
+    answer = httpx.post(f"{handoff.url}/api/escalations", headers={"Authorization": f"Bearer {API_TOKEN}"},
+                        json={"conversation_id": conversation_id, "reason": "request_human",
+                              "customer_id": DAVID, "summary": "Asked for a person."}, timeout=20)
+    answer.raise_for_status()
+    bot = queued_reply(EscalationResult.model_validate(answer.json()))  # what the bot's message states
+    page.wait_for_selector("[data-testid=chat-status][data-state=queued]")
+    expect(page.locator("[data-testid=chat-queue-position]")).to_contain_text(f"number {bot['position']} ")
+    expect(page.locator("[data-testid=chat-eta]")).to_have_text(f"Expected wait: {bot['wait']}.")
+    assert not [e for e in errors if "Uncaught" in e], errors
+
+
+@pytest.mark.parametrize(("eta_seconds", "words"), [
+    (0, "less than a minute"), (59, "less than a minute"), (60, "about 1 minute"), (89, "about 1 minute"),
+    (90, "about 2 minutes"), (150, "about 3 minutes"), (600, "about 10 minutes"), (3600, "about 1 hour"),
+    (9000, "about 3 hours"),
+])
+def test_the_wait_in_words_rounds_half_up(eta_seconds, words):
+    from handoff.queue.ordering import wait_in_words
+
+    assert wait_in_words(eta_seconds) == words
