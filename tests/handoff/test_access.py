@@ -79,6 +79,7 @@ EXPECTED_ROLES = {
     ("MOUNT", "/static"): ANYONE,
     ("WS", "/ws/chat"): ANYONE,  # a customer: anonymous or with a verified JWT
     ("POST", "/api/escalations"): SERVICE,
+    ("POST", "/api/payment-page/outcomes"): SERVICE,  # the backend, when the secure payment page completes
     ("POST", "/api/console/login"): ANYONE,
     ("POST", "/api/console/logout"): STAFF,
     ("GET", "/api/console/me"): STAFF,
