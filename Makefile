@@ -58,8 +58,9 @@ test-stories: train
 	$(ENV) $(RASA) test core --model "$$(scripts/train.sh --path)" --stories tests/stories \
 	  --out results/stories --fail-on-prediction-errors
 
-browser:  ## Debian's chromium for the browser tests (never a downloaded browser)
+browser:  ## Debian's chromium for the browser tests (never a downloaded browser), axe-core from npm (pinned)
 	scripts/ensure_chromium.sh
+	scripts/ensure_axe.sh >/dev/null
 
 haproxy:  ## Debian's HAProxy: the load balancer of the multi-replica test (tests/replicas)
 	scripts/ensure_haproxy.sh

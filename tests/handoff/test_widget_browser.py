@@ -9,7 +9,11 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from actions.clients.handoff import EscalationResult
+from actions.escalation import queued_reply
+from handoff.queue.ordering import wait_in_words
 from tests.handoff.conftest import API_TOKEN
+from tests.support.axe import blocking_violations
 from tests.support.browser import chromium
 from tests.support.demo_page import pick_demo_customer
 
@@ -104,6 +108,7 @@ def test_on_a_phone_the_page_fits_and_the_chat_opens_full_screen(handoff, browse
     assert send_box and send_box["x"] + send_box["width"] <= width
     assert send_box["y"] + send_box["height"] <= height
     assert page.evaluate("document.documentElement.scrollWidth") == width
+    assert blocking_violations(page) == []
 
 
 @pytest.mark.browser
@@ -138,9 +143,6 @@ def test_buttons_of_an_answered_question_are_disabled(handoff, browser, stand_in
 
 @pytest.mark.browser
 def test_the_bot_and_the_status_banner_state_the_same_position_and_wait(make_handoff, browser):
-    from actions.clients.handoff import EscalationResult
-    from actions.escalation import queued_reply
-
     # A short default handling time: the wait is under a minute, where the two wordings used to differ.
     handoff = make_handoff(extra_env={"HANDOFF_DEFAULT_HANDLING_SECONDS": "30"})
     page, errors = open_chat(browser, handoff.url)
@@ -162,6 +164,40 @@ def test_the_bot_and_the_status_banner_state_the_same_position_and_wait(make_han
     (9000, "about 3 hours"),
 ])
 def test_the_wait_in_words_rounds_half_up(eta_seconds, words):
-    from handoff.queue.ordering import wait_in_words
-
     assert wait_in_words(eta_seconds) == words
+
+
+@pytest.mark.browser
+def test_the_open_chat_is_an_accessible_dialog(handoff, browser, stand_in):
+    page, errors = open_chat(browser, handoff.url)
+    panel = page.locator("[data-testid=chat-panel]")
+    expect(panel).to_have_attribute("role", "dialog")
+    expect(page.get_by_role("dialog", name="Acme Billing chat")).to_be_visible()
+    send(page, "show me the menu")
+    page.wait_for_selector("[data-testid=chat-button]")
+    messages = page.locator("[data-testid=chat-message]")
+    expect(messages.last.locator("[data-testid=chat-message-speaker]")).to_have_text("Acme assistant:")
+    customer = page.locator("[data-testid=chat-message][data-sender=customer][data-status=sent]")
+    expect(customer.locator("[data-testid=chat-message-speaker]")).to_have_text("You:")
+    count = messages.count()
+    expect(page.locator("[data-testid=chat-message] [data-testid=chat-message-speaker]")).to_have_count(count)
+    expect(page.locator("[data-testid=chat-message] [data-testid=chat-message-time]")).to_have_count(count)
+    # A bubble on its way (not acked yet) is readable too: it was a faded 3.2:1 (AA wants 4.5:1).
+    page.evaluate("window.acmeChatWidget.renderPending({client_id: 'on-its-way', text: 'on its way'})")
+    assert blocking_violations(page) == []
+    page.evaluate("window.acmeChatWidget.refuse('on-its-way')")
+
+    page.keyboard.press("Escape")  # closes the panel; focus goes back to the launcher
+    expect(panel).to_be_hidden()
+    expect(page.locator("[data-testid=chat-launcher]")).to_be_focused()
+    badge = page.locator("[data-testid=chat-unread]")
+    expect(badge).to_be_hidden()
+    page.evaluate("window.acmeChatWidget.send('still there?', null)")  # the bot answers while it is closed
+    expect(badge).to_have_text("1")
+    assert page.title().startswith("(1) ")
+    assert blocking_violations(page) == []
+    page.click("[data-testid=chat-launcher]")
+    expect(badge).to_be_hidden()
+    assert not page.title().startswith("(")
+    assert page.locator("link[rel=icon]").get_attribute("href") == "/static/favicon.svg"
+    assert not [e for e in errors if "Uncaught" in e], errors

@@ -17,6 +17,18 @@
     return node;
   }
 
+  // Who speaks, for screen readers (the bubbles' colours and sides say it to sighted customers).
+  function speakerOf(frame) {
+    if (frame.sender === 'customer') { return 'You'; }
+    if (frame.sender === 'agent') { return (frame.agent_name || 'Specialist') + ', billing specialist'; }
+    if (frame.sender === 'system') { return 'Notice'; }
+    return 'Acme assistant';
+  }
+
+  function timeOf(date) {
+    return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  }
+
   // Errors that refuse one message for good: resending it would be refused again, so it leaves the outbox.
   var FINAL_REFUSALS = { payload_not_offered: true, empty_message: true, message_too_long: true, bad_frame: true };
 
@@ -32,6 +44,8 @@
     this.renderedSeqs = {};
     this.pendingNodes = {};
     this.maxChars = null;  // the server's limit, from its welcome frame
+    this.unread = 0;
+    this.pageTitle = document.title;
     this.build();
     this.renderOutbox();
     if (this.saved.open) { this.open(); }
@@ -57,10 +71,21 @@
     this.root.textContent = '';
     this.launcher = el('button', 'acme-chat-launcher', 'chat-launcher', 'Chat with us');
     this.launcher.type = 'button';
+    this.badge = el('span', 'acme-chat-unread', 'chat-unread');
+    this.badge.hidden = true;
+    this.badge.setAttribute('aria-hidden', 'true');  // the hidden text below says it in words
+    this.unreadText = el('span', 'acme-sr-only', null, '');
+    this.launcher.appendChild(this.badge);
+    this.launcher.appendChild(this.unreadText);
+    var titleId = 'acme-chat-title-' + Math.random().toString(36).slice(2, 10);
     this.panel = el('section', 'acme-chat-panel', 'chat-panel');
     this.panel.hidden = true;
+    this.panel.setAttribute('role', 'dialog');
+    this.panel.setAttribute('aria-labelledby', titleId);
     var header = el('header', 'acme-chat-header');
-    header.appendChild(el('span', 'acme-chat-title', null, 'Acme Billing'));
+    var title = el('h2', 'acme-chat-title', null, 'Acme Billing chat');
+    title.id = titleId;
+    header.appendChild(title);
     this.connection = el('span', 'acme-chat-connection', 'chat-connection', 'offline');
     this.connection.setAttribute('data-state', 'offline');
     header.appendChild(this.connection);
@@ -104,7 +129,10 @@
     this.root.appendChild(this.panel);
 
     this.launcher.addEventListener('click', function () { self.open(); });
-    this.closeButton.addEventListener('click', function () { self.panel.hidden = true; self.launcher.hidden = false; self.saved.open = false; self.save(); });
+    this.closeButton.addEventListener('click', function () { self.close(); });
+    this.panel.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape') { event.preventDefault(); self.close(); }
+    });
     this.form.addEventListener('submit', function (event) {
       event.preventDefault();
       var text = self.input.value.trim();
@@ -142,9 +170,27 @@
     this.updateCounter();
   };
 
+  ChatWidget.prototype.close = function () {
+    this.panel.hidden = true;
+    this.launcher.hidden = false;
+    this.saved.open = false;
+    this.save();
+    this.launcher.focus();
+  };
+
+  // Messages that arrive while the panel is closed: a badge on the launcher and the count in the tab title.
+  ChatWidget.prototype.setUnread = function (count) {
+    this.unread = count;
+    this.badge.textContent = count ? String(count) : '';
+    this.badge.hidden = !count;
+    this.unreadText.textContent = count ? ', ' + count + (count === 1 ? ' unread message' : ' unread messages') : '';
+    document.title = count ? '(' + count + ') ' + this.pageTitle : this.pageTitle;
+  };
+
   ChatWidget.prototype.open = function () {
     this.panel.hidden = false;
     this.launcher.hidden = true;
+    this.setUnread(0);
     this.saved.open = true;
     this.save();
     if (!this.socket) { this.connect(); }
@@ -211,7 +257,7 @@
         this.saved.outbox = this.saved.outbox.filter(function (item) { return item.client_id !== frame.client_id; });
         this.save();
         var pending = this.pendingNodes[frame.client_id];
-        if (pending) { pending.setAttribute('data-status', 'sent'); pending.setAttribute('data-seq', String(frame.seq)); }
+        if (pending) { this.markSent(pending, frame.seq); }
         break;
       case 'message':
         this.renderMessage(frame);
@@ -291,16 +337,18 @@
     this.saved.lastSeq = Math.max(this.saved.lastSeq, frame.seq);
     var node = frame.client_id ? this.pendingNodes[frame.client_id] : null;
     if (node) {  // our own message coming back from the server: keep one copy
-      node.setAttribute('data-status', 'sent');
-      node.setAttribute('data-seq', String(frame.seq));
+      this.markSent(node, frame.seq);
       delete this.pendingNodes[frame.client_id];
       return;
     }
     node = el('li', 'acme-msg acme-msg-' + frame.sender, 'chat-message');
     node.setAttribute('data-sender', frame.sender);
     node.setAttribute('data-seq', String(frame.seq));
+    node.appendChild(el('span', 'acme-sr-only', 'chat-message-speaker', speakerOf(frame) + ':'));
     if (frame.sender === 'agent' && frame.agent_name) {
-      node.appendChild(el('span', 'acme-msg-name', 'chat-message-agent', frame.agent_name));
+      var name = el('span', 'acme-msg-name', 'chat-message-agent', frame.agent_name);
+      name.setAttribute('aria-hidden', 'true');  // the speaker label already says it
+      node.appendChild(name);
     }
     node.appendChild(el('span', 'acme-msg-text', 'chat-message-text', frame.text));
     if (frame.buttons && frame.buttons.length) {
@@ -314,9 +362,18 @@
       });
       node.appendChild(row);
     }
+    this.stamp(node, frame.created_at ? new Date(frame.created_at) : new Date());
     this.insertInOrder(node);
     this.typing.hidden = true;
     this.refreshButtons();
+    if (this.panel.hidden && frame.sender !== 'customer') { this.setUnread(this.unread + 1); }
+  };
+
+  ChatWidget.prototype.stamp = function (node, date) {
+    if (isNaN(date.getTime())) { return; }
+    var time = el('time', 'acme-msg-time', 'chat-message-time', timeOf(date));
+    time.setAttribute('datetime', date.toISOString());
+    node.appendChild(time);
   };
 
   // Only the current question's buttons are live: those of bot/system messages after the customer's last
@@ -339,12 +396,24 @@
     this.list.scrollTop = this.list.scrollHeight;
   };
 
+  ChatWidget.prototype.markSent = function (node, seq) {
+    node.setAttribute('data-status', 'sent');
+    node.setAttribute('data-seq', String(seq));
+    var sending = node.querySelector('.acme-msg-sending');
+    if (sending) {
+      node.removeChild(sending);
+      this.stamp(node, new Date());
+    }
+  };
+
   ChatWidget.prototype.renderPending = function (item) {
     var node = el('li', 'acme-msg acme-msg-customer', 'chat-message');
     node.setAttribute('data-sender', 'customer');
     node.setAttribute('data-status', 'pending');
     node.setAttribute('data-client-id', item.client_id);
+    node.appendChild(el('span', 'acme-sr-only', 'chat-message-speaker', 'You:'));
     node.appendChild(el('span', 'acme-msg-text', 'chat-message-text', item.text));
+    node.appendChild(el('span', 'acme-msg-sending', null, 'Sending…'));
     this.list.appendChild(node);
     this.pendingNodes[item.client_id] = node;
     this.list.scrollTop = this.list.scrollHeight;
@@ -376,6 +445,7 @@
     clearTimeout(this.reconnectTimer);
     clearInterval(this.pinger);
     if (this.socket) { var s = this.socket; this.socket = null; s.close(); }
+    document.title = this.pageTitle;
     this.root.textContent = '';
   };
 
