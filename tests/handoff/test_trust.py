@@ -424,9 +424,11 @@ def test_html_and_script_are_shown_as_text_in_the_widget_and_the_console(handoff
         page.click("[data-testid=chat-send]")
         page.wait_for_selector("[data-testid=chat-message][data-sender=customer][data-status=sent]")
         page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Echo:")
-        customer_texts = page.locator("[data-testid=chat-message][data-sender=customer]").all_text_contents()
+        text = "[data-testid=chat-message-text]"  # the message itself, without its speaker label and time
+        customer_texts = page.locator(f"[data-testid=chat-message][data-sender=customer] {text}").all_text_contents()
         assert SCRIPT_TEXT in customer_texts
-        assert page.locator("[data-testid=chat-message][data-sender=bot]").last.text_content() == "Echo: " + SCRIPT_TEXT
+        answer = page.locator(f"[data-testid=chat-message][data-sender=bot] {text}").last.text_content()
+        assert answer == "Echo: " + SCRIPT_TEXT
         panel = "[data-testid=chat-panel]"
         assert page.locator(f"{panel} img, {panel} b, {panel} script").count() == 0
         page.fill("[data-testid=chat-input]", "I want to dispute this")
