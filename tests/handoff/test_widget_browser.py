@@ -201,3 +201,22 @@ def test_the_open_chat_is_an_accessible_dialog(handoff, browser, stand_in):
     assert not page.title().startswith("(")
     assert page.locator("link[rel=icon]").get_attribute("href") == "/static/favicon.svg"
     assert not [e for e in errors if "Uncaught" in e], errors
+
+
+@pytest.mark.browser
+def test_the_assistant_shows_it_is_typing_and_times_are_grouped(handoff, browser, stand_in):
+    stand_in.slow_seconds = 2.0
+    page, errors = open_chat(browser, handoff.url)
+    send(page, "slow")
+    typing = page.locator("[data-testid=chat-typing][data-sender=bot]")
+    expect(typing).to_be_visible()
+    expect(typing).to_have_text("The assistant is typing…")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Echo: slow")
+    expect(typing).to_be_hidden()
+
+    send(page, "show me the menu")  # two bot messages in the same minute: one time, under the second
+    expect(page.locator("[data-testid=chat-button]")).to_have_count(2)
+    question = page.locator("[data-testid=chat-message][data-sender=bot]:has([data-testid=chat-button])")
+    expect(question.nth(0).locator("[data-testid=chat-message-time]")).to_be_hidden()
+    expect(question.nth(1).locator("[data-testid=chat-message-time]")).to_be_visible()
+    assert not [e for e in errors if "Uncaught" in e], errors

@@ -258,6 +258,10 @@
         this.save();
         var pending = this.pendingNodes[frame.client_id];
         if (pending) { this.markSent(pending, frame.seq); }
+        // The bot answers stored messages (not while a person has the chat): say it is working on it.
+        if (this.conversationState === 'bot' || this.conversationState === 'ticket') {
+          this.showTyping('bot', 'The assistant is typing…', 30000);
+        }
         break;
       case 'message':
         this.renderMessage(frame);
@@ -266,10 +270,7 @@
         this.showStatus(frame);
         break;
       case 'typing':
-        this.typing.textContent = (frame.agent_name || 'The specialist') + ' is typing…';
-        this.typing.hidden = false;
-        clearTimeout(this.typingTimer);
-        this.typingTimer = setTimeout(function () { self.typing.hidden = true; }, 3000);
+        this.showTyping('agent', (frame.agent_name || 'The specialist') + ' is typing…', 3000);
         break;
       case 'error':
         this.showNotice(frame.message || 'Something went wrong.');
@@ -305,7 +306,17 @@
     this.noticeTimer = setTimeout(function () { self.notice.hidden = true; }, 8000);
   };
 
+  ChatWidget.prototype.showTyping = function (sender, text, forMs) {
+    var self = this;
+    this.typing.textContent = text;
+    this.typing.setAttribute('data-sender', sender);
+    this.typing.hidden = false;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(function () { self.typing.hidden = true; }, forMs);
+  };
+
   ChatWidget.prototype.showStatus = function (frame) {
+    this.conversationState = frame.state;
     this.status.setAttribute('data-state', frame.state);
     this.position.textContent = '';
     this.eta.textContent = '';
@@ -364,7 +375,7 @@
     }
     this.stamp(node, frame.created_at ? new Date(frame.created_at) : new Date());
     this.insertInOrder(node);
-    this.typing.hidden = true;
+    if (frame.sender !== 'customer') { this.typing.hidden = true; }
     this.refreshButtons();
     if (this.panel.hidden && frame.sender !== 'customer') { this.setUnread(this.unread + 1); }
   };
@@ -389,10 +400,24 @@
     }
   };
 
+  // Times grouped: one under the last of a speaker's messages written in the same minute.
+  ChatWidget.prototype.refreshTimes = function () {
+    var nodes = this.list.children;
+    for (var i = 0; i < nodes.length; i += 1) {
+      var time = nodes[i].querySelector('time.acme-msg-time');
+      if (!time) { continue; }
+      var next = nodes[i + 1];
+      var nextTime = next ? next.querySelector('time.acme-msg-time') : null;
+      time.hidden = !!(nextTime && next.getAttribute('data-sender') === nodes[i].getAttribute('data-sender') &&
+        nextTime.textContent === time.textContent);
+    }
+  };
+
   ChatWidget.prototype.insertInOrder = function (node) {
     // The server delivers in seq order; unacknowledged messages stay at the bottom.
     var firstPending = this.list.querySelector('[data-status="pending"]');
     if (firstPending) { this.list.insertBefore(node, firstPending); } else { this.list.appendChild(node); }
+    this.refreshTimes();
     this.list.scrollTop = this.list.scrollHeight;
   };
 
@@ -403,6 +428,7 @@
     if (sending) {
       node.removeChild(sending);
       this.stamp(node, new Date());
+      this.refreshTimes();
     }
   };
 
