@@ -93,5 +93,25 @@ class BackendClient:
         return await self._request("POST", f"/api/v1/customers/{customer_id}/credits", actor=actor, json=body,
                                    idempotency_key=idempotency_key)
 
+    async def create_payment_quote(self, *, customer_id: int, amount_choice: str, amount: str | None,
+                                   idempotency_key: str, actor: str) -> dict:
+        """What would be charged with the default method on file (nothing is charged yet)."""
+        body: dict = {"amount_choice": amount_choice}
+        if amount is not None:
+            body["amount"] = amount
+        return await self._request("POST", f"/api/v1/customers/{customer_id}/payment-quotes", actor=actor,
+                                   json=body, idempotency_key=idempotency_key)
+
+    async def confirm_payment_quote(self, *, customer_id: int, quote_id: str, idempotency_key: str,
+                                    actor: str) -> dict:
+        """Charges the quote; a confirmed quote answers its one payment again, whatever the key."""
+        path = f"/api/v1/customers/{customer_id}/payment-quotes/{quote_id}/confirm"
+        return await self._request("POST", path, actor=actor, idempotency_key=idempotency_key)
+
+    async def create_arrangement(self, *, customer_id: int, body: dict, idempotency_key: str,
+                                 actor: str) -> dict:
+        return await self._request("POST", f"/api/v1/customers/{customer_id}/arrangements", actor=actor,
+                                   json=body, idempotency_key=idempotency_key)
+
     async def aclose(self) -> None:
         await self._http.aclose()

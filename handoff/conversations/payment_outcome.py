@@ -19,6 +19,7 @@ from handoff import notifier
 from handoff.conversations import store
 from handoff.conversations.redaction import redact
 from handoff.errors import ServiceError
+from handoff.models import Message
 from handoff.notifier import Change
 from handoff.vocabulary import Sender
 
@@ -42,6 +43,16 @@ def dedupe_key(*, event_id: str, secret: str) -> str:
     return DEDUPE_KEY_PREFIX + digest.hexdigest()[:40]
 
 
+def append_system_once(session: Session, *, conversation_id: str, key: str,
+                       text: str) -> tuple[Message, bool]:
+    """A system message stored once per `key` (a dedupe_key): the message, and whether it is new."""
+    existing = store.find_message_by_client_id(session, conversation_id=conversation_id, client_id=key)
+    if existing is not None:
+        return existing, False
+    return store.append_message(session, conversation_id=conversation_id, sender=Sender.SYSTEM, text=text,
+                                client_id=key), True
+
+
 def _not_found() -> ServiceError:
     return ServiceError(status_code=404, code="conversation_not_found",
                         message="No conversation with that id.")
@@ -53,11 +64,9 @@ def store_in_session(session: Session, *, conversation_id: str, customer_id: int
     # A chat signed in as someone else never shows this customer's payment (it would tell who paid what).
     if conversation is None or conversation.customer_id not in (None, customer_id):
         raise _not_found()
-    existing = store.find_message_by_client_id(session, conversation_id=conversation_id, client_id=key)
-    if existing is not None:
-        return OutcomeStored(existing.seq, True, Change(conversation_id))
-    message = store.append_message(session, conversation_id=conversation_id, sender=Sender.SYSTEM,
-                                   text=summary, client_id=key)
+    message, created = append_system_once(session, conversation_id=conversation_id, key=key, text=summary)
+    if not created:
+        return OutcomeStored(message.seq, True, Change(conversation_id))
     store.audit(session, actor="backend:payment-page", action="payment_page_outcome", target=conversation_id,
                 details={"event_id": event_id, "customer_id": customer_id, "seq": message.seq})
     return OutcomeStored(message.seq, False, Change(conversation_id, messages=(message,)))

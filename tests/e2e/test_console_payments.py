@@ -1,7 +1,9 @@
 """The handoff service against a real backend process (demo seed; no Rasa needed):
 - the secure payment page's outcome reaches Farid's open chat over a real WebSocket, once;
 - in chromium, a specialist who claims Farid's chat sees his expired card, the failed autopay and the alerts
-  in the account panel."""
+  in the account panel;
+- in chromium, a specialist takes Alice's balance with her card on file (quote, confirmation dialog,
+  double-clicked confirm: one payment) and approves Farid's promise to pay outside policy with a note."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Page
 from websockets.sync.client import connect
 
 from tests.handoff.conftest import JWT_SECRET, Widget, customer_token
@@ -121,8 +125,8 @@ async def test_the_payment_pages_outcome_reaches_farids_open_chat_once(services:
     await fresh.close()
 
 
-def _farid_waiting_for_a_specialist(services: Services) -> str:
-    with connect(f"{services.handoff_ws}/ws/chat?token={customer_token(6, 'Farid')}",
+def _waiting_for_a_specialist(services: Services, customer_id: int = 6, name: str = "Farid") -> str:
+    with connect(f"{services.handoff_ws}/ws/chat?token={customer_token(customer_id, name)}",
                  origin=services.handoff) as socket:
         socket.send(json.dumps({"type": "hello", "conversation_id": None, "last_seq": 0}))
         welcome = json.loads(socket.recv(timeout=10))
@@ -130,35 +134,94 @@ def _farid_waiting_for_a_specialist(services: Services) -> str:
     escalated = httpx.post(f"{services.handoff}/api/escalations", timeout=20,
                            headers={"Authorization": f"Bearer {HANDOFF_TOKEN}"},
                            json={"conversation_id": conversation_id, "reason": "request_human",
-                                 "customer_id": 6, "summary": "Farid's autopay failed; he wants to pay now."})
+                                 "customer_id": customer_id, "summary": f"{name} asks about paying."})
     assert escalated.status_code == 200 and escalated.json()["state"] == "queued", escalated.text
     return conversation_id
 
 
-@pytest.mark.browser
-def test_a_specialist_sees_farids_failed_autopay_and_expired_card(services: Services, browser) -> None:
-    _farid_waiting_for_a_specialist(services)
+@pytest.fixture
+def dana(services: Services, browser) -> Iterator[tuple[Page, list[str]]]:
+    """Dana's console in chromium, signed in, with the script errors it shows."""
     context = browser.new_context()
     console = context.new_page()
     problems: list[str] = []
     console.on("pageerror", lambda error: problems.append(str(error)))
+    sign_in_to_console(console, services.handoff, "dana", "dana-demo-pass")
     try:
-        sign_in_to_console(console, services.handoff, "dana", "dana-demo-pass")
-        console.wait_for_selector("[data-testid=queue-item]")
-        console.click("[data-testid=queue-claim]")
-        console.wait_for_selector("[data-testid=conversation-view][data-state=assigned]")
-        expired = console.wait_for_selector("[data-testid=account-method][data-expired=true]")
-        assert "Visa ending 0119" in (expired.text_content() or "")
-        assert "EXPIRED" in (expired.text_content() or "")
-        codes = console.eval_on_selector_all("[data-testid=account-alert]",
-                                             "nodes => nodes.map(n => n.getAttribute('data-code'))")
-        assert {"method_expired", "autopay_failed"} <= set(codes)
-        failed = console.locator("[data-testid=account-payment][data-status=failed]")
-        assert failed.count() == 1
-        assert "expired" in (failed.text_content() or "") and "75.00" in (failed.text_content() or "")
-        autopay = console.text_content("[data-testid=account-autopay]") or ""
-        assert autopay.startswith("Autopay on") and "failed" in autopay
-        assert console.text_content("[data-testid=account-arrangements]") == "None"
-        assert problems == [], problems
+        yield console, problems
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_a_specialist_sees_farids_failed_autopay_and_expired_card(services: Services, dana) -> None:
+    _waiting_for_a_specialist(services)
+    console, problems = dana
+    console.wait_for_selector("[data-testid=queue-item]")
+    console.click("[data-testid=queue-claim]")
+    console.wait_for_selector("[data-testid=conversation-view][data-state=assigned]")
+    expired = console.wait_for_selector("[data-testid=account-method][data-expired=true]")
+    assert "Visa ending 0119" in (expired.text_content() or "")
+    assert "EXPIRED" in (expired.text_content() or "")
+    codes = console.eval_on_selector_all("[data-testid=account-alert]",
+                                         "nodes => nodes.map(n => n.getAttribute('data-code'))")
+    assert {"method_expired", "autopay_failed"} <= set(codes)
+    failed = console.locator("[data-testid=account-payment][data-status=failed]")
+    assert failed.count() == 1
+    assert "expired" in (failed.text_content() or "") and "75.00" in (failed.text_content() or "")
+    autopay = console.text_content("[data-testid=account-autopay]") or ""
+    assert autopay.startswith("Autopay on") and "failed" in autopay
+    assert console.text_content("[data-testid=account-arrangements]") == "None"
+    assert problems == [], problems
+
+
+def _claim_next(console, customer_name: str) -> None:
+    console.click(f"[data-testid=queue-item]:has-text('{customer_name}') [data-testid=queue-claim]")
+    console.wait_for_selector("[data-testid=conversation-view][data-state=assigned]")
+    console.wait_for_selector(f"[data-testid=account-customer]:has-text('{customer_name}')")
+
+
+@pytest.mark.browser
+def test_a_specialist_takes_a_payment_once_and_approves_an_arrangement_outside_policy(
+    services: Services, dana
+) -> None:
+    _waiting_for_a_specialist(services, 1, "Alice")
+    console, problems = dana
+    _claim_next(console, "Alice")
+    console.select_option("[data-testid=payment-choice]", "full_balance")
+    console.click("[data-testid=payment-quote-button]")
+    summary = console.wait_for_selector("[data-testid=payment-dialog] [data-testid=payment-summary]")
+    assert summary.text_content() == "Pay $85.00 now with Visa ending 1111?"
+    console.dblclick("[data-testid=payment-confirm-button]")
+    console.wait_for_selector("[data-testid=payment-result]:has-text('posted')")
+    told = "[data-testid=transcript-message][data-sender=system] >> text=Dana took a payment"
+    console.wait_for_selector(told)
+    with _backend(services, "specialist:dana") as api:
+        made = [p for p in api.get("/api/v1/customers/1/payments").json() if p["source"] == "specialist"]
+        paid = [(p["amount"], p["status"], p["actor"]) for p in made]
+        assert paid == [("85.00", "posted", "specialist:dana")]  # a double click pays once
+        assert api.get("/api/v1/customers/1/balance").json()["total_due"] == "0.00"
+
+    _waiting_for_a_specialist(services, 6, "Farid")
+    _claim_next(console, "Farid")
+    console.fill("[data-testid=arrangement-amount]", "75.00")
+    with _backend(services, "specialist:dana") as api:
+        latest = api.get("/api/v1/customers/6/arrangement-options").json()["promise_to_pay"]
+    assert latest["eligible"] is False  # the policy's window is over: a specialist's call
+    pay_by = (date.today() + timedelta(days=7)).isoformat()
+    console.fill("[data-testid=arrangement-pay-by]", pay_by)
+    console.click("[data-testid=arrangement-button]")
+    refused = "[data-testid=arrangement-result]:has-text('within 14 days of the due date')"
+    console.wait_for_selector(refused)  # without the override: the policy's reason
+    console.check("[data-testid=arrangement-override]")
+    console.fill("[data-testid=arrangement-note]", "Card replaced after fraud; pays on payday")
+    console.dblclick("[data-testid=arrangement-button]")
+    console.wait_for_selector("[data-testid=arrangement-result]:has-text('approved outside policy')")
+    shown = console.wait_for_selector("[data-testid=account-arrangement][data-kind=promise_to_pay]")
+    assert "outside policy" in (shown.text_content() or "")
+    with _backend(services, "specialist:dana") as api:
+        arrangements = api.get("/api/v1/customers/6/arrangements").json()
+    made_now = [(a["kind"], a["approved_outside_policy"], a["created_by"], a["pay_by"])
+                for a in arrangements]
+    assert made_now == [("promise_to_pay", True, "specialist:dana", pay_by)]  # one, double-clicked
+    assert problems == [], problems

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from handoff.specialists.routes import chats, queue, sign_in, supervisor
+from handoff.specialists.routes import chats, payments, queue, sign_in, supervisor
 from handoff.specialists.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/console", responses=ERROR_RESPONSES)
-for screen in (sign_in, queue, chats, supervisor):
+for screen in (sign_in, queue, chats, payments, supervisor):
     router.include_router(screen.router)

@@ -4,6 +4,7 @@
 import { ConversationActions } from './conversation-actions.js';
 import { Conversation } from './conversation.js';
 import { byId, notify, onClick } from './dom.js';
+import { PaymentActions } from './payment-actions.js';
 import { createQueue } from './queue.js';
 import { createConsoleSocket } from './socket.js';
 import { bindSupervisor } from './supervisor.js';
@@ -79,6 +80,7 @@ export function startSpecialist(user) {
   });
   const conversation = new Conversation({ user, socket });
   const actions = new ConversationActions({ conversation, onChanged: () => queue.loadMyChats() }).bind();
+  new PaymentActions({ conversation }).bind();
   const queue = createQueue({
     user, onClaim: (id) => actions.claim(id), onOpen: (id) => conversation.open(id),
   });
