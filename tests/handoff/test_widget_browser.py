@@ -220,3 +220,30 @@ def test_the_assistant_shows_it_is_typing_and_times_are_grouped(handoff, browser
     expect(question.nth(0).locator("[data-testid=chat-message-time]")).to_be_hidden()
     expect(question.nth(1).locator("[data-testid=chat-message-time]")).to_be_visible()
     assert not [e for e in errors if "Uncaught" in e], errors
+
+
+@pytest.mark.browser
+def test_a_counted_rating_cannot_be_pressed_again(handoff, browser, stand_in):
+    page, errors = open_chat(browser, handoff.url)
+    conversation_id = page.get_attribute("[data-testid=chat-widget]", "data-conversation-id")
+    send(page, "I want to dispute this")
+    page.wait_for_selector("[data-testid=chat-status][data-state=queued]")
+    with httpx.Client(base_url=handoff.url, timeout=20) as dana:
+        login = dana.post("/api/console/login", json={"username": "dana", "password": "dana-demo-pass"})
+        dana.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        dana.post(f"/api/console/conversations/{conversation_id}/claim").raise_for_status()
+        dana.post(f"/api/console/conversations/{conversation_id}/resolve",
+                  json={"outcome": "explained"}).raise_for_status()
+    ratings = page.locator("[data-testid=chat-button][data-payload^='/rate_chat']")
+    expect(ratings).to_have_count(5)
+    expect(page.locator("[data-testid=chat-button]:enabled")).to_have_count(5)
+    page.click("[data-testid=chat-button] >> text=4")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Thanks for your rating!")
+    expect(page.locator("[data-testid=chat-button]:enabled")).to_have_count(0)
+    page.reload()
+    page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Thanks for your rating!")
+    expect(ratings).to_have_count(5)
+    expect(page.locator("[data-testid=chat-button]:enabled")).to_have_count(0)
+    assert [m["message"] for m in stand_in.rasa_messages if m["message"].startswith("/rate_chat")] == [
+        '/rate_chat{"csat_score":"4"}']
+    assert not [e for e in errors if "Uncaught" in e], errors
