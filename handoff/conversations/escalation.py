@@ -131,7 +131,7 @@ async def perform(*, services: Services, conversation_id: str, reason: str, cust
     except store.ConversationNotFound:
         raise ServiceError(status_code=404, code="conversation_not_found",
                            message="No conversation with that id.") from None
+    await notifier.publish(change, services=services)  # first: consoles see the new chat as soon as can be
     status = await queue_status.status(services=services, conversation_id=conversation_id)
-    await notifier.publish(change, services=services)
     answer = {"state": status["state"]} | {key: status[key] for key in ANSWER_FIELDS if key in status}
     return Escalated(change=change, answer=answer)
