@@ -247,3 +247,38 @@ def test_a_counted_rating_cannot_be_pressed_again(handoff, browser, stand_in):
     assert [m["message"] for m in stand_in.rasa_messages if m["message"].startswith("/rate_chat")] == [
         '/rate_chat{"csat_score":"4"}']
     assert not [e for e in errors if "Uncaught" in e], errors
+
+
+@pytest.mark.browser
+def test_messages_written_while_the_chat_is_closed_badge_the_launcher_after_a_reload(handoff, browser):
+    page, errors = open_chat(browser, handoff.url)
+    conversation_id = page.get_attribute("[data-testid=chat-widget]", "data-conversation-id")
+    send(page, "I want to dispute this")
+    page.wait_for_selector("[data-testid=chat-status][data-state=queued]")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=passed this to a billing")
+    page.keyboard.press("Escape")
+    page.reload()  # closed, and what was on screen stays read
+    pick_demo_customer(page, DAVID, "David")
+    expect(page.locator("[data-testid=chat-panel]")).to_be_hidden()
+    widget = page.locator("[data-testid=chat-widget]")
+    expect(widget).to_have_attribute("data-conversation-id", conversation_id)  # connected while closed
+    badge = page.locator("[data-testid=chat-unread]")
+    expect(badge).to_be_hidden()
+    with httpx.Client(base_url=handoff.url, timeout=20) as dana:
+        login = dana.post("/api/console/login", json={"username": "dana", "password": "dana-demo-pass"})
+        dana.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        dana.post(f"/api/console/conversations/{conversation_id}/claim").raise_for_status()
+        dana.post(f"/api/console/conversations/{conversation_id}/messages",
+                  json={"text": "Hello David, I'm looking at it."}).raise_for_status()
+    expect(badge).to_have_text("2")  # "Dana from Billing has joined" and her message
+    assert page.title().startswith("(2) ")
+    page.click("[data-testid=chat-launcher]")
+    expect(badge).to_be_hidden()
+    page.wait_for_selector("[data-testid=chat-message][data-sender=agent] >> text=looking at it")
+    page.keyboard.press("Escape")
+    page.reload()  # seen: no badge again
+    pick_demo_customer(page, DAVID, "David")
+    expect(widget).to_have_attribute("data-conversation-id", conversation_id)
+    expect(page.locator("[data-testid=chat-message][data-sender=agent]")).to_have_count(1)  # replayed
+    expect(badge).to_be_hidden()
+    assert not [e for e in errors if "Uncaught" in e], errors

@@ -48,21 +48,23 @@
     this.pageTitle = document.title;
     this.build();
     this.renderOutbox();
-    if (this.saved.open) { this.open(); }
+    if (this.saved.open) { this.open(); } else if (this.saved.conversationId) { this.connect(); }  // for the badge
   }
 
   ChatWidget.prototype.load = function () {
     try {
       var data = JSON.parse(localStorage.getItem(this.storageKey) || '{}');
-      return { conversationId: data.conversationId || null, lastSeq: 0, outbox: data.outbox || [], open: !!data.open };
+      return { conversationId: data.conversationId || null, lastSeq: 0, outbox: data.outbox || [], open: !!data.open,
+               seenSeq: Number(data.seenSeq) || 0 };
     } catch (e) {
-      return { conversationId: null, lastSeq: 0, outbox: [], open: false };
+      return { conversationId: null, lastSeq: 0, outbox: [], open: false, seenSeq: 0 };
     }
   };
 
   ChatWidget.prototype.save = function () {
     localStorage.setItem(this.storageKey, JSON.stringify({
-      conversationId: this.saved.conversationId, outbox: this.saved.outbox, open: this.saved.open
+      conversationId: this.saved.conversationId, outbox: this.saved.outbox, open: this.saved.open,
+      seenSeq: this.saved.seenSeq  // the last message the customer had on screen: later ones are unread
     }));
   };
 
@@ -187,10 +189,15 @@
     document.title = count ? '(' + count + ') ' + this.pageTitle : this.pageTitle;
   };
 
+  ChatWidget.prototype.markSeen = function () {
+    if (this.saved.lastSeq > this.saved.seenSeq) { this.saved.seenSeq = this.saved.lastSeq; this.save(); }
+  };
+
   ChatWidget.prototype.open = function () {
     this.panel.hidden = false;
     this.launcher.hidden = true;
     this.setUnread(0);
+    this.markSeen();
     this.saved.open = true;
     this.save();
     if (!this.socket) { this.connect(); }
@@ -241,6 +248,7 @@
           this.renderedSeqs = {};
           this.pendingNodes = {};
           this.saved.lastSeq = 0;
+          this.saved.seenSeq = 0;
           this.saved.conversationId = frame.conversation_id;
           this.save();
           this.renderOutbox();
@@ -377,7 +385,11 @@
     this.insertInOrder(node);
     if (frame.sender !== 'customer') { this.typing.hidden = true; }
     this.refreshButtons();
-    if (this.panel.hidden && frame.sender !== 'customer') { this.setUnread(this.unread + 1); }
+    if (!this.panel.hidden) {
+      this.markSeen();
+    } else if (frame.sender !== 'customer' && frame.seq > this.saved.seenSeq) {
+      this.setUnread(this.unread + 1);
+    }
   };
 
   ChatWidget.prototype.stamp = function (node, date) {
