@@ -45,6 +45,15 @@ def send(page, text: str) -> None:
     page.click("[data-testid=chat-send]")
 
 
+def dana_does(url: str, conversation_id: str, action: str, body: dict) -> None:
+    """Dana (a demo specialist) claims the queued chat through the console API, then does `action`."""
+    with httpx.Client(base_url=url, timeout=20) as dana:
+        login = dana.post("/api/console/login", json={"username": "dana", "password": "dana-demo-pass"})
+        dana.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        dana.post(f"/api/console/conversations/{conversation_id}/claim").raise_for_status()
+        dana.post(f"/api/console/conversations/{conversation_id}/{action}", json=body).raise_for_status()
+
+
 def saved_outbox(page) -> list:
     return json.loads(page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") or "{}").get("outbox", [])
 
@@ -228,12 +237,7 @@ def test_a_counted_rating_cannot_be_pressed_again(handoff, browser, stand_in):
     conversation_id = page.get_attribute("[data-testid=chat-widget]", "data-conversation-id")
     send(page, "I want to dispute this")
     page.wait_for_selector("[data-testid=chat-status][data-state=queued]")
-    with httpx.Client(base_url=handoff.url, timeout=20) as dana:
-        login = dana.post("/api/console/login", json={"username": "dana", "password": "dana-demo-pass"})
-        dana.headers["Authorization"] = f"Bearer {login.json()['token']}"
-        dana.post(f"/api/console/conversations/{conversation_id}/claim").raise_for_status()
-        dana.post(f"/api/console/conversations/{conversation_id}/resolve",
-                  json={"outcome": "explained"}).raise_for_status()
+    dana_does(handoff.url, conversation_id, "resolve", {"outcome": "explained"})
     ratings = page.locator("[data-testid=chat-button][data-payload^='/rate_chat']")
     expect(ratings).to_have_count(5)
     expect(page.locator("[data-testid=chat-button]:enabled")).to_have_count(5)
@@ -264,12 +268,7 @@ def test_messages_written_while_the_chat_is_closed_badge_the_launcher_after_a_re
     expect(widget).to_have_attribute("data-conversation-id", conversation_id)  # connected while closed
     badge = page.locator("[data-testid=chat-unread]")
     expect(badge).to_be_hidden()
-    with httpx.Client(base_url=handoff.url, timeout=20) as dana:
-        login = dana.post("/api/console/login", json={"username": "dana", "password": "dana-demo-pass"})
-        dana.headers["Authorization"] = f"Bearer {login.json()['token']}"
-        dana.post(f"/api/console/conversations/{conversation_id}/claim").raise_for_status()
-        dana.post(f"/api/console/conversations/{conversation_id}/messages",
-                  json={"text": "Hello David, I'm looking at it."}).raise_for_status()
+    dana_does(handoff.url, conversation_id, "messages", {"text": "Hello David, I'm looking at it."})
     expect(badge).to_have_text("2")  # "Dana from Billing has joined" and her message
     assert page.title().startswith("(2) ")
     page.click("[data-testid=chat-launcher]")
