@@ -9,9 +9,8 @@ import websockets
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount, WebSocketRoute
 
-from handoff.main import create_app
-
 from handoff.cli import DEMO_STAFF
+from handoff.main import create_app
 from tests.handoff.conftest import Console, Widget, customer_token
 
 PASSWORDS = {username: password for username, password, _name, _role in DEMO_STAFF}
@@ -42,7 +41,9 @@ async def signed_in(handoff, username: str) -> Console:
 async def cookie_session(handoff, username: str) -> tuple[httpx.AsyncClient, str]:
     """A browser-like client: the session lives only in the cookie jar; returns it and the CSRF token."""
     client = httpx.AsyncClient(base_url=handoff.url, timeout=20)
-    answer = await client.post("/api/console/login", json={"username": username, "password": PASSWORDS[username]})
+    answer = await client.post(
+        "/api/console/login", json={"username": username, "password": PASSWORDS[username]}
+    )
     answer.raise_for_status()
     assert "handoff_session" in client.cookies
     return client, answer.json()["csrf_token"]
@@ -88,6 +89,7 @@ async def transcript_texts(handoff, conversation_id: str) -> list[str]:
 
 
 def settle_calls(stand_in, conversation_id: str) -> list[dict]:
-    """The settlements the handoff service sent the (stand-in) backend for one conversation (its key names it)."""
+    """The settlements the handoff service sent the (stand-in) backend for one conversation (its key names
+    it)."""
     return [c for c in stand_in.backend_calls
             if c["path"].endswith("/settle") and conversation_id in (c["idempotency_key"] or "")]

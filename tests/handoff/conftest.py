@@ -50,7 +50,8 @@ class StandIn:
         self.handoff_url = ""
         self.rasa_down = False
         self.slow_seconds = 0.0
-        self.serial_seconds = 0.0  # > 0: like Rasa, one conversation's turns run one at a time, each this long
+        # > 0: like Rasa, one conversation's turns run one at a time, each this long
+        self.serial_seconds = 0.0
         self._conversation_locks: dict[str, asyncio.Lock] = {}
         self.rasa_messages: list[dict] = []
         self.tracker_events: list[tuple[str, list]] = []
@@ -64,7 +65,8 @@ class StandIn:
         ])
 
     async def webhook(self, request: Request):
-        if request.headers.get("authorization") != f"Bearer {RASA_CHANNEL_TOKEN}":  # as Rasa's handoff channel
+        # as Rasa's handoff channel does
+        if request.headers.get("authorization") != f"Bearer {RASA_CHANNEL_TOKEN}":
             return JSONResponse({"error": "unauthorized"}, status_code=401)
         body = await request.json()
         if self.rasa_down:
@@ -77,9 +79,11 @@ class StandIn:
         if text == "slow":
             await asyncio.sleep(self.slow_seconds)
         if "dispute" in text or "human" in text:
-            escalation = {"conversation_id": cid, "reason": "dispute" if "dispute" in text else "request_human",
-                          "customer_id": body["metadata"]["customer_id"], "summary": "Customer disputes a fee.",
-                          "slots": {"charge_name": "one_time"}}
+            escalation = {
+                "conversation_id": cid, "reason": "dispute" if "dispute" in text else "request_human",
+                "customer_id": body["metadata"]["customer_id"], "summary": "Customer disputes a fee.",
+                "slots": {"charge_name": "one_time"},
+            }
             if "dispute" in text:
                 escalation.update(dispute_id=77, line_item={"id": 5, "description": "Installation fee",
                                                             "amount": "49.99", "charge_type": "one_time"},
@@ -88,10 +92,12 @@ class StandIn:
                 answer = await client.post(f"{self.handoff_url}/api/escalations", json=escalation,
                                            headers={"Authorization": f"Bearer {API_TOKEN}"})
             state = answer.json().get("state")
-            return JSONResponse([{"recipient_id": cid, "text": f"I've passed this to a billing specialist ({state})."}])
+            passed = f"I've passed this to a billing specialist ({state})."
+            return JSONResponse([{"recipient_id": cid, "text": passed}])
         if text.startswith("/rate_chat"):
             return JSONResponse([{"recipient_id": cid, "text": "Thanks for your rating!"}])
-        if text == "show me the menu":  # a question with buttons over two messages, like the bot's charge picker
+        # a question with buttons over two messages, like the bot's charge picker
+        if text == "show me the menu":
             return JSONResponse([{"recipient_id": cid, "text": "Which one?", "buttons": MENU_BUTTONS[:1]},
                                  {"recipient_id": cid, "text": "Or:", "buttons": MENU_BUTTONS[1:]}])
         return JSONResponse([{"recipient_id": cid, "text": f"Echo: {text}"}])
@@ -106,9 +112,10 @@ class StandIn:
         body = await request.json()
         self.triggered.append((request.path_params["cid"], body))
         buttons = [{"title": str(n), "payload": f'/rate_chat{{"csat_score":"{n}"}}'} for n in range(1, 6)]
-        return JSONResponse({"tracker": {}, "messages": [
-            {"recipient_id": request.path_params["cid"], "text": "Welcome back! How would you rate this chat?",
-             "buttons": buttons}]})
+        return JSONResponse({"tracker": {}, "messages": [{
+            "recipient_id": request.path_params["cid"], "text": "Welcome back! How would you rate this chat?",
+            "buttons": buttons,
+        }]})
 
     async def backend(self, request: Request):
         call = {"method": request.method, "path": request.url.path, "actor": request.headers.get("x-actor"),
@@ -120,31 +127,39 @@ class StandIn:
         path = request.url.path
         if path.endswith("/settle"):
             body = call["body"]
-            dispute = {"id": 77, "status": body["decision"], "amount": "49.99", "resolution_note": body["note"]}
+            dispute = {
+                "id": 77, "status": body["decision"], "amount": "49.99", "resolution_note": body["note"],
+            }
             if body["decision"] == "accepted":
                 dispute["credit"] = {"id": 1, "amount": body["credit_amount"]}
             return JSONResponse(dispute)
         if path.endswith("/balance"):
-            return JSONResponse({"account_number": "ACC-100004", "currency": "USD", "total_due": "149.97",
-                                 "past_due": "0.00", "next_due_date": "2025-04-01", "next_due_amount": "149.97",
-                                 "last_payment": None})
+            return JSONResponse({
+                "account_number": "ACC-100004", "currency": "USD", "total_due": "149.97", "past_due": "0.00",
+                "next_due_date": "2025-04-01", "next_due_amount": "149.97", "last_payment": None,
+            })
+        invoice = {"number": "INV-2025-000004", "total": "149.97", "status": "open", "currency": "USD"}
         if path.endswith("/invoices"):
-            return JSONResponse([{"number": "INV-2025-000004", "total": "149.97", "status": "open", "currency": "USD"}])
+            return JSONResponse([invoice])
         if "/invoices/" in path:
-            return JSONResponse({"number": "INV-2025-000004", "total": "149.97", "status": "open", "currency": "USD",
-                                 "line_items": [{"id": 5, "description": "Installation fee", "amount": "49.99",
-                                                 "charge_type": "one_time"}]})
+            return JSONResponse({**invoice, "line_items": [
+                {"id": 5, "description": "Installation fee", "amount": "49.99", "charge_type": "one_time"},
+            ]})
         if path.endswith("/payments") or path.endswith("/disputes"):
             return JSONResponse([])
-        return JSONResponse({"customer_id": 4, "first_name": "David", "last_name": "Kim", "email": "d@example.com",
-                             "account": {"account_number": "ACC-100004", "status": "active", "currency": "USD",
-                                         "autopay": False, "payment_method_masked": "**** 4242"}})
+        return JSONResponse({
+            "customer_id": 4, "first_name": "David", "last_name": "Kim", "email": "d@example.com",
+            "account": {"account_number": "ACC-100004", "status": "active", "currency": "USD",
+                        "autopay": False, "payment_method_masked": "**** 4242"},
+        })
 
 
 @pytest.fixture(scope="session")
 def stand_in():
     stand_in = StandIn()
-    server = uvicorn.Server(uvicorn.Config(stand_in.app, host="127.0.0.1", port=stand_in.port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(stand_in.app, host="127.0.0.1", port=stand_in.port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -162,7 +177,9 @@ def _fresh_stand_in_records(request):
     if "stand_in" in request.fixturenames:
         recorder = request.getfixturevalue("stand_in")
         recorder.rasa_down, recorder.slow_seconds, recorder.serial_seconds = False, 0.0, 0.0
-        for records in (recorder.rasa_messages, recorder.tracker_events, recorder.triggered, recorder.backend_calls):
+        for records in (
+            recorder.rasa_messages, recorder.tracker_events, recorder.triggered, recorder.backend_calls,
+        ):
             records.clear()
     yield
 
@@ -180,17 +197,20 @@ class HandoffProcess:
             **os.environ, "APP_ENV": "development", "HANDOFF_DATABASE_URL": database_url,
             "HANDOFF_API_TOKEN": API_TOKEN, "CUSTOMER_JWT_SECRET": JWT_SECRET, "RASA_URL": stand_in.url,
             "RASA_AUTH_TOKEN": "test-rasa-token", "RASA_CHANNEL_TOKEN": RASA_CHANNEL_TOKEN,
-            "IDENTITY_ASSERTION_SECRET": IDENTITY_SECRET, "BACKEND_URL": stand_in.url, "BACKEND_API_TOKEN": "test-backend-token",
+            "IDENTITY_ASSERTION_SECRET": IDENTITY_SECRET, "BACKEND_URL": stand_in.url,
+            "BACKEND_API_TOKEN": "test-backend-token",
             "HANDOFF_TICKET_WHEN_NOBODY_ONLINE": "false", "HANDOFF_RASA_TIMEOUT_SECONDS": "10",
             **(extra_env or {}),
         }
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run([PYTHON, "-m", "handoff.cli", *args], cwd=REPO_ROOT, env=self.env, capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run(
+            [PYTHON, "-m", "handoff.cli", *args], cwd=REPO_ROOT, env=self.env, capture_output=True, text=True,
+            check=True,
+        )
         return done.stdout
 
-    def start(self) -> "HandoffProcess":
+    def start(self) -> HandoffProcess:
         log = open(self.workdir / f"handoff-{self.port}.log", "ab")
         self.process = subprocess.Popen(
             [PYTHON, "-m", "uvicorn", "handoff.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
@@ -198,7 +218,8 @@ class HandoffProcess:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("handoff exited: " + (self.workdir / f"handoff-{self.port}.log").read_text()[-3000:])
+                output = (self.workdir / f"handoff-{self.port}.log").read_text()
+                raise RuntimeError("handoff exited: " + output[-3000:])
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return self
@@ -295,6 +316,11 @@ async def transcript(handoff, conversation_id: str) -> list[dict]:
                                   headers={"Authorization": f"Bearer {login.json()['token']}"})
         answer.raise_for_status()
         return answer.json()["messages"]
+
+
+async def customer_texts(handoff, conversation_id: str) -> list[str]:
+    """The customer's messages of one conversation as stored, in order."""
+    return [m["text"] for m in await transcript(handoff, conversation_id) if m["sender"] == "customer"]
 
 
 class FrameReader:

@@ -48,7 +48,9 @@ def test_widget_and_console_in_a_browser(handoff, page):
     console.wait_for_selector("[data-testid=conversation-view][data-state=assigned]")
     console.wait_for_selector("[data-testid=account-invoice]")
     assert "Installation fee" in console.text_content("[data-testid=context-line-item]")
-    page.wait_for_selector("[data-testid=chat-message][data-sender=system] >> text=Dana from Billing has joined")
+    page.wait_for_selector(
+        "[data-testid=chat-message][data-sender=system] >> text=Dana from Billing has joined"
+    )
     console.fill("[data-testid=agent-input]", "Hello David")
     console.click("[data-testid=agent-send]")
     page.wait_for_selector("[data-testid=chat-message][data-sender=agent] >> text=Hello David")
@@ -81,7 +83,9 @@ def test_a_stale_button_is_refused_politely_and_not_resent(handoff, page, stand_
     page.evaluate("window.acmeChatWidget.send('Activation fee', '/explain_charge{\"line_item_id\": \"42\"}')")
     expect(page.locator("[data-testid=chat-notice]")).to_contain_text("isn't available any more")
     expect(page.locator("[data-testid=chat-message][data-sender=customer]")).to_have_count(2)
-    outboxes = page.evaluate("Object.keys(localStorage).map(k => JSON.parse(localStorage.getItem(k)).outbox || [])")
+    outboxes = page.evaluate(
+        "Object.keys(localStorage).map(k => JSON.parse(localStorage.getItem(k)).outbox || [])"
+    )
     assert outboxes and all(outbox == [] for outbox in outboxes), outboxes  # a reconnect does not resend it
     page.reload()  # the chat stays open across the reload
     pick_demo_customer(page, 4, "David")

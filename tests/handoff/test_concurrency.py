@@ -1,4 +1,5 @@
-"""50 simultaneous claims of one chat: exactly one winner, enforced by the database (SQLite and PostgreSQL)."""
+"""50 simultaneous claims of one chat: exactly one winner, enforced by the database (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,9 @@ def _race_claims(database_url: str) -> None:
         with db.session() as session:
             winner = store.get_conversation(session, conversation_id=conversation_id)
             assert winner.state == "assigned"
-            assignments = session.scalars(select(Assignment).where(Assignment.conversation_id == conversation_id)).all()
+            assignments = session.scalars(
+                select(Assignment).where(Assignment.conversation_id == conversation_id)
+            ).all()
             assert len(assignments) == 1 and assignments[0].specialist_id == winner.assigned_specialist_id
             assert session.scalar(select(func.count()).select_from(StateChange).where(
                 StateChange.conversation_id == conversation_id, StateChange.to_state == "assigned")) == 1
@@ -79,8 +82,8 @@ async def test_fifty_simultaneous_claims_over_http(handoff):
     async with httpx.AsyncClient(base_url=handoff.url, timeout=60) as client:
         for username in ("dana", "sam"):
             password = f"{username}-demo-pass"
-            token = (await client.post("/api/console/login", json={"username": username, "password": password})
-                     ).json()["token"]
+            login = await client.post("/api/console/login", json={"username": username, "password": password})
+            token = login.json()["token"]
             sessions.append(token)
         widget = Widget(handoff.ws_url, "")
         await widget.connect()

@@ -1,5 +1,5 @@
-"""The console API describes its answers in /openapi.json (handoff/specialists/schemas.py), and the models keep
-the JSON the console reads: a key the service leaves out stays out."""
+"""The console API describes its answers in /openapi.json (handoff/specialists/schemas.py), and the models
+keep the JSON the console reads: a key the service leaves out stays out."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from tests.handoff.conftest import HandoffProcess, Widget, customer_token
 
 EVIL = "https://evil.example"
 PAGES = ["/", "/console"]
+DANA_LOGIN = {"username": "dana", "password": "dana-demo-pass"}
 
 
 def access(case: str, expected: str):
@@ -25,7 +26,8 @@ def access(case: str, expected: str):
 
 
 def unsafe_console_routes() -> list[tuple[str, str]]:
-    """Every state-changing console/training route of the app (read from FastAPI, so new ones are included)."""
+    """Every state-changing console/training route of the app (read from FastAPI, so new ones are
+    included)."""
     return [(method, path.replace("{conversation_id}", "no-such-chat")) for method, path in app_routes()
             if method not in SAFE_METHODS | {"WS", "MOUNT"} and path.startswith("/api/console/")]
 
@@ -93,7 +95,7 @@ async def test_a_bearer_session_needs_no_csrf_token(handoff):
 @access("Sign-in or console change posted by a page on another site (Origin or Referer)",
         "403 cross_site_request, no session")
 async def test_cross_site_origin_or_referer_is_refused_even_with_a_valid_token(handoff):
-    login = {"username": "dana", "password": "dana-demo-pass"}
+    login = DANA_LOGIN
     async with httpx.AsyncClient(base_url=handoff.url) as client:
         for headers in ({"Origin": EVIL}, {"Referer": EVIL + "/phish"}, {"Origin": "null"},
                         {"Origin": handoff.url.replace("127.0.0.1", "localhost")}):
@@ -116,7 +118,7 @@ async def test_cross_site_origin_or_referer_is_refused_even_with_a_valid_token(h
 async def test_configured_console_origin_is_accepted(make_handoff):
     handoff = make_handoff(extra_env={"HANDOFF_CONSOLE_ORIGINS": "https://console.acme.example"})
     async with httpx.AsyncClient(base_url=handoff.url) as client:
-        login = {"username": "dana", "password": "dana-demo-pass"}
+        login = DANA_LOGIN
         ok = await client.post("/api/console/login", json=login, headers={"Origin": "https://console.acme.example"})
         assert ok.status_code == 200
         refused = await client.post("/api/console/login", json=login, headers={"Origin": "https://www.acme.example"})
@@ -141,7 +143,9 @@ async def test_cross_site_websockets_are_closed_with_4403(handoff):
     await widget.socket.send(json.dumps({"type": "hello", "conversation_id": None, "last_seq": 0}))
     assert (await widget.wait_for(lambda f: f["type"] == "welcome"))["customer"] == {"first_name": "Alice"}
     await widget.close()
-    dana.socket = await websockets.connect(f"{handoff.ws_url}/ws/console?token={dana.token}", origin=handoff.url)
+    dana.socket = await websockets.connect(
+        f"{handoff.ws_url}/ws/console?token={dana.token}", origin=handoff.url
+    )
     assert (await dana.wait_for(lambda f: f["type"] == "hello"))["user"]["username"] == "dana"
     await dana.close()
 
@@ -157,7 +161,9 @@ async def test_configured_widget_origin_opens_the_chat_but_not_the_console(make_
     await widget.wait_for(lambda f: f["type"] == "welcome")
     await widget.close()
     dana = await signed_in(handoff, "dana")
-    _frames, code, _reason = await refused_socket(f"{handoff.ws_url}/ws/console?token={dana.token}", origin=website)
+    _frames, code, _reason = await refused_socket(
+        f"{handoff.ws_url}/ws/console?token={dana.token}", origin=website
+    )
     assert code == 4403
     await dana.close()
 
@@ -195,7 +201,8 @@ def assert_security_headers(response: httpx.Response) -> None:
     assert csp["script-src"] == "'self'"
     assert "unsafe-inline" not in csp["script-src"] and "unsafe-eval" not in csp["script-src"]
     assert "unsafe-inline" not in csp["default-src"]
-    assert csp["frame-ancestors"] == "'none'" and csp["object-src"] == "'none'" and csp["base-uri"] == "'none'"
+    assert csp["frame-ancestors"] == "'none'"
+    assert csp["object-src"] == "'none'" and csp["base-uri"] == "'none'"
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
@@ -214,29 +221,35 @@ async def test_every_page_and_answer_carries_the_security_headers_and_pages_have
             audit.feed(answer.text)
             assert audit.scripts and all(s.get("src", "").startswith("/static/") for s in audit.scripts), page
             assert audit.inline_bodies == [] and audit.handlers == [], page
-        others = [await client.get("/health"), await client.get("/static/console.js"), await client.get("/nope"),
-                  await client.get("/api/console/me"), await client.post("/api/console/login", json={}),
-                  await client.post("/api/console/login", json={}, headers={"Origin": EVIL}),
-                  await dana.http.get("/api/console/queue")]
+        others = [
+            await client.get("/health"), await client.get("/static/console.js"), await client.get("/nope"),
+            await client.get("/api/console/me"), await client.post("/api/console/login", json={}),
+            await client.post("/api/console/login", json={}, headers={"Origin": EVIL}),
+            await dana.http.get("/api/console/queue"),
+        ]
         for answer in others:
             assert_security_headers(answer)
         assert [a.status_code for a in others] == [200, 200, 404, 401, 422, 403, 200]
         assert others[-1].headers["cache-control"] == "no-store"  # customer data never cached
         # Swagger UI needs inline script and a CDN: not served. The OpenAPI document is.
-        assert (await client.get("/docs")).status_code == 404 and (await client.get("/redoc")).status_code == 404
+        assert (await client.get("/docs")).status_code == 404
+        assert (await client.get("/redoc")).status_code == 404
         assert (await client.get("/openapi.json")).status_code == 200
     await dana.close()
 
 
 def cookie_attributes(set_cookie: str) -> dict[str, str]:
     parts = [p.strip() for p in set_cookie.split(";")]
-    return {p.split("=", 1)[0].lower(): (p.split("=", 1) + [""])[1] for p in parts[1:]}
+    return {p.split("=", 1)[0].lower(): [*p.split("=", 1), ""][1] for p in parts[1:]}
 
 
-@access("Session cookie readable by script or sent cross-site", "HttpOnly; SameSite=Strict; Path=/; not Secure in development")
+@access(
+    "Session cookie readable by script or sent cross-site",
+    "HttpOnly; SameSite=Strict; Path=/; not Secure in development",
+)
 async def test_session_cookie_flags_in_development(handoff):
     async with httpx.AsyncClient(base_url=handoff.url) as client:
-        answer = await client.post("/api/console/login", json={"username": "dana", "password": "dana-demo-pass"})
+        answer = await client.post("/api/console/login", json=DANA_LOGIN)
     assert answer.headers["set-cookie"].startswith("handoff_session=")
     attributes = cookie_attributes(answer.headers["set-cookie"])
     assert "httponly" in attributes and attributes["samesite"] == "strict" and attributes["path"] == "/"
@@ -247,8 +260,9 @@ async def test_session_cookie_flags_in_development(handoff):
 
 PRODUCTION_SECRETS = {
     "APP_ENV": "production", "HANDOFF_API_TOKEN": "prod-handoff-token-1234567890",
-    "CUSTOMER_JWT_SECRET": "prod-customer-jwt-secret-1234567890", "RASA_AUTH_TOKEN": "prod-rasa-token-1234567890",
-    "BACKEND_API_TOKEN": "prod-backend-token-1234567890", "HANDOFF_SESSION_SECRET": "prod-session-secret-1234567890",
+    "CUSTOMER_JWT_SECRET": "prod-customer-jwt-secret-1234567890",
+    "RASA_AUTH_TOKEN": "prod-rasa-token-1234567890", "BACKEND_API_TOKEN": "prod-backend-token-1234567890",
+    "HANDOFF_SESSION_SECRET": "prod-session-secret-1234567890",
     "RASA_CHANNEL_TOKEN": "prod-rasa-channel-token-1234567890",
     "IDENTITY_ASSERTION_SECRET": "prod-identity-assertion-secret-1234567890",
 }
@@ -256,8 +270,11 @@ PRODUCTION_SECRETS = {
 
 @pytest.fixture
 def production_handoff(stand_in, tmp_path):
-    """Migrated and seeded as development (seed-demo refuses production), then started with APP_ENV=production."""
-    handoff = HandoffProcess(database_url=f"sqlite:///{tmp_path / 'prod.db'}", stand_in=stand_in, workdir=tmp_path)
+    """Migrated and seeded as development (seed-demo refuses production), then started with
+    APP_ENV=production."""
+    handoff = HandoffProcess(
+        database_url=f"sqlite:///{tmp_path / 'prod.db'}", stand_in=stand_in, workdir=tmp_path
+    )
     handoff.cli("migrate")
     handoff.cli("seed-demo")
     handoff.env.update(PRODUCTION_SECRETS)
@@ -268,21 +285,24 @@ def production_handoff(stand_in, tmp_path):
 @access("Session cookie outside development", "Secure added; HSTS header")
 async def test_session_cookie_is_secure_outside_development(production_handoff):
     async with httpx.AsyncClient(base_url=production_handoff.url) as client:
-        answer = await client.post("/api/console/login", json={"username": "dana", "password": "dana-demo-pass"})
+        answer = await client.post("/api/console/login", json=DANA_LOGIN)
         assert answer.status_code == 200
         attributes = cookie_attributes(answer.headers["set-cookie"])
         assert "secure" in attributes and "httponly" in attributes and attributes["samesite"] == "strict"
         assert answer.headers["strict-transport-security"].startswith("max-age=31536000")
-        assert (await client.get("/demo/customers")).status_code == 404  # the demo sign-in is development-only
+        # the demo sign-in is development-only
+        assert (await client.get("/demo/customers")).status_code == 404
 
 
 @access("Handoff started outside development with development secrets",
         "refuses to start, naming every default secret")
 def test_handoff_refuses_to_start_with_development_secrets(stand_in, tmp_path):
-    handoff = HandoffProcess(database_url=f"sqlite:///{tmp_path / 'h.db'}", stand_in=stand_in, workdir=tmp_path)
-    handoff.env = {k: v for k, v in handoff.env.items()
-                   if k not in ("HANDOFF_API_TOKEN", "CUSTOMER_JWT_SECRET", "RASA_AUTH_TOKEN", "BACKEND_API_TOKEN",
-                                "HANDOFF_SESSION_SECRET", "RASA_CHANNEL_TOKEN", "IDENTITY_ASSERTION_SECRET")}
+    handoff = HandoffProcess(
+        database_url=f"sqlite:///{tmp_path / 'h.db'}", stand_in=stand_in, workdir=tmp_path
+    )
+    secret_names = ("HANDOFF_API_TOKEN", "CUSTOMER_JWT_SECRET", "RASA_AUTH_TOKEN", "BACKEND_API_TOKEN",
+                    "HANDOFF_SESSION_SECRET", "RASA_CHANNEL_TOKEN", "IDENTITY_ASSERTION_SECRET")
+    handoff.env = {k: v for k, v in handoff.env.items() if k not in secret_names}
     handoff.env["APP_ENV"] = "production"
     log = tmp_path / f"handoff-{handoff.port}.log"
     with pytest.raises(RuntimeError, match="handoff exited"):
@@ -304,7 +324,7 @@ def test_handoff_refuses_to_start_with_development_secrets(stand_in, tmp_path):
 def test_a_malformed_allowed_origin_is_refused_at_start():
     from handoff.config import Settings
 
-    with pytest.raises(ValueError, match="HANDOFF_WIDGET_ORIGINS: 'www.acme.example' is not an origin"):
+    with pytest.raises(ValueError, match=r"HANDOFF_WIDGET_ORIGINS: 'www\.acme\.example' is not an origin"):
         Settings(HANDOFF_WIDGET_ORIGINS="https://ok.example, www.acme.example")
     assert Settings(HANDOFF_CONSOLE_ORIGINS="HTTPS://Console.Example:443/").console_origin_list == (
         "https://console.example",)
@@ -337,7 +357,7 @@ async def test_an_idle_session_expires_but_activity_keeps_it_alive(make_handoff)
 async def test_a_busy_session_still_ends_at_its_absolute_lifetime(make_handoff):
     handoff = make_handoff(extra_env={"HANDOFF_SESSION_HOURS": str(6 / 3600)})  # 6 seconds
     async with httpx.AsyncClient(base_url=handoff.url) as client:
-        login = await client.post("/api/console/login", json={"username": "dana", "password": "dana-demo-pass"})
+        login = await client.post("/api/console/login", json=DANA_LOGIN)
         assert cookie_attributes(login.headers["set-cookie"])["max-age"] == "6"
         headers = {"Authorization": f"Bearer {login.json()['token']}"}
         answers = []

@@ -1,5 +1,5 @@
-"""Bad input to the handoff service's HTTP API, against the running process: schemathesis over its OpenAPI spec
-with every kind of caller (never a 500), and hand-made hostile bodies for the money path (credits)."""
+"""Bad input to the handoff service's HTTP API, against the running process: schemathesis over its OpenAPI
+spec with every kind of caller (never a 500), and hand-made hostile bodies for the money path (credits)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,13 @@ def fuzzed_handoff(request, make_handoff, tmp_path):
     if not BOT_PYTHON.exists():
         pytest.skip(".venv-bot (Rasa) is not installed")
     tracker = tmp_path / "rasa_tracker.db"
-    conversations = {"fuzz": [("customer", "can i pay with a voucher", "nlu_fallback", 0.4), ("bot", "Sorry?")]}
-    subprocess.run([str(BOT_PYTHON), str(REPO_ROOT / "tests/trainer/write_tracker_store.py"), "sqlite", str(tracker)],
-                   input=json.dumps(conversations), text=True, check=True, capture_output=True, cwd=REPO_ROOT)
+    conversations = {
+        "fuzz": [("customer", "can i pay with a voucher", "nlu_fallback", 0.4), ("bot", "Sorry?")],
+    }
+    subprocess.run(
+        [str(BOT_PYTHON), str(REPO_ROOT / "tests/trainer/write_tracker_store.py"), "sqlite", str(tracker)],
+        input=json.dumps(conversations), text=True, check=True, capture_output=True, cwd=REPO_ROOT,
+    )
     database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     return make_handoff(database_url=database_url,
                         extra_env={"HANDOFF_TRAINING_REPO_ROOT": str(copy_repo(tmp_path / "repo")),
@@ -46,7 +50,9 @@ async def test_no_server_errors_on_the_handoff_api(fuzzed_handoff):
     callers = {"anonymous": {}, "service": {"Authorization": f"Bearer {API_TOKEN}"},
                **{role: {"Authorization": f"Bearer {token}"} for role, token in sessions.items()}}
     schema = schemathesis.openapi.from_url(f"{fuzzed_handoff.url}/openapi.json")
-    found = sorted(operations(schema), key=lambda op: (op.path in LAST, LAST.index(op.path) if op.path in LAST else 0))
+    found = sorted(
+        operations(schema), key=lambda op: (op.path in LAST, LAST.index(op.path) if op.path in LAST else 0)
+    )
     assert len(found) >= 25 and found[-1].path == "/api/console/login"
     for headers in callers.values():
         assert_no_server_errors(found, headers=headers, max_examples=15)
@@ -63,7 +69,8 @@ BAD_CREDITS = {
     "NaN": "Give the credit in dollars and cents, like 12.50 (no fractions of a cent).",
     "99999999999999999999999": "Give the credit in dollars and cents, like 12.50 (no fractions of a cent).",
     "1000000.01": "A credit cannot be more than 1,000,000.00.",
-    "١٢.٥٠": "Give the credit in dollars and cents, like 12.50 (no fractions of a cent).",
+    # 12.50 in Arabic-Indic digits
+    "\u0661\u0662.\u0665\u0660": "Give the credit in dollars and cents, like 12.50 (no fractions of a cent).",
     "12.50; DROP TABLE credits": "Give the credit in dollars and cents, like 12.50 (no fractions of a cent).",
 }
 WRONG_TYPES = {
@@ -83,7 +90,9 @@ async def test_bad_credit_amounts_are_a_clear_422_and_never_reach_the_backend(ha
     for amount, message in BAD_CREDITS.items():
         refused = await dana.post(path, {"decision": "accepted", "credit_amount": amount, "note": "x"})
         assert refused.status_code == 422, amount
-        assert refused.json()["error"] == {"code": "invalid_request", "message": f"credit_amount: {message}"}, amount
+        assert refused.json()["error"] == {
+            "code": "invalid_request", "message": f"credit_amount: {message}",
+        }, amount
     for name, amount in WRONG_TYPES.items():
         refused = await dana.post(path, {"decision": "accepted", "credit_amount": amount, "note": "x"})
         assert refused.status_code == 422, name
@@ -110,7 +119,8 @@ async def test_settle_and_resolve_refuse_unknown_choices_and_wrong_types(handoff
         ("/settle", {}, "decision: Field required"),
         ("/settle", {"decision": "rejected", "note": 42}, "note: Input should be a valid string"),
         ("/settle", {"decision": "rejected", "note": "x" * 2001}, "note: String should have at most 2000"),
-        ("/resolve", {"outcome": "refunded"}, "outcome: Input should be 'credit_issued', 'dispute_rejected' or"),
+        ("/resolve", {"outcome": "refunded"},
+         "outcome: Input should be 'credit_issued', 'dispute_rejected' or"),
         ("/messages", {"text": ""}, "text: String should have at least 1 character"),
         ("/messages", {"text": "x" * 4001}, "text: String should have at most 4000"),
         ("/messages", {"text": {"$gt": ""}}, "text: Input should be a valid string"),
@@ -129,8 +139,10 @@ async def test_settle_and_resolve_refuse_unknown_choices_and_wrong_types(handoff
            "422 'not valid JSON' or 'body: ...', never a 500")
 async def test_malformed_json_bodies_are_a_clear_422(handoff):
     dana = await signed_in(handoff, "dana")
-    targets = [("/api/console/login", {}), ("/api/console/conversations/no-such-chat/messages", dana.http.headers),
-               ("/api/escalations", {"Authorization": f"Bearer {API_TOKEN}"})]
+    targets = [
+        ("/api/console/login", {}), ("/api/console/conversations/no-such-chat/messages", dana.http.headers),
+        ("/api/escalations", {"Authorization": f"Bearer {API_TOKEN}"}),
+    ]
     async with httpx.AsyncClient(base_url=handoff.url) as client:
         for path, headers in targets:
             for raw in ('{"username": "dana", ', "[1, 2, 3]", "just text", "\x00\xff", '{"a": NaN}'):
@@ -153,29 +165,37 @@ async def test_unknown_ids_and_huge_or_negative_numbers_are_4xx(handoff):
     assert claim.status_code == 404
     widget = Widget(handoff.ws_url, customer_token(4, "David"))
     await widget.connect()
-    for query, message in (("after_seq=-1", "after_seq: Input should be greater than or equal to 0"),
-                           (f"after_seq={10**30}", "after_seq: Input should be less than or equal to 2147483647"),
-                           ("after_seq=1.5", "after_seq: Input should be a valid integer")):
+    for query, message in (
+        ("after_seq=-1", "after_seq: Input should be greater than or equal to 0"),
+        (f"after_seq={10**30}", "after_seq: Input should be less than or equal to 2147483647"),
+        ("after_seq=1.5", "after_seq: Input should be a valid integer"),
+    ):
         answer = await dana.http.get(f"/api/console/conversations/{widget.conversation_id}?{query}")
-        assert answer.status_code == 422 and answer.json()["error"]["message"].startswith(message), answer.text
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["message"].startswith(message), answer.text
     for limit in ("0", "-5", str(10**30), "2001"):
         assert (await sam.http.get(f"/api/console/audit?limit={limit}")).status_code == 422
-    for field in ("dispute_id", "customer_id"):
-        for number in (10**30, 2**31, 0, -1):
-            escalation = {"conversation_id": widget.conversation_id, "reason": "dispute", field: number}
-            answer = httpx.post(f"{handoff.url}/api/escalations", json=escalation,
-                                headers={"Authorization": f"Bearer {API_TOKEN}"})
-            assert answer.status_code == 422, (field, number, answer.text)
-            assert answer.json()["error"]["message"].startswith(f"{field}: Input should be")
-    assert (await sam.http.get(f"/api/console/conversations/{widget.conversation_id}")).json()["state"] == "bot"
+    api = httpx.AsyncClient(base_url=handoff.url, headers={"Authorization": f"Bearer {API_TOKEN}"})
+    async with api:
+        for field in ("dispute_id", "customer_id"):
+            for number in (10**30, 2**31, 0, -1):
+                escalation = {"conversation_id": widget.conversation_id, "reason": "dispute", field: number}
+                answer = await api.post("/api/escalations", json=escalation)
+                assert answer.status_code == 422, (field, number, answer.text)
+                assert answer.json()["error"]["message"].startswith(f"{field}: Input should be")
+    detail = await sam.http.get(f"/api/console/conversations/{widget.conversation_id}")
+    assert detail.json()["state"] == "bot"
     await widget.close()
     for console in (dana, sam):
         await console.close()
 
 
 @pytest.mark.postgres
-@bad_input("NUL characters (\\u0000, %00) in a JSON body, a path or a query, on PostgreSQL (which refuses NUL in text)",
-           "422 'Text may not contain NUL characters', never a 500")
+@bad_input(
+    "NUL characters (\\u0000, %00) in a JSON body, a path or a query, on PostgreSQL "
+    "(which refuses NUL in text)",
+    "422 'Text may not contain NUL characters', never a 500",
+)
 async def test_nul_characters_are_a_clear_422_on_postgres(make_handoff, postgres_url):
     handoff = make_handoff(database_url=postgres_url)
     dana = await signed_in(handoff, "dana")

@@ -18,15 +18,20 @@ async def test_bot_turn_redacts_and_passes_verified_identity(handoff, stand_in):
     client_id = await widget.send("my card is 4111 1111 1111 1111")
     ack = await widget.wait_for(lambda f: f["type"] == "ack")
     assert ack["client_id"] == client_id and ack["seq"] == greeting["seq"] + 1
-    reply = await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "bot" and f["seq"] > ack["seq"])
+    reply = await widget.wait_for(
+        lambda f: f["type"] == "message" and f["sender"] == "bot" and f["seq"] > ack["seq"]
+    )
     assert reply["text"] == "Echo: my card is **** **** **** 1111"
     sent = [m for m in stand_in.rasa_messages if m["sender"] == widget.conversation_id]
     assert sent[-1]["message"] == "my card is **** **** **** 1111"
     metadata = sent[-1]["metadata"]
-    assert {k: metadata[k] for k in ("customer_id", "conversation_id")} == {"customer_id": 4,
-                                                                          "conversation_id": widget.conversation_id}
+    assert {k: metadata[k] for k in ("customer_id", "conversation_id")} == {
+        "customer_id": 4, "conversation_id": widget.conversation_id,
+    }
     # what the action server trusts: the identity assertion, signed for this conversation and customer
-    turn = verify_assertion(metadata["identity"], conversation_id=widget.conversation_id, secret=IDENTITY_SECRET)
+    turn = verify_assertion(
+        metadata["identity"], conversation_id=widget.conversation_id, secret=IDENTITY_SECRET
+    )
     assert turn is not None and turn.customer_id == 4
     await widget.close()
 
@@ -48,7 +53,9 @@ async def test_escalation_claim_live_chat_settle_resolve_and_csat(handoff, stand
     await widget.send("I want to dispute the installation fee")
     status = await widget.wait_for(lambda f: f["type"] == "status" and f["state"] == "queued")
     assert status["position"] == 1 and status["eta_seconds"] > 0
-    await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "bot" and "specialist" in f["text"])
+    await widget.wait_for(
+        lambda f: f["type"] == "message" and f["sender"] == "bot" and "specialist" in f["text"]
+    )
     queue = await dana.wait_for(lambda f: f["type"] == "queue" and f["entries"])
     entry = queue["entries"][0]
     assert entry["conversation_id"] == widget.conversation_id and entry["dispute_amount"] == "49.99"
@@ -86,12 +93,18 @@ async def test_escalation_claim_live_chat_settle_resolve_and_csat(handoff, stand
     agent_line = await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "agent")
     assert agent_line["agent_name"] == "Dana" and agent_line["text"] == "Hi David, I see the double charge."
     await widget.send("thanks, please refund it")
-    await dana.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "thanks, please refund it")
-    assert len(stand_in.rasa_messages) == rasa_count, "a customer message reached the bot during the human phase"
+    await dana.wait_for(
+        lambda f: f["type"] == "message" and f["message"]["text"] == "thanks, please refund it"
+    )
+    assert len(stand_in.rasa_messages) == rasa_count, (
+        "a customer message reached the bot during the human phase"
+    )
 
     for _ in range(2):  # a double click must not credit twice: same idempotency key
-        settled = await dana.post(f"/api/console/conversations/{widget.conversation_id}/settle",
-                                  {"decision": "accepted", "note": "Duplicate charge", "credit_amount": "49.99"})
+        settled = await dana.post(
+            f"/api/console/conversations/{widget.conversation_id}/settle",
+            {"decision": "accepted", "note": "Duplicate charge", "credit_amount": "49.99"},
+        )
         assert settled.status_code == 200 and settled.json()["dispute"]["credit"]["amount"] == "49.99"
     settles = [c for c in stand_in.backend_calls if c["path"].endswith("/settle")]
     assert len({c["idempotency_key"] for c in settles}) == 1 and settles[0]["actor"] == "specialist:dana"
@@ -108,8 +121,10 @@ async def test_escalation_claim_live_chat_settle_resolve_and_csat(handoff, stand
     assert [(e["metadata"]["sender"], e["text"]) for e in events] == [
         ("customer", "hello? is anyone there"), ("agent", "Hi David, I see the double charge."),
         ("customer", "thanks, please refund it")]
-    assert stand_in.triggered[-1][1] == {"name": "EXTERNAL_handoff_resolved",
-                                         "entities": {"handoff_outcome": "credit_issued", "agent_name": "Dana"}}
+    assert stand_in.triggered[-1][1] == {
+        "name": "EXTERNAL_handoff_resolved",
+        "entities": {"handoff_outcome": "credit_issued", "agent_name": "Dana"},
+    }
 
     await widget.send("4", payload=csat["buttons"][3]["payload"])
     await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Thanks for your rating!")
@@ -150,18 +165,22 @@ async def test_release_transfer_and_roles(handoff, stand_in):
     moved = await dana.post(f"/api/console/conversations/{cid}/transfer", {"to_username": "sam"})
     assert moved.status_code == 200
     await sam.wait_for(lambda f: f["type"] == "transferred_to_you" and f["conversation_id"] == cid)
-    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Sam from Billing has joined the chat.")
+    await widget.wait_for(
+        lambda f: f["type"] == "message" and f["text"] == "Sam from Billing has joined the chat."
+    )
     # Dana no longer owns it.
     assert (await dana.post(f"/api/console/conversations/{cid}/messages", {"text": "hi"})).status_code == 403
 
     tess = Console(handoff, "tess", "tess-demo-pass")
     await tess.login()
     assert (await tess.http.get("/api/console/queue")).status_code == 403
-    bad = await httpx.AsyncClient(base_url=handoff.url).post("/api/console/login",
-                                                            json={"username": "dana", "password": "wrong"})
-    assert bad.status_code == 401 and bad.json()["error"]["code"] == "bad_credentials"
-    unauthorized = httpx.post(f"{handoff.url}/api/escalations", json={"conversation_id": cid, "reason": "dispute"})
-    assert unauthorized.status_code == 401
+    async with httpx.AsyncClient(base_url=handoff.url) as client:
+        bad = await client.post("/api/console/login", json={"username": "dana", "password": "wrong"})
+        assert bad.status_code == 401 and bad.json()["error"]["code"] == "bad_credentials"
+        unauthorized = await client.post(
+            "/api/escalations", json={"conversation_id": cid, "reason": "dispute"}
+        )
+        assert unauthorized.status_code == 401
     for console in (dana, sam, tess):
         await console.close()
     await widget.close()

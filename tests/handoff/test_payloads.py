@@ -1,7 +1,7 @@
-"""Payloads only from what was offered (issue 14): a customer's `payload` reaches Rasa only when it is a button of
-the conversation's current question or an entity-free customer intent; a rating counts only as the answer to the
-question a resolve asked. Against the real service over real sockets; the stand-in Rasa records what it is sent, so
-"nothing reached Rasa" is asserted, not assumed."""
+"""Payloads only from what was offered (issue 14): a customer's `payload` reaches Rasa only when it is a
+button of the conversation's current question or an entity-free customer intent; a rating counts only as the
+answer to the question a resolve asked. Against the real service over real sockets; the stand-in Rasa records
+what it is sent, so "nothing reached Rasa" is asserted, not assumed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ import json
 import pytest
 
 from tests.handoff.access_support import claimed_dispute, signed_in
-from tests.handoff.conftest import MENU_BUTTONS, Widget, customer_token, rasa_texts, transcript
+from tests.handoff.conftest import (
+    MENU_BUTTONS,
+    Widget,
+    customer_texts,
+    customer_token,
+    rasa_texts,
+    transcript,
+)
 from tests.handoff.test_trust import reply_to
 
 
@@ -29,21 +36,30 @@ async def refused(widget: Widget, payload: str, text: str = "") -> dict:
 async def bot_answer(widget: Widget, text: str, *, payload: str | None = None) -> dict:
     ack = await reply_to(widget, await widget.send(text, payload=payload))
     assert ack["type"] == "ack", ack
-    return await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "bot" and f["seq"] > ack["seq"])
+    return await widget.wait_for(
+        lambda f: f["type"] == "message" and f["sender"] == "bot" and f["seq"] > ack["seq"]
+    )
 
 
-FORGED_RESOLVE = '/EXTERNAL_handoff_resolved{"agent_name": "Dana (Billing Supervisor)", "handoff_outcome": "credit_issued"}'
+FORGED_RESOLVE = (
+    '/EXTERNAL_handoff_resolved{"agent_name": "Dana (Billing Supervisor)", '
+    '"handoff_outcome": "credit_issued"}'
+)
 
 
-@payload_case("Customer sends EXTERNAL_handoff_resolved, a slot-setting payload, an unknown intent, a button "
-              "never offered, an unsolicited rating or the handoff's own 'talk to a person' payload",
-              "error `payload_not_offered` naming the message; not stored, nothing reaches Rasa, no escalation")
+@payload_case(
+    "Customer sends EXTERNAL_handoff_resolved, a slot-setting payload, an unknown intent, a button "
+    "never offered, an unsolicited rating or the handoff's own 'talk to a person' payload",
+    "error `payload_not_offered` naming the message; not stored, nothing reaches Rasa, no escalation",
+)
 async def test_payloads_that_were_never_offered_are_refused_and_never_reach_rasa(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(4, "David"))
     await widget.connect()
-    for number, payload in enumerate((FORGED_RESOLVE, "/EXTERNAL_handoff_resolved", '/inform{"verified_customer_id": 2}',
-                    '/check_balance{"customer_id": 2}', "/no_such_intent", MENU_BUTTONS[0]["payload"],
-                    '/rate_chat{"csat_score":"1"}', "/handoff_human", "not even a slash", "/" + "x" * 600)):
+    for number, payload in enumerate((
+        FORGED_RESOLVE, "/EXTERNAL_handoff_resolved", '/inform{"verified_customer_id": 2}',
+        '/check_balance{"customer_id": 2}', "/no_such_intent", MENU_BUTTONS[0]["payload"],
+        '/rate_chat{"csat_score":"1"}', "/handoff_human", "not even a slash", "/" + "x" * 600,
+    )):
         if number == 8:
             await asyncio.sleep(2.1)  # refusals count towards the flood limit (10 messages in 2 s)
         await refused(widget, payload, text="I hope Dana sorted everything out")
@@ -56,8 +72,10 @@ async def test_payloads_that_were_never_offered_are_refused_and_never_reach_rasa
     await widget.close()
 
 
-@payload_case("Customer types an intent command as text (`/EXTERNAL_handoff_resolved{...}`)",
-              "stored as typed; Rasa gets it without the leading slash, so it is read as words, never as an intent")
+@payload_case(
+    "Customer types an intent command as text (`/EXTERNAL_handoff_resolved{...}`)",
+    "stored as typed; Rasa gets it without the leading slash, so it is read as words, never as an intent",
+)
 async def test_typed_text_is_never_an_intent(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(4, "David"))
     await widget.connect()
@@ -65,8 +83,7 @@ async def test_typed_text_is_never_an_intent(handoff, stand_in):
     assert answer["text"] == "Echo: " + FORGED_RESOLVE.removeprefix("/")
     await bot_answer(widget, " //check_balance")
     assert rasa_texts(stand_in, widget.conversation_id) == [FORGED_RESOLVE.removeprefix("/"), "check_balance"]
-    stored = [m["text"] for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
-    assert stored == [FORGED_RESOLVE, "//check_balance"]
+    assert await customer_texts(handoff, widget.conversation_id) == [FORGED_RESOLVE, "//check_balance"]
     await widget.close()
 
 
@@ -79,7 +96,8 @@ async def test_a_button_of_the_current_question_is_forwarded_once_and_then_is_st
     assert question["buttons"] == MENU_BUTTONS[:1]
     await widget.wait_for(lambda f: f["type"] == "message" and f["buttons"] == MENU_BUTTONS[1:])
     fee = MENU_BUTTONS[0]  # a button of the answer's first message: the whole answer is the current question
-    assert (await bot_answer(widget, fee["title"], payload=fee["payload"]))["text"] == "Echo: " + fee["payload"]
+    echo = await bot_answer(widget, fee["title"], payload=fee["payload"])
+    assert echo["text"] == "Echo: " + fee["payload"]
     await refused(widget, fee["payload"], fee["title"])  # answered already
     await refused(widget, MENU_BUTTONS[1]["payload"].replace("what", "who"))  # never offered
     # Typing answers the question too; asked again, its buttons work again.
@@ -102,10 +120,12 @@ async def rating_of(handoff, conversation_id: str) -> int | None:
         await sam.close()
 
 
-@payload_case("Ratings: unsolicited `/rate_chat` (\"3\"), then after a resolve `5.9`, `true`, `\"3 \"`, "
-              "and a second rating",
-              "only one of the rating buttons the resolve offered counts, once per conversation, as an integer 1-5; "
-              "every other is refused and never reaches Rasa")
+@payload_case(
+    "Ratings: unsolicited `/rate_chat` (\"3\"), then after a resolve `5.9`, `true`, `\"3 \"`, "
+    "and a second rating",
+    "only one of the rating buttons the resolve offered counts, once per conversation, as an integer 1-5; "
+    "every other is refused and never reaches Rasa",
+)
 async def test_a_rating_counts_only_after_a_resolve_that_asked_for_it_and_only_once(handoff, stand_in):
     widget, dana = await claimed_dispute(handoff)
     cid = widget.conversation_id
@@ -113,12 +133,15 @@ async def test_a_rating_counts_only_after_a_resolve_that_asked_for_it_and_only_o
     resolved = await dana.post(f"/api/console/conversations/{cid}/resolve", {"outcome": "credit_issued"})
     assert resolved.status_code == 200, resolved.text
     question = await widget.wait_for(lambda f: f["type"] == "message" and f.get("buttons"))
-    for forged in ('/rate_chat{"csat_score": 5.9}', '/rate_chat{"csat_score":"5.9"}', '/rate_chat{"csat_score": true}',
-                   '/rate_chat{"csat_score":"3 "}', '/rate_chat{"csat_score":"9"}',
-                   "/rate_chat" + json.dumps({"csat_score": "4", "handoff_outcome": "explained"})):
+    for forged in (
+        '/rate_chat{"csat_score": 5.9}', '/rate_chat{"csat_score":"5.9"}', '/rate_chat{"csat_score": true}',
+        '/rate_chat{"csat_score":"3 "}', '/rate_chat{"csat_score":"9"}',
+        "/rate_chat" + json.dumps({"csat_score": "4", "handoff_outcome": "explained"}),
+    ):
         await refused(widget, forged, "5")
     four = question["buttons"][3]
-    assert (await bot_answer(widget, four["title"], payload=four["payload"]))["text"] == "Thanks for your rating!"
+    thanks = await bot_answer(widget, four["title"], payload=four["payload"])
+    assert thanks["text"] == "Thanks for your rating!"
     await refused(widget, question["buttons"][4]["payload"], "5")  # once per conversation
     assert await rating_of(handoff, cid) == 4
     to_rasa = rasa_texts(stand_in, cid)

@@ -20,9 +20,11 @@ def restartable_handoff(request, make_handoff):
 
 
 @pytest.mark.slow
-@pytest.mark.trust_case(area="fault", case="Handoff service killed (kill -9) with a bot turn in flight, then restarted",
-                         expected="the interrupted turn is finished after the restart; resends with the same "
-                                  "client_id are acked once; nothing lost or duplicated")
+@pytest.mark.trust_case(
+    area="fault", case="Handoff service killed (kill -9) with a bot turn in flight, then restarted",
+    expected="the interrupted turn is finished after the restart; resends with the same client_id are acked "
+    "once; nothing lost or duplicated",
+)
 async def test_restart_mid_conversation_loses_and_duplicates_nothing(restartable_handoff, stand_in):
     handoff = restartable_handoff
     widget = Widget(handoff.ws_url, customer_token(5, "Elena"))
@@ -54,15 +56,17 @@ async def test_restart_mid_conversation_loses_and_duplicates_nothing(restartable
     assert again["seq"] == slow_ack["seq"]
     await resumed.wait_for(lambda f: f["type"] == "ack" and f["client_id"] == unacked)
     # The interrupted turn is finished after the restart, and the new message answered. The killed process
-    # still holds the turn's claim in the database: it is run again once that lapses (HANDOFF_TURN_CLAIM_SECONDS,
-    # 15 s by default, counted from its last renewal before the kill), so a turn in flight elsewhere is never run twice at once.
+    # still holds the turn's claim in the database: it is run again once that lapses
+    # (HANDOFF_TURN_CLAIM_SECONDS, 15 s by default, counted from its last renewal before the kill), so a turn
+    # in flight elsewhere is never run twice at once.
     await resumed.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: slow", timeout=40)
     await resumed.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: typed while offline")
 
     async with httpx.AsyncClient(base_url=handoff.url) as client:
-        # The supervisor reads it: a specialist sees only chats their work needs (this one stayed with the bot).
-        token = (await client.post("/api/console/login", json={"username": "sam", "password": "sam-demo-pass"})
-                 ).json()["token"]
+        # The supervisor reads it: a specialist sees only chats their work needs (this one stayed with the
+        # bot).
+        login = await client.post("/api/console/login", json={"username": "sam", "password": "sam-demo-pass"})
+        token = login.json()["token"]
         transcript = (await client.get(f"/api/console/conversations/{widget.conversation_id}",
                                        headers={"Authorization": f"Bearer {token}"})).json()["messages"]
     seqs = [m["seq"] for m in transcript]
@@ -70,7 +74,10 @@ async def test_restart_mid_conversation_loses_and_duplicates_nothing(restartable
     client_ids = Counter(m["client_id"] for m in transcript if m["sender"] == "customer")
     assert client_ids == Counter({first: 1, slow: 1, unacked: 1})
     texts = Counter(m["text"] for m in transcript if m["sender"] == "bot")
-    assert texts["Echo: slow"] == 1 and texts["Echo: typed while offline"] == 1 and texts["Echo: first question"] == 1
+    assert (
+        texts["Echo: slow"] == 1 and texts["Echo: typed while offline"] == 1
+        and texts["Echo: first question"] == 1
+    )
     # The widget saw every message exactly once across both connections (Widget asserts no duplicate seq).
     seen = sorted(set(widget.messages) | set(resumed.messages))
     assert seen == seqs

@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 
-from pathlib import Path
-
 import httpx
 import pytest
 
 from tests.handoff.conftest import REPO_ROOT, Console
-from tests.trainer.repo_copy import copy_repo
 from tests.support.browser import chromium
 from tests.support.demo_page import sign_in_to_console
+from tests.trainer.repo_copy import copy_repo
 
 BOT_PYTHON = REPO_ROOT / ".venv-bot" / "bin" / "python"
 WRITER = REPO_ROOT / "tests" / "trainer" / "write_tracker_store.py"
@@ -76,7 +74,9 @@ async def logged_in(handoff, username: str, password: str) -> Console:
 
 def how_to_pay_file(repo) -> str:
     # how_to_pay has examples in two files; teaching writes into the first in sorted order
-    return next(p for p in sorted((repo / "bot/data/nlu").glob("*.yml")) if "- intent: how_to_pay" in p.read_text())
+    return next(
+        p for p in sorted((repo / "bot/data/nlu").glob("*.yml")) if "- intent: how_to_pay" in p.read_text()
+    )
 
 
 async def test_trainer_reviews_and_teaches_a_cluster(training_handoff, bot_copy):
@@ -153,7 +153,9 @@ async def test_unknown_intent_and_bad_input_get_clear_errors(training_handoff, b
         "intent": "how_to_pay", "examples": ["pay [ACC-100001](account_number) now"]})
     assert annotated.status_code == 400
     assert "entity annotations" in annotated.json()["error"]["message"]
-    empty = await tess.http.post("/api/console/training/examples", json={"intent": "how_to_pay", "examples": []})
+    empty = await tess.http.post(
+        "/api/console/training/examples", json={"intent": "how_to_pay", "examples": []}
+    )
     assert empty.status_code == 422 and empty.json()["error"]["message"]
     bad_threshold = await tess.http.get("/api/console/training/review", params={"threshold": 2})
     assert bad_threshold.status_code == 422
@@ -171,7 +173,8 @@ async def test_only_trainers_may_review_or_teach(training_handoff, bot_copy):
         assert refused.status_code == 403
         assert refused.json()["error"]["code"] == "forbidden"
         await console.http.aclose()
-    anonymous = httpx.get(f"{training_handoff.url}/api/console/training/review")
+    async with httpx.AsyncClient() as client:
+        anonymous = await client.get(f"{training_handoff.url}/api/console/training/review")
     assert anonymous.status_code == 401
     assert how_to_pay_file(bot_copy).read_text() == before
 
@@ -202,7 +205,8 @@ def test_review_and_teach_page_in_a_browser(training_handoff, bot_copy, browser_
     page.wait_for_selector("[data-testid=trainer-view]:not([hidden])")
     cluster = page.wait_for_selector(f"[data-testid=training-cluster]:has([data-testid=training-cluster-text]"
                                      f":text-is('{REPRESENTATIVE}'))")
-    assert cluster.query_selector("[data-testid=training-cluster-count]").text_content() == "×3"
+    # "\u00d7" is the multiplication sign the page shows before a count
+    assert cluster.query_selector("[data-testid=training-cluster-count]").text_content() == "\u00d73"
     assert cluster.get_attribute("data-cluster-id")
     markup = page.locator("[data-testid=training-cluster-text]", has_text="gift voucher")
     assert markup.text_content() == "<b>refund</b> the gift voucher"  # text, never markup

@@ -1,4 +1,5 @@
-"""Trust: staff sign-in throttling and hostile customer chat input, against the real service over real sockets.
+"""Trust: staff sign-in throttling and hostile customer chat input, against the real service over real
+sockets.
 
 The stand-in Rasa records every message it receives, so "nothing reached Rasa" is asserted, not assumed.
 """
@@ -15,7 +16,7 @@ import pytest
 import websockets
 
 from handoff.conversations.input_limits import FloodGuard, clean_text
-from tests.handoff.conftest import Widget, customer_token, rasa_texts, transcript
+from tests.handoff.conftest import Widget, customer_texts, customer_token, rasa_texts, transcript
 from tests.support.browser import chromium
 from tests.support.demo_page import pick_demo_customer, sign_in_to_console
 
@@ -31,8 +32,9 @@ async def reply_to(widget: Widget, client_id: str) -> dict:
 
 
 async def accepted_and_answered(widget: Widget, text: str) -> None:
-    """The message is acked and the (stand-in) bot's next echo is exactly that text. Waiting for the next echo,
-    not for the expected one, makes a changed text (e.g. redacted) fail here with both texts, not as a timeout."""
+    """The message is acked and the (stand-in) bot's next echo is exactly that text. Waiting for the next
+    echo, not for the expected one, makes a changed text (e.g. redacted) fail here with both texts, not as a
+    timeout."""
     assert (await reply_to(widget, await widget.send(text)))["type"] == "ack"
     echo = await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "bot"
                                  and f["text"].startswith("Echo: "))
@@ -110,8 +112,11 @@ async def test_a_lock_survives_a_restart_of_the_service(handoff):
 
 # -- customer chat input --------------------------------------------------------------------------------
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="Empty and whitespace-only chat message",
-                         expected="error `empty_message` with a polite text; nothing stored or sent to the bot")
+@pytest.mark.trust_case(
+    area=BAD_INPUT,
+    case="Empty and whitespace-only chat message",
+    expected="error `empty_message` with a polite text; nothing stored or sent to the bot",
+)
 async def test_empty_and_whitespace_messages_are_refused_politely_and_never_stored(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(1, "Alice"))
     await widget.connect()
@@ -123,14 +128,16 @@ async def test_empty_and_whitespace_messages_are_refused_politely_and_never_stor
     assert (await reply_to(widget, fine))["type"] == "ack"
     await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: hello there")
     assert rasa_texts(stand_in, widget.conversation_id) == ["hello there"]
-    customer_lines = [m for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
-    assert [m["text"] for m in customer_lines] == ["hello there"]
+    assert await customer_texts(handoff, widget.conversation_id) == ["hello there"]
     await widget.close()
 
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="Chat message of 2,001 characters, and a 100 KB frame",
-                         expected="error `message_too_long` (keep it under 2,000 characters) naming the message's "
-                                  "`client_id`; not stored, not sent to the bot; 2,000 characters accepted")
+@pytest.mark.trust_case(
+    area=BAD_INPUT,
+    case="Chat message of 2,001 characters, and a 100 KB frame",
+    expected="error `message_too_long` (keep it under 2,000 characters) naming the message's `client_id`; "
+    "not stored, not sent to the bot; 2,000 characters accepted",
+)
 async def test_too_long_messages_are_refused_without_being_stored(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(2, "Ben"))
     await widget.connect()
@@ -146,8 +153,7 @@ async def test_too_long_messages_are_refused_without_being_stored(handoff, stand
     assert (await reply_to(widget, await widget.send(at_limit)))["type"] == "ack"
     await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: " + at_limit)
     assert rasa_texts(stand_in, widget.conversation_id) == [at_limit]
-    stored = [m["text"] for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
-    assert stored == [at_limit]
+    assert await customer_texts(handoff, widget.conversation_id) == [at_limit]
     await widget.close()
 
 
@@ -165,13 +171,15 @@ async def test_control_characters_are_stripped_but_emoji_and_right_to_left_text_
     await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: " + international)
     cleaned = "line one[31m\nline\ttwo"
     assert rasa_texts(stand_in, widget.conversation_id) == [cleaned, international]
-    stored = [m["text"] for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
-    assert stored == [cleaned, international]
+    assert await customer_texts(handoff, widget.conversation_id) == [cleaned, international]
     await widget.close()
 
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="A hello naming a conversation id with NUL, 10 KB or odd characters, "
-                         "or a last_seq beyond 64 bits", expected="a new conversation that works (SQLite and PostgreSQL)")
+@pytest.mark.trust_case(
+    area=BAD_INPUT,
+    case="A hello naming a conversation id with NUL, 10 KB or odd characters, or a last_seq beyond 64 bits",
+    expected="a new conversation that works (SQLite and PostgreSQL)",
+)
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
 async def test_hostile_hello_starts_a_new_working_conversation(make_handoff, stand_in, database, request):
     url = request.getfixturevalue("postgres_url") if database == "postgres" else None
@@ -215,21 +223,28 @@ def assert_no_error_logged(handoff) -> None:
 NESTED_1500 = "[" * 1500 + "]" * 1500
 
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="Binary frame, a payload nested 1,500 deep, a frame nested 1,500 deep, "
-                         "and message fields of the wrong type (text, payload, client_id)",
-                         expected="error `bad_frame` (with the message's `client_id` when it has one), the socket "
-                                  "stays open and the next message is answered; no traceback in the log")
+@pytest.mark.trust_case(
+    area=BAD_INPUT,
+    case="Binary frame, a payload nested 1,500 deep, a frame nested 1,500 deep, and message fields of the "
+    "wrong type (text, payload, client_id)",
+    expected="error `bad_frame` (with the message's `client_id` when it has one), the socket stays open and "
+    "the next message is answered; no traceback in the log",
+)
 async def test_binary_deep_and_wrong_shape_frames_get_bad_frame_and_the_socket_stays_open(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(5, "Elena"))
     await widget.connect()
     await widget.socket.send(b"\x00\x01 binary")
     assert (await widget.wait_for(lambda f: f["type"] == "error"))["code"] == "bad_frame"
-    await widget.socket.send('{"type": "message", "client_id": "deep-1", "text": "hi", "payload": %s}' % NESTED_1500)
+    await widget.socket.send(
+        '{"type": "message", "client_id": "deep-1", "text": "hi", "payload": ' + NESTED_1500 + "}"
+    )
     assert (await widget.wait_for(lambda f: f["type"] == "error"))["code"] == "bad_frame"
     await widget.socket.send(NESTED_1500)
     assert (await widget.wait_for(lambda f: f["type"] == "error"))["code"] == "bad_frame"
-    for number, wrong in enumerate(({"text": {"nested": "object"}}, {"text": "hi", "payload": 5},
-                                    {"text": ["a"], "payload": "/greet"}, {"text": "hi", "payload": {"a": 1}})):
+    for number, wrong in enumerate((
+        {"text": {"nested": "object"}}, {"text": "hi", "payload": 5},
+        {"text": ["a"], "payload": "/greet"}, {"text": "hi", "payload": {"a": 1}},
+    )):
         client_id = f"wrong-shape-{number}"
         await widget.socket.send(json.dumps({"type": "message", "client_id": client_id, **wrong}))
         refused = await reply_to(widget, client_id)
@@ -252,8 +267,11 @@ async def test_binary_deep_and_wrong_shape_frames_get_bad_frame_and_the_socket_s
     assert_no_error_logged(handoff)
 
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="A text frame that is not UTF-8 (before and after the hello)",
-                         expected="closed 1007 (invalid data); no traceback in the log; a new connection works")
+@pytest.mark.trust_case(
+    area=BAD_INPUT,
+    case="A text frame that is not UTF-8 (before and after the hello)",
+    expected="closed 1007 (invalid data); no traceback in the log; a new connection works",
+)
 async def test_invalid_utf8_is_closed_1007_without_a_traceback(handoff, stand_in):
     for say_hello_first in (True, False):
         async with websockets.connect(f"{handoff.ws_url}/ws/chat?token=") as socket:
@@ -274,8 +292,11 @@ async def test_invalid_utf8_is_closed_1007_without_a_traceback(handoff, stand_in
     assert_no_error_logged(handoff)
 
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="Console socket: binary frame, a frame nested 1,500 deep, unparseable JSON",
-                         expected="error `bad_frame`, the console socket stays open (ping answered); no traceback")
+@pytest.mark.trust_case(
+    area=BAD_INPUT,
+    case="Console socket: binary frame, a frame nested 1,500 deep, unparseable JSON",
+    expected="error `bad_frame`, the console socket stays open (ping answered); no traceback",
+)
 async def test_the_console_socket_answers_bad_frames_and_stays_open(handoff):
     from tests.handoff.access_support import signed_in
 
@@ -308,9 +329,12 @@ async def test_html_and_script_text_is_stored_and_echoed_as_the_same_plain_text(
     await widget.close()
 
 
-@pytest.mark.trust_case(area=BAD_INPUT, case="Flood: 30 messages at once from one customer",
-                         expected="first 10 accepted, the rest `rate_limited` with a polite message and never "
-                                  "stored; another customer is answered meanwhile; usable again after a pause")
+@pytest.mark.trust_case(
+    area=BAD_INPUT,
+    case="Flood: 30 messages at once from one customer",
+    expected="first 10 accepted, the rest `rate_limited` with a polite message and never stored; another "
+    "customer is answered meanwhile; usable again after a pause",
+)
 async def test_a_flood_is_rate_limited_without_hurting_other_customers(handoff, stand_in):
     flooder = Widget(handoff.ws_url, customer_token(7, "Grace"))
     bystander = Widget(handoff.ws_url, customer_token(1, "Alice"))
@@ -342,9 +366,9 @@ async def test_a_flood_is_rate_limited_without_hurting_other_customers(handoff, 
     assert (await reply_to(flooder, after))["type"] == "ack"
     await flooder.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: sorry, calm now")
 
-    assert rasa_texts(stand_in, flooder.conversation_id) == [f"flood {n}" for n in range(10)] + ["sorry, calm now"]
-    stored = [m["text"] for m in await transcript(handoff, flooder.conversation_id) if m["sender"] == "customer"]
-    assert stored == [f"flood {n}" for n in range(10)] + ["sorry, calm now"]
+    accepted = [*(f"flood {n}" for n in range(10)), "sorry, calm now"]
+    assert rasa_texts(stand_in, flooder.conversation_id) == accepted
+    assert await customer_texts(handoff, flooder.conversation_id) == accepted
     assert rasa_texts(stand_in, bystander.conversation_id) == ["my balance please"]
     await flooder.close()
     await bystander.close()
@@ -368,9 +392,10 @@ async def test_json_typed_as_text_is_only_text(handoff, stand_in):
         await accepted_and_answered(widget, text)
     sent = [m for m in stand_in.rasa_messages if m["sender"] == widget.conversation_id]
     assert [m["message"] for m in sent] == texts
-    assert {m["metadata"]["customer_id"] for m in sent} == {1}, "identity comes from the token, never the text"
-    stored = [m["text"] for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
-    assert stored == texts
+    assert {m["metadata"]["customer_id"] for m in sent} == {1}, (
+        "identity comes from the token, never the text"
+    )
+    assert await customer_texts(handoff, widget.conversation_id) == texts
     # Nothing reached the other customer's conversation.
     assert [m for m in await transcript(handoff, impostor.conversation_id) if m["sender"] == "customer"] == []
     assert not [f for f in widget.frames if f["type"] == "status"], "the conversation never left the bot"
@@ -392,8 +417,7 @@ async def test_sql_looking_text_is_stored_verbatim_and_breaks_nothing(handoff, s
     for text in texts:
         await accepted_and_answered(widget, text)
     assert rasa_texts(stand_in, widget.conversation_id) == texts
-    stored = [m["text"] for m in await transcript(handoff, widget.conversation_id) if m["sender"] == "customer"]
-    assert stored == texts
+    assert await customer_texts(handoff, widget.conversation_id) == texts
     # The tables those texts name are intact: staff can sign in, a new conversation stores messages.
     async with httpx.AsyncClient(base_url=handoff.url) as client:
         assert (await login(client, "dana", "dana-demo-pass")).status_code == 200
@@ -409,9 +433,12 @@ SCRIPT_TEXT = ("<script>window.__pwned = 'script'</script><img src=x onerror=\"w
 
 
 @pytest.mark.browser
-@pytest.mark.trust_case(area=BAD_INPUT, case="HTML/script in a chat message, in the browser (widget and console)",
-                         expected="shown as the same literal text in the widget and the specialist console; "
-                                  "no element created, no script run")
+@pytest.mark.trust_case(
+    area=BAD_INPUT,
+    case="HTML/script in a chat message, in the browser (widget and console)",
+    expected="shown as the same literal text in the widget and the specialist console; no element created, "
+    "no script run",
+)
 def test_html_and_script_are_shown_as_text_in_the_widget_and_the_console(handoff):
     with chromium() as browser:
         context = browser.new_context()
@@ -425,8 +452,8 @@ def test_html_and_script_are_shown_as_text_in_the_widget_and_the_console(handoff
         page.wait_for_selector("[data-testid=chat-message][data-sender=customer][data-status=sent]")
         page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Echo:")
         text = "[data-testid=chat-message-text]"  # the message itself, without its speaker label and time
-        customer_texts = page.locator(f"[data-testid=chat-message][data-sender=customer] {text}").all_text_contents()
-        assert SCRIPT_TEXT in customer_texts
+        shown = page.locator(f"[data-testid=chat-message][data-sender=customer] {text}").all_text_contents()
+        assert SCRIPT_TEXT in shown
         answer = page.locator(f"[data-testid=chat-message][data-sender=bot] {text}").last.text_content()
         assert answer == "Echo: " + SCRIPT_TEXT
         panel = "[data-testid=chat-panel]"
@@ -440,10 +467,13 @@ def test_html_and_script_are_shown_as_text_in_the_widget_and_the_console(handoff
         console.wait_for_selector("[data-testid=queue-item][data-reason=dispute]")
         console.click("[data-testid=queue-claim]")
         console.wait_for_selector("[data-testid=conversation-view][data-state=assigned]")
-        line = console.wait_for_selector("[data-testid=transcript-message][data-sender=customer] >> text=<script>")
+        line = console.wait_for_selector(
+            "[data-testid=transcript-message][data-sender=customer] >> text=<script>"
+        )
         assert SCRIPT_TEXT in line.text_content()
         transcript_view = "[data-testid=conversation-transcript]"
-        assert console.locator(f"{transcript_view} img, {transcript_view} b, {transcript_view} script").count() == 0
+        markup = f"{transcript_view} img, {transcript_view} b, {transcript_view} script"
+        assert console.locator(markup).count() == 0
         assert page.evaluate("window.__pwned") is None
         assert console.evaluate("window.__pwned") is None
 
@@ -453,7 +483,8 @@ def test_html_and_script_are_shown_as_text_in_the_widget_and_the_console(handoff
 def test_clean_text_keeps_newlines_tabs_and_format_characters():
     assert clean_text("a\x00b\x1fc\x7fd\u0085e") == "abcde"
     assert clean_text("one\r\ntwo\rthree\tfour") == "one\ntwo\nthree\tfour"
-    joined = "👩\u200d💻 \u202bمرحبا\u202c \ufeff"
+    # \u202b...\u202c embeds right-to-left text: the Arabic word for "hello"
+    joined = "👩\u200d💻 \u202b\u0645\u0631\u062d\u0628\u0627\u202c \ufeff"
     assert clean_text(joined) == joined
     assert clean_text("bad \ud800 surrogate") == "bad  surrogate"
 

@@ -40,10 +40,13 @@ def is_echo(text: str):
 
 
 async def start_a_slow_turn(widget: Widget, stand_in) -> None:
-    """Send "slow" and wait until the stand-in Rasa has it: the turn is in flight for stand_in.slow_seconds."""
+    """Send "slow" and wait until the stand-in Rasa has it: the turn is in flight for
+    stand_in.slow_seconds."""
     client_id = await widget.send("slow")
     await widget.wait_for(lambda f: f["type"] == "ack" and f["client_id"] == client_id)
-    await until(lambda: rasa_texts(stand_in, widget.conversation_id) == ["slow"], what="the turn to reach Rasa")
+    await until(
+        lambda: rasa_texts(stand_in, widget.conversation_id) == ["slow"], what="the turn to reach Rasa"
+    )
 
 
 async def two_tabs_with_a_turn_in_flight(handoff, stand_in, *, second_handoff=None,
@@ -68,14 +71,17 @@ async def assert_answered_once(handoff, conversation_id: str, *texts: str) -> No
     answers = Counter(m["text"] for m in messages if m["sender"] in ("bot", "system"))
     for text in texts:
         assert said[text] == 1 and answers[f"Echo: {text}"] == 1, messages
-    assert not [m for m in messages if m["sender"] == "system"], messages  # no apology: every turn reached the bot
+    # no apology: every turn reached the bot
+    assert not [m for m in messages if m["sender"] == "system"], messages
 
 
 # -- over real sockets -------------------------------------------------------------------------------
 
-@pytest.mark.trust_case(area="fault", case="A second tab of the conversation connects while the first tab's bot "
-                                           "turn is in flight",
-                        expected="the message reaches Rasa once and is answered once; both tabs show the answer")
+@pytest.mark.trust_case(
+    area="fault",
+    case="A second tab of the conversation connects while the first tab's bot turn is in flight",
+    expected="the message reaches Rasa once and is answered once; both tabs show the answer",
+)
 async def test_a_second_tab_connecting_mid_turn_does_not_send_the_message_to_the_bot_again(handoff, stand_in):
     first, second = await two_tabs_with_a_turn_in_flight(handoff, stand_in)
     await first.wait_for(is_echo("slow"))
@@ -94,7 +100,8 @@ async def test_a_second_tab_connecting_mid_turn_does_not_send_the_message_to_the
 
 
 async def test_the_tab_that_started_the_turn_closing_mid_turn_still_gets_it_answered_once(handoff, stand_in):
-    """The turn in flight is not abandoned with its socket: it finishes, and the other tab shows its answer."""
+    """The turn in flight is not abandoned with its socket: it finishes, and the other tab shows its
+    answer."""
     first, second = await two_tabs_with_a_turn_in_flight(handoff, stand_in)
     await first.close()
 
@@ -107,16 +114,21 @@ async def test_the_tab_that_started_the_turn_closing_mid_turn_still_gets_it_answ
 
 
 @pytest.mark.slow
-@pytest.mark.trust_case(area="fault", case="Two handoff replicas on one database; the replica running a bot turn "
-                                           "is killed (kill -9) while a tab on the other replica waits for it",
-                        expected="the other replica answers the turn once the dead replica's claim lapses; "
-                                 "the transcript holds one answer")
+@pytest.mark.trust_case(
+    area="fault",
+    case="Two handoff replicas on one database; the replica running a bot turn is killed (kill -9) while a "
+    "tab on the other replica waits for it",
+    expected="the other replica answers the turn once the dead replica's claim lapses; the transcript holds "
+    "one answer",
+)
 async def test_a_turn_claimed_by_a_killed_replica_is_answered_by_the_other_one(make_handoff, stand_in):
     env = {"HANDOFF_TURN_CLAIM_SECONDS": "3"}
     replica_a = make_handoff(extra_env=env)
     replica_b = make_handoff(database_url=replica_a.env["HANDOFF_DATABASE_URL"], extra_env=env)
     stand_in.handoff_url = replica_a.url
-    on_a, on_b = await two_tabs_with_a_turn_in_flight(replica_a, stand_in, second_handoff=replica_b, slow_seconds=5)
+    on_a, on_b = await two_tabs_with_a_turn_in_flight(
+        replica_a, stand_in, second_handoff=replica_b, slow_seconds=5
+    )
     await asyncio.sleep(1)  # replica B's worker found the turn claimed by A and waits on it
     assert rasa_texts(stand_in, on_a.conversation_id) == ["slow"]
     replica_a.kill()
@@ -159,12 +171,16 @@ async def test_a_turn_in_flight_when_the_service_stops_is_given_back_and_run_at_
 SOCKETS = 20
 
 
-@pytest.mark.trust_case(area="fault", case=f"{SOCKETS} sockets of one conversation send a message at the same "
-                                           "moment, to a bot that runs one conversation's turns one at a time",
-                        expected="the turns queue in the handoff service and reach the bot one at a time, in order; "
-                                 "every message is answered once, none with 'our assistant isn't reachable'")
+@pytest.mark.trust_case(
+    area="fault",
+    case=f"{SOCKETS} sockets of one conversation send a message at the same moment, to a bot that runs one "
+    "conversation's turns one at a time",
+    expected="the turns queue in the handoff service and reach the bot one at a time, in order; every "
+    "message is answered once, none with 'our assistant isn't reachable'",
+)
 async def test_a_conversations_turns_queue_in_the_handoff_service_not_at_the_bot(make_handoff, stand_in):
-    # Rasa's timeout is 2 s and the bot takes 0.25 s a turn: sent side by side, the 9th and later would time out.
+    # Rasa's timeout is 2 s and the bot takes 0.25 s a turn: sent side by side, the 9th and later would time
+    # out.
     handoff = make_handoff(extra_env={"HANDOFF_RASA_TIMEOUT_SECONDS": "2"})
     stand_in.serial_seconds = 0.25
     token = customer_token(4, "David")
@@ -174,7 +190,7 @@ async def test_a_conversations_turns_queue_in_the_handoff_service_not_at_the_bot
                       for _ in range(SOCKETS - 1)]
     await asyncio.gather(*(tab.connect() for tab in tabs[1:]))
     texts = [f"question {n}" for n in range(SOCKETS)]
-    await asyncio.gather(*(tab.send(text) for tab, text in zip(tabs, texts)))
+    await asyncio.gather(*(tab.send(text) for tab, text in zip(tabs, texts, strict=True)))
     for text in texts:
         await first.wait_for(is_echo(text), timeout=60)
     messages = await transcript(handoff, first.conversation_id)
@@ -203,8 +219,10 @@ def _claims_are_exclusive_and_lapse(database_url: str) -> None:
         def claim(number: int) -> bool:
             barrier.wait()  # everyone tries at the same moment
             with db.session() as session:
-                return store.claim_message(session, message_id=message_id, claimant=f"worker-{number}", now=now,
-                                           stale_before=stale_before)
+                return store.claim_message(
+                    session, message_id=message_id, claimant=f"worker-{number}", now=now,
+                    stale_before=stale_before,
+                )
 
         with ThreadPoolExecutor(max_workers=CLAIMANTS) as pool:
             outcomes = list(pool.map(claim, range(CLAIMANTS)))
@@ -217,11 +235,15 @@ def _claims_are_exclusive_and_lapse(database_url: str) -> None:
 
         # A live claim (renewed by its worker) is respected; one not renewed within the window lapses.
         with db.session() as session:
-            assert store.renew_claim(session, message_id=message_id, claimant=winner, now=now + timedelta(seconds=10))
+            assert store.renew_claim(
+                session, message_id=message_id, claimant=winner, now=now + timedelta(seconds=10)
+            )
             assert not store.renew_claim(session, message_id=message_id, claimant="worker-x", now=now)
         assert not attempt(claimant="late", now=now + timedelta(seconds=20),
                            stale_before=now + timedelta(seconds=5))
-        assert attempt(claimant="late", now=now + timedelta(seconds=30), stale_before=now + timedelta(seconds=15))
+        assert attempt(
+            claimant="late", now=now + timedelta(seconds=30), stale_before=now + timedelta(seconds=15)
+        )
         with db.session() as session:  # the lapsed worker can no longer renew it
             assert not store.renew_claim(session, message_id=message_id, claimant=winner, now=now)
 
@@ -233,21 +255,27 @@ def _claims_are_exclusive_and_lapse(database_url: str) -> None:
             message = session.scalars(select(Message).where(Message.id == message_id)).one()
             assert message.processed and message.claimed_by is None and message.claimed_at is None
         # An answered message can never be claimed again, however old.
-        assert not attempt(claimant="again", now=now + timedelta(days=1), stale_before=now + timedelta(days=1))
+        assert not attempt(
+            claimant="again", now=now + timedelta(days=1), stale_before=now + timedelta(days=1)
+        )
 
         # A released claim (its worker gave up) can be taken at once.
         with db.session() as session:
             other_id = store.append_message(session, conversation_id=conversation_id, sender="customer",
                                             text="more", client_id="c2", processed=False).id
         with db.session() as session:
-            assert store.claim_message(session, message_id=other_id, claimant="a", now=now, stale_before=stale_before)
+            assert store.claim_message(
+                session, message_id=other_id, claimant="a", now=now, stale_before=stale_before
+            )
         with db.session() as session:
             store.release_claim(session, message_id=other_id, claimant="someone else")
             assert not store.claim_message(session, message_id=other_id, claimant="b", now=now,
                                            stale_before=stale_before)
             store.release_claim(session, message_id=other_id, claimant="a")
         with db.session() as session:
-            assert store.claim_message(session, message_id=other_id, claimant="b", now=now, stale_before=stale_before)
+            assert store.claim_message(
+                session, message_id=other_id, claimant="b", now=now, stale_before=stale_before
+            )
     finally:
         db.dispose()
 

@@ -21,17 +21,18 @@ from handoff.queue.ordering import QueueEntry, expected_wait_seconds, order_queu
 # -- state machine ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("current,target", [
-    ("bot", "queued"), ("bot", "ticket"), ("queued", "assigned"), ("queued", "abandoned"), ("queued", "ticket"),
-    ("assigned", "resolved"), ("assigned", "queued"), ("assigned", "assigned"), ("resolved", "bot"),
-    ("ticket", "assigned"), ("ticket", "queued"), ("abandoned", "bot"),
+    ("bot", "queued"), ("bot", "ticket"), ("queued", "assigned"), ("queued", "abandoned"),
+    ("queued", "ticket"), ("assigned", "resolved"), ("assigned", "queued"), ("assigned", "assigned"),
+    ("resolved", "bot"), ("ticket", "assigned"), ("ticket", "queued"), ("abandoned", "bot"),
 ])
 def test_legal_transitions_are_accepted(current, target):
     assert check_transition(current, target) == State(target)
 
 
 @pytest.mark.parametrize("current,target", [
-    ("bot", "assigned"), ("bot", "resolved"), ("queued", "resolved"), ("queued", "bot"), ("resolved", "queued"),
-    ("abandoned", "assigned"), ("ticket", "resolved"), ("assigned", "bot"), ("bot", "bot"), ("bot", "nonsense"),
+    ("bot", "assigned"), ("bot", "resolved"), ("queued", "resolved"), ("queued", "bot"),
+    ("resolved", "queued"), ("abandoned", "assigned"), ("ticket", "resolved"), ("assigned", "bot"),
+    ("bot", "bot"), ("bot", "nonsense"),
 ])
 def test_illegal_transitions_are_refused(current, target):
     with pytest.raises(IllegalTransition) as refusal:
@@ -104,7 +105,9 @@ def test_business_hours_in_a_time_zone():
 
 def test_always_open_and_bad_specs():
     assert is_open(parse_business_hours("24/7"), now=datetime(2025, 1, 1, 3, tzinfo=UTC), timezone="UTC")
-    for bad in ["mon-fri", "mon-fri 18:00-08:00", "funday 08:00-10:00", "fri-mon 08:00-10:00", "", "mon 25:00-26:00"]:
+    for bad in [
+        "mon-fri", "mon-fri 18:00-08:00", "funday 08:00-10:00", "fri-mon 08:00-10:00", "", "mon 25:00-26:00",
+    ]:
         with pytest.raises(BusinessHoursError):
             parse_business_hours(bad)
 
@@ -140,15 +143,19 @@ def test_dispute_age_counts_against_amount():
 
 
 def test_position_and_expected_wait():
-    ordered = order_queue([entry("a", minutes_ago=3), entry("b", minutes_ago=2), entry("c", minutes_ago=1)], now=NOW)
+    ordered = order_queue(
+        [entry("a", minutes_ago=3), entry("b", minutes_ago=2), entry("c", minutes_ago=1)], now=NOW
+    )
     assert [position_of(cid, ordered) for cid in "abc"] == [1, 2, 3]
     assert position_of("missing", ordered) is None
     # Too few samples: the default handling time.
     assert expected_wait_seconds(position=3, recent_handling_seconds=[60], online_specialists=1,
                                  default_handling_seconds=300) == 900
     # Median of recent handling times, shared between online specialists.
-    assert expected_wait_seconds(position=3, recent_handling_seconds=[100, 200, 400, 1000], online_specialists=2,
-                                 default_handling_seconds=300) == 450
+    assert expected_wait_seconds(
+        position=3, recent_handling_seconds=[100, 200, 400, 1000], online_specialists=2,
+        default_handling_seconds=300,
+    ) == 450
     assert expected_wait_seconds(position=2, recent_handling_seconds=[], online_specialists=0,
                                  default_handling_seconds=120) == 240
 
