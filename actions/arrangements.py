@@ -25,7 +25,7 @@ from actions.clients.errors import ServiceError
 from actions.clients.payments import ArrangementOptions, PaymentRefused, money_text
 from actions.conversation import current_customer_id, latest_turn, user_events
 from actions.escalation import build_summary, escalate
-from actions.formatting import format_date, format_money
+from actions.formatting import format_date, format_money, money_in
 from actions.forms import (
     IDENTITY_SLOTS,
     STOPPING_VERIFICATION_STATUSES,
@@ -136,7 +136,8 @@ def opening_request(tracker: Tracker) -> dict[str, Any] | None:
     for event in reversed(user_events(tracker)):
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
         if intent in KIND_BY_INTENT:
-            return event
+            request: dict[str, Any] = event
+            return request
     return None
 
 
@@ -207,7 +208,7 @@ class ValidateArrangementForm(IdentityValidation, UsesPayments, HelperSlotsFormV
 
     @staticmethod
     def _offer(kind: str, options: ArrangementOptions, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-        money = lambda amount: format_money(amount, options.currency)  # noqa: E731  # one currency per answer
+        money = money_in(options.currency)
         if kind == "late_fee_waiver":
             terms = options.late_fee_waiver
             if terms.eligible and terms.amount is not None:

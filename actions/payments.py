@@ -33,7 +33,7 @@ from actions.clients.payments import (
     money_text,
 )
 from actions.conversation import current_customer_id, latest_turn, user_events
-from actions.formatting import format_date, format_money
+from actions.formatting import format_date, format_money, money_in
 from actions.forms import (
     IDENTITY_SLOTS,
     STOPPING_VERIFICATION_STATUSES,
@@ -170,7 +170,8 @@ class UsesPayments(UsesServices):
     def payments(self) -> PaymentsClient:
         if self._payments is None:
             self._payments = PaymentsClient()
-        return self._payments
+        client: PaymentsClient = self._payments
+        return client
 
 
 async def send_secure_page_link(
@@ -413,7 +414,7 @@ class ActionAskPaymentAmount(UsesPayments, Action):
         except ServiceError:
             dispatcher.utter_message(response="utter_payment_amount_unreadable")
             return []
-        money = lambda amount: format_money(amount, balance.currency)  # noqa: E731  # one currency per answer
+        money = money_in(balance.currency)
         buttons = []
         if balance.past_due > 0:
             buttons.append(
