@@ -225,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--set", action="append", required=True, metavar="NAME=PATH",
-                        help="an evaluation set: a Rasa NLU YAML file or folder")
+    parser.add_argument("--set", action="append", required=True, metavar="NAME=PATH[,PATH...]",
+                        help="an evaluation set: Rasa NLU YAML files or folders, comma-separated")
     parser.add_argument("--out", type=Path, default=Path("results/nlu/eval.json"))
     parser.add_argument("--training", type=Path, default=REPO_ROOT / "bot" / "data",
                         help="training data: messages equal to a training example are also scored apart")
@@ -237,7 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.WARNING)
 
     sets = dict(item.split("=", 1) for item in args.set)
-    cases = {name: load_cases(REPO_ROOT / path) for name, path in sets.items()}
+    cases = {
+        name: [case for path in paths.split(",") for case in load_cases(REPO_ROOT / path)]
+        for name, paths in sets.items()
+    }
     texts = sorted({case.text for group in cases.values() for case in group})
     parsed = dict(zip(texts, asyncio.run(parse_all(args.model, texts)), strict=True))
 
