@@ -66,21 +66,30 @@ class ConsoleConnection:
         """Stream a conversation the specialist's work needs (work_access); every watch is audited."""
         if conversation_id in self.watched or len(self.watched) >= 20:
             return
+        if not CONVERSATION_ID.fullmatch(conversation_id):
+            await self.send({**error_frame(code="conversation_not_found", message="No such chat."),
+                             "conversation_id": conversation_id[:64]})
+            return
+        # Subscribed before the access check (which writes the audit row): a message published meanwhile waits
+        # in the subscription instead of being lost; nothing is forwarded unless the check allows it.
+        subscription = await self.services.pubsub.subscribe(conversation_channel(conversation_id))
         try:
-            if not CONVERSATION_ID.fullmatch(conversation_id):
-                raise store.ConversationNotFound(conversation_id[:64])
             _conversation, reason = await self.services.run(work_access.look_at,
                                                             conversation_id=conversation_id,
                                                             staff=self.staff, action="watch_conversation")
         except store.ConversationNotFound:
+            await subscription.close()
             await self.send({**error_frame(code="conversation_not_found", message="No such chat."),
                              "conversation_id": conversation_id[:64]})
             return
+        except BaseException:
+            await subscription.close()
+            raise
         if reason is None:
+            await subscription.close()
             await self.send({**error_frame(code="not_your_chat", message=work_access.NOT_YOUR_WORK),
                              "conversation_id": conversation_id})
             return
-        subscription = await self.services.pubsub.subscribe(conversation_channel(conversation_id))
         task = asyncio.create_task(self.forward_conversation(conversation_id, subscription))
         self.watched[conversation_id] = (subscription, task)
 
