@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -20,6 +21,19 @@ class BotReply:
     custom: dict | None = None
 
 
+def _button(button: object) -> dict | None:
+    """A payload button, or a link button whose URL is absolute http(s) (the widget opens it in a new tab);
+    any other link (javascript:, data:, relative) is dropped with its button."""
+    if not isinstance(button, dict):
+        return None
+    title = str(button.get("title", ""))
+    if "url" in button:
+        url = str(button.get("url") or "")
+        parts = urlsplit(url)
+        return {"title": title, "url": url} if parts.scheme in ("http", "https") and parts.netloc else None
+    return {"title": title, "payload": str(button.get("payload", ""))}
+
+
 def _parse_replies(raw: object) -> list[BotReply]:
     if not isinstance(raw, list):
         raise RasaUnavailable("Rasa answered something that is not a list of messages")
@@ -28,9 +42,7 @@ def _parse_replies(raw: object) -> list[BotReply]:
         if not isinstance(item, dict):
             continue
         buttons = [
-            {"title": str(button.get("title", "")), "payload": str(button.get("payload", ""))}
-            for button in item.get("buttons") or []
-            if isinstance(button, dict)
+            parsed for button in item.get("buttons") or [] if (parsed := _button(button)) is not None
         ]
         custom = item.get("custom") if isinstance(item.get("custom"), dict) else None
         text = item.get("text") or ""

@@ -96,6 +96,11 @@ class StandIn:
             return JSONResponse([{"recipient_id": cid, "text": passed}])
         if text.startswith("/rate_chat"):
             return JSONResponse([{"recipient_id": cid, "text": "Thanks for your rating!"}])
+        if text == "update my card":  # a link button, like the bot's secure payment page, and a hostile one
+            return JSONResponse([{"recipient_id": cid, "text": "Use the secure page:", "buttons": [
+                {"title": "Open the secure payment page", "url": "http://127.0.0.1:9/pay/abc"},
+                {"title": "Not a link", "url": "javascript:alert(1)"},
+            ]}])
         # a question with buttons over two messages, like the bot's charge picker
         if text == "show me the menu":
             return JSONResponse([{"recipient_id": cid, "text": "Which one?", "buttons": MENU_BUTTONS[:1]},

@@ -151,6 +151,19 @@ def test_buttons_of_an_answered_question_are_disabled(handoff, browser, stand_in
 
 
 @pytest.mark.browser
+def test_a_link_button_opens_in_a_new_tab_and_only_http_links_are_kept(handoff, browser, stand_in):
+    page, errors = open_chat(browser, handoff.url)
+    send(page, "update my card")
+    link = page.locator("[data-testid=chat-link-button]")
+    expect(link).to_have_count(1)  # the javascript: one is dropped by the handoff service
+    expect(link).to_have_text("Open the secure payment page")
+    assert link.get_attribute("href") == "http://127.0.0.1:9/pay/abc"
+    assert link.get_attribute("target") == "_blank" and "noopener" in (link.get_attribute("rel") or "")
+    expect(page.locator("[data-testid=chat-button]")).to_have_count(0)  # a link is not a message button
+    assert not [e for e in errors if "Uncaught" in e], errors
+
+
+@pytest.mark.browser
 def test_the_bot_and_the_status_banner_state_the_same_position_and_wait(make_handoff, browser):
     # A short default handling time: the wait is under a minute, where the two wordings used to differ.
     handoff = make_handoff(extra_env={"HANDOFF_DEFAULT_HANDLING_SECONDS": "30"})

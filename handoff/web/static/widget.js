@@ -373,6 +373,14 @@
     if (frame.buttons && frame.buttons.length) {
       var row = el('div', 'acme-msg-buttons');
       frame.buttons.forEach(function (button) {
+        if (button.url) {  // a link (the secure payment page): opened in a new tab, never sent as a message
+          var link = el('a', 'acme-msg-button acme-msg-link', 'chat-link-button', button.title);
+          link.href = button.url;
+          link.target = '_blank';
+          link.rel = 'noopener noreferrer';
+          row.appendChild(link);
+          return;
+        }
         var b = el('button', 'acme-msg-button', 'chat-button', button.title);
         b.type = 'button';
         b.setAttribute('data-payload', button.payload);
