@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from actions.clients.base import JsonApiClient, _error_body
-from actions.clients.billing import ContractModel
-from actions.clients.errors import BackendUnavailable, ServiceError
-from actions.config import ActionSettings, get_settings
+from actions.clients.base import _error_body
+from actions.clients.billing import BackendApiClient, ContractModel
+from actions.clients.errors import ServiceError
 
 
 class FindingReason(ContractModel):
@@ -76,15 +75,8 @@ def fix_key(*, conversation_id: str, finding_id: str) -> str:
     return f"fix:{safe}:{finding_id}"
 
 
-class AccountCheckClient(JsonApiClient):
-    unavailable_error = BackendUnavailable
-    service_name = "backend"
-
-    def __init__(
-        self, *, settings: ActionSettings | None = None, http: httpx.AsyncClient | None = None
-    ) -> None:
-        settings = settings or get_settings()
-        super().__init__(base_url=settings.backend_url, api_token=settings.backend_api_token, http=http)
+class AccountCheckClient(BackendApiClient):
+    """The account check's findings and fixes."""
 
     def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
         if response.status_code == 409:

@@ -175,7 +175,9 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-class BillingClient(JsonApiClient):
+class BackendApiClient(JsonApiClient):
+    """The billing backend's API (BACKEND_URL, BACKEND_API_TOKEN); one subclass per area of the contract."""
+
     unavailable_error = BackendUnavailable
     service_name = "backend"
 
@@ -184,6 +186,9 @@ class BillingClient(JsonApiClient):
     ) -> None:
         settings = settings or get_settings()
         super().__init__(base_url=settings.backend_url, api_token=settings.backend_api_token, http=http)
+
+
+class BillingClient(BackendApiClient):
 
     async def verify(
         self, *, account_number: str, postal_code: str | None = None, phone_last4: str | None = None

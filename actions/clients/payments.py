@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from actions.clients.base import JsonApiClient, _error_body
-from actions.clients.billing import ContractModel, PaymentAlert
+from actions.clients.base import _error_body
+from actions.clients.billing import BackendApiClient, ContractModel, PaymentAlert
 from actions.clients.errors import BackendUnavailable, ServiceError
-from actions.config import ActionSettings, get_settings
 
 
 class PaymentRefused(ServiceError):
@@ -187,15 +186,8 @@ def money_text(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-class PaymentsClient(JsonApiClient):
-    unavailable_error = BackendUnavailable
-    service_name = "backend"
-
-    def __init__(
-        self, *, settings: ActionSettings | None = None, http: httpx.AsyncClient | None = None
-    ) -> None:
-        settings = settings or get_settings()
-        super().__init__(base_url=settings.backend_url, api_token=settings.backend_api_token, http=http)
+class PaymentsClient(BackendApiClient):
+    """Payments, methods, autopay/paperless and arrangements."""
 
     def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
         status = response.status_code
