@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.clients.billing import BillingClient
 from actions.clients.errors import BackendUnavailable, NotFound, ServiceError
 from actions.clients.handoff import HandoffClient
-from actions.conversation import CustomerTurn, current_customer_id, latest_turn
+from actions.conversation import CustomerTurn, latest_turn, verified_customer_or_ask
 from actions.own_account import other_account_asked_about
 
 logger = logging.getLogger(__name__)
@@ -92,9 +92,8 @@ class AccountAnswerAction(UsesServices, Action, ABC):
     async def answer_turn(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: CustomerTurn
     ) -> list[EventType]:
-        customer_id = current_customer_id(tracker)
+        customer_id = verified_customer_or_ask(dispatcher, tracker)
         if customer_id is None:
-            dispatcher.utter_message(response="utter_need_verification")
             return []
         context = AnswerContext(dispatcher, tracker, customer_id, turn, self.billing)
         try:

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Tracker
 
 from actions.identity import customer_id_from_slot, handoff_turn
@@ -93,6 +94,15 @@ def current_customer_id(tracker: Tracker) -> int | None:
     if from_login is not None:
         return from_login
     return customer_id_from_slot(tracker)
+
+
+def verified_customer_or_ask(dispatcher: CollectingDispatcher, tracker: Tracker) -> int | None:
+    """The current customer (current_customer_id); when there is none, tells the customer that verifying comes
+    first (utter_need_verification) and answers None: the caller then returns without events."""
+    customer_id = current_customer_id(tracker)
+    if customer_id is None:
+        dispatcher.utter_message(response="utter_need_verification")
+    return customer_id
 
 
 def logged_in_customer_id(tracker: Tracker) -> int | None:

@@ -22,7 +22,12 @@ from actions.charges import (
 )
 from actions.clients.billing import MatchedLineItem
 from actions.clients.errors import InvalidRequest, NotFound, ServiceError, VerificationLocked
-from actions.conversation import current_customer_id, latest_turn, logged_in_customer_id
+from actions.conversation import (
+    current_customer_id,
+    latest_turn,
+    logged_in_customer_id,
+    verified_customer_or_ask,
+)
 from actions.identity import customer_id_from_slot, handoff_turn, signed_customer_slot
 from actions.normalise import (
     account_number_in_text,
@@ -338,9 +343,8 @@ class ActionAskDisputeLineItemId(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        customer_id = current_customer_id(tracker)
+        customer_id = verified_customer_or_ask(dispatcher, tracker)
         if customer_id is None:
-            dispatcher.utter_message(response="utter_need_verification")
             return []
         candidates = tracker.get_slot("charge_candidates") or {}
         match = candidates.get("match")

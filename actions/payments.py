@@ -32,7 +32,7 @@ from actions.clients.payments import (
     Quote,
     money_text,
 )
-from actions.conversation import current_customer_id, latest_turn, user_events
+from actions.conversation import current_customer_id, latest_turn, user_events, verified_customer_or_ask
 from actions.formatting import format_date, format_money, money_in
 from actions.forms import (
     IDENTITY_SLOTS,
@@ -223,9 +223,8 @@ class ActionSendSecurePaymentLink(UsesPayments, Action):
         turn = latest_turn(tracker)
         if turn.intent == "share_card_number" or has_card_number(turn.text):
             dispatcher.utter_message(response="utter_no_card_numbers_in_chat")
-        customer_id = current_customer_id(tracker)
+        customer_id = verified_customer_or_ask(dispatcher, tracker)
         if customer_id is None:
-            dispatcher.utter_message(response="utter_need_verification")
             return []
         await send_secure_page_link(self.payments, dispatcher, tracker, customer_id=customer_id)
         return []
@@ -405,9 +404,8 @@ class ActionAskPaymentAmount(UsesPayments, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        customer_id = current_customer_id(tracker)
+        customer_id = verified_customer_or_ask(dispatcher, tracker)
         if customer_id is None:
-            dispatcher.utter_message(response="utter_need_verification")
             return []
         try:
             balance = await self.billing.get_balance(customer_id=customer_id)
