@@ -1,6 +1,6 @@
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from backend.audit import service as audit
 from backend.auth import OptionalActorDep
@@ -8,7 +8,9 @@ from backend.clock import NowDep
 from backend.customers import service
 from backend.customers.schemas import (
     AccountOut,
+    CustomerByEmail,
     CustomerOut,
+    EmailAddress,
     VerificationFailed,
     VerificationRequest,
     VerificationSucceeded,
@@ -50,6 +52,15 @@ def verify(body: VerificationRequest, session: SessionDep, now: NowDep, actor: O
     return VerificationSucceeded(
         customer_id=customer.id, first_name=customer.first_name, account_number=customer.account.number
     )
+
+
+@router.get("/customers/by-email", response_model=CustomerByEmail)
+def find_customer_by_email(address: Annotated[EmailAddress, Query()], session: SessionDep,
+                           actor: OptionalActorDep) -> CustomerByEmail:
+    """Inbound email (issue 19): which customer has this address on file (exact, normalised)."""
+    customer_id = service.find_customer_id_by_email(session, address=address)
+    audit.record_read(session, actor=actor, resource=f"customer:{customer_id}", customer_id=customer_id)
+    return CustomerByEmail(customer_id=customer_id)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)

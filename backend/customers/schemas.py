@@ -35,6 +35,17 @@ class VerificationFailed(BaseModel):
     attempts_remaining: int
 
 
+# One bare address: x@domain.tld, no spaces or angle brackets (the caller strips a display name).
+EmailAddress = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
+                           pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$"),
+]
+
+
+class CustomerByEmail(BaseModel):
+    customer_id: int
+
+
 class AccountOut(BaseModel):
     account_number: str
     status: str

@@ -3,7 +3,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from backend.customers.models import Account, Customer, VerificationState
@@ -22,6 +22,23 @@ def get_customer(session: Session, *, customer_id: int) -> Customer:
     if customer is None or customer.account is None:
         raise NotFound(f"No customer {customer_id}.")
     return customer
+
+
+def normalise_email(address: str) -> str:
+    """The one comparison form of an address: trimmed, lower case (no +tag or dot folding)."""
+    return address.strip().lower()
+
+
+def find_customer_id_by_email(session: Session, *, address: str) -> int:
+    """The one customer whose address on file is `address` (normalised); none or several -> NotFound, so an
+    address shared by two accounts is never guessed."""
+    wanted = normalise_email(address)
+    ids = session.scalars(
+        select(Customer.id).where(func.lower(func.trim(Customer.email)) == wanted).limit(2)
+    ).all()
+    if len(ids) != 1:
+        raise NotFound("No customer has this address on file.")
+    return ids[0]
 
 
 def get_account(session: Session, *, customer_id: int) -> Account:
