@@ -36,7 +36,8 @@ train: spacy minilm  ## only when config, domain, data or the spaCy pipeline cha
 run: seed train
 	@$(ENV) echo "" && echo "  Demo website (customer chat): http://127.0.0.1:$$HANDOFF_PORT/" \
 	  && echo "  Specialist console:           http://127.0.0.1:$$HANDOFF_PORT/console  (dana / dana-demo-pass)" \
-	  && echo "  Backend API docs:             http://127.0.0.1:$$BACKEND_PORT/docs" && echo ""
+	  && echo "  Backend API docs:             http://127.0.0.1:$$BACKEND_PORT/docs" \
+	  && echo "  Development mail (every email sent): http://127.0.0.1:$$DEVMAIL_HTTP_PORT/" && echo ""
 	$(ENV) export HANDOFF_HOST="$${HANDOFF_HOST:-127.0.0.1}" && exec .venv/bin/honcho start -f Procfile
 
 validate: train  ## rasa data validate + the project's own data checks

@@ -17,6 +17,9 @@ export RASA_TRACKER_SQLITE="${RASA_TRACKER_SQLITE:-var/rasa_tracker.db}"
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook}"
 export BACKEND_PORT="${BACKEND_PORT:-8000}" ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 export RASA_PORT="${RASA_PORT:-5005}" HANDOFF_PORT="${HANDOFF_PORT:-8080}"
+# Email (issue 19): the development mail server and how often the send loop runs.
+export DEVMAIL_SMTP_PORT="${DEVMAIL_SMTP_PORT:-1025}" DEVMAIL_HTTP_PORT="${DEVMAIL_HTTP_PORT:-8025}"
+export MAIL_SEND_INTERVAL_SECONDS="${MAIL_SEND_INTERVAL_SECONDS:-5}"
 # Quieter TensorFlow; no telemetry calls from a machine that has no internet.
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export RASA_TELEMETRY_ENABLED=false
