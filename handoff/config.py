@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -93,6 +94,9 @@ class Settings(BaseSettings):
     presence_timeout_seconds: int = Field(default=60, alias="HANDOFF_PRESENCE_TIMEOUT_SECONDS")
     pubsub_url: str = Field(default="memory://", alias="HANDOFF_PUBSUB_URL")
     migrate_on_start: bool = Field(default=False, alias="HANDOFF_MIGRATE_ON_START")
+    # A console credit without a dispute above this needs a supervisor's approval (maker-checker, issue 17).
+    credit_approval_limit: Decimal = Field(default=Decimal("50.00"), ge=0, max_digits=12, decimal_places=2,
+                                           alias="HANDOFF_CREDIT_APPROVAL_LIMIT")
     # Staff sign-in throttling (counted in the database's audit log, so it holds across replicas).
     login_window_minutes: int = Field(default=15, ge=1, alias="HANDOFF_LOGIN_WINDOW_MINUTES")
     login_max_failures_per_username: int = Field(default=5, ge=1,

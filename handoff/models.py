@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +33,8 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Console heartbeat; "online" = seen within the presence timeout.
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # "Away" in the console: connected, but not counted as online (ETAs, ticket-or-queue).
+    away: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -140,3 +143,55 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str | None] = mapped_column(String(200), nullable=True)
     details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class ConversationNote(Base):
+    """An internal note on a conversation: staff only, never a message (not in the widget, not to Rasa)."""
+
+    __tablename__ = "conversation_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CannedResponse(Base):
+    """A reply supervisors keep for specialists, with {placeholders} filled from the customer's account."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(100))  # role:username
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CreditRequest(Base):
+    """A credit without a dispute asked for in the console: issued at once up to the approval limit, else
+    pending until a supervisor other than the maker approves or rejects it."""
+
+    __tablename__ = "credit_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    reason_code: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text)
+    invoice_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    request_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))  # issued | pending_approval | rejected
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    backend_credit_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("requested_by_id", "request_id", name="uq_credit_requests_maker_request"),
+        Index("ix_credit_requests_status", "status"),
+    )

@@ -84,8 +84,10 @@ class BackendClient:
 
     async def create_credit(self, *, customer_id: int, amount: str, reason: str, idempotency_key: str,
                             actor: str, line_item_id: int | None = None,
-                            dispute_id: int | None = None) -> dict:
+                            dispute_id: int | None = None, invoice_number: str | None = None) -> dict:
         body: dict = {"amount": amount, "reason": reason}
+        if invoice_number is not None:
+            body["invoice_number"] = invoice_number
         if line_item_id is not None:
             body["line_item_id"] = line_item_id
         if dispute_id is not None:

@@ -48,6 +48,8 @@ class ConsoleConnection:
             elif kind == "transferred_to_you":
                 await self.send({"type": "transferred_to_you", "conversation_id": event["conversation_id"],
                                  "from": event.get("from")})
+            elif kind == "credits_changed":
+                await self.send({"type": "credits_changed", "conversation_id": event["conversation_id"]})
 
     async def forward_conversation(self, conversation_id: str, subscription: Subscription) -> None:
         async for event in subscription:
@@ -61,6 +63,8 @@ class ConsoleConnection:
                 await self.send({"type": "typing", "conversation_id": conversation_id, "sender": "customer"})
             elif kind == "conversation_changed":
                 await self.send({"type": "conversation_changed", "conversation_id": conversation_id})
+            elif kind == "note":
+                await self.send({"type": "note", "conversation_id": conversation_id, "note": event["note"]})
 
     async def watch(self, conversation_id: str) -> None:
         """Stream a conversation the specialist's work needs (work_access); every watch is audited."""

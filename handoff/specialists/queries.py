@@ -13,7 +13,7 @@ from handoff.conversations import store
 from handoff.conversations.frames import message_frame
 from handoff.conversations.states import State
 from handoff.models import AuditEntry, Conversation, StaffUser
-from handoff.specialists import work_access
+from handoff.specialists import notes, work_access
 from handoff.specialists.staff import Staff
 from handoff.vocabulary import CHAT_ROLES
 
@@ -55,7 +55,8 @@ def colleagues(session: Session, *, seen_since: datetime) -> list[dict[str, Any]
                             .where(StaffUser.active.is_(True), StaffUser.role.in_(CHAT_ROLES))
                             .order_by(StaffUser.display_name))
     return [{"username": user.username, "display_name": user.display_name, "role": user.role,
-             "online": bool(user.last_seen_at and user.last_seen_at > seen_since)} for user in users]
+             "online": bool(user.last_seen_at and user.last_seen_at > seen_since), "away": user.away}
+            for user in users]
 
 
 def conversation_detail(session: Session, *, conversation_id: str, staff: Staff,
@@ -68,7 +69,19 @@ def conversation_detail(session: Session, *, conversation_id: str, staff: Staff,
         return None
     messages = store.messages_after(session, conversation_id=conversation_id, after_seq=after_seq,
                                     limit=MAX_TRANSCRIPT_MESSAGES)
-    return {**conversation_summary(session, conversation), "messages": [message_frame(m) for m in messages]}
+    return {**conversation_summary(session, conversation), "messages": [message_frame(m) for m in messages],
+            "notes": notes.notes_of(session, conversation_id=conversation_id),
+            "dispute_status": dispute_status(session, conversation=conversation)}
+
+
+def dispute_status(session: Session, *, conversation: Conversation) -> str | None:
+    """accepted/rejected once the chat's dispute was settled from the console (its audit entry), else None."""
+    if not conversation.dispute_id:
+        return None
+    settled = session.scalars(select(AuditEntry.action).where(
+        AuditEntry.target == conversation.id, AuditEntry.action.in_(("dispute_accepted", "dispute_rejected")))
+        .order_by(AuditEntry.id.desc())).first()
+    return settled.removeprefix("dispute_") if settled else None
 
 
 def latest_audit_entries(session: Session, *, limit: int) -> list[dict[str, Any]]:

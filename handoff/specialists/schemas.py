@@ -179,8 +179,26 @@ class MessageOut(BaseModel):
     custom: dict[str, Any] | None = Omitted
 
 
+class Person(BaseModel):
+    username: str
+    display_name: str
+
+
+class NoteOut(BaseModel):
+    """An internal note on a conversation (issue 17)."""
+
+    id: int
+    conversation_id: str
+    text: str
+    author: Person
+    created_at: str
+
+
 class ConversationDetail(ConversationSummary):
     messages: list[MessageOut]
+    notes: list[NoteOut] = Field(description="Internal notes: staff only, never sent to the customer or Rasa")
+    dispute_status: Literal["accepted", "rejected"] | None = Field(
+        description="Set once the chat's dispute was settled from the console")
 
 
 class ColleagueOut(BaseModel):
@@ -188,6 +206,7 @@ class ColleagueOut(BaseModel):
     display_name: str
     role: StaffRole
     online: bool
+    away: bool = Field(description="Connected but away: not counted as online")
 
 
 class ColleaguesResponse(BaseModel):

@@ -47,7 +47,7 @@ def end_assignment(session: Session, *, conversation_id: str, reason: str) -> No
 def online_specialist_count(session: Session, *, now: datetime, timeout_seconds: int) -> int:
     return session.scalar(
         select(func.count()).select_from(StaffUser).where(
-            StaffUser.active.is_(True), StaffUser.role.in_(CHAT_ROLES),
+            StaffUser.active.is_(True), StaffUser.role.in_(CHAT_ROLES), StaffUser.away.is_(False),
             StaffUser.last_seen_at > now - timedelta(seconds=timeout_seconds),
         )
     ) or 0

@@ -7,9 +7,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from handoff.specialists.routes import chats, payments, queue, sign_in, supervisor
+from handoff.specialists.routes import (
+    canned_responses,
+    chats,
+    credits,
+    notes,
+    payments,
+    presence,
+    queue,
+    sign_in,
+    supervisor,
+)
 from handoff.specialists.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/console", responses=ERROR_RESPONSES)
-for screen in (sign_in, queue, chats, payments, supervisor):
+for screen in (sign_in, queue, chats, payments, notes, canned_responses, credits, presence, supervisor):
     router.include_router(screen.router)
