@@ -116,6 +116,13 @@ class StandIn:
         assert request.query_params.get("token") == "test-rasa-token"
         body = await request.json()
         self.triggered.append((request.path_params["cid"], body))
+        if self.rasa_down:
+            return JSONResponse({"error": "down"}, status_code=503)
+        if body["name"] == "EXTERNAL_payment_page_completed":  # as action_payment_page_completed answers
+            return JSONResponse({"tracker": {}, "messages": [{
+                "recipient_id": request.path_params["cid"], "text": "Would you like autopay on?",
+                "buttons": [{"title": "Turn on autopay", "payload": "/change_autopay"}],
+            }]})
         buttons = [{"title": str(n), "payload": f'/rate_chat{{"csat_score":"{n}"}}'} for n in range(1, 6)]
         return JSONResponse({"tracker": {}, "messages": [{
             "recipient_id": request.path_params["cid"], "text": "Welcome back! How would you rate this chat?",

@@ -31,14 +31,21 @@ async def _send(handoff, body: dict) -> bool:
     return await asyncio.to_thread(send_outcome, handoff_url=handoff.url, api_token=API_TOKEN, body=body)
 
 
-async def test_the_outcome_reaches_the_open_widget_once(handoff):
+async def test_the_outcome_reaches_the_open_widget_once_and_rasa_is_told(handoff, stand_in):
     widget = Widget(handoff.ws_url, customer_token(6, "Farid"))
     await widget.connect()
     greeting = await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "bot")
     assert await _send(handoff, _backend_body(widget.conversation_id))
     shown = await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "system")
     assert shown["text"] == SUMMARY and shown["seq"] == greeting["seq"] + 1
-    # the backend retries: the same event again is taken (200) and stores nothing
+    # Rasa is told once (trigger_intent with the page's payment and autopay), and its answer follows
+    followup = await widget.wait_for(
+        lambda f: f["type"] == "message" and f["sender"] == "bot" and f["seq"] > shown["seq"])
+    assert followup["seq"] == shown["seq"] + 1 and followup["buttons"][0]["payload"] == "/change_autopay"
+    assert stand_in.triggered == [(widget.conversation_id, {
+        "name": "EXTERNAL_payment_page_completed", "entities": {"page_payment": "posted", "page_autopay": "on"},
+    })]
+    # the backend retries: the same event again is taken (200), stores nothing and tells Rasa nothing
     async with httpx.AsyncClient(base_url=handoff.url, timeout=10) as client:
         again = await client.post(OUTCOME_PATH, json=_backend_body(widget.conversation_id),
                                   headers={"Authorization": f"Bearer {API_TOKEN}"})
@@ -46,10 +53,38 @@ async def test_the_outcome_reaches_the_open_widget_once(handoff):
     assert again.json() == {"stored": True, "duplicate": True, "seq": shown["seq"]}
     # a later frame proves nothing else arrived in between (the Widget asserts no seq is delivered twice)
     await widget.send("thanks")
-    echo = await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "bot")
+    echo = await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: thanks")
     system = [f["seq"] for f in widget.frames if f["type"] == "message" and f["sender"] == "system"]
     assert system == [shown["seq"]]
-    assert echo["seq"] == shown["seq"] + 2
+    assert echo["seq"] == followup["seq"] + 2
+    assert len(stand_in.triggered) == 1
+    await widget.close()
+
+
+async def test_rasa_down_the_summary_is_still_shown(handoff, stand_in):
+    widget = Widget(handoff.ws_url, customer_token(6, "Farid"))
+    await widget.connect()
+    await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "bot")
+    stand_in.rasa_down = True
+    body = _backend_body(widget.conversation_id, nonce="b" * 32)
+    body["autopay"] = None  # the page left autopay as it was
+    try:
+        assert await _send(handoff, body)
+        shown = await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "system")
+        assert shown["text"] == SUMMARY
+        for _ in range(50):  # the task that tells Rasa runs after the answer
+            if stand_in.triggered:
+                break
+            await asyncio.sleep(0.1)
+        assert stand_in.triggered == [(widget.conversation_id, {
+            "name": "EXTERNAL_payment_page_completed",
+            "entities": {"page_payment": "posted", "page_autopay": "unchanged"},
+        })]
+    finally:
+        stand_in.rasa_down = False
+    await widget.send("thanks")
+    await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: thanks")
+    assert [f["sender"] for f in widget.frames if f["type"] == "message"] == ["bot", "system", "customer", "bot"]
     await widget.close()
 
 
