@@ -12,6 +12,7 @@ DEFAULT_API_TOKEN = "dev-backend-token"
 DEFAULT_WEBHOOK_SECRET = "dev-payments-webhook-secret"
 DEFAULT_PAYMENT_PAGE_SECRET = "dev-payment-page-secret"
 DEFAULT_HANDOFF_API_TOKEN = "dev-handoff-token"  # the handoff service's own development default
+DEFAULT_DOCUMENTS_LINK_SECRET = "dev-documents-link-secret"
 PLACEHOLDER = "CHANGE_ME"  # deploy/env/*.env placeholders: refused like the development default
 
 
@@ -96,6 +97,13 @@ class Settings(BaseSettings):
         default=365, ge=1, le=3650, validation_alias="ACCOUNT_CHECK_LOOKBACK_DAYS"
     )
 
+    # Documents (backend/documents/, issue 19): the short-lived signed download links of the PDFs.
+    documents_link_secret: SecretStr = Field(
+        default=SecretStr(DEFAULT_DOCUMENTS_LINK_SECRET), validation_alias="DOCUMENTS_LINK_SECRET"
+    )
+    documents_link_minutes: int = Field(default=15, ge=1, le=1440, validation_alias="DOCUMENTS_LINK_MINUTES")
+    documents_base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="DOCUMENTS_BASE_URL")
+
     @model_validator(mode="after")
     def refuse_default_secret_outside_development(self) -> "Settings":
         token = self.backend_api_token.get_secret_value()
@@ -117,6 +125,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"APP_ENV is {self.app_env!r} but these payment secrets are a development default, a "
                 f"placeholder or unset: {', '.join(unsafe)}; set real secrets before starting the backend"
+            )
+        link_secret = self.documents_link_secret.get_secret_value()
+        if not link_secret or (self.app_env != "development" and (
+                link_secret == DEFAULT_DOCUMENTS_LINK_SECRET or PLACEHOLDER in link_secret)):
+            raise ValueError(
+                f"APP_ENV is {self.app_env!r} but DOCUMENTS_LINK_SECRET is empty, the development default or "
+                "a placeholder; set a real secret before starting the backend"
             )
         if self.instalment_min_count > self.instalment_max_count:
             raise ValueError("ARRANGEMENT_INSTALMENT_MIN_COUNT is more than ARRANGEMENT_INSTALMENT_MAX_COUNT")

@@ -17,7 +17,8 @@ from backend.models import Base
 def test_refuses_default_token_outside_development():
     with pytest.raises(ValidationError, match="BACKEND_API_TOKEN is the development default"):
         Settings(APP_ENV="production")
-    real = {"PAYMENTS_WEBHOOK_SECRET": "wh-s3", "PAYMENT_PAGE_SECRET": "pp-s3", "HANDOFF_API_TOKEN": "h-s3"}
+    real = {"PAYMENTS_WEBHOOK_SECRET": "wh-s3", "PAYMENT_PAGE_SECRET": "pp-s3", "HANDOFF_API_TOKEN": "h-s3",
+            "DOCUMENTS_LINK_SECRET": "dl-s3"}
     assert Settings(APP_ENV="production", BACKEND_API_TOKEN="s3cret", **real).app_env == "production"
 
 

@@ -201,6 +201,7 @@ class Replicas:
             "CUSTOMER_JWT_SECRET": f"replicas-customer-jwt-secret-{secret}",
             "PAYMENTS_WEBHOOK_SECRET": f"replicas-payments-webhook-{secret}",
             "PAYMENT_PAGE_SECRET": f"replicas-payment-page-{secret}",
+            "DOCUMENTS_LINK_SECRET": f"replicas-documents-link-{secret}",
         }
         self.role_overrides = {
             "backend": {"BACKEND_DATABASE_URL": self.database_url("backend")},
