@@ -19,6 +19,8 @@ DEV_DEFAULT_SECRETS = {
     "session_secret": "dev-handoff-session-secret",
     "rasa_channel_token": "dev-rasa-channel-token",
     "identity_assertion_secret": "dev-identity-assertion-secret-not-for-production",
+    "email_inbound_secret": "dev-email-inbound-secret",
+    "email_reply_secret": "dev-email-reply-secret",
 }
 PLACEHOLDER = "CHANGE_ME"  # deploy/env/*.env placeholders: refused like the development defaults
 
@@ -106,6 +108,18 @@ class Settings(BaseSettings):
     chat_max_message_chars: int = Field(default=2000, ge=1, alias="HANDOFF_CHAT_MAX_MESSAGE_CHARS")
     chat_rate_limit_messages: int = Field(default=10, ge=1, alias="HANDOFF_CHAT_RATE_LIMIT_MESSAGES")
     chat_rate_limit_seconds: float = Field(default=2.0, gt=0, alias="HANDOFF_CHAT_RATE_LIMIT_SECONDS")
+    # Inbound email (issue 19, handoff/email/): the webhook's signing secret (Mailgun: its signing key), the
+    # reply-address secret shared with the backend, and the limits of what is stored and answered.
+    email_inbound_secret: str = Field(default=DEV_DEFAULT_SECRETS["email_inbound_secret"],
+                                      alias="EMAIL_INBOUND_SECRET")
+    email_inbound_tolerance_seconds: int = Field(default=300, ge=1, alias="EMAIL_INBOUND_TOLERANCE_SECONDS")
+    email_reply_secret: str = Field(default=DEV_DEFAULT_SECRETS["email_reply_secret"],
+                                    alias="EMAIL_REPLY_SECRET")
+    mail_reply_domain: str = Field(default="reply.example.test", min_length=1, alias="MAIL_REPLY_DOMAIN")
+    email_inbound_max_bytes: int = Field(default=10_000_000, ge=1024, alias="EMAIL_INBOUND_MAX_BYTES")
+    email_inbound_max_text_chars: int = Field(default=4000, ge=100, alias="EMAIL_INBOUND_MAX_TEXT_CHARS")
+    email_rate_limit_messages: int = Field(default=5, ge=1, alias="EMAIL_RATE_LIMIT_MESSAGES")
+    email_rate_limit_seconds: int = Field(default=3600, ge=1, alias="EMAIL_RATE_LIMIT_SECONDS")
     # Review and teach (trainer role): Rasa's tracker store is read, NLU files under
     # <training_repo_root>/bot/data are written (tests point this at a temporary copy).
     tracker_database_url: str = Field(default="", alias="TRACKER_DATABASE_URL")

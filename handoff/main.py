@@ -18,6 +18,7 @@ from handoff.config import Settings
 from handoff.context import Services
 from handoff.conversations import escalation_api, lifecycle, payment_outcome_api, widget_socket
 from handoff.db import Database
+from handoff.email import routes as email_routes
 from handoff.errors import install_error_handlers
 from handoff.pubsub import make_pubsub
 from handoff.server_logs import install_server_log_filters
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_routes.router)
     app.include_router(escalation_api.router)
     app.include_router(payment_outcome_api.router)
+    app.include_router(email_routes.router)
     app.include_router(console_routes.router)
     app.include_router(training_routes.router)
     app.include_router(widget_socket.router)

@@ -79,6 +79,11 @@ class Conversation(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     customer_connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     customer_disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # "chat" (the widget) or "email" (handoff/email/, issue 19); an email conversation is answered by email,
+    # to the address of its latest inbound message, under its subject.
+    channel: Mapped[str] = mapped_column(String(10), default="chat", server_default="chat")
+    email_address: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    email_subject: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     __table_args__ = (Index("ix_conversations_state", "state"),)
 
@@ -195,3 +200,21 @@ class CreditRequest(Base):
         UniqueConstraint("requested_by_id", "request_id", name="uq_credit_requests_maker_request"),
         Index("ix_credit_requests_status", "status"),
     )
+
+
+class EmailMessage(Base):
+    """A Message-ID seen (inbound) or sent (outbound) in an email conversation: threads replies (In-Reply-To,
+    References), refuses a webhook delivered twice, and counts a sender's emails (loop protection)."""
+
+    __tablename__ = "email_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The Message-ID as written (<...>), or "sha256:<hex>" of a longer one.
+    message_key: Mapped[str] = mapped_column(String(255), unique=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
+    from_address: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the stored message (inbound)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_email_messages_from_created", "from_address", "created_at"),)

@@ -10,6 +10,7 @@ from handoff import notifier
 from handoff.assignments.ownership import owned_conversation
 from handoff.conversations import store
 from handoff.conversations.redaction import redact
+from handoff.email import agent_reply
 from handoff.errors import ServiceError
 from handoff.notifier import Change
 from handoff.specialists.staff import Staff
@@ -45,4 +46,7 @@ async def perform(*, services: Services, conversation_id: str, staff: Staff, tex
     change = await services.run(send_in_session, conversation_id=conversation_id, staff=staff,
                                 text=text[:MAX_TEXT_CHARS], client_id=client_id)
     await notifier.publish(change, services=services)
+    # An email conversation (or a ticket whose customer left the widget) gets the reply by email too.
+    await agent_reply.perform(services=services, conversation_id=conversation_id, message=change.messages[0],
+                              staff=staff)
     return change

@@ -24,12 +24,12 @@ class BackendClient:
         )
 
     async def _request(self, method: str, path: str, *, actor: str, json: dict | None = None,
-                       idempotency_key: str | None = None) -> Any:  # JSON
+                       idempotency_key: str | None = None, params: dict | None = None) -> Any:  # JSON
         headers = {"X-Actor": actor}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         try:
-            response = await self._http.request(method, path, json=json, headers=headers)
+            response = await self._http.request(method, path, json=json, headers=headers, params=params)
         except httpx.HTTPError as error:
             raise BackendError(status_code=503, code="backend_unavailable",
                                message="The billing system is not reachable right now.") from error
@@ -114,6 +114,23 @@ class BackendClient:
                                  actor: str) -> dict:
         return await self._request("POST", f"/api/v1/customers/{customer_id}/arrangements", actor=actor,
                                    json=body, idempotency_key=idempotency_key)
+
+    async def find_customer_by_email(self, *, address: str, actor: str) -> int | None:
+        """The one customer whose address on file this is (issue 19), else None (none or several)."""
+        try:
+            found = await self._request("GET", "/api/v1/customers/by-email", actor=actor,
+                                        params={"address": address})
+        except BackendError as error:
+            if error.status_code in (404, 422):
+                return None
+            raise
+        return int(found["customer_id"])
+
+    async def send_mail(self, *, body: dict, idempotency_key: str, actor: str) -> dict:
+        """Queue an email with the backend (POST /api/v1/mail/messages, docs/contracts.md "Email"): 202, or
+        200 with the same message for a repeated key (never sent twice)."""
+        return await self._request("POST", "/api/v1/mail/messages", actor=actor, json=body,
+                                   idempotency_key=idempotency_key)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -71,6 +71,7 @@ def _queue_entry(conversation: Conversation, entry: QueueEntry, *, position: int
         "reason": conversation.escalation_reason,
         "customer_id": conversation.customer_id,
         "customer_name": conversation.customer_name,
+        "channel": conversation.channel,
         "dispute_amount": f"{amount:.2f}" if amount is not None else None,
         "ticket_number": conversation.ticket_number,
         "summary": (conversation.context or {}).get("summary"),

@@ -29,6 +29,7 @@ def conversation_summary(session: Session, conversation: Conversation) -> dict[s
         "state": conversation.state,
         "customer_id": conversation.customer_id,
         "customer_name": conversation.customer_name,
+        "channel": conversation.channel,
         "reason": conversation.escalation_reason,
         "context": conversation.context,
         "dispute_id": conversation.dispute_id,

@@ -129,6 +129,7 @@ class QueueEntryOut(BaseModel):
     reason: EscalationReason | None
     customer_id: int | None
     customer_name: str | None
+    channel: Literal["chat", "email"] = Field(default="chat", description="chat or email (issue 19)")
     dispute_amount: str | None = Field(description="Decimal as a string, e.g. 49.99")
     ticket_number: str | None
     summary: str | None
@@ -150,6 +151,7 @@ class ConversationSummary(BaseModel):
     state: State
     customer_id: int | None
     customer_name: str | None
+    channel: Literal["chat", "email"] = Field(default="chat", description="chat or email (issue 19)")
     reason: EscalationReason | None
     context: dict[str, Any] | None = Field(description="What the bot handed over: reason, summary, slots")
     dispute_id: int | None

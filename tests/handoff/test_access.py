@@ -83,6 +83,9 @@ EXPECTED_ROLES = {
     ("WS", "/ws/chat"): ANYONE,  # a customer: anonymous or with a verified JWT
     ("POST", "/api/escalations"): SERVICE,
     ("POST", "/api/payment-page/outcomes"): SERVICE,  # the backend, when the secure payment page completes
+    # A mail provider's webhook: no bearer token, the body's HMAC signature (EMAIL_INBOUND_SECRET) is the
+    # credential; its refusals (401 missing/wrong/stale) are tests/handoff/unit/test_email_inbound.py's.
+    ("POST", "/api/email/inbound/{provider}"): ANYONE,
     ("POST", "/api/console/login"): ANYONE,
     ("POST", "/api/console/logout"): STAFF,
     ("GET", "/api/console/me"): STAFF,

@@ -201,6 +201,8 @@ class Replicas:
             "CUSTOMER_JWT_SECRET": f"replicas-customer-jwt-secret-{secret}",
             "PAYMENTS_WEBHOOK_SECRET": f"replicas-payments-webhook-{secret}",
             "PAYMENT_PAGE_SECRET": f"replicas-payment-page-{secret}",
+            "EMAIL_REPLY_SECRET": f"replicas-email-reply-{secret}",
+            "EMAIL_INBOUND_SECRET": f"replicas-email-inbound-{secret}",
             "DOCUMENTS_LINK_SECRET": f"replicas-documents-link-{secret}",
         }
         self.role_overrides = {

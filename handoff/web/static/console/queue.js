@@ -5,9 +5,10 @@ import { button, byId, el } from './dom.js';
 import { customerName, minutes } from './format.js';
 
 function queueMeta(entry) {
+  const channel = entry.channel === 'email' ? 'Email · ' : 'Chat · ';
   const ticket = entry.state === 'ticket' ? 'Ticket ' + entry.ticket_number + ' · ' : '';
   const amount = entry.dispute_amount ? ' · $' + entry.dispute_amount : '';
-  return ticket + (entry.reason || 'request') + amount + ' · waiting ' + minutes(entry.waiting_seconds);
+  return channel + ticket + (entry.reason || 'request') + amount + ' · waiting ' + minutes(entry.waiting_seconds);
 }
 
 function queueItem(entry, { onClaim, onOpen }) {
@@ -15,6 +16,7 @@ function queueItem(entry, { onClaim, onOpen }) {
   item.setAttribute('data-conversation-id', entry.conversation_id);
   item.setAttribute('data-state', entry.state);
   item.setAttribute('data-reason', entry.reason || '');
+  item.setAttribute('data-channel', entry.channel || 'chat');
   item.appendChild(el('strong', null, 'queue-item-customer', customerName(entry) +
     (entry.customer_id ? ' (#' + entry.customer_id + ')' : '')));
   item.appendChild(el('span', 'meta', 'queue-item-meta', queueMeta(entry)));
@@ -27,7 +29,9 @@ function queueItem(entry, { onClaim, onOpen }) {
 function myChatItem(chat, onOpen) {
   const item = el('li', null, 'my-chat-item');
   item.setAttribute('data-conversation-id', chat.conversation_id);
-  item.appendChild(el('span', null, null, customerName(chat) + ' · ' + (chat.reason || '')));
+  item.setAttribute('data-channel', chat.channel || 'chat');
+  item.appendChild(el('span', null, null, customerName(chat) + ' · ' + (chat.channel === 'email' ? 'Email · ' : '') +
+    (chat.reason || '')));
   item.appendChild(button('Open', 'my-chat-open', () => onOpen(chat.conversation_id)));
   return item;
 }
