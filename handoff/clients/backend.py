@@ -74,6 +74,10 @@ class BackendClient:
         """Promises to pay, instalment plans and late-fee waivers, newest first, in every state."""
         return await self._request("GET", f"/api/v1/customers/{customer_id}/arrangements", actor=actor)
 
+    async def list_findings(self, *, customer_id: int, actor: str) -> dict:
+        """The account check (issue 18): {"customer_id", "currency", "checked_on", "findings": [Finding]}."""
+        return await self._request("GET", f"/api/v1/customers/{customer_id}/findings", actor=actor)
+
     async def settle_dispute(self, *, dispute_id: int, decision: str, note: str, credit_amount: str | None,
                              idempotency_key: str, actor: str) -> dict:
         body: dict = {"decision": decision, "note": note}

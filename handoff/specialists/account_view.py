@@ -1,5 +1,6 @@
 """The customer's account beside a chat: balance, recent invoices with line items, payments, disputes,
-payment methods (with autopay and alerts) and payment arrangements.
+payment methods (with autopay and alerts), payment arrangements and the account check's findings
+(issue 18).
 
 Fetched from the backend with `X-Actor: <role>:<username>` (the backend audits it) and audited here as
 `view_account`. Each section stands alone: one the backend cannot give does not hide the others."""
@@ -35,7 +36,7 @@ async def account_snapshot(*, service: Services, conversation_id: str, staff: St
     customer_id, actor, backend = conversation.customer_id, staff.actor, service.backend
     await service.db.run(store.audit, actor=actor, action="view_account", target=conversation_id,
                          details={"customer_id": customer_id})
-    customer, balance, invoices, payments, disputes, methods, arrangements = await asyncio.gather(
+    customer, balance, invoices, payments, disputes, methods, arrangements, findings = await asyncio.gather(
         _section(backend.get_customer(customer_id=customer_id, actor=actor)),
         _section(backend.get_balance(customer_id=customer_id, actor=actor)),
         _section(backend.list_invoices(customer_id=customer_id, actor=actor)),
@@ -43,6 +44,7 @@ async def account_snapshot(*, service: Services, conversation_id: str, staff: St
         _section(backend.list_disputes(customer_id=customer_id, actor=actor)),
         _section(backend.get_payment_methods(customer_id=customer_id, actor=actor)),
         _section(backend.list_arrangements(customer_id=customer_id, actor=actor)),
+        _section(backend.list_findings(customer_id=customer_id, actor=actor)),
     )
     if invoices["ok"]:
         recent = (invoices["data"] or [])[:RECENT_INVOICES_IN_DETAIL]
@@ -52,4 +54,4 @@ async def account_snapshot(*, service: Services, conversation_id: str, staff: St
                             for detail, invoice in zip(detailed, recent, strict=True)]
     return {"customer_id": customer_id, "customer": customer, "balance": balance, "invoices": invoices,
             "payments": payments, "disputes": disputes, "payment_methods": methods,
-            "arrangements": arrangements}
+            "arrangements": arrangements, "findings": findings}

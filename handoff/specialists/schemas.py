@@ -240,6 +240,9 @@ class AccountSnapshot(BaseModel):
     payment_methods: AccountSection = Field(
         description="GET payment-methods: on_file (masked, expired), autopay, last_autopay, alerts")
     arrangements: AccountSection = Field(description="GET arrangements: every kind and state, newest first")
+    findings: AccountSection = Field(
+        description="GET findings (issue 18): the account check's findings with evidence, confidence, "
+        "whether the bot may fix them and why not")
 
 
 class ClaimResponse(BaseModel):

@@ -16,6 +16,11 @@ METHODS = {"autopay": True, "on_file": [{"id": 6, "masked": "Visa ending 0005 (e
                                          "expired": True, "is_default": True, "kind": "card"}],
            "alerts": [{"code": "method_expired", "message": "Your Visa ending 0005 expired."}]}
 ARRANGEMENTS = [{"id": 1, "kind": "promise_to_pay", "status": "active", "amount": "75.00", "instalments": []}]
+FINDINGS = {"customer_id": 6, "currency": "USD", "checked_on": "2026-12-02", "findings": [
+    {"id": "fnd_" + "a" * 24, "kind": "duplicate_charge", "summary": "Billed twice.",
+     "confidence": 0.98, "amount": "49.00", "invoice_number": "INV-1", "line_item_id": 7, "bot_may_fix": True,
+     "handover_reasons": [], "evidence": {"line_items": [], "policy_rule": None, "explanation": "Same."}},
+]}
 
 
 class AccountBackend(FakeBackend):
@@ -29,7 +34,8 @@ class AccountBackend(FakeBackend):
     def __getattr__(self, name: str) -> Any:
         if not name.startswith(("get_", "list_")):
             raise AttributeError(name)
-        answers = {"get_payment_methods": METHODS, "list_arrangements": ARRANGEMENTS}
+        answers = {"get_payment_methods": METHODS, "list_arrangements": ARRANGEMENTS,
+                   "list_findings": FINDINGS}
 
         async def read(*, customer_id: int, actor: str, **_: Any) -> Any:
             self.reads.append((name, customer_id, actor))
@@ -67,3 +73,13 @@ async def test_a_failing_part_does_not_hide_the_others(services, backend):
     assert snapshot["arrangements"] == {"ok": False, "error": {"code": "backend_unavailable",
                                                                "message": "Not reachable."}}
     assert snapshot["payment_methods"]["ok"] and snapshot["payments"]["ok"]
+
+
+async def test_the_snapshot_has_the_account_check_s_findings_read_as_the_specialist(services, backend):
+    conversation_id, dana = await _claimed_by_dana(services)
+    snapshot = await account_snapshot(service=services, conversation_id=conversation_id, staff=dana)
+    assert snapshot["findings"] == {"ok": True, "data": FINDINGS}
+    assert ("list_findings", 6, dana.actor) in backend.reads
+    backend.failing = {"list_findings"}  # the check failing hides nothing else
+    snapshot = await account_snapshot(service=services, conversation_id=conversation_id, staff=dana)
+    assert not snapshot["findings"]["ok"] and snapshot["invoices"]["ok"] and snapshot["disputes"]["ok"]

@@ -1,4 +1,5 @@
-// The account snapshot beside a claimed conversation: customer, balance, invoices, payments, disputes.
+// The account snapshot beside a claimed conversation: customer, balance, the account check's findings
+// (issue 18), invoices, payments, disputes.
 // Each part comes back on its own ({ok, data} or {ok: false, error}): one failing part does not hide the
 // rest.
 
@@ -58,6 +59,66 @@ function disputeLine(dispute) {
   return '#' + dispute.id + ' · ' + dispute.amount + ' · ' + dispute.status + ' · ' + (dispute.reason || '');
 }
 
+const FINDING_KINDS = {
+  duplicate_charge: 'Duplicate charge',
+  late_fee_paid_on_time: 'Late fee although paid on time',
+  promotion_missing: 'Promotion or discount missing',
+  tax_wrong_base: 'Tax on the wrong base',
+  usage_mismatch: 'Usage charge does not match usage',
+  bill_shock: 'Bill shock',
+};
+
+// The findings list sits right under the alerts; built here so the page's markup stays as it is.
+function findingsList() {
+  let list = byId('account-findings');
+  if (!list) {
+    const alerts = byId('account-alerts');
+    list = el('ul', 'findings', 'account-findings');
+    list.id = 'account-findings';
+    alerts.after(el('h4', null, null, 'Account check'), list);
+  }
+  return list;
+}
+
+// One finding: what, how much, how sure, whether the bot may settle it (else why not) and the evidence.
+function findingItem(finding, currency) {
+  const item = el('li', 'finding', 'account-finding');
+  item.setAttribute('data-kind', finding.kind);
+  item.setAttribute('data-bot-may-fix', String(finding.bot_may_fix));
+  item.appendChild(el('strong', null, 'account-finding-kind', FINDING_KINDS[finding.kind] || finding.kind));
+  item.appendChild(el('div', null, 'account-finding-summary', finding.summary));
+  const sure = Math.round(Number(finding.confidence) * 100);
+  const who = finding.bot_may_fix ? 'the bot may fix it' : 'needs a specialist: ' +
+    (finding.handover_reasons || []).map((reason) => reason.message).join('; ');
+  item.appendChild(el('div', null, 'account-finding-facts',
+    finding.invoice_number + ' · ' + finding.amount + ' ' + currency + ' · confidence ' + sure + '% · ' + who));
+  const evidence = finding.evidence || {};
+  const lines = el('ul', 'evidence');
+  (evidence.line_items || []).forEach((line) => {
+    lines.appendChild(el('li', null, 'account-finding-line',
+      line.invoice_number + ' · ' + line.description + ' — ' + line.amount + ' (line ' + line.id + ')'));
+  });
+  if (evidence.policy_rule) {
+    lines.appendChild(el('li', null, 'account-finding-rule',
+      evidence.policy_rule.code + ' ' + evidence.policy_rule.title));
+  }
+  if (evidence.explanation) { lines.appendChild(el('li', null, null, evidence.explanation)); }
+  item.appendChild(lines);
+  return item;
+}
+
+function showFindings(part) {
+  const list = findingsList();
+  if (!part || !part.ok) {
+    list.replaceChildren(el('li', 'error', 'account-findings-error',
+      part ? part.error.message : 'The account check is not available.'));
+    return;
+  }
+  const findings = part.data.findings || [];
+  list.replaceChildren(...findings.map((finding) => findingItem(finding, part.data.currency || '')));
+  if (!findings.length) { list.appendChild(el('li', null, 'account-findings-none', 'No billing errors found.')); }
+}
+
 function fillList(id, part, render) {
   byId(id).replaceChildren(...(part.ok ? part.data : []).map(render));
 }
@@ -72,10 +133,12 @@ function showAccount(data) {
   fillList('account-disputes', data.disputes, (d) => el('li', null, 'account-dispute', disputeLine(d)));
   showPaymentMethods(data.payment_methods);
   showArrangements(data.arrangements);
+  showFindings(data.findings);
 }
 
 export function clearAccount() {
   PARTS.forEach((id) => setText(id, ''));
+  findingsList().replaceChildren();
   clearPaymentParts();
   showAccountError('Claim the chat to see the account.');
 }
@@ -86,4 +149,5 @@ export async function loadAccount(conversationId) {
   } catch (error) {
     showAccountError(error.message);
   }
+  import('./account-documents.js').then((documents) => documents.loadDocuments(conversationId));
 }
