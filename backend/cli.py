@@ -4,6 +4,8 @@ import sys
 import time
 from datetime import UTC, date, datetime
 
+from sqlalchemy import Engine
+
 from backend.config import get_settings, normalize_database_url
 from backend.database import make_engine
 
@@ -24,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     bulk.add_argument("--batch", type=int, default=2000, help="Customers per insert batch")
     jobs = commands.add_parser("run-billing-jobs", help="Autopay, retries, arrangements, late fees")
     jobs.add_argument("--date", type=date.fromisoformat, help="The day (default: today, UTC)")
+    mail = commands.add_parser("send-mail", help="Send queued email (a loop; --once: what is due now)")
+    mail.add_argument("--once", action="store_true", help="Send what is due now, print the counts, exit")
+    mail.add_argument("--interval", type=float, default=5.0, help="Seconds between rounds of the loop")
     webhook = commands.add_parser("simulate-webhook", help="Send a signed simulated processor event")
     webhook.add_argument("--event", required=True, choices=["payment.succeeded", "payment.failed"])
     webhook.add_argument("--reference", required=True, help="The charge reference (simch_...)")
@@ -87,8 +92,43 @@ def main(argv: list[str] | None = None) -> int:
                 processor = make_processor(settings)
                 report = run_billing_jobs(session, day=day, processor=processor, settings=settings)
             print(json.dumps({"date": day.isoformat(), **report.counts}, sort_keys=True))
+        elif args.command == "send-mail":
+            return _send_mail(engine, once=args.once, interval=args.interval)
     finally:
         engine.dispose()
+    return 0
+
+
+def _send_mail(engine: Engine, *, once: bool, interval: float) -> int:
+    """The outbox's send loop (docs/contracts.md, "Email"): SIGTERM/Ctrl-C stop it between two messages."""
+    import json
+    import logging
+    import signal
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import sessionmaker
+
+    from backend.mail.sender import send_due
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    factory = sessionmaker(engine, expire_on_commit=False)
+    if once:
+        print(json.dumps(send_due(factory, settings=settings).counts, sort_keys=True))
+        return 0
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    logging.getLogger("backend.mail").info(
+        "send loop: relay %s:%d, every %.0fs", settings.mail_smtp_host, settings.mail_smtp_port, interval
+    )
+    while not stop.is_set():
+        try:
+            send_due(factory, settings=settings, should_stop=stop.is_set)
+        except OperationalError as exc:
+            logging.getLogger("backend.mail").warning("send loop: database unavailable (%s)", exc.orig)
+        stop.wait(interval)
     return 0
 
 

@@ -13,6 +13,7 @@ DEFAULT_WEBHOOK_SECRET = "dev-payments-webhook-secret"
 DEFAULT_PAYMENT_PAGE_SECRET = "dev-payment-page-secret"
 DEFAULT_HANDOFF_API_TOKEN = "dev-handoff-token"  # the handoff service's own development default
 DEFAULT_DOCUMENTS_LINK_SECRET = "dev-documents-link-secret"
+DEFAULT_EMAIL_REPLY_SECRET = "dev-email-reply-secret"  # shared with the handoff service (reply addresses)
 PLACEHOLDER = "CHANGE_ME"  # deploy/env/*.env placeholders: refused like the development default
 
 
@@ -104,6 +105,36 @@ class Settings(BaseSettings):
     documents_link_minutes: int = Field(default=15, ge=1, le=1440, validation_alias="DOCUMENTS_LINK_MINUTES")
     documents_base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="DOCUMENTS_BASE_URL")
 
+    # Outbound email (backend/mail/, issue 19; docs/contracts.md, "Email"): the SMTP relay and the send loop.
+    mail_smtp_host: str = Field(default="127.0.0.1", validation_alias="MAIL_SMTP_HOST")
+    mail_smtp_port: int = Field(default=1025, ge=1, le=65535, validation_alias="MAIL_SMTP_PORT")
+    mail_smtp_starttls: bool = Field(default=False, validation_alias="MAIL_SMTP_STARTTLS")
+    mail_smtp_user: str = Field(default="", validation_alias="MAIL_SMTP_USER")
+    mail_smtp_password: SecretStr = Field(default=SecretStr(""), validation_alias="MAIL_SMTP_PASSWORD")
+    mail_smtp_timeout_seconds: float = Field(
+        default=10, gt=0, le=300, validation_alias="MAIL_SMTP_TIMEOUT_SECONDS"
+    )
+    mail_from: str = Field(default="Billing support <billing@example.test>", validation_alias="MAIL_FROM")
+    mail_reply_domain: str = Field(
+        default="reply.example.test", pattern=r"^[A-Za-z0-9.-]{1,200}$", validation_alias="MAIL_REPLY_DOMAIN"
+    )
+    email_reply_secret: SecretStr = Field(
+        default=SecretStr(DEFAULT_EMAIL_REPLY_SECRET), validation_alias="EMAIL_REPLY_SECRET"
+    )
+    mail_preferences_base_url: str = Field(
+        default="http://127.0.0.1:8000", validation_alias="MAIL_PREFERENCES_BASE_URL"
+    )
+    mail_retry_base_seconds: float = Field(
+        default=30, gt=0, le=86_400, validation_alias="MAIL_RETRY_BASE_SECONDS"
+    )
+    mail_retry_max_seconds: float = Field(
+        default=3600, gt=0, le=604_800, validation_alias="MAIL_RETRY_MAX_SECONDS"
+    )
+    mail_retry_max_attempts: int = Field(default=12, ge=1, le=100, validation_alias="MAIL_RETRY_MAX_ATTEMPTS")
+    mail_sending_stale_seconds: float = Field(
+        default=300, gt=0, le=86_400, validation_alias="MAIL_SENDING_STALE_SECONDS"
+    )
+
     @model_validator(mode="after")
     def refuse_default_secret_outside_development(self) -> "Settings":
         token = self.backend_api_token.get_secret_value()
@@ -132,6 +163,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"APP_ENV is {self.app_env!r} but DOCUMENTS_LINK_SECRET is empty, the development default or "
                 "a placeholder; set a real secret before starting the backend"
+            )
+        reply_secret = self.email_reply_secret.get_secret_value()
+        if not reply_secret or (self.app_env != "development" and (
+                reply_secret == DEFAULT_EMAIL_REPLY_SECRET or PLACEHOLDER in reply_secret)):
+            raise ValueError(
+                f"APP_ENV is {self.app_env!r} but EMAIL_REPLY_SECRET is empty, the development default or a "
+                "placeholder; set a real secret (the same in the backend and the handoff service)"
             )
         if self.instalment_min_count > self.instalment_max_count:
             raise ValueError("ARRANGEMENT_INSTALMENT_MIN_COUNT is more than ARRANGEMENT_INSTALMENT_MAX_COUNT")

@@ -16,6 +16,8 @@ from backend.disputes.router import router as disputes_router
 from backend.documents.router import public_router as documents_public_router
 from backend.documents.router import router as documents_router
 from backend.errors import install_error_handlers
+from backend.mail.pages import install_mail_preferences
+from backend.mail.router import router as mail_router
 from backend.payment_page.pages import install_payment_page
 from backend.payment_page.router import router as payment_page_router
 from backend.payments.processor import make_processor
@@ -51,10 +53,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     protected = [Depends(require_service_token)]
     for router in (customers_router, billing_router, payments_router, arrangements_router, disputes_router,
-                   audit_router, account_check_router, reports_router, documents_router):
+                   audit_router, account_check_router, mail_router, reports_router, documents_router):
         app.include_router(router, dependencies=protected)
     app.include_router(payment_page_router, dependencies=protected)
     install_payment_page(app)  # public: the signed link is the credential
+    install_mail_preferences(app)  # public: the signed link in reminder mail is the credential
     app.include_router(documents_public_router)  # public: the signed download link is the credential
     app.include_router(webhook_router)  # authenticated by the processor's signature, not the bearer token
     return app

@@ -5,11 +5,13 @@ from backend.base import Base
 from backend.billing.models import Invoice, LineItem, Plan, PolicyRule, Subscription
 from backend.customers.models import Account, Customer, PaymentMethod, VerificationState
 from backend.disputes.models import Credit, Dispute
+from backend.mail.models import MailMessage, MailPreference
 from backend.payment_page.models import PaymentPageLink
 from backend.payments.models import IdempotencyRecord, Payment, PaymentQuote, ProcessorEvent
 
 __all__ = [
     "Account", "Arrangement", "AuditLog", "Base", "Credit", "Customer", "Dispute", "IdempotencyRecord",
-    "Instalment", "Invoice", "LineItem", "Payment", "PaymentMethod", "PaymentPageLink", "PaymentQuote",
-    "Plan", "PolicyRule", "ProcessorEvent", "Subscription", "VerificationState",
+    "Instalment", "Invoice", "LineItem", "MailMessage", "MailPreference", "Payment", "PaymentMethod",
+    "PaymentPageLink", "PaymentQuote", "Plan", "PolicyRule", "ProcessorEvent", "Subscription",
+    "VerificationState",
 ]

@@ -19,6 +19,7 @@ def test_refuses_default_token_outside_development():
         Settings(APP_ENV="production")
     real = {"PAYMENTS_WEBHOOK_SECRET": "wh-s3", "PAYMENT_PAGE_SECRET": "pp-s3", "HANDOFF_API_TOKEN": "h-s3",
             "DOCUMENTS_LINK_SECRET": "dl-s3"}
+    real["EMAIL_REPLY_SECRET"] = "er-s3"
     assert Settings(APP_ENV="production", BACKEND_API_TOKEN="s3cret", **real).app_env == "production"
 
 

@@ -16,6 +16,7 @@ REAL = {
     "PAYMENTS_WEBHOOK_SECRET": "prod-webhook-secret",
     "PAYMENT_PAGE_SECRET": "prod-payment-page-secret",
     "HANDOFF_API_TOKEN": "prod-handoff-token",
+    "EMAIL_REPLY_SECRET": "prod-email-reply-secret",
     "DOCUMENTS_LINK_SECRET": "prod-documents-link-secret",
 }
 
