@@ -26,7 +26,7 @@ from handoff.email import routes as email_routes
 from handoff.email.parsing import BadMessage, conversation_text, parse_generic
 from handoff.email.signatures import reply_address, sign_generic, sign_mailgun
 from handoff.errors import ServiceError, install_error_handlers
-from handoff.models import Conversation
+from handoff.models import Conversation, Message
 from handoff.queue import status as queue_status
 from tests.handoff.unit.support import FakeBackend, add_staff, conversation, queued_conversation, texts
 
@@ -436,3 +436,49 @@ async def test_a_chat_whose_customer_is_in_the_widget_is_not_emailed(services, b
     await agent_message.perform(services=services, conversation_id=conversation_id, staff=dana,
                                 text="Hello David", client_id="dana-3")
     assert mails(backend) == []
+
+
+async def test_a_chat_ticket_whose_customer_left_the_widget_is_answered_by_email(services, backend):
+    dana = add_staff(services, "dana")
+    conversation_id = queued_conversation(services)  # David (customer 4), never connected now
+
+    def to_ticket(session: Any) -> None:
+        store.update_conversation(session, conversation_id=conversation_id, ticket_number="TCK-0000ABCD")
+    services.db.run_sync(to_ticket)
+    await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
+    await agent_message.perform(services=services, conversation_id=conversation_id, staff=dana,
+                                text="Your refund is on its way.", client_id="dana-4")
+    [sent] = mails(backend)
+    assert sent["body"]["template"] == "ticket_reply" and sent["body"]["customer_id"] == 4
+    assert sent["body"]["context"] == {"body_text": "Your refund is on its way.", "specialist_name": "Dana",
+                                       "ticket_number": "TCK-0000ABCD"}
+    assert "in_reply_to" not in sent["body"]["thread"]  # no email from the customer yet
+
+
+def test_the_bots_buttons_become_words_to_reply_with_and_links_stay_links():
+    replies = [store_message("Which charge?", [{"title": "Installation fee", "payload": "/x"},
+                                               {"title": "Something else", "payload": "/y"}]),
+               store_message("Pay securely here:", [{"title": "Secure page", "url": "https://pay.example/abc"}])]
+    assert bot_reply.email_text(replies) == (
+        "Which charge?\nYou can reply with: Installation fee / Something else\n\n"
+        "Pay securely here:\nSecure page: https://pay.example/abc")
+    assert not bot_reply.could_not_answer(replies)
+    assert bot_reply.could_not_answer([store_message(bot_reply.NOT_ANSWERED_OPENINGS[0] + " Try again.", [])])
+
+
+def store_message(text: str, buttons: list[dict[str, str]]) -> Message:
+    return Message(sender="bot", text=text, buttons=buttons)
+
+
+async def test_mailguns_own_failed_spf_check_makes_the_sender_anonymous(services, client, rasa):
+    timestamp, token = str(int(time.time())), "b" * 50
+    fields = {"timestamp": timestamp, "token": token,
+              "signature": sign_mailgun(timestamp=timestamp, token=token, secret=SECRET),
+              "from": DAVID, "recipient": "billing@example.test", "subject": "Balance",
+              "body-plain": "What is my balance?", "Message-Id": "<mg-spoof@mail.example.com>",
+              "X-Mailgun-Spf": "Fail"}
+    response = await client.post("/api/email/inbound/mailgun", data=fields)
+    assert response.status_code == 200
+    await settled(services)
+    assert conversation(services, response.json()["conversation_id"]).customer_id is None
+    assert rasa.sent[0]["customer_id"] is None

@@ -4,20 +4,22 @@
 import { clearAccount, loadAccount } from './account.js';
 import { api, conversationPath } from './api.js';
 import { byId, el, notify, setText } from './dom.js';
-import { customerName } from './format.js';
+import { customerName, dollars, humanize, reasonLabel, slotLabel, slotValue } from './format.js';
 
 const ACTION_CONTROLS = ['agent-send', 'agent-input', 'release-button', 'transfer-button', 'resolve-button',
-  'settle-accept-button', 'settle-reject-button'];
+  'settle-accept-button', 'settle-reject-button', 'credit-button', 'canned-insert'];
+const SETTLE_CONTROLS = ['settle-accept-button', 'settle-reject-button', 'settle-credit-amount', 'settle-note'];
 const TYPING_SHOWN_MS = 3000;
 
 function disputeText(detail) {
   if (!detail.dispute_id) { return '—'; }
-  return '#' + detail.dispute_id + (detail.dispute_amount ? ' · $' + detail.dispute_amount : '');
+  const settled = detail.dispute_status ? ' · ' + detail.dispute_status : '';
+  return '#' + detail.dispute_id + (detail.dispute_amount ? ' · ' + dollars(detail.dispute_amount) : '') + settled;
 }
 
 function lineItemText(item) {
   if (!item) { return '—'; }
-  return (item.description || item.charge_type || 'charge') + ' · $' + item.amount +
+  return (item.description || item.charge_type || 'charge') + ' · ' + dollars(item.amount) +
     (item.invoice_number ? ' · ' + item.invoice_number : '');
 }
 
@@ -32,15 +34,18 @@ function showSlots(slots) {
   list.textContent = '';
   Object.entries(slots || {}).forEach(([key, value]) => {
     if (value === null || value === undefined || value === '') { return; }
-    list.appendChild(el('dt', null, null, key));
-    const text = typeof value === 'object' ? JSON.stringify(value) : value;
-    list.appendChild(el('dd', null, 'context-slot', text));
+    const label = el('dt', null, null, slotLabel(key));
+    label.title = key;  // the internal name stays one hover away
+    list.appendChild(label);
+    const item = el('dd', null, 'context-slot', slotValue(value));
+    item.setAttribute('data-slot', key);
+    list.appendChild(item);
   });
 }
 
 function showContext(detail) {
   const context = detail.context || {};
-  setText('context-reason', detail.reason || '—');
+  setText('context-reason', detail.reason ? reasonLabel(detail.reason) : '—');
   setText('context-summary', context.summary || '—');
   setText('context-dispute-id', disputeText(detail));
   setText('context-line-item', lineItemText(context.line_item));
@@ -51,12 +56,14 @@ function showContext(detail) {
 function showHeader(detail) {
   const view = byId('conversation-view');
   view.hidden = false;
+  byId('conversation-empty').hidden = true;
   view.setAttribute('data-conversation-id', detail.conversation_id);
   view.setAttribute('data-state', detail.state);
-  const customer = detail.customer_id ? ' — customer #' + detail.customer_id : '';
+  const named = detail.customer_name || ((detail.context || {}).slots || {}).customer_first_name;
+  const customer = detail.customer_id && named ? ' — customer #' + detail.customer_id : '';
   setText('conversation-title', customerName(detail) + customer);
   const assignee = detail.assigned_to ? ' · ' + detail.assigned_to.display_name : '';
-  setText('conversation-state', detail.state + assignee);
+  setText('conversation-state', humanize(detail.state) + assignee);
 }
 
 export class Conversation {
@@ -67,6 +74,17 @@ export class Conversation {
     this.lastSeq = 0;
     this.renderedSeqs = new Set();
     this.typingTimer = null;
+    this.keepWatching = () => false;  // chats watched for their badges stay watched when another opens
+    this.listeners = { loaded: [], note: [] };
+  }
+
+  // on('loaded', fn(detail)) after a conversation (re)loads; on('note', fn(note)) for a live internal note.
+  on(name, listener) {
+    this.listeners[name].push(listener);
+  }
+
+  emit(name, value) {
+    this.listeners[name].forEach((listener) => listener(value));
   }
 
   currentId() {
@@ -83,6 +101,12 @@ export class Conversation {
     byId('claim-button').hidden = !(detail.state === 'queued' || detail.state === 'ticket');
     ACTION_CONTROLS.forEach((id) => { byId(id).disabled = !allowed; });
     byId('settle-panel').hidden = !detail.dispute_id;
+    // A settled dispute cannot be settled again: its buttons say so instead of failing on click.
+    SETTLE_CONTROLS.forEach((id) => { byId(id).disabled = !allowed || Boolean(detail.dispute_status); });
+    if (detail.dispute_status) {
+      setText('settle-result', 'Dispute ' + detail.dispute_status + '; nothing more to settle.');
+    }
+    byId('credit-panel').hidden = !detail.customer_id;
     const credit = byId('settle-credit-amount');
     if (detail.dispute_amount && !credit.value) { credit.value = detail.dispute_amount; }
   }
@@ -126,7 +150,7 @@ export class Conversation {
 
   async open(conversationId) {
     const previous = this.currentId();
-    if (previous && previous !== conversationId) {
+    if (previous && previous !== conversationId && !this.keepWatching(previous)) {
       this.socket.send({ type: 'unwatch', conversation_id: previous });
     }
     byId('conversation-transcript').textContent = '';
@@ -136,8 +160,10 @@ export class Conversation {
     this.watch(conversationId);
     try {
       const detail = await api('GET', conversationPath(conversationId));
+      if (previous !== conversationId) { setText('settle-result', ''); byId('settle-credit-amount').value = ''; }
       this.showDetail(detail);
       detail.messages.forEach((message) => this.renderMessage(message));
+      this.emit('loaded', detail);
       if (this.isMine(detail)) { loadAccount(conversationId); } else { clearAccount(); }
     } catch (error) {
       notify(error.message);
@@ -155,6 +181,7 @@ export class Conversation {
     const wasMine = this.isMine(this.current);
     this.showDetail(detail);
     detail.messages.forEach((message) => this.renderMessage(message));
+    this.emit('loaded', detail);
     if (this.isMine(detail) && !wasMine) { loadAccount(id); }
   }
 
@@ -175,6 +202,7 @@ export class Conversation {
     if (frame.conversation_id !== this.currentId()) { return; }
     if (frame.type === 'message') { this.renderMessage(frame.message); }
     if (frame.type === 'typing') { this.showTyping(); }
+    if (frame.type === 'note') { this.emit('note', frame.note); }
     if (frame.type === 'status' || frame.type === 'conversation_changed') { this.refresh(); }
   }
 }

@@ -1,4 +1,4 @@
-// How the console writes durations, rates and names.
+// How the console writes durations, rates, names and the service's internal words.
 
 export function minutes(seconds) {
   if (seconds === null || seconds === undefined) { return '—'; }
@@ -10,6 +10,87 @@ export function percent(rate) {
   return rate === null || rate === undefined ? '—' : Math.round(rate * 100) + '%';
 }
 
+// The customer's name: the signed-in name, else the first name the bot verified, else who they are.
 export function customerName(record) {
-  return record.customer_name || 'Anonymous visitor';
+  const slots = (record.context && record.context.slots) || {};
+  const name = record.customer_name || slots.customer_first_name;
+  if (name) { return name; }
+  return record.customer_id ? 'Verified customer #' + record.customer_id : 'Anonymous visitor';
+}
+
+const REASONS = {
+  dispute: 'Disputes a charge',
+  request_human: 'Asked for a person',
+  fallback: 'Bot did not understand',
+  verification_locked: 'Verification locked',
+  backend_unavailable: 'Billing system unavailable',
+};
+
+export function reasonLabel(reason) {
+  if (!reason) { return 'Request'; }
+  return REASONS[reason] || humanize(reason);
+}
+
+const SLOTS = {
+  identity_verified: 'Identity verified',
+  verified_customer_id: 'Verified customer number',
+  customer_first_name: 'First name',
+  verification_status: 'Verification',
+  account_currency: 'Currency',
+  account_number: 'Account number',
+  dispute_line_item_id: 'Disputed charge (line item)',
+  dispute_charge_label: 'Disputed charge',
+  dispute_reason: 'Why they dispute it',
+  dispute_confirmed: 'Dispute confirmed',
+  dispute_id: 'Dispute number',
+  handoff_state: 'Handover',
+  handoff_outcome: 'Outcome',
+  csat_score: 'Rating',
+  payment_amount: 'Payment amount',
+  payment_offer: 'Payment offered',
+  payment_confirmed: 'Payment confirmed',
+  setting_change: 'Setting to change',
+  setting_confirmed: 'Setting change confirmed',
+  arrangement_kind: 'Arrangement',
+  promise_date: 'Promised date',
+  plan_instalments: 'Instalments',
+  arrangement_offer: 'Arrangement offered',
+  arrangement_confirmed: 'Arrangement confirmed',
+  account_check_pending: 'Account check pending',
+  account_check_offer: 'Account check offered',
+};
+
+// A slot's name as a person reads it: known ones by name, the rest with spaces and a capital.
+export function slotLabel(name) {
+  return SLOTS[name] || humanize(name);
+}
+
+export function slotValue(value) {
+  if (value === true) { return 'Yes'; }
+  if (value === false) { return 'No'; }
+  if (Array.isArray(value)) { return value.map(slotValue).join(', '); }
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).map(([key, inner]) => slotLabel(key) + ': ' + slotValue(inner)).join('; ');
+  }
+  return String(value);
+}
+
+export function humanize(word) {
+  const text = String(word).replace(/_/g, ' ').trim();
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// Money strings from the service ("1234.50") as the console shows them ($1,234.50); never parsed to float.
+export function dollars(amount) {
+  if (amount === null || amount === undefined || amount === '') { return '—'; }
+  const text = String(amount);
+  const negative = text.startsWith('-');
+  const [whole, cents = '00'] = text.replace('-', '').split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return (negative ? '-$' : '$') + grouped + '.' + (cents + '00').slice(0, 2);
+}
+
+export function localTime(iso) {
+  const when = new Date(iso);
+  return Number.isNaN(when.getTime()) ? '' : when.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
 }

@@ -1,27 +1,21 @@
-// The specialist's screen (supervisors get it too, plus "Today"): the live queue, their chats and the
-// open conversation, kept current by the console socket.
+// The specialist's screen (supervisors get it too, plus "Today" and the canned responses): the live queue,
+// their chats and the open conversation, kept current by the console socket.
 
+import { bindCanned, bindCannedAdmin } from './canned.js';
 import { ConversationActions } from './conversation-actions.js';
 import { Conversation } from './conversation.js';
+import { Credits } from './credits.js';
 import { byId, notify, onClick } from './dom.js';
+import { Inbox, beep } from './inbox.js';
+import { Notes } from './notes.js';
 import { PaymentActions } from './payment-actions.js';
 import { createQueue } from './queue.js';
 import { createConsoleSocket } from './socket.js';
 import { bindSupervisor } from './supervisor.js';
 
 const BASE_TITLE = document.title;
+const VIEWS = ['work-view', 'supervisor-view', 'canned-view'];
 let titleTimer = null;
-
-function beep() {
-  try {  // browsers may block audio until the page was clicked once
-    const audio = new (window.AudioContext || window.webkitAudioContext)();
-    const tone = audio.createOscillator();
-    tone.frequency.value = 880;
-    tone.connect(audio.destination);
-    tone.start();
-    tone.stop(audio.currentTime + 0.15);
-  } catch (error) { /* no audio: the title still flashes */ }
-}
 
 function alertNewChat() {
   beep();
@@ -40,7 +34,11 @@ function showConnection(state, label) {
   indicator.textContent = label;
 }
 
-function handleFrame(frame, { queue, conversation }) {
+function show(viewId) {
+  VIEWS.forEach((id) => { byId(id).hidden = id !== viewId; });
+}
+
+function handleFrame(frame, { queue, conversation, inbox, credits }) {
   switch (frame.type) {
     case 'hello': queue.render(frame.queue); break;
     case 'queue':
@@ -48,12 +46,17 @@ function handleFrame(frame, { queue, conversation }) {
       if (frame.new_chat) { alertNewChat(); }
       break;
     case 'message':
-    case 'typing': conversation.receive(frame); break;
+      inbox.message(frame);
+      conversation.receive(frame);
+      break;
+    case 'typing':
+    case 'note': conversation.receive(frame); break;
     case 'status':
     case 'conversation_changed':
       conversation.receive(frame);
       queue.loadMyChats();
       break;
+    case 'credits_changed': credits.changed(frame.conversation_id); break;
     case 'transferred_to_you':
       notify(frame.from + ' transferred a chat to you.');
       alertNewChat();
@@ -65,24 +68,30 @@ function handleFrame(frame, { queue, conversation }) {
 }
 
 function bindNavigation(user) {
-  onClick('nav-queue', () => {
-    byId('supervisor-view').hidden = true;
-    byId('work-view').hidden = false;
-  });
-  if (user.role === 'supervisor') { bindSupervisor(); }
+  onClick('nav-queue', () => show('work-view'));
+  if (user.role === 'supervisor') {
+    bindSupervisor();
+    onClick('nav-supervisor', () => show('supervisor-view'));  // after supervisor.js loads its figures
+    bindCannedAdmin({ show });
+  }
 }
 
 export function startSpecialist(user) {
   const socket = createConsoleSocket({
     onState: showConnection,
-    onOpen: () => conversation.resume(),
-    onFrame: (frame) => handleFrame(frame, { queue, conversation }),
+    onOpen: () => { conversation.resume(); inbox.rewatch(); },
+    onFrame: (frame) => handleFrame(frame, { queue, conversation, inbox, credits }),
   });
   const conversation = new Conversation({ user, socket });
+  const inbox = new Inbox({ conversation, socket }).bind();
   const actions = new ConversationActions({ conversation, onChanged: () => queue.loadMyChats() }).bind();
   new PaymentActions({ conversation }).bind();
+  new Notes({ conversation }).bind();
+  const credits = new Credits({ conversation, user }).bind();
+  bindCanned({ conversation });
   const queue = createQueue({
-    user, onClaim: (id) => actions.claim(id), onOpen: (id) => conversation.open(id),
+    user, onClaim: (id) => actions.claim(id), onOpen: (id) => inbox.open(id),
+    onMyChats: (chats) => inbox.setChats(chats),
   });
   bindNavigation(user);
   queue.loadMyChats();

@@ -1,0 +1,317 @@
+"""The specialist's inbox in chromium (issue 17), against real backend and handoff processes (demo seed; no
+Rasa needed): internal notes, unread badges and desktop alerts for messages in any of one's chats,
+online/away, human labels, canned responses filled from the account, credits without a dispute with
+maker-checker, and a settled dispute's buttons. One stack for the module; each test uses its own customers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from websockets.sync.client import ClientConnection, connect
+
+from tests.handoff.conftest import JWT_SECRET, customer_token
+from tests.support.demo_page import sign_in_to_console
+from tests.support.stack import APP_PYTHON, REPO_ROOT, Service, free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+BACKEND_TOKEN = "e2e-inbox-backend-token"
+HANDOFF_TOKEN = "e2e-inbox-handoff-token"
+# Records what the page hands to the browser's real Notification (permission granted by the context).
+RECORD_NOTIFICATIONS = """
+  window.__alerts = [];
+  if (window.Notification) {
+    const Real = window.Notification;
+    window.Notification = class extends Real {
+      constructor(title, options) {
+        super(title, options);
+        window.__alerts.push({ title, body: options.body });
+      }
+    };
+  }
+"""
+
+
+@dataclass
+class Stack:
+    backend: str
+    handoff: str
+
+    def backend_api(self, actor: str) -> httpx.Client:
+        return httpx.Client(base_url=self.backend, timeout=20,
+                            headers={"Authorization": f"Bearer {BACKEND_TOKEN}", "X-Actor": actor})
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("inbox")
+    backend_port, handoff_port = free_port(), free_port()
+    backend_url, handoff_url = f"http://127.0.0.1:{backend_port}", f"http://127.0.0.1:{handoff_port}"
+    common = {"PATH": "/usr/bin:/bin", "APP_ENV": "development", "BACKEND_API_TOKEN": BACKEND_TOKEN,
+              "HANDOFF_API_TOKEN": HANDOFF_TOKEN, "BACKEND_URL": backend_url, "HANDOFF_URL": handoff_url}
+    backend_env = {**common, "BACKEND_DATABASE_URL": f"sqlite:///{workdir / 'backend.db'}",
+                   "PAYMENTS_PROCESSOR": "simulated", "PAYMENT_PAGE_BASE_URL": backend_url}
+    handoff_env = {**common, "HANDOFF_DATABASE_URL": f"sqlite:///{workdir / 'handoff.db'}",
+                   "CUSTOMER_JWT_SECRET": JWT_SECRET, "RASA_URL": f"http://127.0.0.1:{free_port()}",
+                   "HANDOFF_TICKET_WHEN_NOBODY_ONLINE": "false", "HANDOFF_CREDIT_APPROVAL_LIMIT": "50.00"}
+    for module, env in (("backend.cli", backend_env), ("handoff.cli", handoff_env)):
+        for command in ("migrate", "seed-demo"):
+            subprocess_run([str(APP_PYTHON), "-m", module, command], env)
+    services = []
+    for name, app, port, env in (("backend", "backend.main:app", backend_port, backend_env),
+                                 ("handoff", "handoff.main:app", handoff_port, handoff_env)):
+        command = [str(APP_PYTHON), "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+        service = Service(name, command, f"http://127.0.0.1:{port}/health", port)
+        service.start(env, workdir)
+        services.append(service)
+    try:
+        for service in services:
+            service.wait_healthy(60)
+        yield Stack(backend=backend_url, handoff=handoff_url)
+    finally:
+        for service in services:
+            service.stop()
+
+
+def subprocess_run(command: list[str], env: dict[str, str]) -> None:
+    subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120)
+
+
+class Customer:
+    """A signed-in customer's widget connection (the widget protocol over a real WebSocket)."""
+
+    def __init__(self, stack: Stack, customer_id: int, name: str) -> None:
+        self.socket: ClientConnection = connect(
+            f"{stack.handoff.replace('http', 'ws')}/ws/chat?token={customer_token(customer_id, name)}",
+            origin=stack.handoff)
+        self.socket.send(json.dumps({"type": "hello", "conversation_id": None, "last_seq": 0}))
+        self.conversation_id: str = self.receive()["conversation_id"]
+        self.frames: list[dict[str, Any]] = []
+
+    def receive(self, timeout: float = 10) -> dict[str, Any]:
+        return json.loads(self.socket.recv(timeout=timeout))
+
+    def drain(self) -> list[dict[str, Any]]:
+        while True:
+            try:
+                self.frames.append(self.receive(timeout=0.5))
+            except TimeoutError:
+                return self.frames
+
+    def say(self, text: str) -> None:
+        self.socket.send(json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": text}))
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def escalate(stack: Stack, customer: Customer, customer_id: int, **extra: Any) -> None:
+    body = {"conversation_id": customer.conversation_id, "reason": "request_human",
+            "customer_id": customer_id, "summary": "Wants a person.", **extra}
+    answer = httpx.post(f"{stack.handoff}/api/escalations", json=body, timeout=20,
+                        headers={"Authorization": f"Bearer {HANDOFF_TOKEN}"})
+    assert answer.status_code == 200 and answer.json()["state"] == "queued", answer.text
+
+
+@pytest.fixture
+def pages(stack: Stack, browser: Browser) -> Iterator[dict[str, tuple[Page, list[str]]]]:
+    """Dana's (specialist) and Sam's (supervisor) consoles, each with the script errors it shows."""
+    opened: dict[str, tuple[Page, list[str]]] = {}
+    contexts = []
+    for username in ("dana", "sam"):
+        context = browser.new_context(viewport={"width": 1366, "height": 800})
+        context.grant_permissions(["notifications"], origin=stack.handoff)
+        context.add_init_script(RECORD_NOTIFICATIONS)
+        contexts.append(context)
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error, problems=problems: problems.append(str(error)))
+        sign_in_to_console(page, stack.handoff, username, f"{username}-demo-pass")
+        expect(page.locator("[data-testid=console-connection]")).to_have_attribute("data-state", "connected")
+        opened[username] = (page, problems)
+    try:
+        yield opened
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def claim(console: Page, customer_name: str) -> None:
+    console.click(f"[data-testid=queue-item]:has-text('{customer_name}') [data-testid=queue-claim]")
+    expect(console.locator("[data-testid=conversation-title]")).to_contain_text(customer_name)
+    expect(console.locator("[data-testid=conversation-view]")).to_have_attribute("data-state", "assigned")
+
+
+def test_notes_badges_alerts_presence_and_labels(stack: Stack, pages) -> None:
+    dana, dana_problems = pages["dana"]
+    _sam, sam_problems = pages["sam"]
+    expect(dana.locator("[data-testid=conversation-empty]")).to_be_visible()
+    expect(dana.locator("[data-testid=my-chats-empty]")).to_be_visible()
+
+    alice = Customer(stack, 1, "Alice")
+    escalate(stack, alice, 1, slots={"dispute_line_item_id": "30", "customer_first_name": "Alice"})
+    expect(dana.locator("[data-testid=queue-item-meta]").first).to_contain_text("Asked for a person")
+    claim(dana, "Alice")
+    expect(dana.locator("[data-testid=conversation-empty]")).to_be_hidden()
+    expect(dana.locator("[data-testid=context-reason]")).to_have_text("Asked for a person")
+    slot = dana.locator("[data-testid=context-slot][data-slot=dispute_line_item_id]")
+    expect(slot).to_have_text("30")
+    assert "dispute_line_item_id" not in (dana.text_content("[data-testid=context-slots]") or "")
+    assert "Disputed charge (line item)" in (dana.text_content("[data-testid=context-slots]") or "")
+
+    # An internal note: colleagues and supervisors read it; the customer never gets it.
+    note = "Alice called twice last week about the same charge; be gentle."
+    dana.fill("[data-testid=note-input]", note)
+    dana.click("[data-testid=note-add]")
+    expect(dana.locator("[data-testid=note-item] [data-testid=note-text]")).to_have_text([note])
+    with httpx.Client(base_url=stack.handoff, timeout=20) as http:
+        token = http.post("/api/console/login", json={"username": "sam", "password": "sam-demo-pass"}).json()
+        seen = http.get(f"/api/console/conversations/{alice.conversation_id}",
+                        headers={"Authorization": f"Bearer {token['token']}"}).json()
+    assert [n["text"] for n in seen["notes"]] == [note]  # a supervisor reads it
+    assert all(note not in m["text"] for m in seen["messages"])  # never a message of the chat
+    frames = alice.drain()
+    assert not any(note in json.dumps(frame) for frame in frames), frames  # the widget never got it
+
+    # A second chat is open; Alice writes: a badge, a preview, the tab title and a desktop alert.
+    farid = Customer(stack, 6, "Farid")
+    escalate(stack, farid, 6)
+    claim(dana, "Farid")
+    alice.say("Are you still there? I need this sorted before Friday.")
+    alice_item = dana.locator(f"[data-testid=my-chat-item][data-conversation-id='{alice.conversation_id}']")
+    expect(alice_item.locator("[data-testid=my-chat-unread]")).to_have_text("1")
+    expect(alice_item.locator("[data-testid=my-chat-preview]")).to_have_text(
+        "Are you still there? I need this sorted before Friday.")
+    expect(dana).to_have_title("(1) Billing console")
+    alerts = dana.evaluate("() => window.__alerts")
+    assert alerts == [{"title": "New message from Alice",
+                       "body": "Are you still there? I need this sorted before Friday."}]
+    alice_item.locator("[data-testid=my-chat-open]").click()
+    expect(dana.locator("[data-testid=conversation-title]")).to_contain_text("Alice")
+    expect(alice_item.locator("[data-testid=my-chat-unread]")).to_have_count(0)
+    expect(dana).to_have_title("Billing console")
+    expect(dana.locator("[data-testid=transcript-message][data-sender=customer]").last).to_contain_text(
+        "before Friday")
+
+    # Away: the toggle and the API agree, and colleagues see it.
+    toggle = dana.locator("[data-testid=presence-toggle]")
+    expect(toggle).to_have_attribute("data-status", "online")
+    toggle.click()
+    expect(toggle).to_have_attribute("data-status", "away")
+    with httpx.Client(base_url=stack.handoff, timeout=20) as http:
+        colleagues = http.get("/api/console/staff", headers={"Authorization": f"Bearer {token['token']}"})
+    assert {c["username"]: c["away"] for c in colleagues.json()["staff"]}["dana"] is True
+    toggle.click()
+    expect(toggle).to_have_attribute("data-status", "online")
+    dana.screenshot(path=str(Path("/tmp/console_shots") / "inbox.png"))
+    alice.close()
+    farid.close()
+    assert dana_problems == [] and sam_problems == [], (dana_problems, sam_problems)
+
+
+def long_date(iso: str) -> str:
+    day = date.fromisoformat(iso)
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def test_canned_responses_and_a_credit_with_maker_checker(stack: Stack, pages) -> None:
+    dana, dana_problems = pages["dana"]
+    sam, sam_problems = pages["sam"]
+    # Sam (supervisor) keeps the canned responses; a typo in a placeholder is refused.
+    sam.click("[data-testid=nav-canned]")
+    sam.fill("[data-testid=canned-title]", "Balance reminder")
+    sam.fill("[data-testid=canned-body]", "Hi {firstname}")
+    sam.click("[data-testid=canned-save]")
+    expect(sam.locator("[data-testid=console-notice]")).to_contain_text("Unknown placeholder {firstname}")
+    sam.fill("[data-testid=canned-body]", "Hi {first_name}, your balance is {total_due}, due on {due_date}.")
+    sam.click("[data-testid=canned-save]")
+    expect(sam.locator("[data-testid=canned-admin-item]")).to_have_count(1)
+    sam.click("[data-testid=nav-queue]")
+
+    david = Customer(stack, 4, "David")
+    escalate(stack, david, 4)
+    dana.reload()  # the canned list is read when the console starts
+    claim(dana, "David")
+    with stack.backend_api("specialist:dana") as backend:
+        balance = backend.get("/api/v1/customers/4/balance").json()
+    expected = (f"Hi David, your balance is ${Decimal(balance['total_due']):,.2f}, "
+                f"due on {long_date(balance['next_due_date'])}.")
+    dana.select_option("[data-testid=canned-select]", label="Balance reminder")
+    dana.click("[data-testid=canned-insert]")
+    expect(dana.locator("[data-testid=agent-input]")).to_have_value(expected)
+    assert not any(f.get("sender") == "agent" for f in david.drain())  # inserted, not sent
+
+    # Within the limit: issued at once, once for a double click, and the customer is told.
+    dana.fill("[data-testid=credit-amount]", "10.00")
+    dana.fill("[data-testid=credit-note]", "Sorry for the wait on Monday")
+    dana.dblclick("[data-testid=credit-button]")
+    expect(dana.locator("[data-testid=credit-result]")).to_have_text("Credit of $10.00 issued.")
+    expect(dana.locator("[data-testid=credit-item][data-status=issued]")).to_have_count(1)
+    told = "[data-testid=transcript-message][data-sender=system] >> text=A credit of $10.00 was applied"
+    dana.wait_for_selector(told)
+    with stack.backend_api("specialist:dana") as backend:
+        after_goodwill = Decimal(backend.get("/api/v1/customers/4/balance").json()["total_due"])
+    assert after_goodwill == Decimal(balance["total_due"]) - Decimal("10.00")
+
+    # Above the limit: pending for Dana and in Sam's approvals; Sam approves; Dana sees it issued.
+    dana.fill("[data-testid=credit-amount]", "75.00")
+    dana.select_option("[data-testid=credit-reason]", "billing_error")
+    dana.fill("[data-testid=credit-note]", "Installation billed twice")
+    dana.click("[data-testid=credit-button]")
+    expect(dana.locator("[data-testid=credit-result]")).to_contain_text("waits for a supervisor")
+    pending = dana.locator("[data-testid=credit-item][data-status=pending_approval]")
+    expect(pending).to_contain_text("$75.00")
+    waiting = sam.locator("[data-testid=approval-item]")
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text("asked by Dana")
+    with stack.backend_api("specialist:dana") as backend:  # nothing issued while it waits
+        assert Decimal(backend.get("/api/v1/customers/4/balance").json()["total_due"]) == after_goodwill
+    waiting.locator("[data-testid=approval-approve]").click()
+    expect(sam.locator("[data-testid=approvals-empty]")).to_be_visible()
+    expect(dana.locator("[data-testid=credit-item][data-status=issued]")).to_have_count(2)
+    expect(dana.locator("[data-testid=credit-item]").first).to_contain_text("by Sam")
+    with stack.backend_api("specialist:dana") as backend:
+        assert Decimal(backend.get("/api/v1/customers/4/balance").json()["total_due"]) == (
+            after_goodwill - Decimal("75.00"))
+    david.close()
+    assert dana_problems == [] and sam_problems == [], (dana_problems, sam_problems)
+
+
+def test_a_settled_dispute_disables_its_buttons_also_after_a_reload(stack: Stack, pages) -> None:
+    dana, problems = pages["dana"]
+    ben = Customer(stack, 2, "Ben")
+    with stack.backend_api(f"bot:{ben.conversation_id}") as backend:
+        invoice = backend.get("/api/v1/customers/2/invoices").json()[0]["number"]
+        line = backend.get(f"/api/v1/customers/2/invoices/{invoice}").json()["line_items"][0]
+        dispute = backend.post("/api/v1/customers/2/disputes", json={
+            "line_item_id": line["id"], "reason": "I never asked for this",
+            "conversation_id": ben.conversation_id})
+        assert dispute.status_code == 201, dispute.text
+    escalate(stack, ben, 2, reason="dispute", dispute_id=dispute.json()["id"],
+             line_item={**line, "invoice_number": invoice})
+    claim(dana, "Ben")
+    expect(dana.locator("[data-testid=context-reason]")).to_have_text("Disputes a charge")
+    dana.fill("[data-testid=settle-note]", "Charge confirmed wrong")
+    dana.click("[data-testid=settle-accept-button]")
+    expect(dana.locator("[data-testid=settle-accept-button]")).to_be_disabled()
+    expect(dana.locator("[data-testid=settle-reject-button]")).to_be_disabled()
+    dana.reload()
+    dana.click(f"[data-testid=my-chat-item][data-conversation-id='{ben.conversation_id}'] "
+               "[data-testid=my-chat-open]")
+    settled = dana.locator("[data-testid=settle-result]")
+    expect(settled).to_have_text("Dispute accepted; nothing more to settle.")
+    expect(dana.locator("[data-testid=settle-accept-button]")).to_be_disabled()
+    expect(dana.locator("[data-testid=context-dispute-id]")).to_contain_text("accepted")
+    ben.close()
+    assert problems == [], problems
