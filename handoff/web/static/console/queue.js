@@ -2,13 +2,13 @@
 
 import { api } from './api.js';
 import { button, byId, el } from './dom.js';
-import { customerName, minutes } from './format.js';
+import { customerName, dollars, minutes, reasonLabel } from './format.js';
 
 function queueMeta(entry) {
   const channel = entry.channel === 'email' ? 'Email · ' : 'Chat · ';
   const ticket = entry.state === 'ticket' ? 'Ticket ' + entry.ticket_number + ' · ' : '';
-  const amount = entry.dispute_amount ? ' · $' + entry.dispute_amount : '';
-  return channel + ticket + (entry.reason || 'request') + amount + ' · waiting ' + minutes(entry.waiting_seconds);
+  const amount = entry.dispute_amount ? ' · ' + dollars(entry.dispute_amount) : '';
+  return channel + ticket + reasonLabel(entry.reason) + amount + ' · waiting ' + minutes(entry.waiting_seconds);
 }
 
 function queueItem(entry, { onClaim, onOpen }) {
@@ -31,7 +31,7 @@ function myChatItem(chat, onOpen) {
   item.setAttribute('data-conversation-id', chat.conversation_id);
   item.setAttribute('data-channel', chat.channel || 'chat');
   item.appendChild(el('span', null, null, customerName(chat) + ' · ' + (chat.channel === 'email' ? 'Email · ' : '') +
-    (chat.reason || '')));
+    reasonLabel(chat.reason)));
   item.appendChild(button('Open', 'my-chat-open', () => onOpen(chat.conversation_id)));
   return item;
 }
@@ -43,8 +43,9 @@ function staffOption(colleague) {
   return option;
 }
 
-// onClaim(conversationId) and onOpen(conversationId) are what the buttons in the lists do.
-export function createQueue({ user, onClaim, onOpen }) {
+// onClaim(conversationId) and onOpen(conversationId) are what the buttons in the lists do; onMyChats(chats)
+// runs after "My chats" was shown (the inbox watches them for new messages).
+export function createQueue({ user, onClaim, onOpen, onMyChats = () => {} }) {
   function render(entries) {
     const list = byId('queue-list');
     list.textContent = '';
@@ -57,6 +58,7 @@ export function createQueue({ user, onClaim, onOpen }) {
     try {
       const data = await api('GET', '/api/console/my-chats');
       byId('my-chats').replaceChildren(...data.chats.map((chat) => myChatItem(chat, onOpen)));
+      onMyChats(data.chats);
     } catch (error) { /* the next change refreshes the list */ }
   }
 
