@@ -2,8 +2,10 @@
 
 Drives the real customer path (widget protocol, docs/contracts.md) against a stack it starts itself
 (tests/support/stack.py, fresh SQLite databases, the demo seed) or one already running (--handoff-url),
-and, with --baseline, stock `rasa run` serving a `rasa init` bot generated at benchmark time, driven
-over its REST webhook at the same concurrency. Prints a Markdown table and appends it to --out.
+and, with --baseline, two stock Rasa bots generated at benchmark time and driven over their REST webhook at
+the same concurrency: the `rasa init` bot ("hello") and a billing bot as a team would build it with Rasa's
+defaults (bench/stock_billing_bot.py: spaCy + DIET + TED + one custom action on rasa-sdk's action server,
+in-memory tracker). Prints a Markdown table and appends it to --out.
 
     .venv/bin/python bench/load.py --conversations 20 --duration 60 --baseline \
         --out bench/results/load.md
@@ -22,7 +24,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -30,6 +35,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import stock_billing_bot
 from tests.support.chat import ChatClient, customer_token
 from tests.support.stack import RASA, Service, Stack, free_port
 
@@ -131,11 +137,12 @@ async def stack_customer(stack_ws: str, secret: str, customer_id: int, deadline:
             await chat.close()
 
 
-async def rest_customer(rasa_url: str, deadline: float, out: Results) -> None:
+async def rest_customer(rasa_url: str, deadline: float, out: Results, script: list[str],
+                        think_seconds: float = 0.0) -> None:
     async with httpx.AsyncClient(timeout=30) as client:
         while time.monotonic() < deadline:
             sender = str(uuid.uuid4())
-            for text in BASELINE_SCRIPT:
+            for text in script:
                 started = time.perf_counter()
                 try:
                     response = await client.post(
@@ -150,6 +157,8 @@ async def rest_customer(rasa_url: str, deadline: float, out: Results) -> None:
                     continue
                 out.latencies_ms.append((time.perf_counter() - started) * 1000)
                 out.messages += 1
+                if think_seconds:
+                    await asyncio.sleep(random.uniform(0.5, 1.5) * think_seconds)
 
 
 async def drive(make_customer, conversations: int, duration: float, pids: dict[str, list[int]]) -> Results:
@@ -200,7 +209,23 @@ def drop_database(database: str | None) -> None:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-def run_stack(args: argparse.Namespace, config: str) -> Results:
+@dataclass
+class System:
+    """One system under load: how to make a simulated customer, and the processes whose CPU is counted."""
+
+    make_customer: Callable[[int, float, Results, float], Awaitable[None]]  # (index, deadline, out, think)
+    pids: dict[str, list[int]]
+
+    def measure(self, conversations: int, duration: float, think_seconds: float) -> Results:
+        def customer(i: int, deadline: float, out: Results) -> Awaitable[None]:
+            return self.make_customer(i, deadline, out, think_seconds)
+
+        asyncio.run(drive(customer, 2, 5, self.pids))  # warm-up: first TF graph calls are slow
+        return asyncio.run(drive(customer, conversations, duration, self.pids))
+
+
+@contextmanager
+def project_system(config: str) -> Iterator[System]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
     env, database = stack_env(config, workdir)
     try:
@@ -212,21 +237,25 @@ def run_stack(args: argparse.Namespace, config: str) -> Results:
         pids = {name: process_tree(s.process.pid) for name, s in stack.services.items() if s.process}
         secret = stack.env["CUSTOMER_JWT_SECRET"]
 
-        def customer(i: int, deadline: float, out: Results):
-            return stack_customer(stack.chat_ws_url, secret, 1 + i % 8, deadline, out, args.think_seconds)
+        def customer(i: int, deadline: float, out: Results, think: float) -> Awaitable[None]:
+            return stack_customer(stack.chat_ws_url, secret, 1 + i % 8, deadline, out, think)
 
-        asyncio.run(drive(customer, 2, 5, pids))  # warm-up: first TF graph calls are slow
-        return asyncio.run(drive(customer, args.conversations, args.duration, pids))
+        yield System(customer, pids)
     finally:
         stack.stop()
         drop_database(database)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_baseline(args: argparse.Namespace) -> Results:
+def rasa_env() -> dict[str, str]:
+    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+@contextmanager
+def stock_init_system() -> Iterator[System]:
     """Stock Rasa: `rasa init` bot, trained and served by `rasa run`, on this machine, now."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = rasa_env()
     subprocess.run([str(RASA), "init", "--no-prompt", "--init-dir", str(workdir)], check=True,
                    env=env, capture_output=True)
     if not list((workdir / "models").glob("*.tar.gz")):
@@ -239,16 +268,79 @@ def run_baseline(args: argparse.Namespace) -> Results:
     try:
         rasa.wait_healthy(240)
         url = f"http://127.0.0.1:{port}"
-        pids = {"rasa (stock)": process_tree(rasa.process.pid)}
 
-        def customer(i: int, deadline: float, out: Results):
-            return rest_customer(url, deadline, out)
+        def customer(i: int, deadline: float, out: Results, think: float) -> Awaitable[None]:
+            return rest_customer(url, deadline, out, BASELINE_SCRIPT, think)
 
-        asyncio.run(drive(customer, 2, 5, pids))
-        return asyncio.run(drive(customer, args.conversations, args.duration, pids))
+        yield System(customer, {"rasa (stock)": process_tree(rasa.process.pid)})
     finally:
         rasa.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def stock_billing_system() -> Iterator[System]:
+    """Stock Rasa serving a comparable billing bot (bench/stock_billing_bot.py), trained here, now."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-billing-baseline-"))
+    env = rasa_env()
+    actions_port, rasa_port = free_port(), free_port()
+    spacy_model = stock_billing_bot.spacy_base_model()
+    stock_billing_bot.write(workdir, spacy_model=spacy_model, actions_port=actions_port)
+    subprocess.run([str(RASA), "train"], cwd=workdir, check=True, env=env, capture_output=True)
+    actions = Service("actions-stock", ["bash", "-c", f"cd {workdir} && exec {RASA} run actions "
+                                        f"--port {actions_port} --actions actions"],
+                      f"http://127.0.0.1:{actions_port}/health", actions_port)
+    rasa = Service("rasa-billing-stock", ["bash", "-c", f"cd {workdir} && exec {RASA} run --port {rasa_port} "
+                                          "--interface 127.0.0.1 --endpoints endpoints.yml"],
+                   f"http://127.0.0.1:{rasa_port}/", rasa_port)
+    actions.start(env, workdir)
+    rasa.start(env, workdir)
+    try:
+        actions.wait_healthy(120)
+        rasa.wait_healthy(240)
+        url = f"http://127.0.0.1:{rasa_port}"
+
+        def customer(i: int, deadline: float, out: Results, think: float) -> Awaitable[None]:
+            return rest_customer(url, deadline, out, stock_billing_bot.SCRIPT, think)
+
+        yield System(customer, {"rasa": process_tree(rasa.process.pid),
+                                "actions": process_tree(actions.process.pid)})
+    finally:
+        rasa.stop()
+        actions.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def capacity(system: System, args: argparse.Namespace) -> tuple[int, list[str]]:
+    """The most concurrent customers at a person's pace whose p95 stays under the target, with no errors.
+
+    Doubles the number of customers until a level fails, then bisects between the last good and the first
+    failing level down to --capacity-resolution. Returns the capacity and one line per level measured."""
+    def passes(customers: int) -> tuple[bool, str]:
+        r = system.measure(customers, args.capacity_duration, args.capacity_think_seconds)
+        ok = r.errors == 0 and r.lost == 0 and r.percentile(0.95) < args.capacity_p95_ms
+        return ok, (f"{customers} customers: {r.throughput:.1f} msg/s, p50 {r.percentile(0.5):.0f} ms, "
+                    f"p95 {r.percentile(0.95):.0f} ms, errors {r.errors}, lost {r.lost} -> "
+                    f"{'ok' if ok else 'over'}")
+
+    log: list[str] = []
+    good, bad = 0, 0
+    level = args.capacity_start
+    while level <= args.capacity_max:
+        ok, line = passes(level)
+        log.append(line)
+        if not ok:
+            bad = level
+            break
+        good, level = level, level * 2
+    if not bad:
+        return good, log
+    while bad - good > max(1, int(good * args.capacity_resolution)):
+        middle = (good + bad) // 2
+        ok, line = passes(middle)
+        log.append(line)
+        good, bad = (middle, bad) if ok else (good, middle)
+    return good, log
 
 
 def machine() -> str:
@@ -274,35 +366,74 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60, help="seconds of load per system")
-    parser.add_argument("--baseline", action="store_true", help="also measure stock rasa init + rasa run")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also measure stock Rasa: the rasa init bot and a comparable billing bot")
     parser.add_argument("--think-seconds", type=float, default=0.0,
                         help="mean pause of each simulated customer between messages (0: back to back)")
     parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
                         help="stack configurations to measure (see CONFIGS)")
     parser.add_argument("--out", type=Path, help="append the table to this Markdown file")
+    parser.add_argument("--capacity", action="store_true",
+                        help="instead of one load: find how many customers at a person's pace each system "
+                             "serves with p95 under --capacity-p95-ms (the project's first config, and with "
+                             "--baseline both stock bots)")
+    parser.add_argument("--capacity-think-seconds", type=float, default=10.0)
+    parser.add_argument("--capacity-p95-ms", type=float, default=500.0)
+    parser.add_argument("--capacity-duration", type=float, default=60.0, help="seconds per level")
+    parser.add_argument("--capacity-start", type=int, default=10)
+    parser.add_argument("--capacity-max", type=int, default=1280)
+    parser.add_argument("--capacity-resolution", type=float, default=0.1,
+                        help="stop bisecting when the interval is this fraction of the capacity")
     args = parser.parse_args()
 
-    lines = [
-        f"## Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        "",
-        f"Machine: {machine()}. {args.conversations} concurrent conversations, {args.duration:.0f} s each, "
-        f"{f'about {args.think_seconds:g} s' if args.think_seconds else 'no'} pause between a reply and the "
-        "next message (stock Rasa: always none).",
-        "",
-        "| system | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | CPU ms/msg | resident "
-        "memory |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+    systems: list[tuple[str, Callable[[], AbstractContextManager[System]]]] = [
+        (f"this project ({config}), full stack via WebSocket", partial(project_system, config))
+        for config in (args.configs[:1] if args.capacity else args.configs)
     ]
-    ours = {config: run_stack(args, config) for config in args.configs}
-    for config, results in ours.items():
-        lines.append(row(f"this project ({config}), full stack via WebSocket", results))
     if args.baseline:
-        stock = run_baseline(args)
-        lines.append(row("stock `rasa init` bot, `rasa run` REST", stock))
-        lines.append("")
-        for config, results in ours.items():
-            ratio = results.throughput / stock.throughput if stock.throughput else float("nan")
-            lines.append(f"Throughput ratio, this project ({config}) / stock Rasa: **{ratio:.2f}x**  ")
+        systems += [("stock `rasa init` bot, `rasa run` REST", stock_init_system),
+                    ("stock billing bot (spaCy + DIET + TED + 1 custom action), REST", stock_billing_system)]
+    if args.capacity:
+        lines = [
+            f"## Capacity run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+            "",
+            f"Machine: {machine()}. Customers at a person's pace (about {args.capacity_think_seconds:g} s "
+            f"between a reply and the next message), {args.capacity_duration:.0f} s per level; capacity = "
+            f"the most customers with p95 < {args.capacity_p95_ms:.0f} ms and no error or lost message.",
+            "",
+            "| system | capacity (customers) | levels measured |",
+            "|---|---|---|",
+        ]
+        for name, start_system in systems:
+            with start_system() as system:
+                found, log = capacity(system, args)
+            lines.append(f"| {name} | **{found}** | {'; '.join(log)} |")
+    else:
+        pause = f"about {args.think_seconds:g} s" if args.think_seconds else "no"
+        lines = [
+            f"## Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+            "",
+            f"Machine: {machine()}. {args.conversations} concurrent conversations, "
+            f"{args.duration:.0f} s each, {pause} pause between a reply and the next message "
+            "(the same for every system).",
+            "",
+            "| system | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | CPU ms/msg | resident "
+            "memory |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        results: dict[str, Results] = {}
+        for name, start_system in systems:
+            with start_system() as system:
+                results[name] = system.measure(args.conversations, args.duration, args.think_seconds)
+            lines.append(row(name, results[name]))
+        baselines = {name: r for name, r in results.items() if name.startswith("stock")}
+        if baselines:
+            lines.append("")
+        for name, r in results.items():
+            for base_name, base in baselines.items() if not name.startswith("stock") else ():
+                ratio = r.throughput / base.throughput if base.throughput else float("nan")
+                lines.append(f"Throughput ratio, {name.split(',')[0]} / {base_name.split(',')[0]}: "
+                             f"**{ratio:.2f}x**  ")
     table = "\n".join(lines) + "\n"
     print(table)
     if args.out:

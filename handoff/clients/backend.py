@@ -114,6 +114,14 @@ class BackendClient:
         path = f"/api/v1/customers/{customer_id}/payment-quotes/{quote_id}/confirm"
         return await self._request("POST", path, actor=actor, idempotency_key=idempotency_key)
 
+    async def waive_late_fee(self, *, customer_id: int, line_item_id: int | None, idempotency_key: str,
+                             actor: str) -> dict:
+        """The one-time late-fee waiver (default: the latest late fee not yet credited): {"arrangement",
+        "credit", "total_due"}; 422 outside_policy with the reasons."""
+        body = {"line_item_id": line_item_id} if line_item_id is not None else {}
+        return await self._request("POST", f"/api/v1/customers/{customer_id}/late-fee-waivers", actor=actor,
+                                   json=body, idempotency_key=idempotency_key)
+
     async def create_arrangement(self, *, customer_id: int, body: dict, idempotency_key: str,
                                  actor: str) -> dict:
         return await self._request("POST", f"/api/v1/customers/{customer_id}/arrangements", actor=actor,

@@ -41,6 +41,13 @@ class ArrangementRequest(BaseModel):
     request_id: str = RequestId
 
 
+class WaiverRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line_item_id: int | None = Field(default=None, ge=1, description="Default: the latest late fee")
+    request_id: str = RequestId
+
+
 class QuoteResponse(BaseModel):
     ok: bool = True
     quote: dict[str, Any] = Field(description="The backend's Quote: amount, method, summary, quote_id")
@@ -54,3 +61,8 @@ class PaymentResponse(BaseModel):
 class ArrangementResponse(BaseModel):
     ok: bool = True
     arrangement: dict[str, Any] = Field(description="The backend's Arrangement")
+
+
+class WaiverResponse(BaseModel):
+    ok: bool = True
+    waiver: dict[str, Any] = Field(description="The backend's answer: arrangement, credit, total_due")

@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -224,4 +225,20 @@ def test_a_specialist_takes_a_payment_once_and_approves_an_arrangement_outside_p
     made_now = [(a["kind"], a["approved_outside_policy"], a["created_by"], a["pay_by"])
                 for a in arrangements]
     assert made_now == [("promise_to_pay", True, "specialist:dana", pay_by)]  # one, double-clicked
+
+    # Farid's late fee is his first: Dana applies the one-time waiver (a double click waives once)
+    with _backend(services, "specialist:dana") as api:
+        before = Decimal(api.get("/api/v1/customers/6/balance").json()["total_due"])
+        fee = api.get("/api/v1/customers/6/arrangement-options").json()["late_fee_waiver"]
+    assert fee["eligible"], fee
+    console.dblclick("[data-testid=waiver-button]")
+    console.wait_for_selector(f"[data-testid=waiver-result]:has-text('Waived {fee['amount']}')")
+    console.wait_for_selector("[data-testid=transcript-message][data-sender=system] >> text=Dana waived")
+    with _backend(services, "specialist:dana") as api:
+        waivers = [(a["status"], a["created_by"]) for a in api.get("/api/v1/customers/6/arrangements").json()
+                   if a["kind"] == "late_fee_waiver"]
+        after = Decimal(api.get("/api/v1/customers/6/balance").json()["total_due"])
+    assert waivers == [("applied", "specialist:dana")] and after == before - Decimal(fee["amount"])
+    console.click("[data-testid=waiver-button]")  # not again: the policy allows one
+    console.wait_for_selector("[data-testid=waiver-result]:has-text('Waived')")  # the same answer (same key)
     assert problems == [], problems

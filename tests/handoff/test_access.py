@@ -104,6 +104,7 @@ EXPECTED_ROLES = {
     ("POST", CONVERSATION + "/payment-quotes"): ASSIGNED_TO_THEM,
     ("POST", CONVERSATION + "/payment-quotes/{quote_id}/confirm"): ASSIGNED_TO_THEM,
     ("POST", CONVERSATION + "/arrangements"): ASSIGNED_TO_THEM,
+    ("POST", CONVERSATION + "/late-fee-waivers"): ASSIGNED_TO_THEM,  # the one-time waiver (issue 16)
     ("POST", CONVERSATION + "/notes"): THEIR_WORK,  # internal notes (issue 17)
     ("GET", CONVERSATION + "/credits"): THEIR_WORK,
     ("POST", CONVERSATION + "/credits"): ASSIGNED_TO_THEM,

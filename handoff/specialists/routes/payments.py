@@ -1,5 +1,6 @@
-"""Chat screen, payments: the owner takes a payment with the method on file (quote -> confirm) and sets up a
-payment arrangement, within policy or approved outside it (docs/contracts.md, "Payments")."""
+"""Chat screen, payments: the owner takes a payment with the method on file (quote -> confirm), sets up a
+payment arrangement, within policy or approved outside it, and applies the one-time late-fee waiver within
+policy (docs/contracts.md, "Payments")."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from handoff.assignments import approve_arrangement, take_payment
+from handoff.assignments import approve_arrangement, take_payment, waive_late_fee
 from handoff.deps import ChatStaffDep, ServiceDep
 from handoff.specialists.payment_schemas import (
     ArrangementRequest,
@@ -16,6 +17,8 @@ from handoff.specialists.payment_schemas import (
     PaymentResponse,
     QuoteRequest,
     QuoteResponse,
+    WaiverRequest,
+    WaiverResponse,
 )
 from handoff.specialists.schemas import ErrorResponse
 
@@ -53,3 +56,11 @@ async def arrangement(conversation_id: str, body: ArrangementRequest, staff: Cha
     made = await approve_arrangement.perform(services=service, conversation_id=conversation_id, staff=staff,
                                              body=terms, request_id=body.request_id)
     return {"ok": True, "arrangement": made}
+
+
+@router.post("/late-fee-waivers", response_model=WaiverResponse)
+async def late_fee_waiver(conversation_id: str, body: WaiverRequest, staff: ChatStaffDep,
+                          service: ServiceDep) -> dict:
+    waiver = await waive_late_fee.perform(services=service, conversation_id=conversation_id, staff=staff,
+                                          line_item_id=body.line_item_id, request_id=body.request_id)
+    return {"ok": True, "waiver": waiver}

@@ -1,5 +1,6 @@
 // Payments in the open chat (issue 16): take a payment with the method on file (a quote, read to the customer
-// in a confirmation dialog, then charged) and set up an arrangement, within policy or approved outside it.
+// in a confirmation dialog, then charged), set up an arrangement, within policy or approved outside it, and
+// apply the one-time late-fee waiver (the backend's policy decides; one request_id per chat: waived once).
 // Each action carries a request_id made once per dialog / per filled form: a double click or a retry sends
 // the same id, the handoff service turns it into the backend's Idempotency-Key, and nothing happens twice.
 
@@ -31,6 +32,7 @@ export class PaymentActions {
     this.conversation = conversation;
     this.pending = null;  // {conversationId, quoteId, requestId} while the confirmation dialog is open
     this.arrangementRequestId = null;  // kept until the form changes: a double click arranges once
+    this.waiverRequestIds = new Map();  // conversation id -> request_id: a fee is waived once per chat
   }
 
   async quote() {
@@ -99,11 +101,28 @@ export class PaymentActions {
     }
   }
 
+  async waive() {
+    const id = this.conversation.currentId();
+    if (!id) { return; }
+    if (!this.waiverRequestIds.has(id)) { this.waiverRequestIds.set(id, newRequestId()); }
+    try {
+      const data = await api('POST', conversationPath(id, '/late-fee-waivers'),
+        { request_id: this.waiverRequestIds.get(id) });
+      setText('waiver-result', 'Waived ' + data.waiver.credit.amount + ' as a credit · now owes ' +
+        data.waiver.total_due);
+      loadAccount(id);
+    } catch (error) {
+      setText('waiver-result', error.message);
+      notify(error.message);
+    }
+  }
+
   bind() {
     onClick('payment-quote-button', () => this.quote());
     onClick('payment-confirm-button', () => this.confirm());
     onClick('payment-cancel-button', () => this.close());
     onClick('arrangement-button', () => this.arrange());
+    onClick('waiver-button', () => this.waive());
     byId('arrangement-panel').addEventListener('input', () => { this.arrangementRequestId = null; });
     return this;
   }
