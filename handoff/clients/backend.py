@@ -144,5 +144,11 @@ class BackendClient:
         return await self._request("POST", "/api/v1/mail/messages", actor=actor, json=body,
                                    idempotency_key=idempotency_key)
 
+    async def billing_activity(self, *, start: str, end: str, actor: str) -> dict:
+        """Credits, disputes and payments taken in chat in [start, end) (ISO timestamps), for the
+        supervisor's report."""
+        return await self._request("GET", "/api/v1/reports/billing-activity", actor=actor,
+                                   params={"start": start, "end": end})
+
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -256,34 +256,12 @@ class SettleResponse(BaseModel):
     dispute: dict[str, Any] = Field(description="The settled dispute, as the backend answered")
 
 
-class StatsResponse(BaseModel):
-    """Today's figures (the day starts at midnight in `timezone`)."""
-
-    date: str
-    timezone: str
-    chats: int
-    escalated: int
-    bot_only_resolution_rate: float | None
-    escalation_rate: float | None
-    median_wait_seconds: float | None
-    median_handling_seconds: float | None
-    csat_average: float | None
-    csat_responses: int
-    csat_distribution: dict[str, int]
-    chats_by_hour: list[int]
-    states: dict[str, int]
-
-
 class AuditEntryOut(BaseModel):
     at: str
     actor: str
     action: str
     target: str | None
     details: dict[str, Any] | None
-
-
-class AuditLogResponse(BaseModel):
-    entries: list[AuditEntryOut]
 
 
 class AuditExportEntry(AuditEntryOut):

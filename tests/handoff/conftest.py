@@ -43,6 +43,19 @@ MENU_BUTTONS = [{"title": "Activation fee", "payload": '/explain_charge{"line_it
                 {"title": "Something else", "payload": "/what_can_you_do"}]
 
 
+# The backend's billing-activity report (docs/contracts.md, "Supervisor reports") for the supervisor page.
+BILLING_ACTIVITY = {
+    "start": "2026-01-01T00:00:00+00:00", "end": "2026-01-02T00:00:00+00:00",
+    "credits": {"count": 2, "by_reason": [
+        {"reason": "dispute", "currency": "USD", "count": 1, "amount": "49.99"},
+        {"reason": "goodwill", "currency": "USD", "count": 1, "amount": "1050.00"}], "by_issuer": []},
+    "disputes": {"opened": 1, "by_outcome": [{"outcome": "accepted", "currency": "USD", "count": 1,
+                                              "amount": "49.99"}], "by_resolver": []},
+    "payments": {"by_source": [{"source": "specialist", "status": "posted", "currency": "USD", "count": 1,
+                                "amount": "85.00"}], "by_actor": []},
+}
+
+
 class StandIn:
     def __init__(self) -> None:
         self.port = free_port()
@@ -137,6 +150,8 @@ class StandIn:
             call["body"] = await request.json()
         self.backend_calls.append(call)
         path = request.url.path
+        if path.endswith("/reports/billing-activity"):
+            return JSONResponse(BILLING_ACTIVITY)
         if path.endswith("/settle"):
             body = call["body"]
             dispute = {

@@ -119,7 +119,8 @@ EXPECTED_ROLES = {
     ("GET", "/api/console/presence"): CHATS,
     ("POST", "/api/console/presence"): CHATS,
     ("WS", "/ws/console"): CHATS,
-    ("GET", "/api/console/stats"): SUPERVISOR,
+    ("GET", "/api/console/reports"): SUPERVISOR,
+    ("GET", "/api/console/reports/export"): SUPERVISOR,
     ("GET", "/api/console/audit"): SUPERVISOR,
     ("GET", "/api/console/audit/export"): SUPERVISOR,
     ("GET", "/api/console/training/review"): TRAINER,
@@ -200,12 +201,12 @@ async def test_the_console_socket_is_for_chat_staff_only(handoff):
     await tess.close()
 
 
-@access("Specialist opens the supervisor pages (today's figures, audit log, audit export)", "403 for each")
+@access("Specialist opens the supervisor pages (report, its export, audit log, audit export)", "403 for each")
 async def test_a_specialist_cannot_see_supervisor_pages(handoff):
     dana, sam = await signed_in(handoff, "dana"), await signed_in(handoff, "sam")
     range_ = {"start": "2000-01-01", "end": "2100-01-01"}
-    for path, params in (("/api/console/stats", {}), ("/api/console/audit", {}),
-                         ("/api/console/audit/export", range_)):
+    for path, params in (("/api/console/reports", {}), ("/api/console/reports/export", {"table": "overall"}),
+                         ("/api/console/audit", {}), ("/api/console/audit/export", range_)):
         refused = await dana.http.get(path, params=params)
         assert refused.status_code == 403
         assert refused.json()["error"]["message"] == "Only supervisors can see this page."

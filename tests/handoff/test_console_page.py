@@ -98,7 +98,7 @@ def test_specialist_console_loads_its_modules_resumes_and_signs_out(
 
 
 @pytest.mark.browser
-def test_supervisor_console_shows_today_then_the_queue(
+def test_supervisor_console_shows_the_report_then_the_queue(
         handoff: HandoffProcess, browser: Browser) -> None:
     with signed_in(browser, handoff.url, "sam") as console:
         expect(console.part("console-user")).to_have_attribute("data-role", "supervisor")
@@ -106,8 +106,8 @@ def test_supervisor_console_shows_today_then_the_queue(
         console.page.click("[data-testid=nav-supervisor]")
         expect(console.part("supervisor-view")).to_be_visible()
         expect(console.part("work-view")).to_be_hidden()
-        expect(console.part("stats-chats")).to_have_text("0")
-        expect(console.part("chart-by-hour").locator("[data-testid=chart-bar]")).to_have_count(24)
+        expect(console.part("figure-conversations-value")).to_have_text("0")
+        expect(console.part("chart-by-day").locator("[data-testid=chart-bar]")).to_have_count(1)
         expect(console.part("chart-csat").locator("[data-testid=chart-bar]")).to_have_count(5)
         expect(console.part("audit-entry")).not_to_have_count(0)  # sam's own sign-in is audited
         console.page.click("[data-testid=nav-queue]")

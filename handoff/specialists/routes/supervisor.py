@@ -1,20 +1,27 @@
-"""Supervisor screen: today's figures and the audit log (on screen, and as a download)."""
+"""Supervisor screen: the report for a range of dates (and each table as CSV), and the audit log (readable on
+screen, and as a download)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from pydantic import ValidationError
 
+from handoff.clients.backend import BackendError
+from handoff.context import Services
 from handoff.conversations import store
 from handoff.db import utcnow
-from handoff.deps import DatabaseDep, ServiceDep, SupervisorDep
+from handoff.deps import ServiceDep, SupervisorDep
 from handoff.errors import ServiceError
-from handoff.specialists import audit_export, queries
-from handoff.specialists.schemas import AuditExport, AuditLogResponse, StatsResponse
-from handoff.specialists.stats import today_stats
+from handoff.specialists import audit_export, report_export
+from handoff.specialists.report_schemas import BillingActivity, ReadableAuditLogResponse, ReportResponse
+from handoff.specialists.schemas import AuditExport
+from handoff.specialists.staff import Staff
+from handoff.specialists.stats import MAX_RANGE_DAYS, conversation_report, utc_range
 
 router = APIRouter()
 
@@ -25,17 +32,66 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
     "content": {"text/csv": {"schema": {"type": "string",
                                         "description": "Columns: " + ", ".join(audit_export.COLUMNS)}}},
 }}
+REPORT_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "One table of the report as a CSV attachment (formula-safe cells)",
+    "content": {"text/csv": {"schema": {"type": "string", "description": "A header row, then one row each"}}},
+}}
+
+StartDate = Annotated[date | None, Query(description="First local date (YYYY-MM-DD), default today")]
+EndDate = Annotated[date | None, Query(description="Last local date, included (YYYY-MM-DD), default today")]
 
 
-@router.get("/stats", response_model=StatsResponse)
-async def stats(staff: SupervisorDep, service: ServiceDep) -> dict:
-    return await service.db.run(today_stats, now=utcnow(), timezone=service.settings.timezone)
+async def _report(service: Services, staff: Staff, start: date | None, end: date | None) -> dict[str, Any]:
+    timezone = service.settings.timezone
+    today = utcnow().astimezone(ZoneInfo(timezone)).date()
+    start, end = start or today, end or today
+    if end < start:
+        raise ServiceError(status_code=422, code="bad_range",
+                           message="The end date must not be before the start.")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise ServiceError(status_code=422, code="bad_range",
+                           message=f"Pick at most {MAX_RANGE_DAYS} days.")
+    report = await service.run(conversation_report, start=start, end=end, timezone=timezone,
+                               domain_path=service.settings.training_repo_root / "domain.yml")
+    utc_start, utc_end = utc_range(start, end, timezone)
+    report["billing"], report["billing_error"] = None, None
+    try:
+        answer = await service.backend.billing_activity(
+            start=utc_start.isoformat(), end=utc_end.isoformat(), actor=staff.actor)
+        report["billing"] = BillingActivity.model_validate(answer).model_dump()
+    except BackendError as error:
+        report["billing_error"] = error.message
+    except ValidationError:
+        report["billing_error"] = "The billing system answered something unreadable."
+    return report
 
 
-@router.get("/audit", response_model=AuditLogResponse)
-async def audit_log(staff: SupervisorDep, db: DatabaseDep,
-                    limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> dict:
-    return {"entries": await db.run(queries.latest_audit_entries, limit=limit)}
+@router.get("/reports", response_model=ReportResponse)
+async def report(staff: SupervisorDep, service: ServiceDep, start: StartDate = None,
+                 end: EndDate = None) -> dict[str, Any]:
+    """Conversations, containment, resolution by outcome, escalations, wait/handling, CSAT, abandoned chats
+    (overall and per specialist) and the billing activity of the same dates."""
+    return await _report(service, staff, start, end)
+
+
+@router.get("/reports/export", response_class=Response, responses=REPORT_EXPORT_RESPONSES)
+async def export_report(staff: SupervisorDep, service: ServiceDep,
+                        table: Annotated[report_export.Table, Query(description="Which table of the report")],
+                        start: StartDate = None, end: EndDate = None) -> Response:
+    """One table of the report as a CSV download (audited)."""
+    data = await _report(service, staff, start, end)
+    await service.run(store.audit, actor=staff.actor, action="report_export", target=None,
+                      details={"table": table, "start": data["start"], "end": data["end"]})
+    return report_export.download(data, table=table)
+
+
+@router.get("/audit", response_model=ReadableAuditLogResponse)
+async def audit_log(staff: SupervisorDep, service: ServiceDep,
+                    limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> dict[str, Any]:
+    """The latest entries, newest first, with local times and names; repeated identical entries folded."""
+    timezone = service.settings.timezone
+    return {"timezone": timezone, "entries": await service.run(audit_export.readable_entries, limit=limit,
+                                                               timezone=timezone)}
 
 
 @router.get("/audit/export", response_class=Response, responses=EXPORT_RESPONSES)

@@ -1,33 +1,150 @@
-// The supervisor's "Today" screen: the day's figures, two charts and the audit log.
+// The supervisor's reports for a date range: figures with how each is computed, charts, tables (each one
+// downloadable as CSV) and the readable audit log (audit-view.js).
 
 import { api } from './api.js';
-import { bars, byId, el, notify, onClick, setText } from './dom.js';
+import { showAudit } from './audit-view.js';
+import { byId, el, notify, onClick } from './dom.js';
 import { minutes, percent } from './format.js';
+import { hbars, table, vbars } from './report-charts.js';
 
-function csatText(stats) {
-  return stats.csat_average === null ? '—' : stats.csat_average + ' / 5 (' + stats.csat_responses + ')';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function isoDate(date) {
+  return date.getFullYear() + '-' + String(date.getMonth() + 1).padStart(2, '0') + '-'
+    + String(date.getDate()).padStart(2, '0');
 }
 
-function showStats(stats) {
-  setText('stats-date', stats.date + ' (' + stats.timezone + ')');
-  setText('stats-chats', String(stats.chats));
-  setText('stats-bot-only-rate', percent(stats.bot_only_resolution_rate));
-  setText('stats-escalation-rate', percent(stats.escalation_rate));
-  setText('stats-median-wait', minutes(stats.median_wait_seconds));
-  setText('stats-median-handling', minutes(stats.median_handling_seconds));
-  setText('stats-csat', csatText(stats));
-  bars(byId('chart-by-hour'), stats.chats_by_hour, stats.chats_by_hour.map((_, hour) => String(hour)));
+// "$1,049.50" for a Decimal string from the server (never through a float sum: the server adds).
+function money(amount, currency) {
+  const [whole, cents] = String(amount).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return (currency === 'USD' ? '$' : currency + ' ') + grouped + '.' + (cents || '00');
+}
+
+const CREDIT_REASONS = {
+  dispute: 'Dispute accepted', account_check: 'Account check fix', late_fee_waiver: 'Late-fee waiver',
+  goodwill: 'Goodwill', billing_error: 'Billing error correction', service_issue: 'Service issue',
+  other: 'Other',
+};
+const DISPUTE_OUTCOMES = { accepted: 'Accepted', rejected: 'Rejected', open: 'Still open',
+  under_review: 'Under review' };
+const PAYMENT_SOURCES = { bot: 'With the bot', specialist: 'By a specialist', secure_page: 'Secure payment page' };
+
+const label = (names, key) => names[key] || String(key).replace(/_/g, ' ');
+const both = (median, p90) => minutes(median) + ' · p90 ' + minutes(p90);
+
+function figureCards(overall) {
+  const cards = [
+    ['conversations', 'Conversations', String(overall.conversations)],
+    ['containment', 'Containment (not escalated)', percent(overall.containment_rate),
+      overall.contained + ' of ' + overall.conversations],
+    ['resolution', 'Resolution (by outcome)', percent(overall.resolution_rate),
+      overall.resolved + ' resolved'],
+    ['bot-resolution', 'Resolved by the bot alone', percent(overall.bot_resolution_rate),
+      overall.bot_resolved + ' chats'],
+    ['escalated', 'Escalated', String(overall.escalated)],
+    ['abandoned', 'Abandoned', String(overall.abandoned_in_queue + overall.abandoned_mid_flow),
+      overall.abandoned_in_queue + ' in queue · ' + overall.abandoned_mid_flow + ' mid-question'],
+    ['repeat', 'Repeat contacts (24 h)', String(overall.repeat_contacts)],
+    ['wait', 'Wait (median)', minutes(overall.wait_median_seconds), 'p90 ' + minutes(overall.wait_p90_seconds)],
+    ['handling', 'Handling (median)', minutes(overall.handling_median_seconds),
+      'p90 ' + minutes(overall.handling_p90_seconds)],
+    ['csat', 'CSAT', overall.csat_average === null ? '—' : overall.csat_average + ' / 5',
+      overall.csat_responses + ' ratings'],
+  ];
+  return cards.map(([key, name, value, note]) => {
+    const card = el('div', 'figure', 'figure-' + key);
+    card.appendChild(el('span', 'label', null, name));
+    card.appendChild(el('span', 'value', 'figure-' + key + '-value', value));
+    if (note) { card.appendChild(el('span', 'note', null, note)); }
+    return card;
+  });
+}
+
+function definitions(texts) {
+  const list = byId('report-definitions');
+  list.textContent = '';
+  Object.entries(texts).forEach(([name, text]) => {
+    list.appendChild(el('dt', null, null, name.replace(/_/g, ' ')));
+    list.appendChild(el('dd', null, 'definition-' + name, text));
+  });
+}
+
+// A section's content: its chart (optional), its table and the CSV link for the same range.
+function fill(name, nodes, range) {
+  const link = el('a', 'csv-link', 'csv-' + name, 'Download CSV');
+  link.href = '/api/console/reports/export?table=' + encodeURIComponent(name) + '&start=' + range.start
+    + '&end=' + range.end;
+  link.setAttribute('download', '');
+  link.setAttribute('aria-label', 'Download CSV of ' + name.replace('_', ' '));
+  byId('table-' + name).replaceChildren(...nodes, link);
+}
+
+function showBilling(report, range) {
+  const billing = report.billing;
+  byId('billing-error').hidden = !report.billing_error;
+  byId('billing-error').textContent = report.billing_error
+    ? 'Credits, disputes and payments are not available: ' + report.billing_error : '';
+  const credits = billing ? billing.credits.by_reason : [];
+  fill('credits', [
+    hbars(credits.map((row) => ({ label: label(CREDIT_REASONS, row.reason), value: Number(row.amount),
+      text: money(row.amount, row.currency) + ' (' + row.count + ')' })), 'chart-credits'),
+    table([{ key: 'reason', title: 'Reason', format: (v) => label(CREDIT_REASONS, v) },
+      { key: 'count', title: 'Credits' },
+      { key: 'amount', title: 'Amount', format: (v, row) => money(v, row.currency) }], credits, 'credits'),
+  ], range);
+  const disputes = billing ? billing.disputes.by_outcome : [];
+  fill('disputes', [
+    hbars(disputes.map((row) => ({ label: label(DISPUTE_OUTCOMES, row.outcome), value: row.count })),
+      'chart-disputes'),
+    table([{ key: 'outcome', title: 'Outcome', format: (v) => label(DISPUTE_OUTCOMES, v) },
+      { key: 'count', title: 'Disputes' },
+      { key: 'amount', title: 'Disputed', format: (v, row) => money(v, row.currency) }], disputes, 'disputes'),
+  ], range);
+  const payments = billing ? billing.payments.by_source : [];
+  fill('payments', [
+    table([{ key: 'source', title: 'Taken', format: (v) => label(PAYMENT_SOURCES, v) },
+      { key: 'status', title: 'Status' }, { key: 'count', title: 'Payments' },
+      { key: 'amount', title: 'Amount', format: (v, row) => money(v, row.currency) }], payments, 'payments'),
+  ], range);
+}
+
+function showReport(report) {
+  const range = { start: report.start, end: report.end };
+  byId('report-range').textContent = (report.start === report.end ? report.start
+    : report.start + ' to ' + report.end) + ' (' + report.timezone + ')';
+  byId('report-figures').replaceChildren(...figureCards(report.overall));
+  definitions(report.definitions);
+  vbars(byId('chart-by-day'), report.by_day.map((day) => day.conversations),
+    report.by_day.map((day) => day.date.slice(5)), 'Conversations by day');
+  fill('by_day', [table([{ key: 'date', title: 'Date' }, { key: 'conversations', title: 'Conversations' },
+    { key: 'escalated', title: 'Escalated' }, { key: 'resolved', title: 'Resolved' }],
+  report.by_day.filter((day) => day.conversations), 'by-day')], range);
+  fill('escalations', [
+    hbars(report.escalations_by_reason.map((row) => ({ label: row.label, value: row.count })),
+      'chart-escalations'),
+    table([{ key: 'label', title: 'Reason' }, { key: 'count', title: 'Escalations' }],
+      report.escalations_by_reason, 'escalations')], range);
   const scores = ['1', '2', '3', '4', '5'];
-  bars(byId('chart-csat'), scores.map((score) => stats.csat_distribution[score]), scores);
+  vbars(byId('chart-csat'), scores.map((score) => report.csat_distribution[score]), scores, 'CSAT scores');
+  fill('specialists', [table([
+    { key: 'display_name', title: 'Specialist' }, { key: 'conversations', title: 'Chats handled' },
+    { key: 'resolution_rate', title: 'Resolution', format: percent },
+    { key: 'wait_median_seconds', title: 'Customer wait', format: (v, row) => both(v, row.wait_p90_seconds) },
+    { key: 'handling_median_seconds', title: 'Handling',
+      format: (v, row) => both(v, row.handling_p90_seconds) },
+    { key: 'csat_average', title: 'CSAT', format: (v, row) => (v === null ? '—' : v + ' (' + row.csat_responses + ')') },
+  ], report.specialists, 'specialists', 'No specialist handled a chat in this range.')], range);
+  fill('overall', [], range);
+  showBilling(report, range);
 }
 
-function auditLine(entry) {
-  return entry.at + ' · ' + entry.actor + ' · ' + entry.action + (entry.target ? ' · ' + entry.target : '');
-}
-
-async function loadStats() {
+async function loadReport() {
+  const start = byId('report-start').value;
+  const end = byId('report-end').value;
   try {
-    showStats(await api('GET', '/api/console/stats'));
+    const query = '?start=' + encodeURIComponent(start) + '&end=' + encodeURIComponent(end);
+    showReport(await api('GET', '/api/console/reports' + query));
   } catch (error) {
     notify(error.message);
   }
@@ -35,23 +152,31 @@ async function loadStats() {
 
 async function loadAudit() {
   try {
-    const data = await api('GET', '/api/console/audit?limit=50');
-    const items = data.entries.map((entry) => el('li', null, 'audit-entry', auditLine(entry)));
-    byId('audit-list').replaceChildren(...items);
+    showAudit(await api('GET', '/api/console/audit?limit=200'));
   } catch (error) { /* the figures above still show */ }
 }
 
+function setRange(days) {
+  const today = new Date();
+  byId('report-end').value = isoDate(today);
+  byId('report-start').value = isoDate(new Date(today.getTime() - (days - 1) * DAY_MS));
+}
+
 function refresh() {
-  loadStats();
+  loadReport();
   loadAudit();
 }
 
 export function bindSupervisor() {
   byId('nav-supervisor').hidden = false;
+  setRange(1);
   onClick('nav-supervisor', () => {
     byId('work-view').hidden = true;
     byId('supervisor-view').hidden = false;
     refresh();
   });
-  onClick('stats-refresh', refresh);
+  byId('report-form').addEventListener('submit', (event) => { event.preventDefault(); refresh(); });
+  byId('report-form').querySelectorAll('button[data-days]').forEach((quick) => {
+    quick.addEventListener('click', () => { setRange(Number(quick.getAttribute('data-days'))); refresh(); });
+  });
 }
