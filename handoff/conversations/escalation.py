@@ -18,6 +18,7 @@ from handoff.conversations import store
 from handoff.conversations.redaction import redact
 from handoff.conversations.states import HUMAN_STATES, State
 from handoff.db import utcnow
+from handoff.email import outbound
 from handoff.errors import ServiceError
 from handoff.notifier import Change
 from handoff.queue import status as queue_status
@@ -132,6 +133,8 @@ async def perform(*, services: Services, conversation_id: str, reason: str, cust
         raise ServiceError(status_code=404, code="conversation_not_found",
                            message="No conversation with that id.") from None
     await notifier.publish(change, services=services)  # first: consoles see the new chat as soon as can be
+    if change.status_changed:  # it just became a ticket: the customer also gets the number by email
+        await outbound.acknowledge_ticket(services=services, conversation_id=conversation_id)
     status = await queue_status.status(services=services, conversation_id=conversation_id)
     answer = {"state": status["state"]} | {key: status[key] for key in ANSWER_FIELDS if key in status}
     return Escalated(change=change, answer=answer)

@@ -152,6 +152,12 @@ class StandIn:
         path = request.url.path
         if path.endswith("/reports/billing-activity"):
             return JSONResponse(BILLING_ACTIVITY)
+        if path.endswith("/mail/messages"):  # the mail API (issue 19): queued, as the backend answers
+            cid = call["body"].get("thread", {}).get("conversation_id", "none")
+            number = len(self.backend_calls)
+            return JSONResponse({"id": f"mail_{number:024x}", "status": "queued",
+                                 "message_id": f"<conv-{cid}-{number:032x}@reply.example.test>"},
+                                status_code=202)
         if path.endswith("/settle"):
             body = call["body"]
             dispute = {

@@ -62,6 +62,21 @@ class FakeBackend:
     def __init__(self) -> None:
         self.settled: list[dict[str, Any]] = []
         self.error: BackendError | None = None
+        self.mails: list[dict[str, Any]] = []  # POST /api/v1/mail/messages requests (issue 19)
+        self.mail_error: BackendError | None = None
+
+    async def send_mail(self, *, body: dict[str, Any], idempotency_key: str, actor: str) -> dict[str, Any]:
+        """The backend's mail API: the same Idempotency-Key answers the same message."""
+        if self.mail_error is not None:
+            raise self.mail_error
+        for earlier in self.mails:
+            if earlier["key"] == idempotency_key:
+                return dict(earlier["answer"])
+        conversation_id = body.get("thread", {}).get("conversation_id", "none")
+        answer = {"id": f"mail_{len(self.mails):024x}", "status": "queued",
+                  "message_id": f"<conv-{conversation_id}-{len(self.mails):032x}@reply.example.test>"}
+        self.mails.append({"key": idempotency_key, "actor": actor, "body": body, "answer": answer})
+        return dict(answer)
 
     async def settle_dispute(self, **call: Any) -> dict[str, Any]:
         if self.error is not None:

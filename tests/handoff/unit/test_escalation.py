@@ -35,9 +35,12 @@ async def test_with_nobody_online_it_is_a_ticket_with_a_number_and_the_contact(s
     ticket = conversation(services, conversation_id).ticket_number
     assert escalated.answer == {"state": "ticket", "ticket_number": ticket, "contact": TICKET_CONTACT}
     sender, text = texts(services, conversation_id)[-1]
-    assert sender == "system" and text.startswith(f"I've opened ticket {ticket} for you.")
+    assert sender == "system"
     messages = [event["frame"]["text"] for _, event in recorder.drain() if event["kind"] == "message"]
-    assert messages == [text]  # exactly what the escalation wrote
+    # exactly what the escalation wrote, then that the number went by email (handoff/email/outbound.py)
+    assert messages == [texts(services, conversation_id)[-2][1], text]
+    assert messages[0].startswith(f"I've opened ticket {ticket} for you.")
+    assert text == f"I've also emailed you the ticket number {ticket}."
 
 
 async def test_escalating_again_changes_nothing_and_answers_the_current_status(services, recorder):
