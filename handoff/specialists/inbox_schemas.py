@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from handoff.specialists.payment_schemas import RequestId
-from handoff.specialists.schemas import Person, credit_amount
+from handoff.specialists.schemas import ConversationSummary, Person, credit_amount
 
 CreditReason = Literal["goodwill", "billing_error", "service_issue"]
 CreditStatus = Literal["issued", "pending_approval", "rejected"]
@@ -110,3 +110,15 @@ class PresenceRequest(BaseModel):
 
 class PresenceResponse(BaseModel):
     status: Literal["online", "away"]
+
+
+# -- search --------------------------------------------------------------------------------------------------
+
+class SearchResult(ConversationSummary):
+    matched: Literal["customer", "account", "invoice", "dispute", "ticket", "text"]
+    snippet: str
+    updated_at: str
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]

@@ -117,6 +117,7 @@ EXPECTED_ROLES = {
     ("POST", "/api/console/credit-approvals/{credit_id}/approve"): SUPERVISOR,
     ("POST", "/api/console/credit-approvals/{credit_id}/reject"): SUPERVISOR,
     ("GET", "/api/console/presence"): CHATS,
+    ("GET", "/api/console/search"): CHATS,  # results filtered by work_access
     ("POST", "/api/console/presence"): CHATS,
     ("WS", "/ws/console"): CHATS,
     ("GET", "/api/console/reports"): SUPERVISOR,

@@ -15,11 +15,13 @@ from handoff.specialists.routes import (
     payments,
     presence,
     queue,
+    search,
     sign_in,
     supervisor,
 )
 from handoff.specialists.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/console", responses=ERROR_RESPONSES)
-for screen in (sign_in, queue, chats, payments, notes, canned_responses, credits, presence, supervisor):
+for screen in (sign_in, queue, chats, payments, notes, canned_responses, credits, presence, search,
+               supervisor):
     router.include_router(screen.router)
