@@ -103,11 +103,6 @@ class SpecialistRequired(Conflict):
     code = "specialist_required"
 
 
-# Email (docs/contracts.md, "Email").
-class AttachmentsUnavailable(InvalidInput):
-    code = "attachments_unavailable"
-
-
 class PaymentProcessorUnavailable(BackendError):
     status_code = 503
     code = "processor_unavailable"

@@ -8,6 +8,7 @@ last attempt -> failed (kept, one warning line). A worker that dies after its cl
 `sending`; it is claimed again after MAIL_SENDING_STALE_SECONDS.
 """
 
+import base64
 import logging
 import smtplib
 import ssl
@@ -103,6 +104,10 @@ def build_message(row: MailMessage, *, settings: Settings) -> EmailMessage:
         message[name] = value
     message.set_content(row.body_text)
     message.add_alternative(row.body_html, subtype="html")
+    for attachment in row.attachments or []:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        message.add_attachment(base64.b64decode(attachment["data"]), maintype=maintype,
+                               subtype=subtype or "octet-stream", filename=attachment["filename"])
     return message
 
 

@@ -1,5 +1,6 @@
 """Queue an email (idempotent per key), list what was sent, the customers' reminder preference."""
 
+import base64
 import hashlib
 import json
 import secrets
@@ -15,7 +16,8 @@ from backend.audit import service as audit
 from backend.auth import Actor
 from backend.config import Settings
 from backend.customers.models import Customer
-from backend.errors import AttachmentsUnavailable, IdempotencyKeyReused, InvalidInput, NotFound
+from backend.documents.service import render_attachment
+from backend.errors import IdempotencyKeyReused, InvalidInput, NotFound
 from backend.mail import templates
 from backend.mail.models import MailMessage, MailPreference, MailStatus
 from backend.mail.schemas import MailMessageOut, MailRequest
@@ -112,6 +114,24 @@ def _recipient(session: Session, request: MailRequest) -> tuple[str, Customer | 
     return customer.email, customer
 
 
+def _attachments(
+    session: Session, *, request: MailRequest, customer: Customer | None, now: datetime
+) -> list[dict[str, str]] | None:
+    """The customer's documents (backend/documents), rendered now: the email carries the document as it was
+    when asked for. Unknown kinds or documents are the documents module's 422/404."""
+    if not request.attachments:
+        return None
+    if customer is None:
+        raise InvalidInput("Attachments are the customer's documents: give customer_id.")
+    stored = []
+    for spec in request.attachments:
+        document = render_attachment(session, customer_id=customer.id, spec=spec.model_dump(),
+                                     today=now.date())
+        stored.append({"filename": document.filename, "content_type": document.media_type,
+                       "data": base64.b64encode(document.content).decode("ascii")})
+    return stored
+
+
 def enqueue(
     session: Session,
     *,
@@ -136,8 +156,6 @@ def enqueue(
     if context is None:
         known = ", ".join(sorted(templates.CONTEXTS))
         raise InvalidInput(f"Unknown template {request.template!r}; known: {known}.")
-    if request.attachments:
-        raise AttachmentsUnavailable("Attachments are not available yet for this email.")
     to_address, customer = _recipient(session, request)
     fields: dict[str, Any] = context.model_dump()
     preferences = None
@@ -150,6 +168,7 @@ def enqueue(
             fields["account_number"] = customer.account.number if customer.account else None
             if not reminders_enabled(session, customer_id=customer.id):
                 status = MailStatus.suppressed
+    attachments = _attachments(session, request=request, customer=customer, now=now)
     fields["reply_enabled"] = request.thread is not None
     rendered = templates.render(request.template, fields)
     conversation_id = request.thread.conversation_id if request.thread else None
@@ -165,6 +184,7 @@ def enqueue(
         body_text=rendered.text,
         body_html=rendered.html,
         headers=_headers(request, settings=settings, preferences=preferences),
+        attachments=attachments,
         message_id=new_message_id(domain=settings.mail_reply_domain, conversation_id=conversation_id),
         status=status,
         attempts=0,

@@ -8,7 +8,9 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.config import Settings
 from backend.mail.models import MailMessage
+from backend.mail.sender import build_message
 from tests.backend.conftest import API_TOKEN
 
 ALICE = 1  # demo customer: Alice Moreno, alice.moreno@example.com
@@ -75,7 +77,9 @@ def test_refusals_are_clear_errors(client, demo: Session) -> None:
          "customer_id"),
         ({"template": "payment_reminder", "customer_id": ALICE,
           "context": {"kind": "past_due", "pay_url": "javascript:alert(1)"}}, 422, "pay_url"),
-        ({**ack, "to": "a@example.org", "attachments": [{"kind": "invoice_pdf"}]}, 422, "Attachments"),
+        ({**ack, "to": "a@example.org", "attachments": [{"kind": "invoice_pdf"}]}, 422, "give customer_id"),
+        ({**ack, "customer_id": ALICE,
+          "attachments": [{"kind": "invoice_pdf", "invoice_number": "INV-1999-000001"}]}, 404, ""),
         ({**ack, "to": "a@example.org", "thread": {"conversation_id": "bad id!"}}, 422, "conversation_id"),
     ]
     for number, (body, status, words) in enumerate(cases):
@@ -132,3 +136,18 @@ def test_the_reply_secret_is_refused_outside_development_at_its_default() -> Non
         with pytest.raises(ValidationError, match="EMAIL_REPLY_SECRET"):
             Settings(**real, **({} if value is None else {"EMAIL_REPLY_SECRET": value}))
     assert Settings(**real, EMAIL_REPLY_SECRET="s3").email_reply_secret.get_secret_value() == "s3"
+
+
+def test_a_document_is_attached_as_it_was_when_asked_for(client, demo: Session) -> None:
+    body = {"template": "bot_reply", "customer_id": ALICE,
+            "context": {"body_text": "Here is your latest bill."}, "attachments": [{"kind": "invoice_pdf"}]}
+    answer = _post(client, body, key="with-invoice-01")
+    assert answer.status_code == 202, answer.text
+    row = _row(demo, answer.json()["id"])
+    assert row.attachments is not None and len(row.attachments) == 1
+    message = build_message(row, settings=Settings(APP_ENV="development"))
+    [pdf] = list(message.iter_attachments())
+    assert pdf.get_content_type() == "application/pdf"
+    assert (pdf.get_filename() or "").endswith(".pdf")
+    assert pdf.get_payload(decode=True).startswith(b"%PDF")
+    assert message.get_body(("plain",)).get_content().count("Here is your latest bill.") == 1
