@@ -103,7 +103,8 @@ class Settings(BaseSettings):
         default=SecretStr(DEFAULT_DOCUMENTS_LINK_SECRET), validation_alias="DOCUMENTS_LINK_SECRET"
     )
     documents_link_minutes: int = Field(default=15, ge=1, le=1440, validation_alias="DOCUMENTS_LINK_MINUTES")
-    documents_base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="DOCUMENTS_BASE_URL")
+    # Where customers' browsers reach /documents/ (public); empty: PAYMENT_PAGE_BASE_URL (the same backend).
+    documents_base_url: str = Field(default="", validation_alias="DOCUMENTS_BASE_URL")
 
     # Outbound email (backend/mail/, issue 19; docs/contracts.md, "Email"): the SMTP relay and the send loop.
     mail_smtp_host: str = Field(default="127.0.0.1", validation_alias="MAIL_SMTP_HOST")
@@ -196,6 +197,10 @@ class Settings(BaseSettings):
         if self.app_env != "development" and (value == default or PLACEHOLDER in value):
             return None
         return value
+
+    @property
+    def documents_public_url(self) -> str:
+        return (self.documents_base_url or self.payment_page_base_url).rstrip("/")
 
     @property
     def database_url(self) -> str:

@@ -360,7 +360,7 @@ def create_link(
         customer_id=customer_id, details={"expires_at": expires_at.isoformat()},
     )
     session.commit()
-    return DocumentLink(ref=ref, url=f"{settings.documents_base_url.rstrip('/')}/documents/{token}",
+    return DocumentLink(ref=ref, url=f"{settings.documents_public_url}/documents/{token}",
                         expires_at=expires_at)
 
 

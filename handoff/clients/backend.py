@@ -150,5 +150,14 @@ class BackendClient:
         return await self._request("GET", "/api/v1/reports/billing-activity", actor=actor,
                                    params={"start": start, "end": end})
 
+    async def list_documents(self, *, customer_id: int, actor: str) -> dict:
+        """Invoices, monthly statements and credit memos (issue 19): {"customer_id", "documents": [...]}."""
+        return await self._request("GET", f"/api/v1/customers/{customer_id}/documents", actor=actor)
+
+    async def create_document_link(self, *, customer_id: int, body: dict, actor: str) -> dict:
+        """A short-lived signed link: {"kind", "document_id", "title", "filename", "url", "expires_at"}."""
+        return await self._request("POST", f"/api/v1/customers/{customer_id}/documents/links", actor=actor,
+                                   json=body)
+
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -105,6 +105,8 @@ EXPECTED_ROLES = {
     ("POST", CONVERSATION + "/payment-quotes/{quote_id}/confirm"): ASSIGNED_TO_THEM,
     ("POST", CONVERSATION + "/arrangements"): ASSIGNED_TO_THEM,
     ("POST", CONVERSATION + "/late-fee-waivers"): ASSIGNED_TO_THEM,  # the one-time waiver (issue 16)
+    ("GET", CONVERSATION + "/documents"): ASSIGNED_TO_THEM,  # the account panel's documents (issue 19)
+    ("POST", CONVERSATION + "/documents/links"): ASSIGNED_TO_THEM,
     ("POST", CONVERSATION + "/notes"): THEIR_WORK,  # internal notes (issue 17)
     ("GET", CONVERSATION + "/credits"): THEIR_WORK,
     ("POST", CONVERSATION + "/credits"): ASSIGNED_TO_THEM,

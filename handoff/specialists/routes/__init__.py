@@ -11,6 +11,7 @@ from handoff.specialists.routes import (
     canned_responses,
     chats,
     credits,
+    documents,
     notes,
     payments,
     presence,
@@ -22,6 +23,6 @@ from handoff.specialists.routes import (
 from handoff.specialists.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/console", responses=ERROR_RESPONSES)
-for screen in (sign_in, queue, chats, payments, notes, canned_responses, credits, presence, search,
-               supervisor):
+for screen in (sign_in, queue, chats, payments, notes, canned_responses, credits, presence, documents,
+               search, supervisor):
     router.include_router(screen.router)
