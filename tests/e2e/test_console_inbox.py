@@ -313,5 +313,15 @@ def test_a_settled_dispute_disables_its_buttons_also_after_a_reload(stack: Stack
     expect(settled).to_have_text("Dispute accepted; nothing more to settle.")
     expect(dana.locator("[data-testid=settle-accept-button]")).to_be_disabled()
     expect(dana.locator("[data-testid=context-dispute-id]")).to_contain_text("accepted")
+
+    # Search: the dispute number and the invoice find Ben's chat; opening a result opens the conversation.
+    for query, matched in ((f"#{dispute.json()['id']}", "dispute"), (invoice, "invoice")):
+        dana.fill("[data-testid=search-input]", query)
+        dana.click("[data-testid=search-submit]")
+        found = dana.locator(f"[data-testid=search-result][data-conversation-id='{ben.conversation_id}']")
+        expect(found).to_have_attribute("data-matched", matched)
+    found.locator("[data-testid=search-open]").click()
+    expect(dana.locator("[data-testid=conversation-view]")).to_have_attribute(
+        "data-conversation-id", ben.conversation_id)
     ben.close()
     assert problems == [], problems

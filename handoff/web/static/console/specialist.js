@@ -11,6 +11,7 @@ import { Notes } from './notes.js';
 import { PaymentActions } from './payment-actions.js';
 import { createQueue } from './queue.js';
 import { createConsoleSocket } from './socket.js';
+import { bindSearch } from './search.js';
 import { bindSupervisor } from './supervisor.js';
 
 const BASE_TITLE = document.title;
@@ -93,6 +94,7 @@ export function startSpecialist(user) {
     user, onClaim: (id) => actions.claim(id), onOpen: (id) => inbox.open(id),
     onMyChats: (chats) => inbox.setChats(chats),
   });
+  bindSearch({ onOpen: (id) => { show('work-view'); inbox.open(id); } });
   bindNavigation(user);
   queue.loadMyChats();
   queue.loadStaff();
