@@ -37,6 +37,8 @@ REPORT_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
     "content": {"text/csv": {"schema": {"type": "string", "description": "A header row, then one row each"}}},
 }}
 
+# Dates a report can cover (a year 9999 end would overflow the day after it).
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 StartDate = Annotated[date | None, Query(description="First local date (YYYY-MM-DD), default today")]
 EndDate = Annotated[date | None, Query(description="Last local date, included (YYYY-MM-DD), default today")]
 
@@ -48,6 +50,9 @@ async def _report(service: Services, staff: Staff, start: date | None, end: date
     if end < start:
         raise ServiceError(status_code=422, code="bad_range",
                            message="The end date must not be before the start.")
+    if start < EARLIEST or end > LATEST:
+        raise ServiceError(status_code=422, code="bad_range",
+                           message=f"Pick dates between {EARLIEST} and {LATEST}.")
     if (end - start).days >= MAX_RANGE_DAYS:
         raise ServiceError(status_code=422, code="bad_range",
                            message=f"Pick at most {MAX_RANGE_DAYS} days.")

@@ -229,6 +229,9 @@ async def test_the_report_route_adds_the_billing_activity_or_says_why_not(servic
     assert backwards.value.code == "bad_range"
     with pytest.raises(ServiceError):
         await supervisor.report(staff=sam, service=services, start=DAY - timedelta(days=366), end=DAY)
+    with pytest.raises(ServiceError) as far:
+        await supervisor.report(staff=sam, service=services, start=date(9999, 12, 31), end=date(9999, 12, 31))
+    assert far.value.message == "Pick dates between 2000-01-01 and 2999-12-31."
 
 
 async def export(staff: Any, services: Any, table: Any) -> Any:
