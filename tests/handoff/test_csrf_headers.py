@@ -265,6 +265,8 @@ PRODUCTION_SECRETS = {
     "HANDOFF_SESSION_SECRET": "prod-session-secret-1234567890",
     "RASA_CHANNEL_TOKEN": "prod-rasa-channel-token-1234567890",
     "IDENTITY_ASSERTION_SECRET": "prod-identity-assertion-secret-1234567890",
+    "EMAIL_INBOUND_SECRET": "prod-email-inbound-secret-1234567890",
+    "EMAIL_REPLY_SECRET": "prod-email-reply-secret-1234567890",
 }
 
 
@@ -310,7 +312,8 @@ def test_handoff_refuses_to_start_with_development_secrets(stand_in, tmp_path):
     message = log.read_text()
     assert "APP_ENV is not development but these secrets" in message and "development defaults" in message
     for name in ("api_token", "customer_jwt_secret", "rasa_auth_token", "backend_api_token", "session_secret",
-                 "rasa_channel_token", "identity_assertion_secret"):
+                 "rasa_channel_token", "identity_assertion_secret", "email_inbound_secret",
+                 "email_reply_secret"):
         assert name in message
     # One default left is enough to refuse.
     handoff.env.update({**PRODUCTION_SECRETS, "HANDOFF_SESSION_SECRET": "dev-handoff-session-secret"})
