@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
+from actions.account_check import UsesAccountCheck, offer_fix
 from actions.answers import ANSWERS_BY_INTENT, ActionExplainCharge
 from actions.base import UsesServices, account_currency, utter_backend_unavailable
 from actions.clients.billing import MatchedLineItem
@@ -81,9 +82,9 @@ async def _after_stopped_verification(
     return events + _reset(*VERIFICATION_SLOTS, *also_reset)
 
 
-class ActionAnswerAfterVerification(UsesServices, Action):
-    """Runs when verify_identity_form ends: answers the question asked before it, or hands over when
-    locked."""
+class ActionAnswerAfterVerification(UsesAccountCheck, Action):
+    """Runs when verify_identity_form ends: answers the question asked before it (after the account check's
+    offer, actions/account_check.py), or hands over when locked."""
 
     def name(self) -> str:
         return "action_answer_after_verification"
@@ -96,13 +97,15 @@ class ActionAnswerAfterVerification(UsesServices, Action):
         if current_customer_id(tracker) is None:
             dispatcher.utter_message(response="utter_need_verification")
             return []
+        offer = await offer_fix(self.account_check, dispatcher, tracker)
+        checked: list[EventType] = [SlotSet(name, value) for name, value in offer.items()]
         turn = latest_turn_with_intent(tracker, ANSWERS_BY_INTENT)
         answer_class = ANSWERS_BY_INTENT.get(turn.intent or "") if turn is not None else None
         if turn is None or answer_class is None:
             dispatcher.utter_message(response="utter_how_can_i_help")
-            return []
+            return checked
         answer_action = answer_class(billing=self.billing, handoff=self._handoff)
-        return await answer_action.answer_turn(dispatcher, tracker, turn)
+        return checked + await answer_action.answer_turn(dispatcher, tracker, turn)
 
 
 class ActionSubmitDispute(UsesServices, Action):

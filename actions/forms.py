@@ -11,6 +11,7 @@ from rasa_sdk.forms import FormValidationAction, ValidationAction
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
+from actions.account_check import UsesAccountCheck, offer_after_sign_in
 from actions.base import UsesServices, account_currency, utter_backend_unavailable
 from actions.charges import (
     ChargeQuery,
@@ -387,8 +388,9 @@ class ActionAskDisputeLineItemId(UsesServices, Action):
         return []
 
 
-class ValidateSlotMappings(ValidationAction):
-    """Runs after every customer message: a signed-in visitor (metadata from handoff) counts as verified."""
+class ValidateSlotMappings(UsesAccountCheck, ValidationAction):
+    """Runs after every customer message: a signed-in visitor (metadata from handoff) counts as verified;
+    then the account check's offer (actions/account_check.py)."""
 
     def name(self) -> str:
         return "action_validate_slot_mappings"
@@ -407,3 +409,8 @@ class ValidateSlotMappings(ValidationAction):
                 customer_id, conversation_id=tracker.sender_id
             )
         return changes
+
+    async def extract_account_check_offer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await offer_after_sign_in(self.account_check, dispatcher, tracker)

@@ -415,3 +415,16 @@ def message(dispatcher: CollectingDispatcher, response: str) -> dict[str, Any]:
 
 def slot_events(events: list[dict]) -> dict[str, Any]:
     return {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
+
+
+@dataclass
+class FakeAccountCheck:
+    """The account check with nothing to report (the real backend's checks: test_account_check_actions.py)."""
+
+    calls: list[int] = field(default_factory=list)
+
+    async def list_findings(self, *, customer_id: int) -> Any:
+        from actions.clients.account_check import Findings
+
+        self.calls.append(customer_id)
+        return Findings(customer_id=customer_id, currency="USD", findings=[])

@@ -13,7 +13,15 @@ from actions.dialogue import (
     ActionSubmitDispute,
 )
 from tests.actions.conftest import SIGNED_IN
-from tests.actions.fakes import bot_event, make_tracker, message, responses, slot_events, user_event
+from tests.actions.fakes import (
+    FakeAccountCheck,
+    bot_event,
+    make_tracker,
+    message,
+    responses,
+    slot_events,
+    user_event,
+)
 
 DISPUTE_SLOTS = {
     "dispute_line_item_id": "43",
@@ -23,6 +31,11 @@ DISPUTE_SLOTS = {
     "account_currency": "USD",
     "identity_verified": True,
 }
+
+
+def after_verification(billing, handoff) -> ActionAnswerAfterVerification:
+    """The action with an account check that finds nothing (the offer: test_account_check_actions.py)."""
+    return ActionAnswerAfterVerification(billing=billing, handoff=handoff, account_check=FakeAccountCheck())
 
 
 async def test_question_asked_before_verification_is_answered_after_it(billing, handoff, dispatcher, domain):
@@ -36,7 +49,7 @@ async def test_question_asked_before_verification_is_answered_after_it(billing, 
         events=earlier,
         slots={"verified_customer_id": 4, "verification_status": "verified"},
     )
-    await ActionAnswerAfterVerification(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    await after_verification(billing, handoff).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_due_date"]
 
 
@@ -54,13 +67,13 @@ async def test_charge_named_before_verification_is_still_used(billing, handoff, 
         events=earlier,
         slots={"verified_customer_id": 4, "account_currency": "USD"},
     )
-    await ActionAnswerAfterVerification(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    await after_verification(billing, handoff).run(dispatcher, tracker, domain)
     assert message(dispatcher, "utter_charge_explanation")["description"] == "Late fee"
 
 
 async def test_locked_verification_escalates_with_reason(billing, handoff, dispatcher, domain):
     tracker = make_tracker(intent="inform", text="11111", slots={"verification_status": "locked"})
-    events = await ActionAnswerAfterVerification(billing=billing, handoff=handoff).run(
+    events = await after_verification(billing, handoff).run(
         dispatcher, tracker, domain
     )
     [request] = handoff.requests

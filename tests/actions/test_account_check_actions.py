@@ -1,0 +1,304 @@
+"""The account check in the dialogue (issue 18, actions/account_check.py) against the real backend app
+(SQLite, demo seed + customers 9-14): the offer once after verification (signed in or by the form), never
+before it; "yes" fixing with one credit, beyond the limits a handover with the finding as the summary, "no"
+leaving it.
+
+Trackers are built inline as rasa-sdk's own tests do; the events the actions return are asserted exactly."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.account_check import ActionDeclineFinding, ActionFixFinding
+from actions.clients.account_check import AccountCheckClient
+from actions.clients.billing import BillingClient
+from actions.config import ActionSettings
+from actions.dialogue import ActionAnswerAfterVerification
+from actions.forms import ValidateSlotMappings
+from actions.identity import signed_customer_slot
+from backend.config import Settings
+from backend.database import Database, make_engine
+from backend.main import create_app
+from backend.migrations_api import upgrade
+from backend.seed.account_check_demo import seed_account_check_demo
+from backend.seed.demo import seed_demo
+from tests.actions.fakes import FakeHandoff, handoff_metadata
+
+TOKEN = "test-backend-token-account-check-actions"
+DAVID, HIRO, NADIA = 4, 8, 14
+DAVID_OFFER_START = "Your Installation fee of $49.00 was billed twice"
+
+
+@dataclass
+class Backend:
+    account_check: AccountCheckClient
+    billing: BillingClient
+    reads: list[str]
+
+
+@pytest.fixture
+async def backend(tmp_path: Path) -> AsyncIterator[Backend]:
+    url = f"sqlite:///{tmp_path / 'backend.db'}"
+    engine = make_engine(url)
+    upgrade(engine=engine)
+    today = datetime.now(UTC).date()
+    with Session(engine) as session:
+        seed_demo(session, today=today)
+        seed_account_check_demo(session, today=today)
+    engine.dispose()
+    app = create_app(Settings(BACKEND_DATABASE_URL=url, BACKEND_API_TOKEN=TOKEN), Database(url))
+    reads: list[str] = []
+
+    async def log_findings_reads(request: httpx.Request) -> None:
+        if request.url.path.endswith("/findings"):
+            reads.append(request.url.path)
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, event_hooks={"request": [log_findings_reads]}) as http:
+        settings = ActionSettings(BACKEND_URL="http://backend", BACKEND_API_TOKEN=TOKEN)
+        yield Backend(
+            AccountCheckClient(settings=settings, http=http),
+            BillingClient(settings=settings, http=http),
+            reads,
+        )
+    app.state.database.dispose()
+
+
+def tracker(
+    intent: str,
+    *,
+    signed_in: int | None = None,
+    slots: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    sender_id: str = "conv-1",
+    text: str = "",
+) -> Tracker:
+    """A turn the handoff service sent (signed identity assertion; `signed_in`: the website's customer)."""
+    latest = {
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": [],
+        "text": text,
+        "metadata": handoff_metadata(sender_id, signed_in),
+    }
+    user = {"event": "user", "text": text, "parse_data": latest, "metadata": latest["metadata"]}
+    return Tracker(
+        sender_id, dict(slots or {}), latest, [*(events or []), user], False, None, {}, "action_listen"
+    )
+
+
+def said(dispatcher: CollectingDispatcher) -> list[str]:
+    return [message["response"] for message in dispatcher.messages]
+
+
+async def david_offer(backend: Backend) -> dict[str, Any]:
+    [finding] = [
+        f for f in (await backend.account_check.list_findings(customer_id=DAVID)).findings if f.bot_may_fix
+    ]
+    return {
+        "status": "offered",
+        "customer_id": DAVID,
+        "finding_id": finding.id,
+        "kind": "duplicate_charge",
+        "summary": finding.summary,
+        "amount": "49.00",
+        "currency": "USD",
+        "invoice_number": finding.invoice_number,
+    }
+
+
+async def test_signed_in_customer_hears_the_offer_once_before_the_answer(
+    backend: Backend, domain: dict[str, Any]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    first = tracker("check_balance", signed_in=DAVID, slots={"identity_verified": False})
+    events = await ValidateSlotMappings(account_check=backend.account_check).run(dispatcher, first, domain)
+    offer = await david_offer(backend)
+    assert events == [
+        SlotSet("identity_verified", True),
+        SlotSet("verified_customer_id", signed_customer_slot(DAVID, conversation_id="conv-1")),
+        SlotSet("account_check_offer", offer),
+        SlotSet("account_check_pending", True),
+    ]
+    [mention] = dispatcher.messages
+    assert mention["response"] == "utter_account_check_offer"
+    assert mention["finding"].startswith(DAVID_OFFER_START)
+
+    # the next message (another question): no second check, the unanswered offer is dropped
+    dispatcher = CollectingDispatcher()
+    later = tracker(
+        "ask_due_date", signed_in=DAVID, slots=dict(slot_values(events), account_check_pending=True)
+    )
+    events = await ValidateSlotMappings(account_check=backend.account_check).run(dispatcher, later, domain)
+    assert events == [SlotSet("account_check_pending", False)]
+    assert dispatcher.messages == [] and len(backend.reads) == 2  # the first check and david_offer's
+
+
+async def test_nothing_is_checked_before_verification_or_while_a_form_starts(
+    backend: Backend, domain: dict[str, Any]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    anonymous = tracker("check_balance", slots={"identity_verified": False})
+    validate = ValidateSlotMappings(account_check=backend.account_check)
+    assert await validate.run(dispatcher, anonymous, domain) == []
+    # David's own dispute goes on as before (the dispute form): the offer waits for a question the bot answers
+    dispute = tracker(
+        "dispute_charge",
+        signed_in=DAVID,
+        slots={
+            "identity_verified": True,
+            "verified_customer_id": signed_customer_slot(DAVID, conversation_id="conv-1"),
+        },
+    )
+    assert await validate.run(dispatcher, dispute, domain) == []
+    assert dispatcher.messages == [] and backend.reads == []
+
+
+async def test_customer_without_a_fixable_finding_hears_nothing(
+    backend: Backend, domain: dict[str, Any]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    hiro = tracker("greet", signed_in=HIRO, slots={"identity_verified": False}, sender_id="conv-hiro")
+    events = await ValidateSlotMappings(account_check=backend.account_check).run(dispatcher, hiro, domain)
+    assert events == [
+        SlotSet("identity_verified", True),
+        SlotSet("verified_customer_id", signed_customer_slot(HIRO, conversation_id="conv-hiro")),
+        SlotSet("account_check_offer", {"status": "none"}),
+    ]
+    assert dispatcher.messages == []
+
+
+async def test_verified_by_the_form_the_offer_comes_before_the_answer(backend: Backend) -> None:
+    dispatcher = CollectingDispatcher()
+    asked = {
+        "event": "user",
+        "text": "when is my bill due?",
+        "parse_data": {"intent": {"name": "ask_due_date"}, "entities": [], "text": "when is my bill due?"},
+    }
+    after_form = tracker(
+        "inform",
+        text="98101",
+        events=[asked],
+        slots={
+            "verification_status": "verified",
+            "identity_verified": True,
+            "account_currency": "USD",
+            "verified_customer_id": signed_customer_slot(DAVID, conversation_id="conv-1"),
+        },
+    )
+    action = ActionAnswerAfterVerification(
+        billing=backend.billing, handoff=FakeHandoff(), account_check=backend.account_check
+    )
+    events = await action.run(dispatcher, after_form, {})
+    assert events == [
+        SlotSet("account_check_offer", await david_offer(backend)),
+        SlotSet("account_check_pending", True),
+    ]
+    assert said(dispatcher) == ["utter_account_check_offer", "utter_due_date"]
+
+
+async def test_yes_credits_once_and_states_the_new_balance_also_from_a_second_tab(backend: Backend) -> None:
+    offer = await david_offer(backend)
+    answers = []
+    for conversation in ("conv-tab-1", "conv-tab-2"):
+        dispatcher = CollectingDispatcher()
+        yes = tracker(
+            "affirm",
+            signed_in=DAVID,
+            sender_id=conversation,
+            slots={"account_check_offer": offer, "account_check_pending": True},
+        )
+        events = await ActionFixFinding(account_check=backend.account_check, handoff=FakeHandoff()).run(
+            dispatcher, yes, {}
+        )
+        [done] = dispatcher.messages
+        assert (done["response"], done["amount"], done["balance"]) == (
+            "utter_account_fix_done",
+            "$49.00",
+            "$94.00",
+        )
+        [pending, fixed] = events
+        assert pending == SlotSet("account_check_pending", False)
+        assert fixed["name"] == "account_check_offer" and fixed["value"]["status"] == "fixed"
+        answers.append(fixed["value"])
+    assert answers[0]["credit_id"] == answers[1]["credit_id"]  # one credit for two tabs
+    assert (await backend.billing.get_balance(customer_id=DAVID)).total_due == Decimal("94.00")
+
+
+async def test_beyond_the_limits_the_chat_goes_to_a_specialist_with_the_finding(backend: Backend) -> None:
+    [finding] = (await backend.account_check.list_findings(customer_id=NADIA)).findings
+    offer = {
+        "status": "offered",
+        "customer_id": NADIA,
+        "finding_id": finding.id,
+        "kind": finding.kind,
+        "summary": finding.summary,
+        "amount": str(finding.amount),
+        "currency": "USD",
+        "invoice_number": finding.invoice_number,
+    }
+    handoff = FakeHandoff()
+    dispatcher = CollectingDispatcher()
+    yes = tracker(
+        "affirm", signed_in=NADIA, slots={"account_check_offer": offer, "account_check_pending": True}
+    )
+    events = await ActionFixFinding(account_check=backend.account_check, handoff=handoff).run(
+        dispatcher, yes, {}
+    )
+    assert events == [
+        SlotSet("account_check_pending", False),
+        SlotSet("account_check_offer", dict(offer, status="handed_over")),
+        SlotSet("handoff_state", "queued"),
+    ]
+    assert said(dispatcher) == ["utter_account_fix_needs_specialist", "utter_handoff_queued"]
+    [request] = handoff.requests
+    assert request.reason == "dispute" and request.customer_id == NADIA
+    assert request.summary.startswith(finding.summary) and "$100.00" in request.summary
+    assert (await backend.billing.get_balance(customer_id=NADIA)).total_due == Decimal("45.00")  # no credit
+
+
+async def test_no_leaves_the_account_as_it_is(backend: Backend) -> None:
+    offer = await david_offer(backend)
+    dispatcher = CollectingDispatcher()
+    no = tracker("deny", signed_in=DAVID, slots={"account_check_offer": offer, "account_check_pending": True})
+    events = await ActionDeclineFinding().run(dispatcher, no, {})
+    assert events == [
+        SlotSet("account_check_pending", False),
+        SlotSet("account_check_offer", dict(offer, status="declined")),
+    ]
+    assert said(dispatcher) == ["utter_account_fix_declined"]
+    assert (await backend.billing.get_balance(customer_id=DAVID)).total_due == Decimal("143.00")
+
+
+@pytest.mark.parametrize("who", ["another customer's offer", "an unsigned turn"])
+async def test_a_yes_that_does_not_answer_this_customer_s_offer_fixes_nothing(
+    backend: Backend, who: str
+) -> None:
+    offer = await david_offer(backend)
+    dispatcher = CollectingDispatcher()
+    yes = tracker(
+        "affirm",
+        signed_in=HIRO if who.startswith("another") else DAVID,
+        slots={"account_check_offer": offer, "account_check_pending": True},
+    )
+    if who == "an unsigned turn":
+        yes.latest_message["metadata"] = {"customer_id": DAVID}
+    events = await ActionFixFinding(account_check=backend.account_check, handoff=FakeHandoff()).run(
+        dispatcher, yes, {}
+    )
+    assert events == [SlotSet("account_check_pending", False)]
+    assert said(dispatcher) == ["utter_how_can_i_help"]
+    assert (await backend.billing.get_balance(customer_id=DAVID)).total_due == Decimal("143.00")
+
+
+def slot_values(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {event["name"]: event["value"] for event in events}
