@@ -109,12 +109,19 @@ def _send_mail(engine: Engine, *, once: bool, interval: float) -> int:
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import sessionmaker
 
+    from backend.base import utcnow
+    from backend.mail.events import queue_event_mail
     from backend.mail.sender import send_due
+
+    def queue_events() -> None:  # receipts, dispute outcomes, credits (backend/mail/events.py)
+        with factory() as session:
+            queue_event_mail(session, settings=settings, now=utcnow())
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     factory = sessionmaker(engine, expire_on_commit=False)
     if once:
+        queue_events()
         print(json.dumps(send_due(factory, settings=settings).counts, sort_keys=True))
         return 0
     stop = threading.Event()
@@ -125,6 +132,7 @@ def _send_mail(engine: Engine, *, once: bool, interval: float) -> int:
     )
     while not stop.is_set():
         try:
+            queue_events()
             send_due(factory, settings=settings, should_stop=stop.is_set)
         except OperationalError as exc:
             logging.getLogger("backend.mail").warning("send loop: database unavailable (%s)", exc.orig)
