@@ -28,6 +28,13 @@ DEMO_CUSTOMERS = [
     (6, "Farid", "Haddad", "autopay failed"),
     (7, "Grace", "Liu", "taxes and fees"),
     (8, "Hiro", "Tanaka", "promotion expired"),
+    # the account check's demo customers (issue 18, docs/demo-data.md): one billing error each
+    (9, "Ivy", "Brooks", "late fee although autopay paid on time"),
+    (10, "Jonas", "Weber", "loyalty discount missing"),
+    (11, "Kemal", "Arslan", "sales tax on the wrong base"),
+    (12, "Lena", "Fischer", "usage charge above the usage"),
+    (13, "Marco", "Rossi", "bill shock after heavy usage"),
+    (14, "Nadia", "Costa", "technician visit billed twice"),
 ]
 
 
