@@ -25,6 +25,7 @@ from handoff.conversations.frames import (
 from handoff.conversations.input_limits import MAX_RAW_FRAME_CHARS, FloodGuard, clean_text
 from handoff.conversations.payloads import PayloadNotOffered
 from handoff.conversations.states import State
+from handoff.email import outbound
 from handoff.errors import StorageUnavailable
 from handoff.models import Conversation
 from handoff.pubsub import Subscription, conversation_channel
@@ -280,6 +281,23 @@ async def _receive_message(connection: CustomerConnection, checks: MessageChecks
         connection.turns.put_nowait(stored.message.id)
 
 
+async def _email_transcript(connection: CustomerConnection, frame: dict) -> None:
+    """The widget's "Email me this conversation" (issue 19): the stored system message confirms it; a refusal
+    is an error frame with the sentence to show (no client_id: it names no customer message)."""
+    client_id = client_id_of(frame)
+    if client_id is None:
+        await connection.send(error_frame(code="bad_frame", message="That request could not be read."))
+        return
+    try:
+        await outbound.email_transcript(services=connection.services,
+                                        conversation_id=connection.conversation_id, client_id=client_id)
+    except outbound.TranscriptRefused as refused:
+        await connection.send(error_frame(code="transcript_not_sent", message=refused.message))
+    except StorageUnavailable:
+        await connection.send(error_frame(code="transcript_not_sent",
+                                          message="Sorry, I couldn't send the email now. Please try later."))
+
+
 async def _receive_loop(websocket: WebSocket, services: Services, connection: CustomerConnection) -> None:
     checks = MessageChecks(services)
     while True:
@@ -302,6 +320,8 @@ async def _receive_loop(websocket: WebSocket, services: Services, connection: Cu
                                           sender=Sender.CUSTOMER)
         elif kind == "ping":
             await connection.send({"type": "pong"})
+        elif kind == "email_transcript":
+            await _email_transcript(connection, frame)
         elif kind == "hello":
             await connection.send(error_frame(code="already_started",
                                               message="This chat is already connected."))

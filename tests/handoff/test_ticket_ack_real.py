@@ -1,9 +1,11 @@
-"""A chat that becomes a ticket emails the ticket number (issue 19), with real processes: the handoff service,
+"""A chat that becomes a ticket emails the ticket number, and "email me this conversation" emails the
+transcript (issue 19), with real processes: the handoff service,
 the backend (demo data, outbox, send loop) and the development SMTP server; Rasa is the stand-in."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 
@@ -42,4 +44,23 @@ async def test_a_verified_chat_ticket_emails_the_number_once(make_handoff, backe
     await widget.send("I want a human please")  # asking again: the same ticket, no second email
     await asyncio.sleep(1.5)
     assert len(devmail.messages(DAVID)) == 1
+
+    # "Email me this conversation": the transcript as the customer saw it, by real SMTP.
+    await widget.socket.send(json.dumps({"type": "email_transcript", "client_id": "transcript-1"}))
+    done = "I've emailed this conversation to you."
+    sent = await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == done)
+    assert sent["sender"] == "system"
+    transcript = next(m for m in _mails(devmail, 2) if m["subject"].startswith("Your conversation"))
+    assert transcript["subject"] == f"Your conversation with billing support ({ticket})"
+    assert "You: I want a human" in transcript["text"]
+    assert f"I've opened ticket {ticket}" in transcript["text"]
+    assert "<td" in transcript["html"]
     await widget.close()
+
+    anonymous = Widget(handoff.ws_url)  # no address to send to: a clear refusal, nothing sent
+    await anonymous.connect()
+    await anonymous.socket.send(json.dumps({"type": "email_transcript", "client_id": "transcript-2"}))
+    refused = await anonymous.wait_for(lambda f: f["type"] == "error")
+    assert refused["code"] == "transcript_not_sent" and "client_id" not in refused
+    await anonymous.close()
+    assert len(devmail.messages()) == 2

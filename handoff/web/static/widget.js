@@ -126,12 +126,17 @@
     this.form.appendChild(this.input);
     this.form.appendChild(this.counter);
     this.form.appendChild(this.sendButton);
-    [header, this.status, this.notice, this.list, this.typing, this.form].forEach(function (n) { self.panel.appendChild(n); });
+    // "Email me this conversation" (issue 19): signed-in customers only (the email goes to the address on file).
+    this.transcriptButton = el('button', 'acme-chat-transcript', 'chat-email-transcript', 'Email me this conversation');
+    this.transcriptButton.type = 'button';
+    this.transcriptButton.hidden = true;
+    [header, this.status, this.notice, this.list, this.typing, this.form, this.transcriptButton].forEach(function (n) { self.panel.appendChild(n); });
     this.root.appendChild(this.launcher);
     this.root.appendChild(this.panel);
 
     this.launcher.addEventListener('click', function () { self.open(); });
     this.closeButton.addEventListener('click', function () { self.close(); });
+    this.transcriptButton.addEventListener('click', function () { self.emailTranscript(); });
     this.panel.addEventListener('keydown', function (event) {
       if (event.key === 'Escape') { event.preventDefault(); self.close(); }
     });
@@ -255,6 +260,7 @@
         }
         this.retry = 0;
         this.setLimit(frame.max_message_chars);
+        this.transcriptButton.hidden = !frame.customer;
         this.root.setAttribute('data-conversation-id', frame.conversation_id);
         this.setConnection('connected', 'online');
         this.showStatus({ state: frame.state });
@@ -476,6 +482,14 @@
     var frame = { type: 'message', client_id: item.client_id, text: item.text };
     if (item.payload) { frame.payload = item.payload; }
     this.socket.send(JSON.stringify(frame));
+  };
+
+  ChatWidget.prototype.emailTranscript = function () {
+    if (!this.isOpen()) { this.showNotice('Not connected; try again in a moment.'); return; }
+    var button = this.transcriptButton;
+    button.disabled = true;  // one request per press; the server confirms with a message in the chat
+    setTimeout(function () { button.disabled = false; }, 5000);
+    this.socket.send(JSON.stringify({ type: 'email_transcript', client_id: newClientId() }));
   };
 
   ChatWidget.prototype.send = function (text, payload) {

@@ -95,3 +95,50 @@ async def test_a_refused_email_leaves_the_ticket_and_says_nothing_about_email(se
     assert sender == "system" and text.endswith(TICKET_CONTACT)
     assert not any(record.levelno >= logging.ERROR for record in caplog.records)
     assert any("acknowledgement email not queued" in record.getMessage() for record in caplog.records)
+
+
+async def test_email_me_this_conversation_sends_the_customer_visible_transcript(services, backend):
+    from handoff.email import outbound
+
+    conversation_id = new_conversation(services)  # verified David; the bot said hello
+
+    def chat(session) -> None:
+        store.append_message(session, conversation_id=conversation_id, sender="customer",
+                             text="Why <b>$75</b>?")
+        store.append_message(session, conversation_id=conversation_id, sender="agent", text="Let me check.",
+                             agent_name="Dana")
+
+    services.db.run_sync(chat)
+    await outbound.email_transcript(services=services, conversation_id=conversation_id, client_id="c-1")
+    await outbound.email_transcript(services=services, conversation_id=conversation_id, client_id="c-1")
+    [request] = [mail for mail in backend.mails if mail["body"]["template"] == "transcript"]
+    body = request["body"]
+    assert body["customer_id"] == 4 and "to" not in body
+    assert [(line["speaker"], line["text"]) for line in body["context"]["lines"]] == [
+        ("bot", "Hi! How can I help?"), ("customer", "Why <b>$75</b>?"), ("specialist", "Let me check.")]
+    assert request["key"].startswith(f"transcript:{conversation_id}:") and len(request["key"]) <= 128
+    assert texts(services, conversation_id)[-1] == ("system", outbound.TRANSCRIPT_SENT_TEXT)
+    assert [t for _s, t in texts(services, conversation_id)].count(outbound.TRANSCRIPT_SENT_TEXT) == 1
+
+    for number in range(2, 10):  # a few more presses: at most TRANSCRIPT_LIMIT emails per conversation
+        try:
+            await outbound.email_transcript(services=services, conversation_id=conversation_id,
+                                            client_id=f"c-{number}")
+        except outbound.TranscriptRefused as refused:
+            assert refused.message == "This conversation has already been emailed to you."
+    transcripts = [m for m in backend.mails if m["body"]["template"] == "transcript"]
+    assert len(transcripts) == outbound.TRANSCRIPT_LIMIT
+
+
+async def test_no_transcript_for_an_anonymous_visitor_or_when_the_backend_refuses(services, backend):
+    from handoff.email import outbound
+
+    anonymous = new_conversation(services, customer_id=None, name=None)
+    with pytest.raises(outbound.TranscriptRefused, match="confirmed your account"):
+        await outbound.email_transcript(services=services, conversation_id=anonymous, client_id="a-1")
+    backend.mail_error = BackendError(status_code=422, code="invalid_input", message="no")
+    verified = new_conversation(services)
+    with pytest.raises(outbound.TranscriptRefused, match="couldn't send the email now"):
+        await outbound.email_transcript(services=services, conversation_id=verified, client_id="v-1")
+    assert backend.mails == []
+    assert texts(services, verified)[-1][0] == "bot"  # nothing claims an email went out
