@@ -146,3 +146,25 @@ def test_send_loop_restart_loses_nothing_and_sends_nothing_twice(
     assert sorted(m["message_id"] for m in received) == sorted(m.message_id for m in messages)
     assert sorted(r for m in received for r in m["rcpt_to"]) == ["c0@example.org", "c1@example.org",
                                                                  "c2@example.org"]
+
+
+def test_two_send_loops_at_once_send_each_message_once(
+    outbox: Outbox, database_url: str, tmp_path: Path
+) -> None:
+    factory, queue = outbox
+    with devmail_process(tmp_path) as devmail:
+        settings = Settings(APP_ENV="development", MAIL_SMTP_PORT=devmail.smtp_port)
+        messages = [queue(settings, key=f"two-loops-{n:04d}", ticket=f"T-{n:06d}", to=f"w{n}@example.org")
+                    for n in range(12)]
+        loops = [_loop(database_url, devmail.smtp_port) for _ in range(2)]  # two replicas of the send loop
+        try:
+            _wait(lambda: all(_row(factory, m.id).status == MailStatus.sent for m in messages))
+            time.sleep(1.0)
+        finally:
+            for loop in loops:
+                loop.send_signal(signal.SIGTERM)
+            for loop in loops:
+                assert loop.wait(timeout=20) == 0
+        received = devmail.messages()
+    assert sorted(m["message_id"] for m in received) == sorted(m.message_id for m in messages)  # once each
+    assert all(_row(factory, m.id).attempts == 1 for m in messages)
