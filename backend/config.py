@@ -136,6 +136,13 @@ class Settings(BaseSettings):
         default=300, gt=0, le=86_400, validation_alias="MAIL_SENDING_STALE_SECONDS"
     )
 
+    # Payment reminders (backend/reminders/, issue 19): sent by the billing job.
+    reminder_days_before_due: int = Field(default=3, ge=1, le=30, validation_alias="REMINDER_DAYS_BEFORE_DUE")
+    # The reminder's "Pay now": the chat, where the bot makes a (short-lived) secure payment page link.
+    reminder_pay_url: str = Field(
+        default="http://127.0.0.1:8080/", pattern=r"^https?://", validation_alias="REMINDER_PAY_URL"
+    )
+
     @model_validator(mode="after")
     def refuse_default_secret_outside_development(self) -> "Settings":
         token = self.backend_api_token.get_secret_value()

@@ -8,10 +8,11 @@ from backend.disputes.models import Credit, Dispute
 from backend.mail.models import MailMessage, MailPreference
 from backend.payment_page.models import PaymentPageLink
 from backend.payments.models import IdempotencyRecord, Payment, PaymentQuote, ProcessorEvent
+from backend.reminders.models import Reminder
 
 __all__ = [
     "Account", "Arrangement", "AuditLog", "Base", "Credit", "Customer", "Dispute", "IdempotencyRecord",
     "Instalment", "Invoice", "LineItem", "MailMessage", "MailPreference", "Payment", "PaymentMethod",
-    "PaymentPageLink", "PaymentQuote", "Plan", "PolicyRule", "ProcessorEvent", "Subscription",
+    "PaymentPageLink", "PaymentQuote", "Plan", "PolicyRule", "ProcessorEvent", "Reminder", "Subscription",
     "VerificationState",
 ]

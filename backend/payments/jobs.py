@@ -33,6 +33,7 @@ from backend.payments.service import (
     default_method,
     is_expired,
 )
+from backend.reminders.service import send_reminders
 
 LATE_FEE_RULE = "LATE-FEE-1"
 CATCH_UP_DAYS = 45  # late fees: next invoices issued this many days back are still checked (a missed run)
@@ -341,4 +342,7 @@ def run_billing_jobs(
     retry_failed_autopay(session, day=day, processor=processor, settings=settings, report=report)
     track_arrangements(session, day=day, report=report)
     apply_late_fees(session, day=day, report=report)
+    # last: reminders see the day's autopay outcomes and arrangements (backend/reminders, issue 19)
+    for what, count in send_reminders(session, day=day, settings=settings).items():
+        report.counts[what] = report.counts.get(what, 0) + count
     return report
