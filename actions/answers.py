@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from actions.base import TALK_TO_PERSON_BUTTON, AccountAnswerAction, AnswerContext, UsesServices
+from actions.base import TALK_TO_PERSON_BUTTON, AccountAnswerAction, AnswerContext, UsesPayments, UsesServices
 from actions.charges import (
     MAX_CHARGE_BUTTONS,
     ChargeQuery,
@@ -19,13 +19,20 @@ from actions.charges import (
     invoice_line_items,
     latest_invoice,
     resolve_charge,
+    waivable_late_fee,
+    waiver_button,
 )
 from actions.clients.billing import Balance, BillChange, Invoice, MatchedLineItem
 from actions.clients.errors import NotFound, ServiceError
 from actions.conversation import CustomerTurn, current_customer_id, latest_turn
 from actions.formatting import format_date, format_money, format_period, money_in
 from actions.normalise import CHARGE_TYPE_SYNONYMS, normalise_date, normalise_invoice_number, normalise_money
-from actions.payments import PAY_NOW_BUTTON, UPDATE_CARD_BUTTON, name_payment_method_alerts
+from actions.payments import (
+    PAY_NOW_BUTTON,
+    UPDATE_CARD_BUTTON,
+    ActionSendSecurePaymentLink,
+    name_payment_method_alerts,
+)
 
 MAX_CHANGES_LISTED = 3
 # How a charge type is named when every line of it is explained at once.
@@ -186,7 +193,7 @@ async def _invoice_asked_about(context: AnswerContext) -> Invoice | None:
         return None
 
 
-class ActionExplainCharge(AccountAnswerAction):
+class ActionExplainCharge(UsesPayments, AccountAnswerAction):
     def name(self) -> str:
         return "action_explain_charge"
 
@@ -230,8 +237,13 @@ class ActionExplainCharge(AccountAnswerAction):
             buttons = [{"title": "Dispute this charge", "payload": payload}, THANKS_BUTTON]
         else:  # a credit is not disputed
             buttons = [THANKS_BUTTON, TALK_TO_PERSON_BUTTON]
+        # a late fee the policy lets this customer have waived once: offered in the same answer
+        waiver = await waivable_late_fee(self.payments, customer_id=context.customer_id, item=item)
+        if waiver is not None:
+            yes = waiver_button(line_item_id=item.id, amount=waiver.amount or item.amount, currency=currency)
+            buttons = [yes, *buttons]
         dispatcher.utter_message(
-            response="utter_charge_explanation",
+            response="utter_charge_explanation_waiver_offer" if waiver else "utter_charge_explanation",
             description=item.description,
             amount=format_money(item.amount, currency),
             invoice_number=explanation.invoice_number,
@@ -470,4 +482,5 @@ ANSWERS_BY_INTENT: dict[str, type[AccountAnswerAction]] = {
     "explain_charge": ActionExplainCharge,
     "explain_bill_increase": ActionExplainBillIncrease,
     "payment_status": ActionPaymentStatus,
+    "update_payment_method": ActionSendSecurePaymentLink,  # the secure payment page, once verified
 }

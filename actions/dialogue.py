@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.account_check import UsesAccountCheck, offer_fix
 from actions.answers import ANSWERS_BY_INTENT, ActionExplainCharge
 from actions.base import UsesServices, account_currency, utter_backend_unavailable
+from actions.charges import WAIVER_OFFERED, waiver_button
 from actions.clients.billing import MatchedLineItem
 from actions.clients.errors import Conflict, NotFound, ServiceError
 from actions.conversation import (
@@ -25,6 +26,7 @@ from actions.conversation import (
     latest_turn_with_intent,
 )
 from actions.escalation import build_summary, escalate
+from actions.formatting import format_money
 from actions.forms import STOPPING_VERIFICATION_STATUSES
 from actions.identity import handoff_turn
 
@@ -121,6 +123,9 @@ class ActionSubmitDispute(UsesServices, Action):
             return await _after_stopped_verification(self, dispatcher, tracker, *DISPUTE_SLOTS)
         customer_id = current_customer_id(tracker)
         credit = tracker.get_slot("charge_candidates") or {}
+        if customer_id is not None and credit.get("match") == "waivable":
+            offer_waiver_instead(dispatcher, credit, currency=tracker.get_slot("account_currency") or "USD")
+            return _reset(*DISPUTE_SLOTS)
         if customer_id is not None and credit.get("match") == "credit":
             # the customer named a credit (money off the bill): explained, there is nothing to dispute
             turn = CustomerTurn(
@@ -184,6 +189,27 @@ class ActionSubmitDispute(UsesServices, Action):
             line_item=line_item, explanation=explanation,
         )
         return [SlotSet("dispute_id", dispute_id), *events, *_reset(*DISPUTE_SLOTS)]
+
+
+def offer_waiver_instead(
+    dispatcher: CollectingDispatcher, waivable: dict[str, Any], *, currency: str
+) -> None:
+    """A late fee the customer may have waived once: the waiver first ("Yes, waive" starts arrangement_form
+    with the fee's line item, the yes to these terms), or "No, open a dispute" back to dispute_form (the offer
+    is not made twice in a conversation: actions/forms.py waiver_offered)."""
+    line_item_id = waivable["line_item_id"]
+    dispatcher.utter_message(
+        response=WAIVER_OFFERED,
+        amount=format_money(waivable["amount"], currency),
+        invoice_number=waivable.get("invoice_number") or "your latest bill",
+        buttons=[
+            waiver_button(line_item_id=line_item_id, amount=waivable["amount"], currency=currency),
+            {
+                "title": "No, open a dispute",
+                "payload": f"/dispute_charge{json.dumps({'line_item_id': str(line_item_id)})}",
+            },
+        ],
+    )
 
 
 class ActionEscalateToHuman(UsesServices, Action):

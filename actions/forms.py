@@ -12,14 +12,16 @@ from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.account_check import UsesAccountCheck, offer_after_sign_in
-from actions.base import UsesServices, account_currency, utter_backend_unavailable
+from actions.base import UsesPayments, UsesServices, account_currency, utter_backend_unavailable
 from actions.charges import (
+    WAIVER_OFFERED,
     ChargeQuery,
     charge_buttons,
     charge_label,
     invoice_line_items,
     latest_invoice,
     resolve_charge,
+    waivable_late_fee,
 )
 from actions.clients.billing import MatchedLineItem
 from actions.clients.errors import InvalidRequest, NotFound, ServiceError, VerificationLocked
@@ -231,8 +233,11 @@ class HelperSlotsFormValidation(FormValidationAction, ABC):
         return helpers + validation_events
 
 
-class ValidateDisputeForm(IdentityValidation, HelperSlotsFormValidation):
-    """Which charge (resolved against the customer's invoices), the reason in their words, confirmation."""
+class ValidateDisputeForm(IdentityValidation, UsesPayments, HelperSlotsFormValidation):
+    """Which charge (resolved against the customer's invoices), the reason in their words, confirmation.
+
+    A late fee the customer can have waived once (policy) is offered as a waiver first: the form ends and
+    action_submit_dispute makes the offer, with "No, open a dispute" to come back here."""
 
     helper_slots = DISPUTE_HELPER_SLOTS
 
@@ -246,8 +251,8 @@ class ValidateDisputeForm(IdentityValidation, HelperSlotsFormValidation):
             return []
         if current_customer_id(tracker) is None:
             return domain_slots
-        if (tracker.get_slot("charge_candidates") or {}).get("match") == "credit":
-            return []  # the form ends; action_submit_dispute explains the credit
+        if (tracker.get_slot("charge_candidates") or {}).get("match") in ("credit", "waivable"):
+            return []  # the form ends; action_submit_dispute explains the credit or offers the waiver
         return [slot for slot in domain_slots if slot not in IDENTITY_SLOTS]
 
     async def extract_dispute_line_item_id(
@@ -278,6 +283,16 @@ class ValidateDisputeForm(IdentityValidation, HelperSlotsFormValidation):
                 # a credit takes money off the bill: action_submit_dispute explains it instead of disputing it
                 credit = {"match": "credit", "line_item_id": str(item.id)}
                 return {"charge_candidates": credit, "account_currency": currency}
+            if not waiver_offered(tracker):
+                terms = await waivable_late_fee(self.payments, customer_id=customer_id, item=item)
+                if terms is not None:
+                    waivable = {
+                        "match": "waivable",
+                        "line_item_id": str(item.id),
+                        "amount": str(terms.amount),
+                        "invoice_number": terms.invoice_number or item.invoice_number,
+                    }
+                    return {"charge_candidates": waivable, "account_currency": currency}
             return {
                 "dispute_line_item_id": str(item.id),
                 "dispute_charge_label": charge_label(item, currency),
@@ -333,6 +348,16 @@ class ValidateDisputeForm(IdentityValidation, HelperSlotsFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return {"dispute_confirmed": bool(value)}
+
+
+def waiver_offered(tracker: Tracker) -> bool:
+    """The bot offered the late-fee waiver in this conversation (in an explanation or before a dispute): a
+    customer who disputes the fee after that has said no to it."""
+    offers = (WAIVER_OFFERED, "utter_charge_explanation_waiver_offer")
+    return any(
+        event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") in offers
+        for event in tracker.events
+    )
 
 
 class ActionAskDisputeLineItemId(UsesServices, Action):

@@ -51,8 +51,8 @@ def devmail_process(tmp_path: Path, *, smtp_port: int | None = None) -> Iterator
     smtp_port = smtp_port or free_port()
     http_port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "backend.devmail", "--smtp-port", str(smtp_port), "--http-port", str(http_port),
-         "--database", str(tmp_path / f"devmail-{smtp_port}.db")],
+        [sys.executable, "-m", "backend.devmail", "--smtp-port", str(smtp_port),
+         "--http-port", str(http_port), "--database", str(tmp_path / f"devmail-{smtp_port}.db")],
         cwd=REPO_ROOT, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     server = DevMail(smtp_port, http_port, process)
@@ -60,7 +60,8 @@ def devmail_process(tmp_path: Path, *, smtp_port: int | None = None) -> Iterator
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"devmail exited: {process.stderr.read().decode() if process.stderr else ''}")
+                output = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"devmail exited: {output}")
             try:
                 server.messages()
                 with socket.create_connection(("127.0.0.1", smtp_port), timeout=1):

@@ -1,5 +1,5 @@
-"""The development mail server as a real process: SMTP in, every message kept, pages that never run a message's
-script, JSON for tests (issue 19; docs/contracts.md, "Email")."""
+"""The development mail server as a real process: SMTP in, every message kept, pages that never run a
+message's script, JSON for tests (issue 19; docs/contracts.md, "Email")."""
 import smtplib
 from email.message import EmailMessage
 from pathlib import Path
@@ -38,7 +38,9 @@ def test_keeps_every_message_and_shows_html_only_sandboxed(tmp_path: Path) -> No
         assert first["message_id"] == "<test-1@reply.example.test>"
         assert "total $75.00" in first["text"]
         assert SCRIPT in first["html"]  # kept as received
-        assert first["attachments"] == [{"filename": "INV-1.pdf", "content_type": "application/pdf", "size": 13}]
+        assert first["attachments"] == [
+            {"filename": "INV-1.pdf", "content_type": "application/pdf", "size": 13}
+        ]
 
         index = httpx.get(f"{devmail.url}/", timeout=10)
         assert index.status_code == 200
