@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from actions.base import TALK_TO_PERSON_BUTTON, utter_backend_unavailable
+from actions.base import TALK_TO_PERSON_BUTTON, UsesPayments, utter_backend_unavailable
 from actions.clients.errors import ServiceError
 from actions.clients.payments import ArrangementOptions, PaymentRefused, money_text
 from actions.conversation import current_customer_id, latest_turn, user_events
@@ -33,7 +33,7 @@ from actions.forms import (
     IdentityValidation,
 )
 from actions.identity import handoff_turn
-from actions.payments import NO, QUESTION_INTENTS, YES, UsesPayments, bot_actor, idempotency_key, payload
+from actions.payments import NO, QUESTION_INTENTS, YES, bot_actor, idempotency_key, payload
 
 ARRANGEMENT_SLOTS = (
     "arrangement_kind",
@@ -148,6 +148,22 @@ def _reasons(reasons: list[Any]) -> str:
     )
 
 
+def accepted_waiver_offer(tracker: Tracker, offer: dict[str, Any]) -> bool:
+    """The request is the "Yes, waive the ... fee" button of the bot's offer (in a late fee's explanation or
+    before a dispute, actions/charges.py waiver_button): it names the fee the policy allows waiving now, and
+    the offer stated the amount and that it is a one-time credit, so it is the customer's yes. A typed
+    request, or a button for another fee, is asked to confirm as usual."""
+    request = opening_request(tracker) or {}
+    if not str(request.get("text") or "").startswith("/request_fee_waiver"):
+        return False
+    named = [
+        str(entity.get("value"))
+        for entity in (request.get("parse_data") or {}).get("entities") or []
+        if entity.get("entity") == "line_item_id"
+    ]
+    return bool(named) and offer.get("line_item_id") is not None and named[0] == str(offer["line_item_id"])
+
+
 class ValidateArrangementForm(IdentityValidation, UsesPayments, HelperSlotsFormValidation):
     """Which arrangement (from the request), its terms within the backend's policy, then an explicit yes."""
 
@@ -194,6 +210,8 @@ class ValidateArrangementForm(IdentityValidation, UsesPayments, HelperSlotsFormV
             return {"arrangement_kind": value, "arrangement_offer": {"stop": "unavailable"}}
         offer = self._offer(value, options, dispatcher)
         slots: dict[str, Any] = {"arrangement_kind": value, "arrangement_offer": offer}
+        if value == "late_fee_waiver" and not offer.get("stop") and accepted_waiver_offer(tracker, offer):
+            slots["arrangement_confirmed"] = True  # "Yes, waive the $25.00 fee" under the stated terms
         if value == "promise_to_pay" and not offer.get("stop") and tracker.get_slot("promise_date") is None:
             # "I can pay on friday": the date may come with the request
             turn = opening_request(tracker) or {}

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.clients.billing import BillingClient
 from actions.clients.errors import BackendUnavailable, NotFound, ServiceError
 from actions.clients.handoff import HandoffClient
+from actions.clients.payments import PaymentsClient
 from actions.conversation import CustomerTurn, latest_turn, verified_customer_or_ask
 from actions.own_account import other_account_asked_about
 
@@ -38,6 +39,26 @@ class UsesServices:
         if self._handoff is None:
             self._handoff = HandoffClient()
         return self._handoff
+
+
+class UsesPayments(UsesServices):
+    """UsesServices plus the payments client (injectable like the others, built on first use)."""
+
+    def __init__(
+        self,
+        *,
+        billing: BillingClient | None = None,
+        handoff: HandoffClient | None = None,
+        payments: PaymentsClient | None = None,
+    ) -> None:
+        super().__init__(billing=billing, handoff=handoff)
+        self._payments = payments
+
+    @property
+    def payments(self) -> PaymentsClient:
+        if self._payments is None:
+            self._payments = PaymentsClient()
+        return self._payments
 
 
 def utter_backend_unavailable(dispatcher: CollectingDispatcher) -> None:

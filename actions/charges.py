@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Literal, TypeVar
 
 from actions.clients.billing import BillingClient, Explanation, Invoice, MatchedLineItem
-from actions.clients.errors import NotFound
+from actions.clients.errors import NotFound, ServiceError
+from actions.clients.payments import PaymentsClient, WaiverTerms
 from actions.conversation import CustomerTurn
 from actions.formatting import format_date, format_money
 from actions.normalise import (
@@ -21,6 +22,8 @@ from actions.normalise import (
 )
 
 MAX_CHARGE_BUTTONS = 8
+LATE_FEE = "late_fee"
+WAIVER_OFFERED = "utter_offer_late_fee_waiver"  # the dispute form's offer (the explanation's is part of it)
 _CREDIT_WORDS = re.compile(
     r"\b(credit(?:ed)?|refund(?:ed)?|negative|minus|money back|taken off|deducted)\b", re.IGNORECASE
 )
@@ -216,3 +219,29 @@ def charge_buttons(items: list[MatchedLineItem], *, currency: str, intent: str) 
         payload = f"/{intent}{json.dumps({'line_item_id': str(item.id)})}"
         buttons.append({"title": title, "payload": payload})
     return buttons
+
+
+# --- the one-time late-fee waiver, offered where a late fee is explained or disputed (issue 16) -------------
+
+
+async def waivable_late_fee(
+    payments: PaymentsClient, *, customer_id: int, item: MatchedLineItem
+) -> WaiverTerms | None:
+    """The backend's waiver terms when `item` is a late fee the policy lets this customer have waived now
+    (GET arrangement-options); None otherwise, also when the backend cannot tell (the answer stands alone)."""
+    if item.charge_type != LATE_FEE or item.amount <= 0:
+        return None
+    try:
+        terms = (await payments.arrangement_options(customer_id=customer_id)).late_fee_waiver
+    except ServiceError:
+        return None
+    if not terms.eligible or terms.amount is None or str(terms.line_item_id) != str(item.id):
+        return None
+    return terms
+
+
+def waiver_button(*, line_item_id: object, amount: Decimal | str, currency: str) -> dict[str, str]:
+    """ "Yes, waive the $25.00 fee": the request with the fee's line item, which the arrangement form takes as
+    the customer's yes to the terms just stated (only an offered button can carry an entity: contracts.md)."""
+    payload = f"/request_fee_waiver{json.dumps({'line_item_id': str(line_item_id)})}"
+    return {"title": f"Yes, waive the {format_money(amount, currency)} fee", "payload": payload}

@@ -23,7 +23,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from actions.base import TALK_TO_PERSON_BUTTON, AnswerContext, UsesServices, utter_backend_unavailable
+from actions.base import (
+    TALK_TO_PERSON_BUTTON,
+    AccountAnswerAction,
+    AnswerContext,
+    UsesPayments,
+    utter_backend_unavailable,
+)
 from actions.clients.errors import BackendUnavailable, ServiceError
 from actions.clients.payments import (
     PaymentRefused,
@@ -159,21 +165,6 @@ def payload(intent: str, **entities: str) -> str:
     return f"/{intent}{json.dumps(entities)}" if entities else f"/{intent}"
 
 
-class UsesPayments(UsesServices):
-    """UsesServices plus the payments client (injectable like the others, built on first use)."""
-
-    def __init__(self, *, billing: Any = None, handoff: Any = None, payments: Any = None) -> None:
-        super().__init__(billing=billing, handoff=handoff)
-        self._payments = payments
-
-    @property
-    def payments(self) -> PaymentsClient:
-        if self._payments is None:
-            self._payments = PaymentsClient()
-        client: PaymentsClient = self._payments
-        return client
-
-
 async def send_secure_page_link(
     payments: PaymentsClient,
     dispatcher: CollectingDispatcher,
@@ -211,8 +202,11 @@ async def send_secure_page_link(
     )
 
 
-class ActionSendSecurePaymentLink(UsesPayments, Action):
-    """ "Update my card", a card number typed in the chat, or a payment that could not be taken here."""
+class ActionSendSecurePaymentLink(UsesPayments, AccountAnswerAction):
+    """ "Update my card", a card number typed in the chat, or a payment that could not be taken here.
+
+    An account answer (actions/answers.py ANSWERS_BY_INTENT): a visitor who asked before verifying gets the
+    link from action_answer_after_verification once they are verified."""
 
     def name(self) -> str:
         return "action_send_secure_payment_link"
@@ -223,11 +217,12 @@ class ActionSendSecurePaymentLink(UsesPayments, Action):
         turn = latest_turn(tracker)
         if turn.intent == "share_card_number" or has_card_number(turn.text):
             dispatcher.utter_message(response="utter_no_card_numbers_in_chat")
-        customer_id = verified_customer_or_ask(dispatcher, tracker)
-        if customer_id is None:
-            return []
-        await send_secure_page_link(self.payments, dispatcher, tracker, customer_id=customer_id)
-        return []
+        return await self.answer_turn(dispatcher, tracker, turn)
+
+    async def answer(self, context: AnswerContext) -> None:
+        await send_secure_page_link(
+            self.payments, context.dispatcher, context.tracker, customer_id=context.customer_id
+        )
 
 
 async def name_payment_method_alerts(context: AnswerContext) -> None:
@@ -755,3 +750,40 @@ class ActionSubmitSettingChange(UsesPayments, Action):
         else:
             dispatcher.utter_message(response=f"utter_paperless_turned_{'on' if enable else 'off'}")
         return reset
+
+
+# --- after the secure payment page -------------------------------------------------------------------------
+
+TURN_ON_AUTOPAY_BUTTON = {"title": "Turn on autopay", "payload": "/change_autopay"}
+NO_THANKS_BUTTON = {"title": "No, thanks", "payload": "/thank"}
+
+
+class ActionPaymentPageCompleted(UsesPayments, Action):
+    """EXTERNAL_payment_page_completed: the handoff service tells the bot that this customer's secure payment
+    page completed (docs/contracts.md, "The chat learns the outcome"; its entities page_payment and
+    page_autopay keep what the page did in the tracker). The page's own summary is already in the chat, so
+    the bot adds only what comes next, read from the account as it is now: autopay, when it is off and the
+    method on file can be charged (turning it on is the usual confirmed account_setting_form)."""
+
+    def name(self) -> str:
+        return "action_payment_page_completed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer_id = current_customer_id(tracker)
+        if customer_id is None:
+            return []
+        try:
+            setup = await self.payments.get_payment_setup(customer_id=customer_id)
+        except ServiceError:
+            return []  # the summary stands on its own; the customer can still ask
+        method = setup.default_method
+        if setup.autopay or method is None or method.expired:
+            return []
+        dispatcher.utter_message(
+            response="utter_offer_autopay_after_page",
+            method=method.label,
+            buttons=[TURN_ON_AUTOPAY_BUTTON, NO_THANKS_BUTTON],
+        )
+        return []

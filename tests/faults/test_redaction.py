@@ -94,6 +94,10 @@ async def type_everything(stack: Stack) -> Typed:
     assert (await answer_to(widget, fill(BOT_PHASE)))[0]["type"] == "ack"
     reply = await answer_to(widget, "I want to dispute the late fee")
     buttons = [b for f in reply if f["type"] == "message" for b in f.get("buttons") or []]
+    dispute_it = next((b for b in buttons if b["title"] == "No, open a dispute"), None)
+    if dispute_it is not None:  # her first late fee: the one-time waiver is offered first (issue 16)
+        reply = await answer_to(widget, dispute_it["title"], payload=dispute_it["payload"])
+        buttons = [b for f in reply if f["type"] == "message" for b in f.get("buttons") or []]
     late_fee = next((b for b in buttons if "late" in b["title"].lower()), None)
     if late_fee is not None:
         reply = await answer_to(widget, late_fee["title"], payload=late_fee["payload"])
