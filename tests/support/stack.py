@@ -154,6 +154,8 @@ class Stack:
             "BACKEND_URL": f"http://127.0.0.1:{ports['backend']}",
             "BACKEND_DATABASE_URL": f"sqlite:///{self.workdir / 'backend.db'}",
             "BACKEND_API_TOKEN": "e2e-backend-token",
+            # the secure payment page's links point at this backend (the page is served there)
+            "PAYMENT_PAGE_BASE_URL": f"http://127.0.0.1:{ports['backend']}",
             "HANDOFF_URL": f"http://127.0.0.1:{ports['handoff']}",
             "HANDOFF_DATABASE_URL": f"sqlite:///{self.workdir / 'handoff.db'}",
             "HANDOFF_API_TOKEN": "e2e-handoff-token",
