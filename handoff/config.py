@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     rasa_tracker_sqlite: str = Field(default="", alias="RASA_TRACKER_SQLITE")  # the dev stack's file
     review_threshold: float = Field(default=0.6, ge=0.0, le=1.0, alias="HANDOFF_REVIEW_THRESHOLD")
     training_repo_root: Path = Field(default=REPO_ROOT, alias="HANDOFF_TRAINING_REPO_ROOT")
+    # Retrain from the trainer's page: one argv (never a shell string), run in training_repo_root; it
+    # trains and evaluates (results/nlu/eval.json is then judged by scripts/nlu_gate.py's floors). JSON env.
+    training_retrain_command: list[str] = Field(
+        default=["make", "--no-print-directory", "retrain", "test-nlu"], min_length=1,
+        alias="HANDOFF_TRAINING_RETRAIN_COMMAND")
 
     @model_validator(mode="after")
     def _apply_env_rules(self) -> Settings:

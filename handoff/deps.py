@@ -99,6 +99,14 @@ async def trainer(staff: StaffDep) -> Staff:
     return staff
 
 
+async def model_operator(staff: StaffDep) -> Staff:
+    if staff.role not in (StaffRole.TRAINER, StaffRole.SUPERVISOR):
+        raise HTTPException(status_code=403,
+                            detail="Only trainers and supervisors can retrain or ship the bot.")
+    return staff
+
+
 ChatStaffDep = Annotated[Staff, Depends(chat_staff)]
 SupervisorDep = Annotated[Staff, Depends(supervisor)]
 TrainerDep = Annotated[Staff, Depends(trainer)]
+ModelOperatorDep = Annotated[Staff, Depends(model_operator)]

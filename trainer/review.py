@@ -52,6 +52,7 @@ class TranscriptLine:
     speaker: str  # "customer", "bot", "agent" (a specialist, after a handoff)
     text: str
     flagged: bool = False  # the message under review
+    button: bool = False  # a button click: `text` is the button's title, not its payload
 
 
 @dataclass
@@ -100,6 +101,16 @@ class _Turn:
     confidence: float | None = None
     ranking: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
+    button: bool = False
+
+
+def _buttons_of(data: dict[str, Any]) -> dict[str, str]:
+    """payload -> title of the buttons a bot message offered (Rasa keeps them under data.buttons)."""
+    found: dict[str, str] = {}
+    for item in (data.get("data") or {}).get("buttons") or []:
+        if isinstance(item, dict) and item.get("payload") and item.get("title"):
+            found[str(item["payload"]).strip()] = str(item["title"])
+    return found
 
 
 def _csat_score(turn: _Turn) -> int | None:
@@ -141,6 +152,7 @@ def _load_turns(database_url: str, since: datetime | None) -> dict[str, list[_Tu
     if since is not None:
         query = query.where(events.c.timestamp >= since.timestamp())
     conversations: dict[str, list[_Turn]] = {}
+    offered: dict[str, dict[str, str]] = {}  # per conversation: the buttons of the latest bot message
     try:
         with engine.connect() as connection:
             for row in connection.execute(query):
@@ -148,10 +160,15 @@ def _load_turns(database_url: str, since: datetime | None) -> dict[str, list[_Tu
                     data = json.loads(row.data or "{}")
                 except json.JSONDecodeError:
                     continue
+                if row.type_name == "bot":
+                    offered[row.sender_id] = _buttons_of(data)
                 text = (data.get("text") or "").strip()
                 if not text:
                     continue  # e.g. an intent triggered by the handoff service, buttons-only bot replies
                 turn = _Turn(row.id, row.timestamp, "customer" if row.type_name == "user" else "bot", text)
+                title = offered.get(row.sender_id, {}).get(text) if row.type_name == "user" else None
+                if title:  # a click on a button of the message just before: show what the customer saw
+                    turn.text, turn.button = title, True
                 if row.type_name == "user":
                     parse = data.get("parse_data") or {}
                     intent = parse.get("intent") or {}
@@ -194,7 +211,8 @@ def find_review_messages(
         for position, index in enumerate(customer):
             turn = turns[index]
             intent = turn.intent or ""
-            if _is_payload(turn.text) or intent == "rate_chat" or intent.startswith("EXTERNAL_"):
+            clicked = turn.button or _is_payload(turn.text)
+            if clicked or intent == "rate_chat" or intent.startswith("EXTERNAL_"):
                 continue
             reasons = []
             if turn.intent == "nlu_fallback":
@@ -224,7 +242,7 @@ def find_review_messages(
                     suggested_intent=_suggested_intent(turn),
                     reasons=reasons,
                     csat_score=low_csat,
-                    transcript=[TranscriptLine(t.speaker, t.text, t is turn) for t in window],
+                    transcript=[TranscriptLine(t.speaker, t.text, t is turn, t.button) for t in window],
                 )
             )
     return found

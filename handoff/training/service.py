@@ -10,7 +10,7 @@ from pathlib import Path
 
 from trainer.errors import TrainerError
 from trainer.nludata import domain_intents
-from trainer.review import REASON_LABELS, Cluster, find_review_items
+from trainer.review import REASON_FALLBACK, REASON_LABELS, REASON_LOW_CONFIDENCE, Cluster, find_review_items
 from trainer.teach import ExampleConflict, add_examples
 
 # Enough context to judge a cluster on the page; the CLI review has the full list.
@@ -39,6 +39,10 @@ def _cluster_json(cluster: Cluster) -> dict:
         ],
         "predicted_intents": cluster.predicted_intents,
         "suggested_intent": cluster.suggested_intent,
+        # Under a fallback or a low confidence the best guess is the classifier's runner-up, not an answer:
+        # the page leaves the choice to the trainer instead of pre-selecting it.
+        "suggested_intent_is_guess": any(code in (REASON_FALLBACK, REASON_LOW_CONFIDENCE)
+                                         for code in cluster.reasons),
         "distinct_texts": cluster.distinct_texts,
         "examples": [
             {
@@ -48,7 +52,8 @@ def _cluster_json(cluster: Cluster) -> dict:
                 "intent": message.intent,
                 "confidence": message.confidence,
                 "transcript": [
-                    {"speaker": line.speaker, "text": line.text, "flagged": line.flagged}
+                    {"speaker": line.speaker, "text": line.text, "flagged": line.flagged,
+                     "button": line.button}
                     for line in message.transcript
                 ],
             }

@@ -48,6 +48,7 @@ STAFF = frozenset({"specialist", "supervisor", "trainer"})
 CHATS = frozenset({"specialist", "supervisor"})
 SUPERVISOR = frozenset({"supervisor"})
 TRAINER = frozenset({"trainer"})
+MODEL_OPERATORS = frozenset({"trainer", "supervisor"})  # retrain, ship and roll back from the page
 CONVERSATION = "/api/console/conversations/{conversation_id}"
 
 
@@ -129,6 +130,8 @@ EXPECTED_ROLES = {
     ("GET", "/api/console/training/review"): TRAINER,
     ("GET", "/api/console/training/intents"): TRAINER,
     ("POST", "/api/console/training/examples"): TRAINER,
+    ("GET", "/api/console/training/jobs"): MODEL_OPERATORS,
+    ("POST", "/api/console/training/jobs"): MODEL_OPERATORS,
 }
 
 

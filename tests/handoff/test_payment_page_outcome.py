@@ -43,7 +43,8 @@ async def test_the_outcome_reaches_the_open_widget_once_and_rasa_is_told(handoff
         lambda f: f["type"] == "message" and f["sender"] == "bot" and f["seq"] > shown["seq"])
     assert followup["seq"] == shown["seq"] + 1 and followup["buttons"][0]["payload"] == "/change_autopay"
     assert stand_in.triggered == [(widget.conversation_id, {
-        "name": "EXTERNAL_payment_page_completed", "entities": {"page_payment": "posted", "page_autopay": "on"},
+        "name": "EXTERNAL_payment_page_completed",
+        "entities": {"page_payment": "posted", "page_autopay": "on"},
     })]
     # the backend retries: the same event again is taken (200), stores nothing and tells Rasa nothing
     async with httpx.AsyncClient(base_url=handoff.url, timeout=10) as client:
@@ -84,7 +85,8 @@ async def test_rasa_down_the_summary_is_still_shown(handoff, stand_in):
         stand_in.rasa_down = False
     await widget.send("thanks")
     await widget.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: thanks")
-    assert [f["sender"] for f in widget.frames if f["type"] == "message"] == ["bot", "system", "customer", "bot"]
+    senders = [f["sender"] for f in widget.frames if f["type"] == "message"]
+    assert senders == ["bot", "system", "customer", "bot"]
     await widget.close()
 
 

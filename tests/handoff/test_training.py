@@ -16,11 +16,14 @@ from tests.trainer.repo_copy import copy_repo
 
 BOT_PYTHON = REPO_ROOT / ".venv-bot" / "bin" / "python"
 WRITER = REPO_ROOT / "tests" / "trainer" / "write_tracker_store.py"
+CLICK = '/inform{"line_item_id": "30"}'
 FALLBACK_RANKING = [("nlu_fallback", 0.5), ("how_to_pay", 0.41)]
 CONVERSATIONS = {
-    "card-1": [
-        ("customer", "hi", "greet", 0.99),
-        ("bot", "Hi! I can help with your bill."),
+    "card-1": [  # a button click before the message: the transcript shows the button's title
+        ("bot", "Which charge do you mean?", [["Installation fee $49.00", CLICK],
+                                              ["Late fee $10.00", '/inform{"line_item_id": "31"}']]),
+        ("customer", CLICK, "inform", 0.99),
+        ("bot", "The installation fee is a one-time charge."),
         ("customer", "how do i change the card on file", "nlu_fallback", 0.5, [], FALLBACK_RANKING),
         ("bot", "Sorry, I didn't get that. Could you rephrase?"),
     ],
@@ -91,6 +94,10 @@ async def test_trainer_reviews_and_teaches_a_cluster(training_handoff, bot_copy)
     assert cluster["count"] == 3 and cluster["conversations"] == 3
     assert cluster["reasons"] == [{"code": "nlu_fallback", "label": "NLU fallback", "count": 3}]
     assert cluster["suggested_intent"] == "how_to_pay"
+    assert cluster["suggested_intent_is_guess"] is True
+    clicked = [line for e in cluster["examples"] for line in e["transcript"] if line["button"]]
+    assert clicked == [{"speaker": "customer", "text": "Installation fee $49.00", "flagged": False,
+                        "button": True}]
     example = cluster["examples"][0]
     assert example["sender_id"].startswith("card-")
     flagged = [line for line in example["transcript"] if line["flagged"]]
@@ -212,9 +219,17 @@ def test_review_and_teach_page_in_a_browser(training_handoff, bot_copy, browser_
     assert markup.text_content() == "<b>refund</b> the gift voucher"  # text, never markup
     assert page.locator("[data-testid=training-cluster] b").count() == 0
 
-    # The best guess is preselected; a new intent name explains the make command instead.
+    # A click reads as the button's title, never its payload.
+    clicks = cluster.query_selector_all("[data-testid=training-transcript-line][data-button=true]")
+    assert [line.text_content() for line in clicks] == ["customer:[clicked] Installation fee $49.00"]
+    assert "/inform" not in cluster.text_content()
+    # Under a fallback the best guess is the classifier's runner-up: shown, not chosen for the trainer.
     select = cluster.query_selector("[data-testid=training-intent-select]")
-    assert select.input_value() == "how_to_pay"
+    assert select.input_value() == ""
+    assert "runner-up (a guess, not chosen for you): how_to_pay" in cluster.query_selector(
+        "[data-testid=training-cluster-reasons]").text_content()
+    select.select_option("how_to_pay")
+    # A new intent name explains the make command instead.
     cluster.query_selector("[data-testid=training-new-intent]").fill("update_card")
     assert "make new-intent NAME=update_card" in cluster.query_selector(
         "[data-testid=training-new-intent-hint]").text_content()

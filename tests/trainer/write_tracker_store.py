@@ -35,8 +35,10 @@ def events_for(turns, start):
             events.append(UserUttered(text, parse["intent"], entities, parse, timestamp=clock,
                                       input_channel="rest", metadata={"conversation_id": "x"}))
             events.append(ActionExecuted("action_listen", timestamp=clock))
-        elif speaker == "bot":
-            events.append(BotUttered(text, timestamp=clock))
+        elif speaker == "bot":  # ("bot", text[, [[title, payload], ...]]): buttons as Rasa stores them
+            offered = turn[2] if len(turn) > 2 else []
+            buttons = [{"title": title, "payload": payload} for title, payload in offered]
+            events.append(BotUttered(text, data={"buttons": buttons} if buttons else None, timestamp=clock))
         else:
             events.append(BotUttered(text, timestamp=clock,
                                      metadata={"handoff": True, "sender": speaker, "name": "Dana"}))

@@ -20,7 +20,13 @@ function transcriptExcerpt(example) {
     item.setAttribute('data-sender', speakerOf(line));
     if (line.flagged) { item.setAttribute('data-flagged', 'true'); }
     item.appendChild(el('span', 'who', null, line.speaker + ':'));
-    item.appendChild(el('span', null, null, line.text));
+    if (line.button) {
+      // A button click: the button's title the customer saw, marked as a click.
+      item.setAttribute('data-button', 'true');
+      item.appendChild(el('span', 'clicked', null, '[clicked] ' + line.text));
+    } else {
+      item.appendChild(el('span', null, null, line.text));
+    }
     lines.appendChild(item);
   });
   details.appendChild(lines);
@@ -29,7 +35,12 @@ function transcriptExcerpt(example) {
 
 function clusterSummary(cluster) {
   const reasons = cluster.reasons.map((reason) => reason.label + ' ' + reason.count).join(', ');
-  const guess = cluster.suggested_intent ? ' · best guess: ' + cluster.suggested_intent : '';
+  let guess = '';
+  if (cluster.suggested_intent) {
+    guess = cluster.suggested_intent_is_guess
+      ? ' · the classifier\'s runner-up (a guess, not chosen for you): ' + cluster.suggested_intent
+      : ' · best guess: ' + cluster.suggested_intent;
+  }
   return 'Why: ' + reasons + ' · ' + cluster.conversations + ' conversation(s)' + guess;
 }
 
@@ -68,7 +79,9 @@ function newIntentInput(knownIntents, clusterId, hint) {
 
 function teachForm(cluster, knownIntents, onTeach, hint) {
   const form = el('div', 'teach');
-  const select = intentSelect(knownIntents, cluster.suggested_intent);
+  // A fallback's or low confidence's runner-up is only shown: the trainer picks the intent themselves.
+  const preselected = cluster.suggested_intent_is_guess ? null : cluster.suggested_intent;
+  const select = intentSelect(knownIntents, preselected);
   const teachButton = button('Add as examples', 'training-teach-button',
     () => onTeach(cluster, select.value, teachButton));
   form.appendChild(select);

@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { byId, el, onClick, setText } from './dom.js';
 import { clusterItem } from './trainer-cluster.js';
+import { startModelPanel } from './trainer-model.js';
 
 let knownIntents = [];
 
@@ -87,6 +88,7 @@ export async function startTrainer() {
   byId('work-view').hidden = true;
   byId('nav-queue').hidden = true;
   onClick('training-refresh', loadReview);
+  startModelPanel();
   await loadIntents();
   await loadReview();
 }
