@@ -159,5 +159,14 @@ class BackendClient:
         return await self._request("POST", f"/api/v1/customers/{customer_id}/documents/links", actor=actor,
                                    json=body)
 
+    async def list_reminders(self, *, customer_id: int, unseen: bool, limit: int, actor: str) -> list[dict]:
+        """Payment reminders sent to the customer (issue 19), newest first: [{"id", "headline", ...}]."""
+        return await self._request("GET", f"/api/v1/customers/{customer_id}/reminders", actor=actor,
+                                   params={"unseen": "true" if unseen else "false", "limit": limit})
+
+    async def mark_reminder_seen(self, *, customer_id: int, reminder_id: int, actor: str) -> dict:
+        return await self._request("POST", f"/api/v1/customers/{customer_id}/reminders/{reminder_id}/seen",
+                                   actor=actor)
+
     async def aclose(self) -> None:
         await self._http.aclose()

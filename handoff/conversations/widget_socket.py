@@ -12,7 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from handoff import notifier
 from handoff.context import Services
-from handoff.conversations import customer_message, lifecycle, store, turns
+from handoff.conversations import customer_message, lifecycle, reminder_notice, store, turns
 from handoff.conversations.customer_token import CustomerIdentity, InvalidCustomerToken, verify_customer_token
 from handoff.conversations.frames import (
     client_id_of,
@@ -193,6 +193,7 @@ async def _serve(connection: CustomerConnection, *, conversation: Conversation,
                                "state": conversation.state,
                                "customer": {"first_name": identity.first_name} if identity else None,
                                "max_message_chars": services.settings.chat_max_message_chars})
+        await reminder_notice.show_newest(services=services, conversation=conversation)  # issue 19
         await connection.catch_up()
         if conversation.state != State.BOT:
             await connection.send(await queue_status.status(services=services,

@@ -152,6 +152,8 @@ class StandIn:
         path = request.url.path
         if path.endswith("/reports/billing-activity"):
             return JSONResponse(BILLING_ACTIVITY)
+        if path.endswith("/reminders"):  # payment reminders (issue 19): none unseen
+            return JSONResponse([])
         if path.endswith("/mail/messages"):  # the mail API (issue 19): queued, as the backend answers
             cid = call["body"].get("thread", {}).get("conversation_id", "none")
             number = len(self.backend_calls)
