@@ -128,3 +128,10 @@ def test_the_account_lists_its_reminders_and_the_chat_marks_them_seen(client, de
     assert client.post(f"/api/v1/customers/{ALICE}/reminders/{past_due['id']}/seen").status_code == 404
     assert client.get("/api/v1/customers/999999/reminders").status_code == 404
     assert client.get(f"/api/v1/customers/{ALICE}/reminders").json() == []
+    reads = lambda: demo.scalar(select(func.count()).select_from(AuditLog).where(  # noqa: E731
+        AuditLog.action == "read", AuditLog.resource == "reminders", AuditLog.customer_id == FARID))
+    assert reads() == 0  # the chat's own reads (system:widget) and unnamed ones are not audited
+    client.get(f"/api/v1/customers/{FARID}/reminders", headers={"X-Actor": "system:widget"})
+    assert reads() == 0
+    client.get(f"/api/v1/customers/{FARID}/reminders", headers={"X-Actor": "specialist:dana"})
+    assert reads() == 1

@@ -108,6 +108,7 @@ EXPECTED_ROLES = {
     ("POST", CONVERSATION + "/late-fee-waivers"): ASSIGNED_TO_THEM,  # the one-time waiver (issue 16)
     ("GET", CONVERSATION + "/documents"): ASSIGNED_TO_THEM,  # the account panel's documents (issue 19)
     ("POST", CONVERSATION + "/documents/links"): ASSIGNED_TO_THEM,
+    ("GET", CONVERSATION + "/reminders"): ASSIGNED_TO_THEM,  # the account panel's reminders (issue 19)
     ("POST", CONVERSATION + "/notes"): THEIR_WORK,  # internal notes (issue 17)
     ("GET", CONVERSATION + "/credits"): THEIR_WORK,
     ("POST", CONVERSATION + "/credits"): ASSIGNED_TO_THEM,

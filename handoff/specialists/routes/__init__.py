@@ -16,6 +16,7 @@ from handoff.specialists.routes import (
     payments,
     presence,
     queue,
+    reminders,
     search,
     sign_in,
     supervisor,
@@ -24,5 +25,5 @@ from handoff.specialists.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/console", responses=ERROR_RESPONSES)
 for screen in (sign_in, queue, chats, payments, notes, canned_responses, credits, presence, documents,
-               search, supervisor):
+               reminders, search, supervisor):
     router.include_router(screen.router)

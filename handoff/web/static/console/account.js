@@ -150,4 +150,5 @@ export async function loadAccount(conversationId) {
     showAccountError(error.message);
   }
   import('./account-documents.js').then((documents) => documents.loadDocuments(conversationId));
+  import('./account-reminders.js').then((reminders) => reminders.loadReminders(conversationId));
 }
