@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,8 @@ logger = logging.getLogger("backend.reminders")
 PAST_DUE_CATCH_UP_DAYS = 31  # a missed run still sends the past-due notice of a due date this recent
 AUTOPAY_LOOKBACK_DAYS = 62  # failed autopay payments older than this are not looked at any more
 CARD_LOOKAHEAD_DAYS = 62  # cards expiring later than this cannot expire before the next due date
+URGENCY = (ReminderKind.past_due, ReminderKind.autopay_failed, ReminderKind.promise_due,
+           ReminderKind.card_expiring, ReminderKind.due_soon)
 
 
 @dataclass(frozen=True)
@@ -352,7 +354,10 @@ def list_reminders(session: Session, *, customer_id: int, unseen: bool, limit: i
     query = select(Reminder).where(Reminder.customer_id == customer_id)
     if unseen:
         query = query.where(Reminder.seen_at.is_(None))
-    rows = session.scalars(query.order_by(Reminder.created_at.desc(), Reminder.id.desc()).limit(limit))
+    # Newest first; among those of one run, the most urgent first (what the chat shows is the first unseen).
+    urgency = case({kind: rank for rank, kind in enumerate(URGENCY)}, value=Reminder.kind, else_=len(URGENCY))
+    query = query.order_by(Reminder.created_at.desc(), urgency, Reminder.id.desc()).limit(limit)
+    rows = session.scalars(query)
     return [_out(session, row, currency) for row in rows]
 
 

@@ -113,6 +113,7 @@ def test_the_account_lists_its_reminders_and_the_chat_marks_them_seen(client, de
     send_reminders(demo, day=TODAY, settings=SETTINGS)
     listed = client.get(f"/api/v1/customers/{FARID}/reminders")
     assert listed.status_code == 200, listed.text
+    assert [item["kind"] for item in listed.json()] == ["past_due", "autopay_failed", "card_expiring"]
     by_kind = {item["kind"]: item for item in listed.json()}
     assert set(by_kind) == {"past_due", "autopay_failed", "card_expiring"}
     past_due = by_kind["past_due"]
