@@ -49,7 +49,7 @@ validate: train  ## rasa data validate + the project's own data checks
 # by someone who never saw the training data, never read); numbers of both, gates in scripts/nlu_gate.py.
 # The set named dev has an example of every intent (payments.yml: the payment intents' held-out examples), so
 # its macro-F1 scores a prediction of a payment intent against that intent's examples, not as a label of its own.
-NLU_SETS := --set dev=tests/nlu/dev/test_nlu.yml,tests/nlu/dev/payments.yml --set dev-independent=tests/nlu/dev/independent_dev.yml \
+NLU_SETS := --set dev=tests/nlu/dev/test_nlu.yml,tests/nlu/dev/payments.yml,tests/nlu/dev/documents.yml --set dev-independent=tests/nlu/dev/independent_dev.yml \
 	--set frozen=tests/nlu/frozen
 test-nlu: train  ## NLU evaluation sets (development and frozen); fails below the quality floors
 	$(ENV) $(RASA) test nlu --model "$$(scripts/train.sh --path)" --nlu tests/nlu/dev --out results/nlu

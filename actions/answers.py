@@ -25,6 +25,7 @@ from actions.charges import (
 from actions.clients.billing import Balance, BillChange, Invoice, MatchedLineItem
 from actions.clients.errors import NotFound, ServiceError
 from actions.conversation import CustomerTurn, current_customer_id, latest_turn
+from actions.documents import ActionSendDocumentLink
 from actions.formatting import format_date, format_money, format_period, money_in
 from actions.normalise import CHARGE_TYPE_SYNONYMS, normalise_date, normalise_invoice_number, normalise_money
 from actions.payments import (
@@ -483,4 +484,5 @@ ANSWERS_BY_INTENT: dict[str, type[AccountAnswerAction]] = {
     "explain_bill_increase": ActionExplainBillIncrease,
     "payment_status": ActionPaymentStatus,
     "update_payment_method": ActionSendSecurePaymentLink,  # the secure payment page, once verified
+    "request_document": ActionSendDocumentLink,  # a bill/statement/credit memo PDF link (issue 19)
 }
