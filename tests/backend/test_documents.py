@@ -3,7 +3,7 @@ figure in them, in order, is compared with what the API's JSON answers; the sign
 must. Runs on SQLite and PostgreSQL like the rest of tests/backend."""
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -230,7 +230,3 @@ def test_the_link_secret_is_refused_outside_development_while_default_or_placeho
     assert Settings(**real, DOCUMENTS_LINK_SECRET="real").documents_link_minutes == 15
     development = Settings(APP_ENV="development")
     assert development.documents_link_secret.get_secret_value() == DEFAULT_DOCUMENTS_LINK_SECRET
-
-
-def test_now_is_timezone_aware():
-    assert NOW.tzinfo is UTC
