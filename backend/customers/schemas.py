@@ -35,10 +35,12 @@ class VerificationFailed(BaseModel):
     attempts_remaining: int
 
 
-# One bare address: x@domain.tld, no spaces or angle brackets (the caller strips a display name).
+# One bare address: x@domain.tld, no spaces, angle brackets or control characters (PostgreSQL refuses a NUL
+# in a query parameter; the caller strips a display name).
+_ADDRESS_PART = r"[^@\s<>,;\x00-\x1f\x7f]+"
 EmailAddress = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
-                           pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$"),
+                           pattern=rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$"),
 ]
 
 

@@ -40,7 +40,8 @@ def test_an_address_shared_by_two_customers_is_never_guessed(client, db_session)
 
 
 def test_not_an_address_is_422_and_the_token_is_required(client):
-    for address in ("", "alice", "Alice <alice.moreno@example.com>", "a@b", "a@@b.c", "x" * 250 + "@e.com"):
+    for address in ("", "alice", "Alice <alice.moreno@example.com>", "a@b", "a@@b.c", "x" * 250 + "@e.com",
+                    "alice\x00@example.com", "al\x07ice@example.com"):
         response = by_email(client, address)
         assert response.status_code == 422, address
     assert client.get("/api/v1/customers/by-email").status_code == 422

@@ -135,14 +135,14 @@ async def test_escalation_claim_live_chat_settle_resolve_and_csat(handoff, stand
 
     sam = Console(handoff, "sam", "sam-demo-pass")
     await sam.login()
-    stats = (await sam.http.get("/api/console/stats")).json()
-    assert stats["chats"] == 1 and stats["escalation_rate"] == 1.0 and stats["csat_average"] == 4.0
-    assert stats["median_handling_seconds"] is not None
+    overall = (await sam.http.get("/api/console/reports")).json()["overall"]  # today's
+    assert overall["conversations"] == 1 and overall["escalated"] == 1 and overall["csat_average"] == 4.0
+    assert overall["handling_median_seconds"] is not None
     audit = (await sam.http.get("/api/console/audit")).json()["entries"]
     actions = {(e["actor"], e["action"]) for e in audit}
     assert {("specialist:dana", "claim"), ("specialist:dana", "view_account"), ("specialist:dana", "resolve"),
             ("specialist:dana", "dispute_accepted")} <= actions
-    assert (await dana.http.get("/api/console/stats")).status_code == 403
+    assert (await dana.http.get("/api/console/reports")).status_code == 403
     await widget.close()
     await dana.close()
     await sam.close()
