@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.handoff.conftest import REPO_ROOT, Console, free_port
+from tests.support.axe import blocking_violations
 from tests.support.browser import chromium
 from tests.support.demo_page import sign_in_to_console
 
@@ -107,6 +108,9 @@ def test_retrain_gate_ship_and_roll_back_from_the_page(jobs_handoff, model_repo:
         expect(part(page, "model-quality-gate").and_(page.locator("[data-pass=false]"))).to_have_count(1)
         expect(part(page, "model-ship")).to_be_disabled()
         expect(part(page, "model-ship-blocked")).to_contain_text("Retrain before shipping")
+        part(page, "model-quality-verdict").click()  # open the report
+        expect(part(page, "model-quality-summary")).to_be_visible()
+        assert blocking_violations(page, include="[data-testid=model-panel]") == []
 
         # A passing model; a colleague's page that has not polled since clicks too: refused politely.
         colleague = browser.new_context().new_page()
@@ -121,7 +125,6 @@ def test_retrain_gate_ship_and_roll_back_from_the_page(jobs_handoff, model_repo:
         expect(part(page, "model-panel")).to_have_attribute("data-job-state", "succeeded", timeout=20_000)
         expect(part(page, "model-quality-verdict")).to_contain_text(
             "billing-fake-2.tar.gz: every gate passes")
-        part(page, "model-quality-verdict").click()
         expect(part(page, "model-quality-summary")).to_contain_text("NLU on the held-out set: billing-fake-2")
         expect(part(page, "model-ship-blocked")).to_be_hidden()
 
@@ -139,6 +142,24 @@ def test_retrain_gate_ship_and_roll_back_from_the_page(jobs_handoff, model_repo:
             "The bot serves models/billing-fake-2.tar.gz (rollback")
         assert rasa_models.loaded == [
             "billing-fake-2.tar.gz", "billing-fake-3.tar.gz", "billing-fake-2.tar.gz"]
+
+        # A supervisor has the same panel (not the review) under "Bot model"; the socket keeps the indicator.
+        supervisor = browser.new_context().new_page()
+        supervisor.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in_to_console(supervisor, jobs_handoff.url, "sam", "sam-demo-pass")
+        expect(part(supervisor, "console-connection")).to_have_attribute("data-state", "connected")
+        supervisor.click("[data-testid=nav-model]")
+        expect(part(supervisor, "model-panel")).to_be_visible()
+        expect(part(supervisor, "training-review")).to_be_hidden()
+        expect(part(supervisor, "model-live")).to_contain_text(
+            "The bot serves models/billing-fake-2.tar.gz (rollback")
+        supervisor.click("[data-testid=model-ship]")  # the evaluated billing-fake-3 passed its gates
+        expect(part(supervisor, "model-job-status")).to_contain_text(
+            "ship succeeded (started by supervisor:sam")
+        assert rasa_models.loaded[-1] == "billing-fake-3.tar.gz"
+        supervisor.click("[data-testid=nav-queue]")
+        expect(part(supervisor, "work-view")).to_be_visible()
+        expect(part(supervisor, "trainer-view")).to_be_hidden()
         assert errors == []
 
 

@@ -13,9 +13,10 @@ import { createQueue } from './queue.js';
 import { createConsoleSocket } from './socket.js';
 import { bindSearch } from './search.js';
 import { bindSupervisor } from './supervisor.js';
+import { startModelPanel } from './trainer-model.js';
 
 const BASE_TITLE = document.title;
-const VIEWS = ['work-view', 'supervisor-view', 'canned-view'];
+const VIEWS = ['work-view', 'supervisor-view', 'canned-view', 'trainer-view'];
 let titleTimer = null;
 
 function alertNewChat() {
@@ -68,12 +69,23 @@ function handleFrame(frame, { queue, conversation, inbox, credits }) {
   }
 }
 
+// Supervisors retrain, ship and roll back the bot too: the trainer's model panel, without the review.
+function bindModelPanel() {
+  byId('nav-model').hidden = false;
+  onClick('nav-model', () => {
+    byId('training-review').hidden = true;
+    show('trainer-view');
+    startModelPanel({ indicator: false });
+  });
+}
+
 function bindNavigation(user) {
   onClick('nav-queue', () => show('work-view'));
   if (user.role === 'supervisor') {
     bindSupervisor();
     onClick('nav-supervisor', () => show('supervisor-view'));  // after supervisor.js loads its figures
     bindCannedAdmin({ show });
+    bindModelPanel();
   }
 }
 

@@ -10,6 +10,7 @@ const SLOW_MS = 5000;
 let pollTimer = null;
 
 function showConnection(connected) {
+  if (!followsConnection) { return; }
   const indicator = byId('console-connection');
   indicator.setAttribute('data-state', connected ? 'connected' : 'offline');
   indicator.textContent = connected ? 'connected' : 'offline (retrying)';
@@ -87,7 +88,7 @@ async function poll() {
     showConnection(false);
     if (error.status && error.status !== 401) { modelError(error.message); }
   }
-  pollTimer = setTimeout(poll, running ? FAST_MS : SLOW_MS);
+  if (!byId('trainer-view').hidden) { pollTimer = setTimeout(poll, running ? FAST_MS : SLOW_MS); }
 }
 
 async function start(kind) {
@@ -100,7 +101,15 @@ async function start(kind) {
   await poll();
 }
 
-export function startModelPanel() {
+let started = false;
+let followsConnection = false;
+
+// `indicator`: the trainer has no console socket, so the polls drive the connection indicator; a supervisor's
+// indicator stays the socket's.
+export function startModelPanel({ indicator = true } = {}) {
+  followsConnection = indicator;
+  if (started) { poll(); return; }
+  started = true;
   onClick('model-retrain', () => start('retrain'));
   onClick('model-ship', () => start('ship'));
   onClick('model-rollback', () => start('rollback'));
