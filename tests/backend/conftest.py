@@ -6,6 +6,7 @@ PostgreSQL tests create their own database (billing_test_<pid>) from the `test` 
 """
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
@@ -46,6 +47,32 @@ def _create_postgres_database() -> tuple[str, Engine]:
         admin.dispose()
         pytest.skip(f"PostgreSQL not reachable at {admin_url.render_as_string()}: {exc}")
     return admin_url.set(database=name).render_as_string(hide_password=False), admin
+
+
+@contextmanager
+def seeded_postgres_database(name: str) -> Iterator[str]:
+    """A PostgreSQL database of its own, migrated and demo-seeded, for tests that need real concurrent
+    connections (not the shared session); dropped afterwards. Skips when PostgreSQL is not reachable."""
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine=engine)
+    with Session(engine) as session:
+        seed_demo(session, today=TODAY)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.auth import Actor
@@ -19,39 +19,21 @@ from backend.config import REPO_ROOT, Settings
 from backend.customers.service import get_account
 from backend.database import Database, make_engine
 from backend.main import create_app
-from backend.migrations_api import upgrade
 from backend.payments.jobs import run_billing_jobs
 from backend.payments.models import Payment, PaymentQuote, ProcessorEvent
 from backend.payments.processor import ChargeResult, WebhookEventType
 from backend.payments.service import charge_and_record, default_method, handle_webhook
 from backend.payments.simulated_processor import SimulatedProcessor
-from backend.seed.demo import seed_demo
-from tests.backend.conftest import API_TOKEN, POSTGRES_ADMIN_URL, TODAY
+from tests.backend.conftest import API_TOKEN, TODAY, seeded_postgres_database
 
 pytestmark = pytest.mark.postgres
 BOT = {"X-Actor": "bot:rasa"}
 
 
 @pytest.fixture
-def own_postgres() -> str:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = "billing_payments_concurrency"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine=engine)
-    with Session(engine) as session:
-        seed_demo(session, today=TODAY)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def own_postgres() -> Iterator[str]:
+    with seeded_postgres_database("billing_payments_concurrency") as url:
+        yield url
 
 
 @pytest.mark.parametrize("same_key", [True, False], ids=["same-key", "twenty-keys"])

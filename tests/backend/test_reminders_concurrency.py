@@ -4,45 +4,27 @@ outbox email per (customer, subject, kind), real threads, sessions and commits."
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
 from backend.database import make_engine
 from backend.mail.models import MailMessage
-from backend.migrations_api import upgrade
 from backend.reminders.models import Reminder
 from backend.reminders.service import send_reminders
-from backend.seed.demo import seed_demo
-from tests.backend.conftest import POSTGRES_ADMIN_URL, TODAY
+from tests.backend.conftest import TODAY, seeded_postgres_database
 
 pytestmark = pytest.mark.postgres
 RUNS = 4
 
 
 @pytest.fixture
-def own_postgres() -> str:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = "billing_reminders_concurrency"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine=engine)
-    with Session(engine) as session:
-        seed_demo(session, today=TODAY)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def own_postgres() -> Iterator[str]:
+    with seeded_postgres_database("billing_reminders_concurrency") as url:
+        yield url
 
 
 def test_concurrent_runs_for_the_same_day_send_each_reminder_once(own_postgres: str) -> None:
