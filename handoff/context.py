@@ -30,15 +30,15 @@ class TurnTasks:
     stopped (after a grace period) at shutdown."""
 
     def __init__(self) -> None:
-        self.in_flight: set[asyncio.Task[bool]] = set()
+        self.in_flight: set[asyncio.Task[Any]] = set()
 
-    def start(self, turn: Coroutine[Any, Any, bool]) -> asyncio.Task[bool]:
+    def start(self, turn: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.create_task(turn)
         self.in_flight.add(task)
         task.add_done_callback(self._done)
         return task
 
-    def _done(self, task: asyncio.Task[bool]) -> None:
+    def _done(self, task: asyncio.Task[Any]) -> None:
         self.in_flight.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("processing a customer message failed", exc_info=task.exception())

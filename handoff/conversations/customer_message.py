@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from handoff import notifier
-from handoff.conversations import store
+from handoff.conversations import store, turns
 from handoff.conversations.input_limits import MAX_PAYLOAD_CHARS
 from handoff.conversations.payloads import offered_payload, parse_csat
 from handoff.conversations.redaction import redact
@@ -33,14 +33,15 @@ class StoredCustomerMessage:
     message: Message
     created: bool  # False: a resend of a message stored before (acked again with its seq)
     change: Change
+    claim: turns.Claim | None = None  # its bot turn, claimed in the same transaction (claim_turn=True)
 
 
 def store_in_session(session: Session, *, conversation_id: str, client_id: str, text: str,
-                     payload: str | None) -> StoredCustomerMessage:
-    existing = store.find_message_by_client_id(session, conversation_id=conversation_id, client_id=client_id)
+                     payload: str | None, claimant: str | None = None) -> StoredCustomerMessage:
+    conversation, existing = store.conversation_and_client_message(session, conversation_id=conversation_id,
+                                                                   client_id=client_id)
     if existing is not None:
         return StoredCustomerMessage(existing, False, Change(conversation_id))
-    conversation = store.get_conversation(session, conversation_id=conversation_id)
     question = None
     if payload is not None:
         payload, question = offered_payload(session, conversation_id=conversation_id, payload=payload)
@@ -55,12 +56,17 @@ def store_in_session(session: Session, *, conversation_id: str, client_id: str, 
     score = parse_csat(payload) if asked_by_a_resolve and conversation.csat_score is None else None
     if score is not None:
         conversation.csat_score = score
-    return StoredCustomerMessage(message, True, Change(conversation_id, messages=(message,)))
+    claim = None
+    if claimant is not None and not in_human_phase:
+        claim = turns.claim_stored_message(session, conversation=conversation, message=message,
+                                           claimant=claimant)
+    return StoredCustomerMessage(message, True, Change(conversation_id, messages=(message,)), claim)
 
 
 async def perform(*, services: Services, conversation_id: str, client_id: str, text: str,
-                  payload: str | None) -> StoredCustomerMessage:
-    """Redact and store; a resend returns the stored message.
+                  payload: str | None, claim_turn: bool = False) -> StoredCustomerMessage:
+    """Redact and store; a resend returns the stored message. `claim_turn`: in the same transaction, claim
+    the new message's bot turn if it is the conversation's next (`claim`; the caller runs it at once).
 
     A payload is stored only as offered (payloads.offered_payload), so it holds nothing the customer wrote:
     PayloadNotOffered refuses any other, and nothing is stored. StorageUnavailable names the client_id."""
@@ -68,7 +74,8 @@ async def perform(*, services: Services, conversation_id: str, client_id: str, t
     clean_payload = payload.strip()[:MAX_PAYLOAD_CHARS + 1] if payload else None
     try:
         stored = await services.run(store_in_session, conversation_id=conversation_id, client_id=client_id,
-                                    text=clean_text, payload=clean_payload)
+                                    text=clean_text, payload=clean_payload,
+                                    claimant=turns.new_claimant() if claim_turn else None)
     except IntegrityError:  # the same client_id raced in on another connection
         message = await services.run(store.find_message_by_client_id, conversation_id=conversation_id,
                                      client_id=client_id)

@@ -55,19 +55,45 @@ class Claim:
     answered: bool = False  # the worker's own message has its answer: nothing to do
     message: Message | None = None  # claimed: the turn to run now (the worker's own or an earlier one)
     conversation: Conversation | None = None
+    claimant: str = ""  # who holds the claim
+
+
+def claim_stored_message(session: Session, *, conversation: Conversation, message: Message,
+                         claimant: str) -> Claim | None:
+    """A customer message's turn claimed in the transaction that stored it, when it is the conversation's
+    next turn (no earlier message unanswered): one transaction less per message. None: `run` claims it."""
+    if not store.claim_if_next(session, conversation_id=conversation.id, message_id=message.id,
+                               seq=message.seq, claimant=claimant, now=utcnow()):
+        return None
+    return Claim(message=message, conversation=conversation, claimant=claimant)
 
 
 def claim_next_turn(session: Session, *, conversation_id: str, message_id: int, claimant: str,
                     claim_seconds: float) -> Claim:
     now = utcnow()
-    own = store.get_message(session, message_id=message_id)
-    if own is None or own.processed:
+    # The oldest unanswered message and its conversation in one statement; the worker's own message is read
+    # on its own only when that is another one (nothing unanswered: its own has its answer).
+    next_turn = store.earliest_unanswered_with_conversation(session, conversation_id=conversation_id)
+    if next_turn is None:
         return Claim(answered=True)
-    turn = store.earliest_unanswered(session, conversation_id=conversation_id) or own
+    turn, conversation = next_turn
+    if turn.id != message_id:
+        own = store.get_message(session, message_id=message_id)
+        if own is None or own.processed:
+            return Claim(answered=True)
     if not store.claim_message(session, message_id=turn.id, claimant=claimant, now=now,
                                stale_before=now - timedelta(seconds=claim_seconds)):
         return Claim()  # busy: another worker holds a live claim
-    return Claim(message=turn, conversation=store.get_conversation(session, conversation_id=conversation_id))
+    return Claim(message=turn, conversation=conversation, claimant=claimant)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `run` did: whether the message is answered, and the messages this worker stored on the way (in
+    seq order), which the socket that started the turn shows without reading them back."""
+
+    answered: bool
+    stored: tuple[Message, ...] = ()
 
 
 def start(*, services: Services, conversation_id: str, message_id: int) -> asyncio.Task[bool]:
@@ -77,7 +103,21 @@ def start(*, services: Services, conversation_id: str, message_id: int) -> async
                                         message_id=message_id))
 
 
+def start_run(*, services: Services, conversation_id: str, message_id: int,
+              claim: Claim | None = None) -> asyncio.Task[Outcome]:
+    """`start`, with the messages the turn stored (turns.Outcome); `claim`: the message's own turn, claimed
+    already (claim_stored_message)."""
+    return services.turns.start(run(services=services, conversation_id=conversation_id,
+                                    message_id=message_id, claim=claim))
+
+
 async def perform(*, services: Services, conversation_id: str, message_id: int) -> bool:
+    """True when the message is answered (now or before); see `run`."""
+    return (await run(services=services, conversation_id=conversation_id, message_id=message_id)).answered
+
+
+async def run(*, services: Services, conversation_id: str, message_id: int,
+              claim: Claim | None = None) -> Outcome:
     """Route a stored customer message: to the bot, or (human phase) nowhere but the specialist.
 
     A conversation's turns run one at a time, oldest first, across tabs and replicas: Rasa runs one
@@ -85,26 +125,31 @@ async def perform(*, services: Services, conversation_id: str, message_id: int) 
     cancels them. A worker runs the conversation's oldest unanswered message (its own or an earlier one), and
     goes on until its own is answered.
 
-    True when the message is answered (now or before); False when another worker holds a live claim on the
+    Answered when the message is answered (now or before); not when another worker holds a live claim on the
     conversation's next turn: try again later, when that is answered or its claim has lapsed."""
+    stored: tuple[Message, ...] = ()
     while True:
-        claimant = new_claimant()
-        claim = await services.run(claim_next_turn, conversation_id=conversation_id, message_id=message_id,
-                                   claimant=claimant, claim_seconds=services.settings.turn_claim_seconds)
-        if claim.message is None or claim.conversation is None:
-            return claim.answered
-        renewing = asyncio.create_task(_renew_claim(services, message_id=claim.message.id, claimant=claimant))
+        if claim is None:
+            claim = await services.run(claim_next_turn, conversation_id=conversation_id,
+                                       message_id=message_id, claimant=new_claimant(),
+                                       claim_seconds=services.settings.turn_claim_seconds)
+        current, claim = claim, None  # the next turn (if this one was an earlier message) is claimed anew
+        if current.message is None or current.conversation is None:
+            return Outcome(current.answered, stored)
+        claimant = current.claimant
+        renewing = asyncio.create_task(_renew_claim(services, message_id=current.message.id,
+                                                    claimant=claimant))
         try:
-            await _run_turn(services, message=claim.message, conversation=claim.conversation)
+            stored += await _run_turn(services, message=current.message, conversation=current.conversation)
         except BaseException:  # failed or cancelled: give the turn back at once (else the claim lapses)
             renewing.cancel()
             with contextlib.suppress(Exception):
-                await services.run(store.release_claim, message_id=claim.message.id, claimant=claimant)
+                await services.run(store.release_claim, message_id=current.message.id, claimant=claimant)
             raise
         finally:
             renewing.cancel()
-        if claim.message.id == message_id:
-            return True
+        if current.message.id == message_id:
+            return Outcome(True, stored)
 
 
 async def _renew_claim(services: Services, *, message_id: int, claimant: str) -> None:
@@ -120,18 +165,20 @@ async def _renew_claim(services: Services, *, message_id: int, claimant: str) ->
             return
 
 
-async def _run_turn(services: Services, *, message: Message, conversation: Conversation) -> None:
+async def _run_turn(services: Services, *, message: Message,
+                    conversation: Conversation) -> tuple[Message, ...]:
+    """The turn; returns the answers it stored (none when another use case stored and published them)."""
     conversation_id, message_id = conversation.id, message.id
     if conversation.state in HUMAN_STATES:
         await services.run(store.finish_message, message_id=message_id)
-        return
+        return ()
     if message.payload == HUMAN_REQUEST_PAYLOAD:
         # Escalating again changes nothing, so escalate first: a failure here leaves the message to retry.
         await escalation.perform(services=services, conversation_id=conversation_id,
                                  reason=EscalationReason.REQUEST_HUMAN, customer_id=None,
                                  summary=HUMAN_REQUEST_SUMMARY)
         await services.run(store.finish_message, message_id=message_id)
-        return
+        return ()
     replies: list[BotReply] | None
     try:
         replies = await services.rasa.send_message(conversation_id=conversation_id,
@@ -143,6 +190,7 @@ async def _run_turn(services: Services, *, message: Message, conversation: Conve
     change = await services.run(store_bot_replies, conversation_id=conversation_id, message_id=message_id,
                                 replies=replies)
     await notifier.publish(change, services=services)
+    return change.messages
 
 
 def store_bot_replies(session: Session, *, conversation_id: str, message_id: int,

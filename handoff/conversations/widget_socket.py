@@ -12,7 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from handoff import notifier
 from handoff.context import Services
-from handoff.conversations import customer_message, lifecycle, reminder_notice, store, turns
+from handoff.conversations import customer_message, lifecycle, read_receipts, reminder_notice, store, turns
 from handoff.conversations.customer_token import CustomerIdentity, InvalidCustomerToken, verify_customer_token
 from handoff.conversations.frames import (
     client_id_of,
@@ -27,7 +27,7 @@ from handoff.conversations.payloads import PayloadNotOffered
 from handoff.conversations.states import State
 from handoff.email import outbound
 from handoff.errors import StorageUnavailable
-from handoff.models import Conversation
+from handoff.models import Conversation, Message
 from handoff.pubsub import Subscription, conversation_channel
 from handoff.queue import status as queue_status
 from handoff.specialists.security import refuse_cross_site_socket
@@ -53,7 +53,9 @@ class CustomerConnection:
         self.last_sent_seq = last_seq
         self._send_lock = asyncio.Lock()
         self._delivery_lock = asyncio.Lock()
-        self.turns: asyncio.Queue[int] = asyncio.Queue()
+        # Messages whose turns to run, in order, each with its turn when that was started at once.
+        self.turns: asyncio.Queue[tuple[int, asyncio.Task[turns.Outcome] | None]] = asyncio.Queue()
+        self.working = False  # work_turns is busy with one
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
@@ -90,6 +92,8 @@ class CustomerConnection:
                 await self.send(event["frame"])
             elif kind == "typing" and event.get("sender") == "agent":
                 await self.send({"type": "typing", "sender": "agent", "agent_name": event.get("agent_name")})
+            elif kind == "read":  # a specialist saw the messages up to seq (read_receipts)
+                await self.send(read_receipts.read_frame(event["seq"]))
 
     async def work_turns(self) -> None:
         """Process stored customer messages one at a time, in order (bot replies can take seconds).
@@ -99,22 +103,39 @@ class CustomerConnection:
         retry_seconds = min(TURN_RETRY_SECONDS,
                             self.services.settings.turn_claim_seconds / turns.CLAIM_RENEWALS_PER_PERIOD)
         while True:
-            message_id = await self.turns.get()
+            message_id, started = await self.turns.get()
+            self.working = True
+            stored: tuple[Message, ...] = ()
             while True:
-                turn = turns.start(services=self.services, conversation_id=self.conversation_id,
-                                   message_id=message_id)
+                turn = started or turns.start_run(services=self.services,
+                                                  conversation_id=self.conversation_id, message_id=message_id)
+                started = None
                 try:
                     # Shielded: this socket closing does not stop the turn (the service logs its failures).
-                    answered = await asyncio.shield(turn)
+                    outcome = await asyncio.shield(turn)
                 except Exception:
                     await self.send(error_frame(code="processing_failed",
                                                 message="Sorry, something went wrong. Please try again."))
                     break
-                if answered:
+                stored += outcome.stored
+                if outcome.answered:
                     break
                 await asyncio.sleep(retry_seconds)
             with contextlib.suppress(StorageUnavailable):  # the next turn or a reconnect catches up
-                await self.catch_up()
+                await self.show(stored)
+            self.working = False
+
+    def idle(self) -> bool:
+        """No turn running or waiting here: a new message's turn can be claimed as it is stored."""
+        return not self.working and self.turns.empty()
+
+    async def show(self, stored: tuple[Message, ...]) -> None:
+        """After a turn: the answers this connection's turn stored are shown from memory (once, in order; a
+        gap reads the database); when another worker answered, what it stored is read from the database."""
+        if not stored:
+            await self.catch_up()
+        for message in stored:
+            await self.deliver(message_frame(message))
 
 
 async def _receive_hello(websocket: WebSocket) -> dict[str, Any] | None:
@@ -195,6 +216,8 @@ async def _serve(connection: CustomerConnection, *, conversation: Conversation,
                                "max_message_chars": services.settings.chat_max_message_chars})
         await reminder_notice.show_newest(services=services, conversation=conversation)  # issue 19
         await connection.catch_up()
+        if read := await read_receipts.replay(services=services, conversation_id=conversation.id):
+            await connection.send(read)
         if conversation.state != State.BOT:
             await connection.send(await queue_status.status(services=services,
                                                             conversation_id=conversation.id))
@@ -204,7 +227,7 @@ async def _serve(connection: CustomerConnection, *, conversation: Conversation,
         # another tab is running, which are only waited for (the database lets one worker run a turn).
         for message_id in await services.run(store.unanswered_customer_message_ids,
                                              conversation_id=conversation.id):
-            connection.turns.put_nowait(message_id)
+            connection.turns.put_nowait((message_id, None))
         await _receive_loop(websocket, services, connection)
     except WebSocketDisconnect:
         pass
@@ -270,16 +293,22 @@ async def _receive_message(connection: CustomerConnection, checks: MessageChecks
         await connection.send(checked)
         return
     client_id, text, payload = checked
+    services = connection.services
     try:
+        # Nothing else running here: the message's turn is claimed in the transaction that stores it.
         stored = await customer_message.perform(
-            services=connection.services, conversation_id=connection.conversation_id, client_id=client_id,
-            text=text or payload or "", payload=payload)
+            services=services, conversation_id=connection.conversation_id, client_id=client_id,
+            text=text or payload or "", payload=payload, claim_turn=connection.idle())
     except PayloadNotOffered as refused:  # nothing stored, nothing reaches Rasa
         await connection.send(error_frame(code=refused.code, message=refused.message, client_id=client_id))
         return
+    if stored.claim is not None:  # started before the ack, so that a closing socket never strands the claim
+        connection.turns.put_nowait((stored.message.id, turns.start_run(
+            services=services, conversation_id=connection.conversation_id, message_id=stored.message.id,
+            claim=stored.claim)))
+    elif not stored.message.processed:
+        connection.turns.put_nowait((stored.message.id, None))
     await connection.send({"type": "ack", "client_id": client_id, "seq": stored.message.seq})
-    if not stored.message.processed:
-        connection.turns.put_nowait(stored.message.id)
 
 
 async def _email_transcript(connection: CustomerConnection, frame: dict) -> None:

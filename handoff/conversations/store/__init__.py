@@ -26,9 +26,12 @@ from handoff.conversations.store.conversations import (
 )
 from handoff.conversations.store.messages import (
     append_message,
+    claim_if_next,
     claim_message,
+    conversation_and_client_message,
     current_questions,
     earliest_unanswered,
+    earliest_unanswered_with_conversation,
     find_message_by_client_id,
     finish_message,
     get_message,
@@ -53,8 +56,9 @@ from handoff.db import utcnow
 
 __all__ = [
     "ConversationNotFound", "IllegalTransition", "IntegrityError", "StateConflict", "allocate_ticket_number",
-    "append_message", "audit", "claim_message", "create_conversation", "current_questions",
-    "earliest_unanswered",
+    "append_message", "audit", "claim_if_next", "claim_message", "conversation_and_client_message",
+    "create_conversation", "current_questions", "earliest_unanswered",
+    "earliest_unanswered_with_conversation",
     "end_assignment", "find_conversation", "find_message_by_client_id", "find_staff_by_username",
     "finish_message",
     "get_conversation", "get_message", "get_staff", "human_phase_lines", "mark_customer_connected",

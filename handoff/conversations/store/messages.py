@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from handoff.conversations.store.conversations import ConversationNotFound, rows_changed, table_of
 from handoff.db import utcnow
@@ -50,6 +50,19 @@ def find_message_by_client_id(session: Session, *, conversation_id: str, client_
     return session.scalars(
         select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
     ).first()
+
+
+def conversation_and_client_message(session: Session, *, conversation_id: str,
+                                    client_id: str) -> tuple[Conversation, Message | None]:
+    """The conversation and its message with this client_id (None: not stored yet), in one statement."""
+    row = session.execute(
+        select(Conversation, Message).outerjoin(Message, and_(Message.conversation_id == Conversation.id,
+                                                              Message.client_id == client_id))
+        .where(Conversation.id == conversation_id)
+    ).first()
+    if row is None:
+        raise ConversationNotFound(conversation_id)
+    return row[0], row[1]
 
 
 def messages_after(session: Session, *, conversation_id: str, after_seq: int,
@@ -106,6 +119,29 @@ def earliest_unanswered(session: Session, *, conversation_id: str) -> Message | 
         select(Message).where(Message.conversation_id == conversation_id, Message.sender == Sender.CUSTOMER,
                               Message.processed.is_(False)).order_by(Message.seq).limit(1)
     ).first()
+
+
+def claim_if_next(session: Session, *, conversation_id: str, message_id: int, seq: int, claimant: str,
+                  now: datetime) -> bool:
+    """Claim a customer message just stored, if it is the conversation's next turn: unanswered, unclaimed,
+    and no earlier customer message unanswered (that one's turn comes first)."""
+    table, earlier = table_of(Message), aliased(Message)
+    return rows_changed(session, update(table).where(
+        table.c.id == message_id, table.c.processed.is_(False), table.c.claimed_at.is_(None),
+        ~exists().where(earlier.conversation_id == conversation_id, earlier.sender == Sender.CUSTOMER,
+                        earlier.processed.is_(False), earlier.seq < seq),
+    ).values(claimed_by=claimant, claimed_at=now)) == 1
+
+
+def earliest_unanswered_with_conversation(session: Session, *,
+                                          conversation_id: str) -> tuple[Message, Conversation] | None:
+    """`earliest_unanswered` and its conversation, in one statement."""
+    row = session.execute(
+        select(Message, Conversation).join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.conversation_id == conversation_id, Message.sender == Sender.CUSTOMER,
+               Message.processed.is_(False)).order_by(Message.seq).limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def renew_claim(session: Session, *, message_id: int, claimant: str, now: datetime) -> bool:
