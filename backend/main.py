@@ -25,6 +25,7 @@ from backend.payments.router import router as payments_router
 from backend.payments.router import webhook_router
 from backend.reminders.router import router as reminders_router
 from backend.reports.router import router as reports_router
+from backend.system_credits.router import router as system_credits_router
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     protected = [Depends(require_service_token)]
     for router in (customers_router, billing_router, payments_router, arrangements_router, disputes_router,
                    audit_router, account_check_router, mail_router, reports_router, documents_router,
-                   reminders_router):
+                   reminders_router, system_credits_router):
         app.include_router(router, dependencies=protected)
     app.include_router(payment_page_router, dependencies=protected)
     install_payment_page(app)  # public: the signed link is the credential

@@ -9,9 +9,11 @@ from backend.mail.models import MailMessage, MailPreference
 from backend.payment_page.models import PaymentPageLink
 from backend.payments.models import IdempotencyRecord, Payment, PaymentQuote, ProcessorEvent
 from backend.reminders.models import Reminder
+from backend.system_credits.models import AccountCheckLimits
 
 __all__ = [
-    "Account", "Arrangement", "AuditLog", "Base", "Credit", "Customer", "Dispute", "IdempotencyRecord",
+    "Account", "AccountCheckLimits", "Arrangement", "AuditLog", "Base", "Credit", "Customer", "Dispute",
+    "IdempotencyRecord",
     "Instalment", "Invoice", "LineItem", "MailMessage", "MailPreference", "Payment", "PaymentMethod",
     "PaymentPageLink", "PaymentQuote", "Plan", "PolicyRule", "ProcessorEvent", "Reminder", "Subscription",
     "VerificationState",

@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, bindparam, func, select
+from sqlalchemy import BindParameter, Integer, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.account_check import detectors as d
@@ -43,6 +43,7 @@ from backend.errors import FindingNotFound, Forbidden, SpecialistRequired
 from backend.money import format_money
 from backend.payments.idempotency import AlreadyAnswered, fingerprint, idempotent
 from backend.payments.models import Payment
+from backend.system_credits.limits import effective_settings
 
 SYSTEM_ACCOUNT_CHECK = Actor(role="system", username="account-check")
 # The kinds policy lets the bot settle on its own (issue 18); the others go to a specialist.
@@ -54,6 +55,14 @@ YEAR = timedelta(days=365)
 def credit_key(finding_id: str) -> str:
     """The credit's idempotency key: unique in the credits table, so one finding is credited once."""
     return f"account-check:{finding_id}"
+
+
+REVERSAL_PREFIX = "reversal:account-check:"
+
+
+def reversal_key(key: str) -> str:
+    """The key of the one reversal of the credit keyed `key` (backend/system_credits/, issue 18)."""
+    return f"reversal:{key}"
 
 
 # Built once (statement construction costs more than these indexed lookups); bound per call.
@@ -200,7 +209,10 @@ def granted_in_12_months(session: Session, *, account: Account, now: datetime) -
     total = session.scalar(
         select(func.sum(Credit.amount)).where(
             Credit.account_id == account.id,
-            Credit.issued_by == SYSTEM_ACCOUNT_CHECK.label,
+            or_(
+                Credit.issued_by == SYSTEM_ACCOUNT_CHECK.label,
+                Credit.idempotency_key.startswith(REVERSAL_PREFIX),  # a reversed credit was not granted
+            ),
             Credit.created_at >= now - YEAR,
         )
     )
@@ -319,6 +331,7 @@ def list_findings(
     session: Session, *, customer_id: int, today: date, now: datetime, settings: Settings
 ) -> FindingsOut:
     account = get_account(session, customer_id=customer_id)
+    settings = effective_settings(session, settings)
     checked = _check(session, account=account, today=today, now=now, settings=settings)
     return FindingsOut(
         customer_id=customer_id,
@@ -412,7 +425,8 @@ def fix_finding(
                     session, finding_id=finding_id, kind=_kind_of(earlier), credit=earlier, today=today
                 )
             )
-        checked = _check(session, account=account, today=today, now=now, settings=settings)
+        limits = effective_settings(session, settings)  # a supervisor's override of the limits
+        checked = _check(session, account=account, today=today, now=now, settings=limits)
         match = next(((f, r) for f, r in checked.findings if f.id == finding_id), None)
         if match is None:
             raise FindingNotFound("No such finding on this account now.")

@@ -35,6 +35,10 @@ class Dispute(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    # A supervisor's reversal of the system's credit (backend/system_credits/, issue 18): who, when and why.
+    reversed_by: Mapped[str | None] = mapped_column(String(100))
+    reversed_at: Mapped[datetime | None]
+    reversal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Credit(Base):

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.account_check.service import SYSTEM_ACCOUNT_CHECK
+from backend.account_check.service import REVERSAL_PREFIX, SYSTEM_ACCOUNT_CHECK
 from backend.arrangements.models import Arrangement
 from backend.customers.models import Account
 from backend.disputes.models import Credit, Dispute
@@ -65,6 +65,8 @@ def credit_reason(credit: Credit, *, waiver_credit_ids: set[int]) -> str:
     """The category a supervisor reads (docs/contracts.md, "Supervisor reports")."""
     if credit.issued_by == SYSTEM_ACCOUNT_CHECK.label:
         return "account_check"
+    if credit.idempotency_key.startswith(REVERSAL_PREFIX):
+        return "account_check_reversal"
     if credit.dispute_id is not None:
         return "dispute"
     if credit.id in waiver_credit_ids:
