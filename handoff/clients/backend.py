@@ -150,6 +150,23 @@ class BackendClient:
         return await self._request("GET", "/api/v1/reports/billing-activity", actor=actor,
                                    params={"start": start, "end": end})
 
+    async def list_system_credits(self, *, start: str, end: str, actor: str) -> dict:
+        """The account check's credits in [start, end) with their reversals (issue 18): {"credits": [...]}."""
+        return await self._request("GET", "/api/v1/system-credits", actor=actor,
+                                   params={"start": start, "end": end})
+
+    async def reverse_system_credit(self, *, credit_id: int, reason: str, idempotency_key: str,
+                                    actor: str) -> dict:
+        """Reverses one system credit (once, whatever the key); the answer is the credit with its reversal."""
+        return await self._request("POST", f"/api/v1/system-credits/{credit_id}/reverse", actor=actor,
+                                   json={"reason": reason}, idempotency_key=idempotency_key)
+
+    async def account_check_limits(self, *, actor: str) -> dict:
+        return await self._request("GET", "/api/v1/account-check/limits", actor=actor)
+
+    async def set_account_check_limits(self, *, body: dict, actor: str) -> dict:
+        return await self._request("POST", "/api/v1/account-check/limits", actor=actor, json=body)
+
     async def list_documents(self, *, customer_id: int, actor: str) -> dict:
         """Invoices, monthly statements and credit memos (issue 19): {"customer_id", "documents": [...]}."""
         return await self._request("GET", f"/api/v1/customers/{customer_id}/documents", actor=actor)

@@ -20,10 +20,11 @@ from handoff.specialists.routes import (
     search,
     sign_in,
     supervisor,
+    system_credits,
 )
 from handoff.specialists.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/console", responses=ERROR_RESPONSES)
 for screen in (sign_in, queue, chats, payments, notes, canned_responses, credits, presence, documents,
-               reminders, search, supervisor):
+               reminders, search, supervisor, system_credits):
     router.include_router(screen.router)
