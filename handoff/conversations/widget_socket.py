@@ -12,7 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from handoff import notifier
 from handoff.context import Services
-from handoff.conversations import customer_message, lifecycle, reminder_notice, store, turns
+from handoff.conversations import customer_message, lifecycle, read_receipts, reminder_notice, store, turns
 from handoff.conversations.customer_token import CustomerIdentity, InvalidCustomerToken, verify_customer_token
 from handoff.conversations.frames import (
     client_id_of,
@@ -92,6 +92,8 @@ class CustomerConnection:
                 await self.send(event["frame"])
             elif kind == "typing" and event.get("sender") == "agent":
                 await self.send({"type": "typing", "sender": "agent", "agent_name": event.get("agent_name")})
+            elif kind == "read":  # a specialist saw the messages up to seq (read_receipts)
+                await self.send(read_receipts.read_frame(event["seq"]))
 
     async def work_turns(self) -> None:
         """Process stored customer messages one at a time, in order (bot replies can take seconds).
@@ -214,6 +216,8 @@ async def _serve(connection: CustomerConnection, *, conversation: Conversation,
                                "max_message_chars": services.settings.chat_max_message_chars})
         await reminder_notice.show_newest(services=services, conversation=conversation)  # issue 19
         await connection.catch_up()
+        if read := await read_receipts.replay(services=services, conversation_id=conversation.id):
+            await connection.send(read)
         if conversation.state != State.BOT:
             await connection.send(await queue_status.status(services=services,
                                                             conversation_id=conversation.id))

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from handoff.context import Services
-from handoff.conversations import store
+from handoff.conversations import read_receipts, store
 from handoff.conversations.frames import error_frame, parse_frame, receive_text_frame
 from handoff.conversations.widget_socket import CONVERSATION_ID
 from handoff.deps import staff_for
@@ -173,3 +173,7 @@ async def _receive_loop(connection: ConsoleConnection, *, session_token: str | N
             await connection.watch(conversation_id)
         elif kind == "unwatch" and isinstance(conversation_id, str):
             await connection.unwatch(conversation_id)
+        elif kind == "seen" and isinstance(conversation_id, str) and conversation_id in connection.watched:
+            # The chat open on this console showed the customer's messages up to seq (read_receipts).
+            if (seq := read_receipts.seen_seq_of(frame)) is not None:
+                await read_receipts.seen(services=services, conversation_id=conversation_id, seq=seq)

@@ -4,6 +4,7 @@ quick replies, and one queue position and wait for the bot and the status banner
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from handoff.queue.ordering import wait_in_words
 from tests.handoff.conftest import API_TOKEN
 from tests.support.axe import blocking_violations
 from tests.support.browser import chromium
-from tests.support.demo_page import pick_demo_customer
+from tests.support.demo_page import pick_demo_customer, sign_in_to_console
 
 DAVID = 4
 STORAGE_KEY = f"acme-chat:customer-{DAVID}"
@@ -293,4 +294,77 @@ def test_messages_written_while_the_chat_is_closed_badge_the_launcher_after_a_re
     expect(widget).to_have_attribute("data-conversation-id", conversation_id)
     expect(page.locator("[data-testid=chat-message][data-sender=agent]")).to_have_count(1)  # replayed
     expect(badge).to_be_hidden()
+    assert not [e for e in errors if "Uncaught" in e], errors
+
+
+@pytest.mark.browser
+def test_times_are_relative_and_grouped_and_follow_the_clock(handoff, browser, stand_in):
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.clock.install()  # the page's clock, moved forward below (it runs on from the real time)
+    page.goto(handoff.url + "/")
+    pick_demo_customer(page, DAVID, "David")
+    page.click("[data-testid=chat-launcher]")
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    send(page, "hello")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=bot] >> text=Echo: hello")
+    mine = page.locator("[data-testid=chat-message][data-sender=customer]").last
+    time = mine.locator("[data-testid=chat-message-time]")
+    expect(time).to_have_text("just now")
+    page.clock.fast_forward("02:10")
+    expect(time).to_have_text("2 min ago")
+    page.clock.fast_forward("59:00")  # over an hour: the time of day
+    expect(time).to_have_text(re.compile(r"^\d{1,2}:\d{2}( ?[AP]M)?$"))
+    assert time.get_attribute("datetime")
+
+    # Grouped: a speaker's consecutive messages, each within a minute of the one before, share one label.
+    now = page.evaluate("Date.now()")
+    for seq, seconds_ago in ((9001, 200), (9002, 170), (9003, 20)):
+        created = page.evaluate(f"new Date({now} - {seconds_ago * 1000}).toISOString()")
+        page.evaluate("frame => window.acmeChatWidget.renderMessage(frame)",
+                      {"seq": seq, "sender": "agent", "agent_name": "Dana", "text": f"note {seq}",
+                       "buttons": [], "created_at": created})
+    times = [page.locator(f"[data-testid=chat-message][data-seq='{seq}'] [data-testid=chat-message-time]")
+             for seq in (9001, 9002, 9003)]
+    expect(times[0]).to_be_hidden()  # 30 s before the next one: the group's label is under 9002
+    expect(times[1]).to_have_text("2 min ago")
+    expect(times[1]).to_be_visible()  # 150 s before the next one: a new group
+    expect(times[2]).to_have_text("just now")
+    assert not [e for e in errors if "Uncaught" in e], errors
+
+
+@pytest.mark.browser
+def test_own_messages_are_sent_then_read_when_a_specialist_opens_the_chat(handoff, browser):
+    page, errors = open_chat(browser, handoff.url)
+    send(page, "I want to dispute this")
+    page.wait_for_selector("[data-testid=chat-status][data-state=queued]")
+    first = page.locator("[data-testid=chat-message][data-sender=customer]").first
+    expect(first.locator("[data-testid=chat-message-receipt]")).to_have_text("Sent")
+    expect(first).to_have_attribute("data-status", "sent")
+
+    console = browser.new_context().new_page()
+    sign_in_to_console(console, handoff.url, "dana", "dana-demo-pass")
+    console.wait_for_selector("[data-testid=console-connection][data-state=connected]")
+    console.wait_for_selector("[data-testid=queue-item]")
+    expect(first.locator("[data-testid=chat-message-receipt]")).to_have_text("Sent")  # queued, not open yet
+    console.click("[data-testid=queue-claim]")
+    console.wait_for_selector("[data-testid=conversation-view][data-state=assigned]")
+    expect(first.locator("[data-testid=chat-message-receipt]")).to_have_text("Read")
+    expect(first).to_have_attribute("data-status", "read")
+
+    send(page, "are you there?")  # arrives while Dana has the chat open
+    console.wait_for_selector("[data-testid=transcript-message][data-sender=customer] >> text=are you there?")
+    mine = page.locator("[data-testid=chat-message][data-sender=customer]")
+    expect(mine).to_have_count(2)
+    expect(mine.last.locator("[data-testid=chat-message-receipt]")).to_have_text("Read")
+
+    console.fill("[data-testid=agent-input]", "Yes, I'm here.")
+    console.click("[data-testid=agent-send]")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=agent] >> text=I'm here")
+    page.reload()  # replayed: what Dana answered stays read
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    page.wait_for_selector("[data-testid=chat-message][data-sender=agent] >> text=I'm here")
+    expect(mine.locator("[data-testid=chat-message-receipt]")).to_have_text(["Read", "Read"])
     assert not [e for e in errors if "Uncaught" in e], errors

@@ -29,6 +29,16 @@
     return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   }
 
+  // Relative while recent ("just now", "2 min ago"), then the time of day; refreshed every TIME_REFRESH_MS.
+  var GROUP_MS = 60000;
+  var TIME_REFRESH_MS = 15000;
+  function timeLabel(date, now) {
+    var age = now - date.getTime();
+    if (age < 60000) { return 'just now'; }
+    if (age < 3600000) { return Math.floor(age / 60000) + ' min ago'; }
+    return timeOf(date);
+  }
+
   // Errors that refuse one message for good: resending it would be refused again, so it leaves the outbox.
   var FINAL_REFUSALS = { payload_not_offered: true, empty_message: true, message_too_long: true, bad_frame: true };
 
@@ -46,6 +56,8 @@
     this.maxChars = null;  // the server's limit, from its welcome frame
     this.unread = 0;
     this.pageTitle = document.title;
+    this.now = options.now || function () { return Date.now(); };  // injectable for tests
+    this.readSeq = 0;  // a specialist saw our messages up to here ("Read"; docs/contracts.md)
     this.build();
     this.renderOutbox();
     if (this.saved.open) { this.open(); } else if (this.saved.conversationId) { this.connect(); }  // for the badge
@@ -133,6 +145,7 @@
     [header, this.status, this.notice, this.list, this.typing, this.form, this.transcriptButton].forEach(function (n) { self.panel.appendChild(n); });
     this.root.appendChild(this.launcher);
     this.root.appendChild(this.panel);
+    this.timeRefresher = setInterval(function () { self.refreshTimes(); }, TIME_REFRESH_MS);
 
     this.launcher.addEventListener('click', function () { self.open(); });
     this.closeButton.addEventListener('click', function () { self.close(); });
@@ -252,6 +265,7 @@
           this.list.textContent = '';
           this.renderedSeqs = {};
           this.pendingNodes = {};
+          this.readSeq = 0;
           this.saved.lastSeq = 0;
           this.saved.seenSeq = 0;
           this.saved.conversationId = frame.conversation_id;
@@ -282,6 +296,9 @@
         break;
       case 'status':
         this.showStatus(frame);
+        break;
+      case 'read':
+        this.markRead(frame.seq);
         break;
       case 'typing':
         this.showTyping('agent', (frame.agent_name || 'The specialist') + ' is typing…', 3000);
@@ -395,7 +412,8 @@
       });
       node.appendChild(row);
     }
-    this.stamp(node, frame.created_at ? new Date(frame.created_at) : new Date());
+    this.stamp(node, frame.created_at ? new Date(frame.created_at) : new Date(this.now()));
+    if (frame.sender === 'customer') { this.showReceipt(node, frame.seq); }  // stored: at least "Sent"
     this.insertInOrder(node);
     if (frame.sender !== 'customer') { this.typing.hidden = true; }
     this.refreshButtons();
@@ -408,9 +426,33 @@
 
   ChatWidget.prototype.stamp = function (node, date) {
     if (isNaN(date.getTime())) { return; }
-    var time = el('time', 'acme-msg-time', 'chat-message-time', timeOf(date));
+    var time = el('time', 'acme-msg-time', 'chat-message-time', timeLabel(date, this.now()));
     time.setAttribute('datetime', date.toISOString());
-    node.appendChild(time);
+    time.setAttribute('title', date.toLocaleString());
+    var receipt = node.querySelector('.acme-msg-receipt');
+    node.insertBefore(time, receipt);  // before the receipt, if there is one
+  };
+
+  // Our own stored message: "Sent" (the server has it), or "Read" once a specialist saw it.
+  ChatWidget.prototype.showReceipt = function (node, seq) {
+    var read = seq <= this.readSeq;
+    node.setAttribute('data-status', read ? 'read' : 'sent');
+    var receipt = node.querySelector('.acme-msg-receipt');
+    if (!receipt) {
+      receipt = el('span', 'acme-msg-receipt', 'chat-message-receipt');
+      node.appendChild(receipt);
+    }
+    receipt.textContent = read ? 'Read' : 'Sent';
+  };
+
+  ChatWidget.prototype.markRead = function (seq) {
+    if (typeof seq !== 'number' || seq <= this.readSeq) { return; }
+    this.readSeq = seq;
+    var nodes = this.list.querySelectorAll('[data-sender="customer"][data-status="sent"]');
+    for (var i = 0; i < nodes.length; i += 1) {
+      var nodeSeq = Number(nodes[i].getAttribute('data-seq'));
+      if (nodeSeq && nodeSeq <= seq) { this.showReceipt(nodes[i], nodeSeq); }
+    }
   };
 
   // Only the current question's buttons are live: those of bot/system messages after the customer's last
@@ -426,16 +468,20 @@
     }
   };
 
-  // Times grouped: one under the last of a speaker's messages written in the same minute.
+  // Times grouped: consecutive messages of one speaker, each within a minute of the one before, share one
+  // label, under the group's last message. Labels are relative, so they are rewritten as time passes.
   ChatWidget.prototype.refreshTimes = function () {
     var nodes = this.list.children;
+    var now = this.now();
     for (var i = 0; i < nodes.length; i += 1) {
       var time = nodes[i].querySelector('time.acme-msg-time');
       if (!time) { continue; }
+      var date = new Date(time.getAttribute('datetime'));
+      time.textContent = timeLabel(date, now);
       var next = nodes[i + 1];
       var nextTime = next ? next.querySelector('time.acme-msg-time') : null;
       time.hidden = !!(nextTime && next.getAttribute('data-sender') === nodes[i].getAttribute('data-sender') &&
-        nextTime.textContent === time.textContent);
+        new Date(nextTime.getAttribute('datetime')).getTime() - date.getTime() < GROUP_MS);
     }
   };
 
@@ -448,12 +494,12 @@
   };
 
   ChatWidget.prototype.markSent = function (node, seq) {
-    node.setAttribute('data-status', 'sent');
     node.setAttribute('data-seq', String(seq));
+    this.showReceipt(node, seq);
     var sending = node.querySelector('.acme-msg-sending');
     if (sending) {
       node.removeChild(sending);
-      this.stamp(node, new Date());
+      this.stamp(node, new Date(this.now()));
       this.refreshTimes();
     }
   };
@@ -504,6 +550,7 @@
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.pinger);
+    clearInterval(this.timeRefresher);
     if (this.socket) { var s = this.socket; this.socket = null; s.close(); }
     document.title = this.pageTitle;
     this.root.textContent = '';

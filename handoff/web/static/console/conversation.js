@@ -76,6 +76,16 @@ export class Conversation {
     this.typingTimer = null;
     this.keepWatching = () => false;  // chats watched for their badges stay watched when another opens
     this.listeners = { loaded: [], note: [] };
+    this.seenSeq = 0;  // the last seq told to the server as seen (read receipts, issue 17)
+    document.addEventListener('visibilitychange', () => this.markSeen());
+  }
+
+  // The customer sees "Read" under the messages this page showed while visible (docs/contracts.md).
+  markSeen() {
+    const id = this.currentId();
+    if (!id || document.visibilityState !== 'visible' || this.lastSeq <= this.seenSeq) { return; }
+    this.seenSeq = this.lastSeq;
+    this.socket.send({ type: 'seen', conversation_id: id, seq: this.lastSeq });
   }
 
   // on('loaded', fn(detail)) after a conversation (re)loads; on('note', fn(note)) for a live internal note.
@@ -141,7 +151,7 @@ export class Conversation {
     const list = byId('conversation-transcript');
     list.appendChild(item);
     list.scrollTop = list.scrollHeight;
-    if (message.sender === 'customer') { byId('customer-typing').hidden = true; }
+    if (message.sender === 'customer') { byId('customer-typing').hidden = true; this.markSeen(); }
   }
 
   watch(conversationId) {
@@ -156,6 +166,7 @@ export class Conversation {
     byId('conversation-transcript').textContent = '';
     this.renderedSeqs = new Set();
     this.lastSeq = 0;
+    this.seenSeq = 0;
     this.current = { conversation_id: conversationId };
     this.watch(conversationId);
     try {
