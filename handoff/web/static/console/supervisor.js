@@ -6,6 +6,7 @@ import { showAudit } from './audit-view.js';
 import { byId, el, notify, onClick } from './dom.js';
 import { minutes, percent } from './format.js';
 import { hbars, table, vbars } from './report-charts.js';
+import { bindSystemCredits, loadLimits, loadSystemCredits } from './system-credits.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -165,6 +166,8 @@ function setRange(days) {
 function refresh() {
   loadReport();
   loadAudit();
+  loadSystemCredits({ start: byId('report-start').value, end: byId('report-end').value });
+  loadLimits();
 }
 
 export function bindSupervisor() {
@@ -176,6 +179,7 @@ export function bindSupervisor() {
     refresh();
   });
   byId('report-form').addEventListener('submit', (event) => { event.preventDefault(); refresh(); });
+  bindSystemCredits();
   byId('report-form').querySelectorAll('button[data-days]').forEach((quick) => {
     quick.addEventListener('click', () => { setRange(Number(quick.getAttribute('data-days'))); refresh(); });
   });
