@@ -1,5 +1,6 @@
 """Emails the backend sends on its own events (issue 19): a payment received (payment_receipt), a dispute
-settled (dispute_outcome) and a credit issued outside a dispute (credit_issued).
+settled (dispute_outcome) and a credit issued outside a dispute (credit_issued). Every credit an email
+announces carries its credit memo (PDF, backend/documents), e.g. the account check's fix (issue 18).
 
 Run by the send loop before each round (`python -m backend.cli send-mail`): it reads the audit log's entries
 of the last EVENT_LOOKBACK and queues one email per event, keyed `event:<template>:<id>` (unique), so a second
@@ -12,7 +13,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ from backend.disputes.models import Credit, Dispute
 from backend.enums import DisputeStatus, PaymentStatus
 from backend.mail import templates
 from backend.mail.models import MailMessage, MailStatus
+from backend.mail.service import rendered_attachment
 from backend.mail.threading import new_message_id
 from backend.payments.models import Payment
 
@@ -126,6 +128,22 @@ def _events(session: Session, since: datetime) -> Iterable[tuple[str, int, Any]]
                 yield "credit_issued", credit.id, credit
 
 
+def _credit_memos(session: Session, *, template: str, record: Any, customer_id: int,
+                  today: date) -> list[dict[str, str]] | None:
+    """The credit memo of each credit the email announces: a settled dispute's credits, or the credit."""
+    if template == "credit_issued":
+        credit_ids = [record.id]
+    elif template == "dispute_outcome":
+        credit_ids = list(session.scalars(select(Credit.id).where(Credit.dispute_id == record.id)
+                                          .order_by(Credit.id)))
+    else:
+        return None
+    memos = [rendered_attachment(session, customer_id=customer_id,
+                                 spec={"kind": "credit_memo_pdf", "credit_id": credit_id}, today=today)
+             for credit_id in credit_ids]
+    return memos or None
+
+
 def queue_event_mail(session: Session, *, settings: Settings, now: datetime) -> dict[str, int]:
     """Queues the emails of the events since now - EVENT_LOOKBACK that have none yet; commits. Returns counts
     per template."""
@@ -162,6 +180,8 @@ def queue_event_mail(session: Session, *, settings: Settings, now: datetime) -> 
                 subject=rendered.subject,
                 body_text=rendered.text,
                 body_html=rendered.html,
+                attachments=_credit_memos(session, template=template, record=record, customer_id=customer.id,
+                                          today=now.date()),
                 headers={"Auto-Submitted": "auto-generated"},
                 message_id=new_message_id(domain=settings.mail_reply_domain, conversation_id=None),
                 status=MailStatus.queued,

@@ -4,7 +4,7 @@ import base64
 import hashlib
 import json
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -123,13 +123,16 @@ def _attachments(
         return None
     if customer is None:
         raise InvalidInput("Attachments are the customer's documents: give customer_id.")
-    stored = []
-    for spec in request.attachments:
-        document = render_attachment(session, customer_id=customer.id, spec=spec.model_dump(),
-                                     today=now.date())
-        stored.append({"filename": document.filename, "content_type": document.media_type,
-                       "data": base64.b64encode(document.content).decode("ascii")})
-    return stored
+    return [rendered_attachment(session, customer_id=customer.id, spec=spec.model_dump(), today=now.date())
+            for spec in request.attachments]
+
+
+def rendered_attachment(session: Session, *, customer_id: int, spec: dict[str, Any], today: date
+                        ) -> dict[str, str]:
+    """One of the customer's documents as the outbox stores it (the send loop attaches it as it is)."""
+    document = render_attachment(session, customer_id=customer_id, spec=spec, today=today)
+    return {"filename": document.filename, "content_type": document.media_type,
+            "data": base64.b64encode(document.content).decode("ascii")}
 
 
 def enqueue(

@@ -2,8 +2,11 @@
 credit issued outside a dispute each queue one email to the address on file, once, with only what the
 customer's account shows (never the staff note or a credit's internal reason). SQLite and PostgreSQL."""
 
+import base64
+import io
 from decimal import Decimal
 
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -96,3 +99,11 @@ def test_each_event_queues_one_email_with_only_the_customers_own_figures(client,
     assert f'"{fee["description"]}"' in rows["dispute_outcome"].body_text
     assert rows["credit_issued"].subject == "A credit of $5.00 was applied to your account"
     assert fee["invoice_number"] in rows["credit_issued"].body_text
+    # every credit announced carries its credit memo (issue 18: the account check's fix; issue 19: documents)
+    assert rows["payment_receipt"].attachments is None
+    for template, amount in (("dispute_outcome", fee["amount"]), ("credit_issued", "5.00")):
+        [memo] = rows[template].attachments
+        assert memo["content_type"] == "application/pdf" and memo["filename"].endswith(".pdf")
+        pdf = PdfReader(io.BytesIO(base64.b64decode(memo["data"])))
+        text = "\n".join(page.extract_text() for page in pdf.pages)
+        assert f"${Decimal(amount):,.2f}" in text, text
