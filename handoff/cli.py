@@ -13,9 +13,12 @@ from handoff.specialists.auth import ROLES, create_user
 
 DEMO_STAFF = [
     ("dana", "dana-demo-pass", "Dana", "specialist"),
+    ("pat", "pat-demo-pass", "Pat", "specialist"),
     ("sam", "sam-demo-pass", "Sam", "supervisor"),
     ("tess", "tess-demo-pass", "Tess", "trainer"),
 ]
+# The queues each demo account works (handoff/queue/teams.py, issue 17); a supervisor sees every team's.
+DEMO_TEAMS = {"dana": ("disputes", "general"), "pat": ("payments", "general")}
 
 
 def seed_demo(*, database_url: str) -> None:
@@ -24,7 +27,7 @@ def seed_demo(*, database_url: str) -> None:
         with db.session() as session:
             for username, password, display_name, role in DEMO_STAFF:
                 create_user(session, username=username, password=password, display_name=display_name,
-                            role=role)
+                            role=role, teams=DEMO_TEAMS.get(username, ("general",)))
     finally:
         db.dispose()
 
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Handoff service administration")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
-    commands.add_parser("seed-demo", help="create the demo staff accounts dana, sam and tess")
+    commands.add_parser("seed-demo", help="create the demo staff accounts dana, pat, sam and tess")
     user = commands.add_parser("create-user", help="create or update a staff account")
     user.add_argument("username")
     user.add_argument("--display-name", required=True)

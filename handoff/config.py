@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     training_retrain_command: list[str] = Field(
         default=["make", "--no-print-directory", "retrain", "test-nlu"], min_length=1,
         alias="HANDOFF_TRAINING_RETRAIN_COMMAND")
+    # The longest a queued chat of each team should wait (issue 17): "<team>=<seconds>,..."; a team left out
+    # has no threshold. Past it the queue marks the chat and supervisors are told once.
+    sla_seconds: str = Field(default="disputes=300,payments=300,general=600", alias="HANDOFF_SLA_SECONDS")
 
     @model_validator(mode="after")
     def _apply_env_rules(self) -> Settings:
@@ -155,6 +158,7 @@ class Settings(BaseSettings):
         parse_business_hours(self.business_hours)
         ZoneInfo(self.timezone)
         self.widget_origin_list, self.console_origin_list  # noqa: B018  (a malformed origin fails here)
+        self.sla_thresholds  # noqa: B018  (a malformed HANDOFF_SLA_SECONDS fails here)
         return self
 
     @property
@@ -168,6 +172,12 @@ class Settings(BaseSettings):
     @property
     def console_origin_list(self) -> tuple[str, ...]:
         return parse_origins(self.console_origins, "HANDOFF_CONSOLE_ORIGINS")
+
+    @property
+    def sla_thresholds(self) -> dict[str, int]:
+        from handoff.queue.teams import parse_sla
+
+        return parse_sla(self.sla_seconds)
 
     @property
     def resolved_database_url(self) -> str:

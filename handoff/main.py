@@ -21,6 +21,7 @@ from handoff.db import Database
 from handoff.email import routes as email_routes
 from handoff.errors import install_error_handlers
 from handoff.pubsub import make_pubsub
+from handoff.queue import sla
 from handoff.server_logs import install_server_log_filters
 from handoff.specialists import console_socket
 from handoff.specialists import routes as console_routes
@@ -34,12 +35,14 @@ TURN_SHUTDOWN_GRACE_SECONDS = 5  # bot turns in flight at shutdown may finish th
 
 
 async def _housekeeping(services: Services) -> None:
-    """Abandon queued chats whose customer left, and refresh positions/ETAs as time passes."""
+    """Abandon queued chats whose customer left, refresh positions/ETAs as time passes, tell supervisors of
+    SLA breaches (once each)."""
     while True:
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
         try:
             await lifecycle.sweep_abandoned(services=services)
             await notifier.publish_queue(services=services)
+            await sla.alert_breaches(services=services)
         except Exception:
             log.exception("housekeeping failed")
 

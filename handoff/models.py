@@ -35,6 +35,8 @@ class StaffUser(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # "Away" in the console: connected, but not counted as online (ETAs, ticket-or-queue).
     away: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The teams whose queue they work (handoff/queue/teams.py), comma-separated: "disputes,general".
+    teams: Mapped[str] = mapped_column(String(100), default="general", server_default="general")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -84,6 +86,10 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(10), default="chat", server_default="chat")
     email_address: Mapped[str | None] = mapped_column(String(254), nullable=True)
     email_subject: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The team whose queue it waits in (picked by the escalation reason, changed by a transfer to a team) and
+    # when supervisors were told it waited past the team's SLA (once per wait; cleared when it queues again).
+    team: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    sla_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (Index("ix_conversations_state", "state"),)
 

@@ -13,6 +13,7 @@ from handoff.conversations.states import CLAIMABLE_STATES, State
 from handoff.db import utcnow
 from handoff.errors import ServiceError
 from handoff.notifier import Change
+from handoff.queue.teams import works_team
 from handoff.specialists.staff import Staff
 from handoff.vocabulary import Sender
 
@@ -33,6 +34,9 @@ def _too_late(session: Session, *, conversation_id: str, conflict: store.StateCo
 def claim_in_session(session: Session, *, conversation_id: str, staff: Staff) -> Change:
     """The transaction; the conditional UPDATE in store.transition decides the race (409 already_claimed)."""
     conversation = store.get_conversation(session, conversation_id=conversation_id)
+    if not works_team(role=staff.role, teams=staff.teams, team=conversation.team):
+        raise ServiceError(status_code=403, code="not_your_team",
+                           message="This chat waits in another team's queue.")
     before = conversation.last_seq
     was_ticket = conversation.state == State.TICKET
     had_human_phase = conversation.human_phase_start_seq is not None

@@ -24,7 +24,8 @@ def release_in_session(session: Session, *, conversation_id: str, staff: Staff) 
     before = conversation.last_seq
     owner = store.get_staff(session, user_id=conversation.assigned_specialist_id)
     store.transition(session, conversation_id=conversation_id, target=State.QUEUED, actor=staff.actor,
-                     note="released", assigned_specialist_id=None, queued_at=utcnow())
+                     note="released", assigned_specialist_id=None, queued_at=utcnow(),
+                     sla_alerted_at=None)
     store.end_assignment(session, conversation_id=conversation_id, reason=AssignmentEnd.RELEASED)
     store.audit(session, actor=staff.actor, action="release", target=conversation_id)
     store.append_message(session, conversation_id=conversation_id, sender=Sender.SYSTEM, human_phase=True,

@@ -23,6 +23,7 @@ from handoff.errors import ServiceError
 from handoff.notifier import Change
 from handoff.queue import status as queue_status
 from handoff.queue.hours import BusinessHours, is_open, next_opening
+from handoff.queue.teams import team_for_reason
 from handoff.vocabulary import EscalationReason, Sender
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def escalate_in_session(session: Session, *, settings: Settings, hours: Business
         escalation_reason=reason, context=context, dispute_id=dispute_id, dispute_amount=amount,
         queued_at=utcnow(), human_phase_start_seq=conversation.last_seq + 1,
         escalation_count=conversation.escalation_count + 1, assigned_specialist_id=None,
+        team=team_for_reason(reason).value, sla_alerted_at=None,
     )
     if target == State.TICKET:
         changes["ticket_number"] = conversation.ticket_number or store.allocate_ticket_number(session)

@@ -17,9 +17,11 @@ from handoff.conversations.states import State
 from handoff.db import utcnow
 from handoff.models import Conversation
 from handoff.queue.ordering import QueueEntry, expected_wait_seconds, order_queue, position_of
+from handoff.queue.teams import Team, works_team
 
 if TYPE_CHECKING:
     from handoff.context import Services
+    from handoff.specialists.staff import Staff
 
 
 def _ordered_queue(session: Session, now: datetime) -> tuple[list[QueueEntry], dict[str, Conversation]]:
@@ -61,9 +63,17 @@ def status_in_session(session: Session, *, settings: Settings, conversation_id: 
     return status_frame(state=conversation.state)
 
 
-def _queue_entry(conversation: Conversation, entry: QueueEntry, *, position: int, now: datetime) -> dict[str,
-                                                                                                         Any]:
+def sla_breached(*, state: str, team: str, waiting_seconds: int, thresholds: dict[str, int]) -> bool:
+    """A queued chat (not a ticket: nobody could take it) waited at least its team's threshold."""
+    threshold = thresholds.get(team)
+    return state == State.QUEUED and threshold is not None and waiting_seconds >= threshold
+
+
+def _queue_entry(conversation: Conversation, entry: QueueEntry, *, position: int, now: datetime,
+                 thresholds: dict[str, int]) -> dict[str, Any]:
     amount = conversation.dispute_amount
+    waiting_seconds = int((now - entry.queued_at).total_seconds())
+    team = conversation.team or Team.GENERAL.value
     return {
         "conversation_id": conversation.id,
         "position": position,
@@ -76,21 +86,32 @@ def _queue_entry(conversation: Conversation, entry: QueueEntry, *, position: int
         "ticket_number": conversation.ticket_number,
         "summary": (conversation.context or {}).get("summary"),
         "queued_at": entry.queued_at.isoformat(),
-        "waiting_seconds": int((now - entry.queued_at).total_seconds()),
+        "waiting_seconds": waiting_seconds,
+        "team": team,
+        "sla_breached": sla_breached(state=conversation.state, team=team, waiting_seconds=waiting_seconds,
+                                     thresholds=thresholds),
     }
 
 
-def snapshot_in_session(session: Session) -> list[dict[str, Any]]:
-    """The queue as the console lists it, in the order specialists should take it."""
-    now = utcnow()
+def snapshot_in_session(session: Session, *, settings: Settings,
+                        now: datetime | None = None) -> list[dict[str, Any]]:
+    """The whole queue, in the order specialists should take it (`position` is the place in it)."""
+    now = now or utcnow()
     ordered, by_id = _ordered_queue(session, now)
-    return [_queue_entry(by_id[entry.conversation_id], entry, position=position, now=now)
+    thresholds = settings.sla_thresholds
+    return [_queue_entry(by_id[entry.conversation_id], entry, position=position, now=now,
+                         thresholds=thresholds)
             for position, entry in enumerate(ordered, start=1)]
+
+
+def visible_to(entries: list[dict[str, Any]], staff: Staff) -> list[dict[str, Any]]:
+    """The entries of the teams a specialist works (a supervisor: all)."""
+    return [entry for entry in entries if works_team(role=staff.role, teams=staff.teams, team=entry["team"])]
 
 
 async def status(*, services: Services, conversation_id: str) -> dict[str, Any]:
     return await services.run(status_in_session, settings=services.settings, conversation_id=conversation_id)
 
 
-async def snapshot(*, services: Services) -> list[dict[str, Any]]:
-    return await services.run(snapshot_in_session)
+async def snapshot(*, services: Services, now: datetime | None = None) -> list[dict[str, Any]]:
+    return await services.run(snapshot_in_session, settings=services.settings, now=now)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from handoff.conversations import store
 from handoff.db import utcnow
 from handoff.models import AuditEntry, StaffSession, StaffUser
+from handoff.queue.teams import Team, format_teams, parse_teams
 from handoff.specialists.staff import Staff
 from handoff.vocabulary import StaffRole
 
@@ -43,20 +44,26 @@ def _token_digest(token: str, secret: str) -> str:
 
 
 def staff_from_user(user: StaffUser) -> Staff:
-    return Staff(id=user.id, username=user.username, display_name=user.display_name, role=user.role)
+    return Staff(id=user.id, username=user.username, display_name=user.display_name, role=user.role,
+                 teams=parse_teams(user.teams))
 
 
-def create_user(session: Session, *, username: str, password: str, display_name: str, role: str) -> StaffUser:
+def create_user(session: Session, *, username: str, password: str, display_name: str, role: str,
+                teams: tuple[str, ...] | None = None) -> StaffUser:
+    """`teams` (handoff/queue/teams.py): general for a new account unless given; kept for an existing one."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
+    stored_teams = format_teams(teams) if teams is not None else None
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
     if user is None:
         user = StaffUser(username=username, created_at=utcnow(), active=True, display_name=display_name,
-                         role=role,
+                         role=role, teams=stored_teams or Team.GENERAL.value,
                          password_hash=hash_password(password))
         session.add(user)
     else:  # seeding twice keeps one account with the documented password
         user.display_name, user.role, user.active = display_name, role, True
+        if stored_teams is not None:
+            user.teams = stored_teams
         if not verify_password(user.password_hash, password):
             user.password_hash = hash_password(password)
     session.flush()

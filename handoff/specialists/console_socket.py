@@ -20,7 +20,7 @@ from handoff.queue import status as queue_status
 from handoff.specialists import auth, work_access
 from handoff.specialists.security import refuse_cross_site_socket
 from handoff.specialists.staff import Staff
-from handoff.vocabulary import CHAT_ROLES
+from handoff.vocabulary import CHAT_ROLES, StaffRole
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -43,8 +43,13 @@ class ConsoleConnection:
         async for event in subscription:
             kind = event.get("kind")
             if kind == "queue":
-                await self.send({"type": "queue", "entries": event["entries"],
-                                 "new_chat": event.get("new_chat")})
+                entries = queue_status.visible_to(event["entries"], self.staff)
+                new_chat = event.get("new_chat")
+                visible = any(entry["conversation_id"] == new_chat for entry in entries)
+                await self.send({"type": "queue", "entries": entries,
+                                 "new_chat": new_chat if visible else None})
+            elif kind == "sla_breach" and self.staff.role == StaffRole.SUPERVISOR:
+                await self.send(event["frame"])
             elif kind == "transferred_to_you":
                 await self.send({"type": "transferred_to_you", "conversation_id": event["conversation_id"],
                                  "from": event.get("from")})
@@ -134,7 +139,8 @@ async def console_socket(websocket: WebSocket, token: str = "") -> None:
         general_task = asyncio.create_task(connection.forward_general(general))
         await connection.send({"type": "hello", "user": {"username": staff.username, "role": staff.role,
                                                          "display_name": staff.display_name},
-                               "queue": await queue_status.snapshot(services=services)})
+                               "queue": queue_status.visible_to(
+                                   await queue_status.snapshot(services=services), staff)})
         await _receive_loop(connection, session_token=session_token)
     except WebSocketDisconnect:
         pass

@@ -11,10 +11,11 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from handoff.conversations.states import State
+from handoff.queue.teams import Team
 from handoff.vocabulary import DisputeDecision, EscalationReason, ResolveOutcome, Sender, StaffRole
 
 # -- requests ------------------------------------------------------------------------------------------------
@@ -49,7 +50,16 @@ class LoginRequest(BaseModel):
 
 
 class TransferRequest(BaseModel):
-    to_username: str = Field(min_length=1, max_length=64)
+    """To a person (`to_username`) or back to a team's queue (`to_team`, issue 17): exactly one."""
+
+    to_username: str | None = Field(default=None, min_length=1, max_length=64)
+    to_team: Team | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TransferRequest:
+        if (self.to_username is None) == (self.to_team is None):
+            raise ValueError("give either to_username or to_team")
+        return self
 
 
 class AgentMessageRequest(BaseModel):
@@ -135,6 +145,8 @@ class QueueEntryOut(BaseModel):
     summary: str | None
     queued_at: str
     waiting_seconds: int
+    team: Team = Field(description="The team whose queue it waits in (issue 17)")
+    sla_breached: bool = Field(description="Queued longer than the team's HANDOFF_SLA_SECONDS threshold")
 
 
 class QueueResponse(BaseModel):

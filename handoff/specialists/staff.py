@@ -11,6 +11,7 @@ class Staff:
     username: str
     display_name: str
     role: str
+    teams: tuple[str, ...] = ()  # handoff/queue/teams.py; a supervisor works every team's queue
 
     @property
     def actor(self) -> str:

@@ -124,7 +124,7 @@ async def test_settle_and_resolve_refuse_unknown_choices_and_wrong_types(handoff
         ("/messages", {"text": ""}, "text: String should have at least 1 character"),
         ("/messages", {"text": "x" * 4001}, "text: String should have at most 4000"),
         ("/messages", {"text": {"$gt": ""}}, "text: Input should be a valid string"),
-        ("/transfer", {"to_username": None}, "to_username: Input should be a valid string"),
+        ("/transfer", {"to_username": 42}, "to_username: Input should be a valid string"),
     ]
     for path, body, message in cases:
         refused = await dana.post(base + path, body)

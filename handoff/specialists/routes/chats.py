@@ -67,7 +67,8 @@ async def release(conversation_id: str, staff: ChatStaffDep, service: ServiceDep
 async def transfer(conversation_id: str, body: TransferRequest, staff: ChatStaffDep,
                    service: ServiceDep) -> dict:
     await transferring.perform(services=service, conversation_id=conversation_id, staff=staff,
-                               to_username=body.to_username)
+                               to_username=body.to_username,
+                               to_team=body.to_team.value if body.to_team is not None else None)
     return {"ok": True}
 
 

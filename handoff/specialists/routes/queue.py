@@ -17,7 +17,8 @@ router = APIRouter()
 
 @router.get("/queue", response_model=QueueResponse)
 async def queue(staff: ChatStaffDep, service: ServiceDep) -> dict:
-    return {"entries": await queue_status.snapshot(services=service)}
+    """The waiting chats of the staff member's teams (a supervisor: every team's)."""
+    return {"entries": queue_status.visible_to(await queue_status.snapshot(services=service), staff)}
 
 
 @router.get("/my-chats", response_model=MyChatsResponse)

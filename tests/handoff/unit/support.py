@@ -105,10 +105,11 @@ class RecordingPubSub(InProcessPubSub):
         return [event["kind"] for published_on, event in self.drain() if published_on == channel]
 
 
-def add_staff(services: Services, username: str, *, role: str = "specialist", online: bool = True) -> Staff:
+def add_staff(services: Services, username: str, *, role: str = "specialist", online: bool = True,
+              teams: str = "general") -> Staff:
     def insert(session: Any) -> Staff:
         user = StaffUser(username=username, display_name=username.capitalize(), role=role, active=True,
-                         password_hash="unused", created_at=utcnow(),
+                         teams=teams, password_hash="unused", created_at=utcnow(),
                          last_seen_at=utcnow() if online else None)
         session.add(user)
         session.flush()

@@ -87,7 +87,9 @@ export class ConversationActions {
       this.act('/release', undefined, () => notify('Released back to the queue.'));
     });
     onClick('transfer-button', () => {
-      this.act('/transfer', { to_username: byId('transfer-select').value }, () => notify('Transferred.'));
+      const target = byId('transfer-select').value;  // a username, or team:<team> (back to that queue)
+      const body = target.startsWith('team:') ? { to_team: target.slice(5) } : { to_username: target };
+      this.act('/transfer', body, () => notify('Transferred.'));
     });
     onClick('settle-accept-button', () => {
       const credit = { credit_amount: byId('settle-credit-amount').value };

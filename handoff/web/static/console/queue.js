@@ -1,4 +1,5 @@
-// The specialist's sidebar: the live queue, "my chats" and the colleagues a chat can be transferred to.
+// The specialist's sidebar: the live queue (their teams'; a chat past its team's SLA is marked), "my chats"
+// and the colleagues or team queues a chat can be transferred to.
 
 import { api } from './api.js';
 import { button, byId, el } from './dom.js';
@@ -8,8 +9,12 @@ function queueMeta(entry) {
   const channel = entry.channel === 'email' ? 'Email · ' : 'Chat · ';
   const ticket = entry.state === 'ticket' ? 'Ticket ' + entry.ticket_number + ' · ' : '';
   const amount = entry.dispute_amount ? ' · ' + dollars(entry.dispute_amount) : '';
-  return channel + ticket + reasonLabel(entry.reason) + amount + ' · waiting ' + minutes(entry.waiting_seconds);
+  const team = entry.team ? ' · ' + TEAM_LABELS[entry.team] : '';
+  return channel + ticket + reasonLabel(entry.reason) + amount + team + ' · waiting ' +
+    minutes(entry.waiting_seconds);
 }
+
+export const TEAM_LABELS = { disputes: 'Disputes team', payments: 'Payments team', general: 'General billing' };
 
 function queueItem(entry, { onClaim, onOpen }) {
   const item = el('li', null, 'queue-item');
@@ -17,8 +22,11 @@ function queueItem(entry, { onClaim, onOpen }) {
   item.setAttribute('data-state', entry.state);
   item.setAttribute('data-reason', entry.reason || '');
   item.setAttribute('data-channel', entry.channel || 'chat');
+  item.setAttribute('data-team', entry.team || 'general');
+  if (entry.sla_breached) { item.setAttribute('data-sla-breached', 'true'); }
   item.appendChild(el('strong', null, 'queue-item-customer', customerName(entry) +
     (entry.customer_id ? ' (#' + entry.customer_id + ')' : '')));
+  if (entry.sla_breached) { item.appendChild(el('span', 'sla-badge', 'queue-item-sla', 'Over SLA')); }
   item.appendChild(el('span', 'meta', 'queue-item-meta', queueMeta(entry)));
   if (entry.summary) { item.appendChild(el('span', 'meta', 'queue-item-summary', entry.summary)); }
   item.appendChild(button('Claim', 'queue-claim', () => onClaim(entry.conversation_id)));
@@ -34,6 +42,12 @@ function myChatItem(chat, onOpen) {
     reasonLabel(chat.reason)));
   item.appendChild(button('Open', 'my-chat-open', () => onOpen(chat.conversation_id)));
   return item;
+}
+
+function teamOption(team) {
+  const option = el('option', null, null, TEAM_LABELS[team] + ' queue');
+  option.value = 'team:' + team;
+  return option;
 }
 
 function staffOption(colleague) {
@@ -66,7 +80,13 @@ export function createQueue({ user, onClaim, onOpen, onMyChats = () => {} }) {
     try {
       const data = await api('GET', '/api/console/staff');
       const colleagues = data.staff.filter((colleague) => colleague.username !== user.username);
-      byId('transfer-select').replaceChildren(...colleagues.map(staffOption));
+      const people = el('optgroup');
+      people.label = 'Colleague';
+      people.replaceChildren(...colleagues.map(staffOption));
+      const teams = el('optgroup');
+      teams.label = 'Back to a team queue';
+      teams.replaceChildren(...Object.keys(TEAM_LABELS).map(teamOption));
+      byId('transfer-select').replaceChildren(people, teams);
     } catch (error) { /* transfer then has nobody to offer */ }
   }
 

@@ -64,6 +64,10 @@ function handleFrame(frame, { queue, conversation, inbox, credits }) {
       alertNewChat();
       queue.loadMyChats();
       break;
+    case 'sla_breach':  // supervisors only: a queued chat waited past its team's threshold
+      notify('A chat in the ' + frame.team + ' queue has waited ' + Math.floor(frame.waiting_seconds / 60) +
+        ' min (SLA ' + Math.floor(frame.threshold_seconds / 60) + ' min).');
+      break;
     case 'error': notify(frame.message); break;
     default: break;
   }
