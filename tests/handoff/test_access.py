@@ -141,7 +141,8 @@ EXPECTED_ROLES = {
 
 
 # The console socket's frames that name a conversation, by the same rules.
-CONSOLE_SOCKET_FRAMES = {"watch": THEIR_WORK, "unwatch": CHATS, "ping": CHATS}
+# "seen" (read receipts) is taken only for a conversation this socket already watches, i.e. passed "watch".
+CONSOLE_SOCKET_FRAMES = {"watch": THEIR_WORK, "unwatch": CHATS, "ping": CHATS, "seen": THEIR_WORK}
 
 
 @access("A route added without an access rule", "the route-table test fails until the route is listed")
