@@ -550,13 +550,13 @@ class ActionSubmitArrangement(UsesPayments, Action):
         request = KIND_NAMES.get(offer.get("kind", ""), "a payment arrangement")
         if offer.get("date_asked"):
             request += f" until {format_date(offer['date_asked'])}"
-        summary = build_summary(tracker=tracker, reason="request_human", customer_id=customer_id)
+        summary = build_summary(tracker=tracker, reason="arrangement_request", customer_id=customer_id)
         summary += f" They asked for {request}, which is outside policy: {reasons}"
         return await escalate(
             handoff=self.handoff,
             dispatcher=dispatcher,
             tracker=tracker,
-            reason="request_human",
+            reason="arrangement_request",  # the payments team's queue (handoff/queue/teams.py)
             customer_id=customer_id,
             summary=summary,
         )

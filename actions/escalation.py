@@ -65,6 +65,8 @@ def build_summary(
     elif reason == "fallback":
         last = user_events(tracker)[-1].get("text") if user_events(tracker) else ""
         what = f'wrote two messages in a row the bot did not understand (the last: "{last}").'
+    elif reason == "arrangement_request":
+        what = "asked for a payment arrangement the bot may not grant."
     elif reason == "verification_locked":
         what = (
             "failed identity verification three times, so verification is locked; identity is not confirmed."

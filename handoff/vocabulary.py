@@ -37,6 +37,7 @@ class EscalationReason(StrEnum):
     FALLBACK = "fallback"
     VERIFICATION_LOCKED = "verification_locked"
     BACKEND_UNAVAILABLE = "backend_unavailable"
+    ARRANGEMENT_REQUEST = "arrangement_request"  # outside the arrangement policy: the payments team
 
 
 class ResolveOutcome(StrEnum):

@@ -10,7 +10,8 @@ from actions.clients.errors import HandoffUnavailable, ServiceError
 from actions.config import ActionSettings, get_settings
 
 EscalationReason = Literal[
-    "dispute", "request_human", "fallback", "verification_locked", "backend_unavailable"
+    "dispute", "request_human", "fallback", "verification_locked", "backend_unavailable",
+    "arrangement_request",  # a payment arrangement outside policy: the payments team's queue
 ]
 
 

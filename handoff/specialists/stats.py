@@ -34,6 +34,7 @@ REASON_LABELS = {
     EscalationReason.FALLBACK: "The bot did not understand",
     EscalationReason.VERIFICATION_LOCKED: "Verification locked",
     EscalationReason.BACKEND_UNAVAILABLE: "Billing system unavailable",
+    EscalationReason.ARRANGEMENT_REQUEST: "Payment arrangement outside policy",
 }
 
 DEFINITIONS = {

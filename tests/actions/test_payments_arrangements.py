@@ -363,6 +363,8 @@ async def test_outside_policy_goes_to_a_specialist_with_the_request(backend, dom
     )
     assert responses(submitted) == ["utter_arrangement_outside_policy", "utter_handoff_queued"]
     (request,) = handoff.requests
+    assert request.reason == "arrangement_request"  # the payments team's queue
+    assert "asked for a payment arrangement the bot may not grant." in request.summary
     assert (
         "an instalment plan, which is outside policy: A plan was broken in the last 12 months."
         in request.summary

@@ -47,15 +47,16 @@ async def test_escalation_queues_in_the_reasons_team_and_each_specialist_sees_th
     sam = add_staff(services, "sam", role="supervisor", teams="general")
     dispute = await _escalate(services, "dispute")
     general = await _escalate(services, "request_human")
+    arrangement = await _escalate(services, "arrangement_request")  # the bot's arrangement outside policy
     assert conversation(services, dispute).team == "disputes"
     assert conversation(services, general).team == "general"
 
     entries = await queue_status.snapshot(services=services)
-    assert {entry["conversation_id"]: entry["team"] for entry in entries} == {dispute: "disputes",
-                                                                               general: "general"}
+    assert {entry["conversation_id"]: entry["team"] for entry in entries} == {
+        dispute: "disputes", general: "general", arrangement: "payments"}
     seen = {staff.username: [entry["conversation_id"] for entry in queue_status.visible_to(entries, staff)]
             for staff in (dana, pat, sam)}
-    assert seen == {"dana": [dispute, general], "pat": [], "sam": [dispute, general]}
+    assert seen == {"dana": [dispute, general], "pat": [arrangement], "sam": [dispute, general, arrangement]}
 
 
 async def test_a_specialist_cannot_claim_another_teams_chat(services):

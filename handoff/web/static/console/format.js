@@ -24,6 +24,7 @@ const REASONS = {
   fallback: 'Bot did not understand',
   verification_locked: 'Verification locked',
   backend_unavailable: 'Billing system unavailable',
+  arrangement_request: 'Payment arrangement outside policy',
 };
 
 export function reasonLabel(reason) {
