@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from backend.config import REPO_ROOT
+from backend.devmail.forward import ForwardSettings
 from backend.devmail.smtp import make_controller
 from backend.devmail.store import MailStore
 from backend.devmail.web import create_app
@@ -26,19 +27,21 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     path = Path(args.database)
     store = MailStore(path if path.is_absolute() else REPO_ROOT / path)
-    controller = make_controller(store, host=HOST, port=args.smtp_port)
+    forwarding = ForwardSettings.from_env()
+    controller = make_controller(store, host=HOST, port=args.smtp_port, forwarding=forwarding)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         controller.start()
         logging.getLogger("backend.devmail").info(
-            "devmail: SMTP on %s:%d, messages at http://%s:%d/", HOST, args.smtp_port, HOST, args.http_port)
+            "devmail: SMTP on %s:%d, messages at http://%s:%d/; mail to @%s forwarded to %s", HOST,
+            args.smtp_port, HOST, args.http_port, forwarding.reply_domain, forwarding.url or "(nowhere)")
         try:
             yield
         finally:
             controller.stop()
 
-    app = create_app(store)
+    app = create_app(store, smtp_host=HOST, smtp_port=args.smtp_port, forwarding=forwarding)
     app.router.lifespan_context = lifespan
     uvicorn.run(app, host=HOST, port=args.http_port, log_level="warning")
 

@@ -1,4 +1,5 @@
 """Every received message, raw, in one SQLite file; parsed on read (text, HTML, attachments)."""
+import json
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -15,9 +16,11 @@ CREATE TABLE IF NOT EXISTS messages (
     received_at TEXT NOT NULL,
     mail_from TEXT NOT NULL,
     rcpt_to TEXT NOT NULL,
-    raw BLOB NOT NULL
+    raw BLOB NOT NULL,
+    forwarded TEXT
 )
 """
+COLUMNS = "id, received_at, mail_from, rcpt_to, raw, forwarded"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class StoredMessage:
     mail_from: str
     rcpt_to: list[str]
     raw: bytes
+    forwarded: dict[str, Any] | None = None  # the inbound-webhook forward's result (forward.py), if any
 
     @property
     def parsed(self) -> EmailMessage:
@@ -68,6 +72,7 @@ class StoredMessage:
         message = self.parsed
         return {
             "id": self.id,
+            "forwarded": self.forwarded,
             "received_at": self.received_at,
             "mail_from": self.mail_from,
             "rcpt_to": self.rcpt_to,
@@ -92,6 +97,9 @@ class MailStore:
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(SCHEMA)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(messages)")}
+            if "forwarded" not in columns:  # a database from before forwarding
+                connection.execute("ALTER TABLE messages ADD COLUMN forwarded TEXT")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30)
@@ -104,8 +112,13 @@ class MailStore:
             )
             return int(cursor.lastrowid or 0)
 
+    def set_forwarded(self, message_id: int, result: dict[str, Any]) -> None:
+        with self._lock, self._connect() as connection:
+            connection.execute("UPDATE messages SET forwarded = ? WHERE id = ?",
+                               (json.dumps(result), message_id))
+
     def list(self, *, to: str | None = None, limit: int = 200) -> list[StoredMessage]:
-        query = "SELECT id, received_at, mail_from, rcpt_to, raw FROM messages"
+        query = f"SELECT {COLUMNS} FROM messages"
         params: tuple[Any, ...] = ()
         if to:
             query += " WHERE ('\n' || lower(rcpt_to) || '\n') LIKE ?"
@@ -118,7 +131,7 @@ class MailStore:
     def get(self, message_id: int) -> StoredMessage | None:
         with self._connect() as connection:
             row = connection.execute(
-                "SELECT id, received_at, mail_from, rcpt_to, raw FROM messages WHERE id = ?", (message_id,)
+                f"SELECT {COLUMNS} FROM messages WHERE id = ?", (message_id,)
             ).fetchone()
         return self._row(row) if row else None
 
@@ -129,4 +142,5 @@ class MailStore:
     @staticmethod
     def _row(row: tuple[Any, ...]) -> StoredMessage:
         return StoredMessage(id=row[0], received_at=row[1], mail_from=row[2],
-                             rcpt_to=[r for r in row[3].split("\n") if r], raw=bytes(row[4]))
+                             rcpt_to=[r for r in row[3].split("\n") if r], raw=bytes(row[4]),
+                             forwarded=json.loads(row[5]) if row[5] else None)

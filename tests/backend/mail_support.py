@@ -47,13 +47,14 @@ class DevMail:
 
 
 @contextmanager
-def devmail_process(tmp_path: Path, *, smtp_port: int | None = None) -> Iterator[DevMail]:
+def devmail_process(tmp_path: Path, *, smtp_port: int | None = None,
+                    env: dict[str, str] | None = None) -> Iterator[DevMail]:
     smtp_port = smtp_port or free_port()
     http_port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "backend.devmail", "--smtp-port", str(smtp_port),
          "--http-port", str(http_port), "--database", str(tmp_path / f"devmail-{smtp_port}.db")],
-        cwd=REPO_ROOT, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     server = DevMail(smtp_port, http_port, process)
     try:
