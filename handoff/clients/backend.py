@@ -150,6 +150,13 @@ class BackendClient:
         return await self._request("GET", "/api/v1/reports/billing-activity", actor=actor,
                                    params={"start": start, "end": end})
 
+    async def audit_log(self, *, start: str, end: str, limit: int, actor: str) -> list[dict]:
+        """The billing system's own audit entries in [start, end), newest first (at most `limit`): system
+        credits, payments, disputes as the backend recorded them."""
+        answer: list[dict] = await self._request("GET", "/api/v1/audit-log", actor=actor,
+                                                 params={"start": start, "end": end, "limit": limit})
+        return answer
+
     async def list_system_credits(self, *, start: str, end: str, actor: str) -> dict:
         """The account check's credits in [start, end) with their reversals (issue 18): {"credits": [...]}."""
         return await self._request("GET", "/api/v1/system-credits", actor=actor,

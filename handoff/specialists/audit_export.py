@@ -41,12 +41,27 @@ def cell(value: object) -> str:
 _cell = cell  # the name tests/handoff/test_access.py checks
 
 
-def download(entries: list[dict], *, start: datetime, end: datetime, format: str) -> Response:
-    name = f"handoff-audit-{start:%Y%m%dT%H%M%SZ}-{end:%Y%m%dT%H%M%SZ}.{format}"
+# The billing system's entries per export (its audit-log route's most).
+MAX_BILLING_ENTRIES = 5000
+
+
+def billing_entries(answer: list[dict]) -> list[dict]:
+    """The backend's audit entries (newest first) in this export's columns, oldest first: its resource is the
+    target; the customer, the reason and its details are the details."""
+    def details(entry: dict) -> dict | None:
+        return {key: entry[key] for key in ("customer_id", "reason", "details") if entry.get(key)} or None
+
+    return [{"id": entry["id"], "at": entry["at"], "actor": entry["actor"], "action": entry["action"],
+             "target": entry["resource"], "details": details(entry)} for entry in reversed(answer)]
+
+
+def download(entries: list[dict], *, start: datetime, end: datetime, format: str, source: str = "handoff",
+             limit: int = MAX_ENTRIES) -> Response:
+    name = f"{source}-audit-{start:%Y%m%dT%H%M%SZ}-{end:%Y%m%dT%H%M%SZ}.{format}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if format == "json":
         return JSONResponse({"start": start.isoformat(), "end": end.isoformat(), "count": len(entries),
-                             "truncated": len(entries) >= MAX_ENTRIES, "entries": entries},
+                             "truncated": len(entries) >= limit, "entries": entries},
                              headers=disposition)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -116,3 +116,24 @@ def test_sam_reverses_a_system_credit_and_lowers_the_bots_limit(services, browse
     assert blocking_violations(page, include="[data-testid=limits-form]") == []
     refused = bot_fix(services, IVY, "late_fee_paid_on_time", "sc-fix-ivy-001")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "specialist_required"
+
+    # The billing system's audit log, exported by the supervisor from the console (issue 18: "in the reports
+    # and audit export"): the system's credit and Sam's reversal, with who did each.
+    window = {"start": "2000-01-01T00:00:00Z", "end": "2999-01-01T00:00:00Z", "format": "json",
+              "source": "billing"}
+    exported = page.request.get(services["handoff"] + "/api/console/audit/export", params=window)
+    assert exported.status == 200, exported.text()
+    assert 'filename="billing-audit-' in exported.headers["content-disposition"]
+    entries = exported.json()["entries"]
+    done = {(entry["actor"], entry["action"], entry["target"]) for entry in entries}
+    actions = {(actor, action) for actor, action, _ in done}
+    # the bot's fix, then the dispute settled with the credit by the system (the account check's actor)
+    assert {("system:account-check", "write.dispute.accepted")} <= actions
+    assert any(action == "write.account_check.fix" for _, action in actions)
+    assert any(actor == "supervisor:sam" and action == "write.credit.reverse" for actor, action, _ in done)
+    assert [entry["at"] for entry in entries] == sorted(entry["at"] for entry in entries)  # oldest first
+    with page.expect_download() as download:  # the supervisor page's link, for the report's dates
+        page.click("[data-testid=audit-export-billing]")
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0] == "id,at,actor,action,target,details"
+    assert any(",supervisor:sam,write.credit.reverse,credit:" in line for line in lines[1:])

@@ -104,13 +104,26 @@ async def export_audit_log(
         start: Annotated[datetime, Query(description="From this time (inclusive), ISO 8601; UTC if no zone")],
         end: Annotated[datetime, Query(description="Before this time, ISO 8601; UTC if no zone")],
         staff: SupervisorDep, service: ServiceDep,
-        format: Annotated[Literal["csv", "json"], Query()] = "csv") -> Response:
+        format: Annotated[Literal["csv", "json"], Query()] = "csv",
+        source: Annotated[Literal["handoff", "billing"], Query(
+            description="handoff: this service's log; billing: the billing system's (system credits, "
+                        "payments, disputes), at most 5000 entries")] = "handoff") -> Response:
     """Every audit entry in [start, end), oldest first, as a CSV or JSON download (supervisors only)."""
     start, end = audit_export.as_utc(start), audit_export.as_utc(end)
     if end <= start:
         raise ServiceError(status_code=422, code="bad_range", message="end must be after start.")
-    entries = await service.db.run(audit_export.entries_between, start=start, end=end)
-    await service.db.run(store.audit, actor=staff.actor, action="audit_export", target=None,
+    limit = audit_export.MAX_ENTRIES
+    if source == "billing":
+        limit = audit_export.MAX_BILLING_ENTRIES
+        try:
+            answer = await service.backend.audit_log(start=start.isoformat(), end=end.isoformat(),
+                                                     limit=limit, actor=staff.actor)
+        except BackendError as error:
+            raise ServiceError(status_code=502, code="backend_unavailable", message=error.message) from error
+        entries = audit_export.billing_entries(answer)
+    else:
+        entries = await service.db.run(audit_export.entries_between, start=start, end=end)
+    await service.db.run(store.audit, actor=staff.actor, action="audit_export", target=source,
                          details={"start": start.isoformat(), "end": end.isoformat(), "format": format,
                                   "entries": len(entries)})
-    return audit_export.download(entries, start=start, end=end, format=format)
+    return audit_export.download(entries, start=start, end=end, format=format, source=source, limit=limit)

@@ -110,8 +110,19 @@ function showBilling(report, range) {
   ], range);
 }
 
+// The audit log downloads for the report's dates (whole UTC days): this service's, and the billing system's
+// (system credits and their reversals, payments, disputes).
+function auditLinks(range) {
+  const after = new Date(range.end + 'T00:00:00Z');
+  after.setUTCDate(after.getUTCDate() + 1);
+  const window = '?start=' + range.start + 'T00:00:00Z&end=' + after.toISOString().slice(0, 10) + 'T00:00:00Z';
+  byId('audit-export-handoff').href = '/api/console/audit/export' + window + '&source=handoff';
+  byId('audit-export-billing').href = '/api/console/audit/export' + window + '&source=billing';
+}
+
 function showReport(report) {
   const range = { start: report.start, end: report.end };
+  auditLinks(range);
   byId('report-range').textContent = (report.start === report.end ? report.start
     : report.start + ' to ' + report.end) + ' (' + report.timezone + ')';
   byId('report-figures').replaceChildren(...figureCards(report.overall));
