@@ -33,6 +33,7 @@ from actions.payments import (
     UPDATE_CARD_BUTTON,
     ActionSendSecurePaymentLink,
     name_payment_method_alerts,
+    payment_amount_buttons,
 )
 
 MAX_CHANGES_LISTED = 3
@@ -436,7 +437,14 @@ class ActionHowToPay(UsesServices, Action):
             )
         else:
             dispatcher.utter_message(response="utter_autopay_off")
-        dispatcher.utter_message(response="utter_pay_in_chat", buttons=[PAY_NOW_BUTTON, UPDATE_CARD_BUTTON])
+        # "I want to pay my bill" is often read as this question: the offer to pay here names the amounts
+        # owed, each a button that goes straight to the confirmation (amount, method, balance after, Yes/No).
+        try:
+            amounts = payment_amount_buttons(await self.billing.get_balance(customer_id=customer_id))
+        except ServiceError:
+            amounts = []
+        dispatcher.utter_message(response="utter_pay_in_chat",
+                                 buttons=[*(amounts or [PAY_NOW_BUTTON]), UPDATE_CARD_BUTTON])
         return []
 
 

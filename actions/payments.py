@@ -30,6 +30,7 @@ from actions.base import (
     UsesPayments,
     utter_backend_unavailable,
 )
+from actions.clients.billing import Balance
 from actions.clients.errors import BackendUnavailable, ServiceError
 from actions.clients.payments import (
     PaymentRefused,
@@ -392,6 +393,20 @@ class ValidatePaymentForm(IdentityValidation, UsesPayments, HelperSlotsFormValid
         return {"payment_amount": None, "payment_offer": {"stop": refusal.code}}
 
 
+def payment_amount_buttons(balance: Balance) -> list[dict[str, str]]:
+    """One button an amount the customer owes (past due, full balance), each starting the payment form with
+    that amount: the form then states amount, method and balance after, and asks for a Yes."""
+    money = money_in(balance.currency)
+    buttons = []
+    if balance.past_due > 0:
+        buttons.append({"title": f"Past due {money(balance.past_due)}",
+                        "payload": payload("pay_bill", MONEY=money_text(balance.past_due))})
+    if balance.total_due > 0 and balance.total_due != balance.past_due:
+        buttons.append({"title": f"Full balance {money(balance.total_due)}",
+                        "payload": payload("pay_bill", MONEY=money_text(balance.total_due))})
+    return buttons
+
+
 class ActionAskPaymentAmount(UsesPayments, Action):
     def name(self) -> str:
         return "action_ask_payment_amount"
@@ -408,21 +423,7 @@ class ActionAskPaymentAmount(UsesPayments, Action):
             dispatcher.utter_message(response="utter_payment_amount_unreadable")
             return []
         money = money_in(balance.currency)
-        buttons = []
-        if balance.past_due > 0:
-            buttons.append(
-                {
-                    "title": f"Past due {money(balance.past_due)}",
-                    "payload": payload("pay_bill", MONEY=money_text(balance.past_due)),
-                }
-            )
-        if balance.total_due > 0 and balance.total_due != balance.past_due:
-            buttons.append(
-                {
-                    "title": f"Full balance {money(balance.total_due)}",
-                    "payload": payload("pay_bill", MONEY=money_text(balance.total_due)),
-                }
-            )
+        buttons = payment_amount_buttons(balance)
         if balance.past_due > 0:
             dispatcher.utter_message(
                 response="utter_ask_payment_amount",

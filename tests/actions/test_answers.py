@@ -215,6 +215,23 @@ async def test_how_to_pay_for_customer_shows_ways_and_autopay(billing, dispatche
     )
     assert "Pay online at example.com/pay" in message(dispatcher, "utter_how_to_pay")["ways"]
     assert message(dispatcher, "utter_autopay_on")["payment_method"] == "Visa •••• 4242"
+    # "I want to pay my bill" read as this question still reaches the payment: the amount owed is a button
+    # that opens the payment form with it (which states amount, method and balance after, and asks for a Yes)
+    offer = message(dispatcher, "utter_pay_in_chat")["buttons"]
+    assert offer == [{"title": "Full balance $158.00", "payload": '/pay_bill{"MONEY": "158.00"}'},
+                     {"title": "Update card", "payload": "/update_payment_method"}]
+
+
+async def test_how_to_pay_offers_pay_now_when_the_balance_cannot_be_read(billing, dispatcher, domain):
+    async def balance_down(**_):
+        raise BackendUnavailable("timeout")
+
+    billing.get_balance = balance_down
+    await ActionHowToPay(billing=billing).run(
+        dispatcher, make_tracker(intent="how_to_pay", metadata=SIGNED_IN), domain
+    )
+    offer = message(dispatcher, "utter_pay_in_chat")["buttons"]
+    assert [button["title"] for button in offer] == ["Pay now", "Update card"]
 
 
 async def test_payment_method_detail_reads_naturally(billing, dispatcher, domain):
