@@ -245,6 +245,16 @@ async def name_payment_method_alerts(context: AnswerContext) -> None:
 # --- pay now ------------------------------------------------------------------------------------------------
 
 
+# A yes/no question about the state ("does my bill get paid automatically?", "is autopay on?"), not a request.
+_STATE_QUESTION = re.compile(r"^\s*(does|do|is|am|are|will|has|have)\b", re.IGNORECASE)
+_CHANGE_WORDS = re.compile(r"\b(turn|switch|set ?up|sign me|enrol+|enable|disable|cancel|stop|start)\b",
+                           re.IGNORECASE)
+
+
+def asks_autopay_state(text: str) -> bool:
+    return bool(_STATE_QUESTION.search(text)) and not _CHANGE_WORDS.search(text)
+
+
 def _stopped(offer: Any) -> bool:
     return isinstance(offer, dict) and bool(offer.get("stop"))
 
@@ -636,6 +646,18 @@ class ValidateAccountSettingForm(IdentityValidation, UsesPayments, HelperSlotsFo
         ):
             return {"setting_change": None}
         setting = value["setting"]
+        turn = latest_turn(tracker)
+        if setting == "autopay" and turn.intent == "change_autopay" and asks_autopay_state(turn.text):
+            # "does my bill get paid automatically?" is a question, not a request to change it: the state
+            # (and a failed automatic payment) is the answer
+            from actions.answers import answer_autopay  # answers imports this module
+
+            context = AnswerContext(dispatcher, tracker, customer_id, turn, self.billing)
+            try:
+                await answer_autopay(context)
+            except ServiceError:
+                utter_backend_unavailable(dispatcher)
+            return {"setting_change": {"stop": "answered"}}
         try:
             setup = await self.payments.get_payment_setup(customer_id=customer_id)
             balance = await self.billing.get_balance(customer_id=customer_id)

@@ -130,6 +130,20 @@ async def test_autopay_already_on_changes_nothing(backend, domain):
     assert backend.writes() == []
 
 
+async def test_a_question_about_autopay_is_answered_with_its_state_and_changes_nothing(backend, domain):
+    backend.autopay = True
+    dispatcher = CollectingDispatcher()
+    events = await ValidateAccountSettingForm(**services(backend)).run(
+        dispatcher,
+        turn("change_autopay", "does my bill get paid automatically?", form="account_setting_form"),
+        domain,
+    )
+    assert responses(dispatcher)[0] == "utter_autopay_on"
+    assert "utter_autopay_already" not in responses(dispatcher)
+    assert events[-1] == SlotSet("requested_slot", None)
+    assert backend.writes() == []
+
+
 async def test_autopay_cannot_go_on_with_an_expired_card(backend, domain):
     backend.methods = [Method(12, "Visa", "0119", date(2026, 11, 30))]
     dispatcher = CollectingDispatcher()

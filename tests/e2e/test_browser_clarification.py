@@ -54,7 +54,10 @@ def first_unsure_message(stack: Stack) -> tuple[str, list[str]]:
         parsed[text] = (result["intent"]["name"], ranking[:3])
         offered = [name for name, confidence in ranking[:CLARIFICATION_CANDIDATES]
                    if name in ANSWER_FOR_ALICE and confidence >= MIN_CANDIDATE_CONFIDENCE]
-        if result["intent"]["name"] == "nlu_fallback" and offered and ranking[0][0] != "out_of_scope":
+        # the test taps the first suggestion and then writes again: it must be answered at once
+        # (dispute_charge opens a form, which takes the next message as its answer)
+        if (result["intent"]["name"] == "nlu_fallback" and offered and ranking[0][0] != "out_of_scope"
+                and offered[0] != "dispute_charge"):
             return text, offered
     pytest.fail(f"the model is sure about every ambiguous message; add one it is unsure about: {parsed}")
 
