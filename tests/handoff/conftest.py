@@ -55,6 +55,25 @@ BILLING_ACTIVITY = {
                                 "amount": "85.00"}], "by_actor": []},
 }
 
+_LIMITS = {"max_credit": "100.00", "max_credit_12_months": "150.00", "min_confidence": 0.9}
+_SYSTEM_CREDIT = {"credit_id": 1, "customer_id": 4, "invoice_number": "INV-2026-000004", "dispute_id": 1,
+                  "amount": "49.00", "currency": "USD", "reason": "account_check: duplicate_charge",
+                  "issued_by": "system:account-check", "created_at": "2026-01-01T00:00:00Z"}
+# What the stand-in backend answers, by method and path suffix.
+FIXED_BACKEND_ANSWERS = {
+    ("GET", "/reports/billing-activity"): BILLING_ACTIVITY,
+    ("GET", "/reminders"): [],  # payment reminders (issue 19): none unseen
+    ("GET", "/system-credits"): {"credits": []},  # issue 18: none in the range
+    ("GET", "/audit-log"): [],  # the billing system's audit log (the supervisor's export): empty
+    ("GET", "/account-check/limits"): {  # issue 18: the settings' defaults
+        **_LIMITS, "source": "settings", "updated_by": None, "updated_at": None, "defaults": _LIMITS},
+    ("POST", "/account-check/limits"): {**_LIMITS, "source": "override", "updated_by": "supervisor:sam",
+                                        "updated_at": "2026-01-01T00:00:00Z", "defaults": _LIMITS},
+    ("POST", "/reverse"): {**_SYSTEM_CREDIT, "reversal": {  # a system credit reversed (issue 18)
+        "credit_id": 2, "amount": "-49.00", "reversed_by": "supervisor:sam", "reason": "test",
+        "created_at": "2026-01-02T00:00:00Z"}},
+}
+
 
 class StandIn:
     def __init__(self) -> None:
@@ -150,10 +169,9 @@ class StandIn:
             call["body"] = await request.json()
         self.backend_calls.append(call)
         path = request.url.path
-        if path.endswith("/reports/billing-activity"):
-            return JSONResponse(BILLING_ACTIVITY)
-        if path.endswith("/reminders"):  # payment reminders (issue 19): none unseen
-            return JSONResponse([])
+        for (method, suffix), answer in FIXED_BACKEND_ANSWERS.items():
+            if path.endswith(suffix) and request.method == method:
+                return JSONResponse(answer)
         if path.endswith("/mail/messages"):  # the mail API (issue 19): queued, as the backend answers
             cid = call["body"].get("thread", {}).get("conversation_id", "none")
             number = len(self.backend_calls)

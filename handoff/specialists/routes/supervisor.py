@@ -120,7 +120,11 @@ async def export_audit_log(
                                                      limit=limit, actor=staff.actor)
         except BackendError as error:
             raise ServiceError(status_code=502, code="backend_unavailable", message=error.message) from error
-        entries = audit_export.billing_entries(answer)
+        try:
+            entries = audit_export.billing_entries(answer)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ServiceError(status_code=502, code="backend_bad_answer",
+                               message="The billing system answered something unreadable.") from error
     else:
         entries = await service.db.run(audit_export.entries_between, start=start, end=end)
     await service.db.run(store.audit, actor=staff.actor, action="audit_export", target=source,
