@@ -7,7 +7,6 @@ Trackers are built inline as rasa-sdk's own tests do; the events the actions ret
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
 
 from actions.account_check import ActionDeclineFinding, ActionFixFinding
 from actions.clients.account_check import AccountCheckClient
@@ -26,12 +24,7 @@ from actions.config import ActionSettings
 from actions.dialogue import ActionAnswerAfterVerification
 from actions.forms import ValidateSlotMappings
 from actions.identity import signed_customer_slot
-from backend.config import Settings
-from backend.database import Database, make_engine
-from backend.main import create_app
-from backend.migrations_api import upgrade
-from backend.seed.account_check_demo import seed_account_check_demo
-from backend.seed.demo import seed_demo
+from tests.actions.backend_app import seeded_backend_app
 from tests.actions.fakes import FakeHandoff, handoff_metadata
 
 TOKEN = "test-backend-token-account-check-actions"
@@ -48,15 +41,7 @@ class Backend:
 
 @pytest.fixture
 async def backend(tmp_path: Path) -> AsyncIterator[Backend]:
-    url = f"sqlite:///{tmp_path / 'backend.db'}"
-    engine = make_engine(url)
-    upgrade(engine=engine)
-    today = datetime.now(UTC).date()
-    with Session(engine) as session:
-        seed_demo(session, today=today)
-        seed_account_check_demo(session, today=today)
-    engine.dispose()
-    app = create_app(Settings(BACKEND_DATABASE_URL=url, BACKEND_API_TOKEN=TOKEN), Database(url))
+    app = seeded_backend_app(tmp_path / "backend.db", token=TOKEN)
     reads: list[str] = []
 
     async def log_findings_reads(request: httpx.Request) -> None:

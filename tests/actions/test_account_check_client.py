@@ -2,13 +2,11 @@
 the offer after verification, a fix that credits once for a resent "yes", and the specialist handover."""
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.orm import Session
 
 from actions.clients.account_check import (
     AccountCheckClient,
@@ -18,12 +16,7 @@ from actions.clients.account_check import (
     proactive_offer,
 )
 from actions.config import ActionSettings
-from backend.config import Settings
-from backend.database import Database, make_engine
-from backend.main import create_app
-from backend.migrations_api import upgrade
-from backend.seed.account_check_demo import seed_account_check_demo
-from backend.seed.demo import seed_demo
+from tests.actions.backend_app import seeded_backend_app
 
 TOKEN = "test-backend-token-account-check"
 DAVID, HIRO, NADIA = 4, 8, 14
@@ -31,15 +24,7 @@ DAVID, HIRO, NADIA = 4, 8, 14
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[AccountCheckClient]:
-    url = f"sqlite:///{tmp_path / 'backend.db'}"
-    engine = make_engine(url)
-    upgrade(engine=engine)
-    today = datetime.now(UTC).date()
-    with Session(engine) as session:
-        seed_demo(session, today=today)
-        seed_account_check_demo(session, today=today)
-    engine.dispose()
-    app = create_app(Settings(BACKEND_DATABASE_URL=url, BACKEND_API_TOKEN=TOKEN), Database(url))
+    app = seeded_backend_app(tmp_path / "backend.db", token=TOKEN)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
         settings = ActionSettings(BACKEND_URL="http://backend", BACKEND_API_TOKEN=TOKEN)
         yield AccountCheckClient(settings=settings, http=http)
