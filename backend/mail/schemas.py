@@ -60,6 +60,12 @@ class PaymentReminderContext(Strict):
     pay_url: HttpUrl | None = None
 
 
+class DocumentCopyContext(Strict):
+    """A document the customer asked to have emailed: the PDF is the mail's attachment (exactly one)."""
+    title: ShortText
+    first_name: ShortText | None = None
+
+
 class Thread(Strict):
     conversation_id: ConversationId
     in_reply_to: Annotated[str, Field(pattern=r"^<[^<>\s]{1,996}>$")] | None = None

@@ -159,6 +159,8 @@ def enqueue(
     if context is None:
         known = ", ".join(sorted(templates.CONTEXTS))
         raise InvalidInput(f"Unknown template {request.template!r}; known: {known}.")
+    if request.template in templates.ONE_ATTACHMENT and len(request.attachments or []) != 1:
+        raise InvalidInput(f"The template {request.template!r} carries exactly one document attachment.")
     to_address, customer = _recipient(session, request)
     fields: dict[str, Any] = context.model_dump()
     preferences = None

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from backend.mail.schemas import (
     BotReplyContext,
+    DocumentCopyContext,
     PaymentReminderContext,
     TicketAckContext,
     TicketReplyContext,
@@ -26,7 +27,9 @@ CONTEXTS: dict[str, type[BaseModel]] = {
     "bot_reply": BotReplyContext,
     "transcript": TranscriptContext,
     "payment_reminder": PaymentReminderContext,
+    "document_copy": DocumentCopyContext,
 }
+ONE_ATTACHMENT = frozenset({"document_copy"})  # the mail is its attachment: exactly one
 REMINDER_TEMPLATES = frozenset({"payment_reminder"})  # carry the preferences link; suppressed when opted out
 PERSON_WRITTEN = frozenset({"ticket_reply"})  # no Auto-Submitted header
 AUTO_REPLIED = frozenset({"bot_reply"})

@@ -81,6 +81,10 @@ def test_refusals_are_clear_errors(client, demo: Session) -> None:
         ({**ack, "customer_id": ALICE,
           "attachments": [{"kind": "invoice_pdf", "invoice_number": "INV-1999-000001"}]}, 404, ""),
         ({**ack, "to": "a@example.org", "thread": {"conversation_id": "bad id!"}}, 422, "conversation_id"),
+        ({"template": "document_copy", "customer_id": ALICE, "context": {"title": "Invoice"}}, 422,
+         "exactly one document"),
+        ({"template": "document_copy", "customer_id": ALICE, "context": {"title": "Invoice"},
+          "attachments": [{"kind": "invoice_pdf"}, {"kind": "statement_pdf"}]}, 422, "exactly one document"),
     ]
     for number, (body, status, words) in enumerate(cases):
         answer = _post(client, body, key=f"refused-{number:04d}")
