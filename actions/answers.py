@@ -26,6 +26,7 @@ from actions.clients.billing import Balance, BillChange, Invoice, MatchedLineIte
 from actions.clients.errors import NotFound, ServiceError
 from actions.conversation import CustomerTurn, current_customer_id, latest_turn
 from actions.documents import ActionSendDocumentLink
+from actions.documents_email import ActionEmailDocument
 from actions.formatting import format_date, format_money, format_period, money_in
 from actions.normalise import CHARGE_TYPE_SYNONYMS, normalise_date, normalise_invoice_number, normalise_money
 from actions.payments import (
@@ -493,4 +494,5 @@ ANSWERS_BY_INTENT: dict[str, type[AccountAnswerAction]] = {
     "payment_status": ActionPaymentStatus,
     "update_payment_method": ActionSendSecurePaymentLink,  # the secure payment page, once verified
     "request_document": ActionSendDocumentLink,  # a bill/statement/credit memo PDF link (issue 19)
+    "email_document": ActionEmailDocument,  # the same PDF emailed to the address on file (issue 19)
 }

@@ -6,6 +6,7 @@ Which document comes from the customer's own words: "statement" -> the monthly s
 or an invoice number picks one from the account's documents (newest first), none -> the latest. The link is
 made for this conversation (`X-Actor: bot:<conversation>`, audited by the backend)."""
 
+import json
 import logging
 import re
 from datetime import UTC, date, datetime
@@ -71,6 +72,23 @@ def pick(documents: list[DocumentRef], *, kind: str, month: tuple[int, int | Non
     return None
 
 
+def choose(documents: list[DocumentRef], *, kind: str, month: tuple[int, int | None] | None,
+           number: str | None) -> DocumentRef | None:
+    """The document the customer named in the account's list (newest first): an invoice number, else the
+    kind in a month, else the newest of the kind."""
+    if number is not None:
+        return next((d for d in documents if d.kind == "invoice_pdf" and d.document_id == number), None)
+    if month is not None:
+        return pick(documents, kind=kind, month=month)
+    return next((d for d in documents if d.kind == kind), None)
+
+
+def not_found(dispatcher: CollectingDispatcher, *, kind: str, month: tuple[int, int | None] | None,
+              number: str | None) -> None:
+    period = f" for {month_words(month)}" if month else (f" {number}" if number else "")
+    dispatcher.utter_message(response="utter_document_not_found", document=KIND_WORDS[kind], period=period)
+
+
 def month_words(month: tuple[int, int | None]) -> str:
     name = MONTHS[month[0] - 1].capitalize()
     return f"{name} {month[1]}" if month[1] else name
@@ -109,23 +127,17 @@ class ActionSendDocumentLink(UsesDocuments, AccountAnswerAction):
                     customer_id=context.customer_id, kind="invoice_pdf", invoice_number=number, actor=actor)
             elif month is not None or kind == "credit_memo_pdf":
                 listed = await self.documents.list_documents(customer_id=context.customer_id)
-                found = (pick(listed.documents, kind=kind, month=month) if month is not None
-                         else next((d for d in listed.documents if d.kind == kind), None))
+                found = choose(listed.documents, kind=kind, month=month, number=None)
                 if found is None:
-                    context.dispatcher.utter_message(
-                        response="utter_document_not_found", document=KIND_WORDS[kind],
-                        period=f" for {month_words(month)}" if month else "")
+                    not_found(context.dispatcher, kind=kind, month=month, number=None)
                     return
                 link = await self.documents.create_link(
-                    customer_id=context.customer_id, kind=kind, actor=actor,
-                    **_id_of(found))
+                    customer_id=context.customer_id, kind=kind, actor=actor, **id_of(found))
             else:
                 link = await self.documents.create_link(
                     customer_id=context.customer_id, kind=kind, actor=actor)
         except NotFound:
-            context.dispatcher.utter_message(
-                response="utter_document_not_found", document=KIND_WORDS[kind],
-                period=f" {number}" if number else "")
+            not_found(context.dispatcher, kind=kind, month=None, number=number)
             return
         except ServiceError:
             logger.warning("no document link for conversation %s", context.tracker.sender_id)
@@ -135,7 +147,7 @@ class ActionSendDocumentLink(UsesDocuments, AccountAnswerAction):
         send_link(context.dispatcher, link)
 
 
-def _id_of(document: DocumentRef) -> dict[str, Any]:
+def id_of(document: DocumentRef) -> dict[str, Any]:
     if document.kind == "invoice_pdf":
         return {"invoice_number": document.document_id}
     if document.kind == "statement_pdf":
@@ -143,10 +155,18 @@ def _id_of(document: DocumentRef) -> dict[str, Any]:
     return {"credit_id": int(document.document_id)}
 
 
+def email_button(kind: str, document_id: str) -> dict[str, str]:
+    """ "Email it to me" next to a download link: the same document as a PDF attachment
+    (actions/documents_email.py; on the email channel the handoff service attaches it to the bot's reply)."""
+    ref = json.dumps({"document_ref": f"{kind}:{document_id}"}, separators=(",", ":"))
+    return {"title": "Email it to me", "payload": f"/email_document{ref}"}
+
+
 def send_link(dispatcher: CollectingDispatcher, link: DocumentLink) -> None:
     expires = link.expires_at if link.expires_at.tzinfo else link.expires_at.replace(tzinfo=UTC)
     minutes = max(1, round((expires - datetime.now(UTC)).total_seconds() / 60))
     dispatcher.utter_message(
         response="utter_document_link", title=link.title, minutes=minutes,
-        buttons=[{"title": f"Download {link.title} (PDF)", "url": link.url}],
+        buttons=[{"title": f"Download {link.title} (PDF)", "url": link.url},
+                 email_button(link.kind, link.document_id)],
     )
