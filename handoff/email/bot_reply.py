@@ -9,8 +9,9 @@ silent, or its fallback), the email goes to the specialist queue instead: the cu
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,10 @@ NOT_ANSWERED_OPENINGS = (
 PASSED_ON_TEXT = ("Thank you for your email. I've passed it to a billing specialist, who will answer you by "
                   "email.")
 FALLBACK_SUMMARY = "An email the assistant could not answer."
+EMAIL_DOCUMENT_PAYLOAD = "/email_document"
+DOCUMENT_ID_FIELDS = {"invoice_pdf": "invoice_number", "statement_pdf": "month",
+                      "credit_memo_pdf": "credit_id"}
+MAX_ATTACHMENTS = 5  # the backend's limit per email
 
 
 def start(*, services: Services, conversation_id: str, message_id: int, seq: int) -> asyncio.Task[bool]:
@@ -65,12 +70,42 @@ def could_not_answer(replies: list[Message]) -> bool:
     return not replies or any(reply.text.startswith(NOT_ANSWERED_OPENINGS) for reply in replies)
 
 
+def _document_spec(payload: str) -> dict[str, Any] | None:
+    """The attachment an "Email it to me" button names (docs/contracts.md, "Documents"), else None."""
+    if not payload.startswith(EMAIL_DOCUMENT_PAYLOAD):
+        return None
+    try:
+        ref = json.loads(payload[len(EMAIL_DOCUMENT_PAYLOAD):]).get("document_ref")
+    except (ValueError, AttributeError):
+        return None
+    kind, _, document_id = str(ref or "").partition(":")
+    field = DOCUMENT_ID_FIELDS.get(kind)
+    if field is None or not document_id:
+        return None
+    if field == "credit_id":
+        return {"kind": kind, field: int(document_id)} if document_id.isdigit() else None
+    return {"kind": kind, field: document_id}
+
+
+def attachments_of(replies: list[Message]) -> list[dict[str, Any]]:
+    """The documents the bot offered to email: in an email they are attached to the answer itself."""
+    specs = []
+    for reply in replies:
+        for button in reply.buttons or []:
+            spec = _document_spec(str(button.get("payload") or ""))
+            if spec is not None and spec not in specs:
+                specs.append(spec)
+    return specs[:MAX_ATTACHMENTS]
+
+
 def email_text(replies: list[Message]) -> str:
-    """The bot's messages as one plain-text email: buttons become words to reply with, links stay links."""
+    """The bot's messages as one plain-text email: buttons become words to reply with, links stay links;
+    "Email it to me" is not an option (the document is attached)."""
     paragraphs = []
     for reply in replies:
         lines = [reply.text.strip()] if reply.text.strip() else []
-        options = [button["title"] for button in reply.buttons or [] if button.get("payload")]
+        options = [button["title"] for button in reply.buttons or [] if button.get("payload")
+                   and not str(button["payload"]).startswith(EMAIL_DOCUMENT_PAYLOAD)]
         links = [f"{button['title']}: {button['url']}" for button in reply.buttons or [] if button.get("url")]
         if options:
             lines.append("You can reply with: " + " / ".join(options))
@@ -104,10 +139,16 @@ async def perform(*, services: Services, conversation_id: str, message_id: int, 
     context = {"body_text": body}
     if conversation.email_subject:
         context["subject"] = conversation.email_subject
-    try:
-        await mail.queue(services=services, conversation_id=conversation_id, template="bot_reply",
-                         context=context, idempotency_key=f"email-bot-reply:{conversation_id}:{seq}",
-                         actor=f"bot:{conversation_id}")
-    except mail.EmailNotQueued:
-        pass  # logged; the answer is stored in the conversation, where a specialist sees it
+    attachments = attachments_of(replies)
+    key = f"email-bot-reply:{conversation_id}:{seq}"
+    for attached in ([attachments, None] if attachments else [None]):
+        try:
+            await mail.queue(services=services, conversation_id=conversation_id, template="bot_reply",
+                             context=context, idempotency_key=key, actor=f"bot:{conversation_id}",
+                             attachments=attached)
+            break
+        except mail.EmailNotQueued:
+            # logged; without the documents (gone meanwhile) the answer still goes, its links in the text;
+            # else the answer is stored in the conversation, where a specialist sees it
+            continue
     return True

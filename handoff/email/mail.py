@@ -61,9 +61,11 @@ def _record_sent(session: Session, *, conversation_id: str, message_id: str) -> 
 
 
 async def queue(*, services: Services, conversation_id: str, template: str, context: dict[str, Any],
-                idempotency_key: str, actor: str) -> dict[str, Any] | None:
+                idempotency_key: str, actor: str, attachments: list[dict[str, Any]] | None = None,
+                ) -> dict[str, Any] | None:
     """Ask the backend to send; None when the conversation has nobody to write to. EmailNotQueued after the
-    retries (a repeat with the same key later is safe)."""
+    retries (a repeat with the same key later is safe). `attachments` (the customer's documents) go only to a
+    known customer's address on file: dropped for an anonymous sender."""
     conversation, in_reply_to = await services.run(_thread_of, conversation_id=conversation_id)
     to = recipient(conversation)
     if to is None:
@@ -73,6 +75,8 @@ async def queue(*, services: Services, conversation_id: str, template: str, cont
     if in_reply_to is not None:
         thread["in_reply_to"] = in_reply_to
     body = {"template": template, **to, "context": context, "thread": thread}
+    if attachments and "customer_id" in to:
+        body["attachments"] = attachments
     for delay in (*RETRY_DELAYS_SECONDS, None):
         try:
             queued: dict[str, Any] = await services.backend.send_mail(

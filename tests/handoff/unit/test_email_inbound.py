@@ -482,3 +482,47 @@ async def test_mailguns_own_failed_spf_check_makes_the_sender_anonymous(services
     await settled(services)
     assert conversation(services, response.json()["conversation_id"]).customer_id is None
     assert rasa.sent[0]["customer_id"] is None
+
+
+async def test_a_document_the_bot_offers_to_email_is_attached_to_its_reply(services, client, rasa, backend):
+    rasa.replies = [BotReply(text="Here's your Invoice INV-2026-000104 as a PDF.", buttons=[
+        {"title": "Download Invoice INV-2026-000104 (PDF)", "url": "https://backend.example/documents/t.s"},
+        {"title": "Email it to me",
+         "payload": '/email_document{"document_ref":"invoice_pdf:INV-2026-000104"}'},
+        {"title": "Talk to a person", "payload": "/request_human"}])]
+    await post(client, email(text="Could I have a copy of my last bill?"))
+    await settled(services)
+    [queued] = mails(backend)
+    assert queued["body"]["attachments"] == [{"kind": "invoice_pdf", "invoice_number": "INV-2026-000104"}]
+    assert queued["body"]["context"]["body_text"] == (
+        "Here's your Invoice INV-2026-000104 as a PDF.\nYou can reply with: Talk to a person\n"
+        "Download Invoice INV-2026-000104 (PDF): https://backend.example/documents/t.s")
+
+    # An anonymous sender gets the link only; a document the backend refuses (gone) leaves the answer as text.
+    await post(client, email(**{"from": "someone@elsewhere.example"}, text="copy of my bill"))
+    await settled(services)
+    assert "attachments" not in mails(backend)[1]["body"]
+    refused = backend.send_mail
+
+    async def refuse_attachments(*, body: dict[str, Any], idempotency_key: str, actor: str) -> dict[str, Any]:
+        if "attachments" in body:
+            raise BackendError(status_code=404, code="not_found", message="No such document.")
+        return await refused(body=body, idempotency_key=idempotency_key, actor=actor)
+
+    backend.send_mail = refuse_attachments  # type: ignore[method-assign]
+    await post(client, email(text="my statement please"))
+    await settled(services)
+    assert len(mails(backend)) == 3 and "attachments" not in mails(backend)[2]["body"]
+
+
+def test_only_well_formed_document_buttons_become_attachments():
+    def offered(*payloads: str) -> list[dict[str, Any]]:
+        buttons = [{"title": "t", "payload": p} for p in payloads]
+        return bot_reply.attachments_of([store_message("x", buttons)])
+
+    assert offered('/email_document{"document_ref":"statement_pdf:2026-03"}',
+                   '/email_document{"document_ref":"credit_memo_pdf:12"}',
+                   '/email_document{"document_ref":"statement_pdf:2026-03"}') == [
+        {"kind": "statement_pdf", "month": "2026-03"}, {"kind": "credit_memo_pdf", "credit_id": 12}]
+    assert offered('/email_document{"document_ref":"credit_memo_pdf:x"}', "/email_document{broken",
+                   '/email_document{"document_ref":"passwords:1"}', '/email_document["a"]', "/pay_bill") == []
