@@ -62,6 +62,9 @@ function showHeader(detail) {
   const named = detail.customer_name || ((detail.context || {}).slots || {}).customer_first_name;
   const customer = detail.customer_id && named ? ' — customer #' + detail.customer_id : '';
   setText('conversation-title', customerName(detail) + customer);
+  // chat or email (issue 19), as the queue and my-chats lists say it
+  view.setAttribute('data-channel', detail.channel || 'chat');
+  setText('conversation-channel', (detail.channel === 'email' ? 'Email' : 'Chat') + ' · ');
   const assignee = detail.assigned_to ? ' · ' + detail.assigned_to.display_name : '';
   setText('conversation-state', humanize(detail.state) + assignee);
 }
