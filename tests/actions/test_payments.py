@@ -11,17 +11,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAskDueDate, ActionCheckBalance
-from actions.payments import (
-    ActionAskPaymentAmount,
-    ActionAskPaymentConfirmed,
-    ActionSendSecurePaymentLink,
-    ActionSubmitPayment,
-    AmountProblem,
-    ValidatePaymentForm,
-    has_card_number,
-    parse_amount,
-    requested_amount,
-)
+from actions.payments.amounts import AmountProblem, has_card_number, parse_amount, requested_amount
+from actions.payments.confirm import ActionSubmitPayment
+from actions.payments.quote import ActionAskPaymentAmount, ActionAskPaymentConfirmed, ValidatePaymentForm
+from actions.payments.secure_page import ActionSendSecurePaymentLink
 from tests.actions.fakes import make_tracker, message, responses
 from tests.actions.payments_backend import Method, PaymentsBackend
 

@@ -1,4 +1,4 @@
-"""Autopay and paperless switched from the chat, and payment arrangements within the backend's policy.
+"""Payment arrangements within the backend's policy: promises to pay, instalment plans, the late-fee waiver.
 
 The backend is the HTTP stand-in of tests/actions/payments_backend.py, spoken to by the real clients."""
 
@@ -16,14 +16,8 @@ from actions.arrangements import (
     ValidateArrangementForm,
     future_date,
 )
-from actions.payments import (
-    ActionAskSettingConfirmed,
-    ActionSubmitSettingChange,
-    ValidateAccountSettingForm,
-    setting_requested,
-)
 from tests.actions.fakes import FakeHandoff, make_tracker, message, responses
-from tests.actions.payments_backend import TODAY, Method, PaymentsBackend
+from tests.actions.payments_backend import TODAY, PaymentsBackend
 
 FARID = {"customer_id": 6, "conversation_id": "conv-1"}
 
@@ -54,126 +48,6 @@ def turn(
         active_loop=form,
         slots={"requested_slot": requested, **(slots or {})},
     )
-
-
-# --- autopay and paperless ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("intent", "text", "expected"),
-    [
-        ("change_autopay", "turn autopay back on", {"setting": "autopay", "enable": True}),
-        ("change_autopay", "stop the automatic payments", {"setting": "autopay", "enable": False}),
-        ("change_autopay", "i don't want autopay any more", {"setting": "autopay", "enable": False}),
-        ("change_autopay", "autopay", {"setting": "autopay", "enable": None}),
-        ("change_paperless", "go paperless", {"setting": "paperless", "enable": True}),
-        ("change_paperless", "stop sending me paper bills", {"setting": "paperless", "enable": True}),
-        ("change_paperless", "i want paper bills again", {"setting": "paperless", "enable": False}),
-        ("change_paperless", "turn off paperless", {"setting": "paperless", "enable": False}),
-        ("check_balance", "what's my balance", None),
-    ],
-)
-def test_which_setting_and_which_way(intent, text, expected):
-    assert setting_requested(intent, text) == expected
-
-
-async def test_autopay_on_states_the_next_automatic_payment_then_turns_it_on(backend, domain):
-    dispatcher = CollectingDispatcher()
-    events = await ValidateAccountSettingForm(**services(backend)).run(
-        dispatcher, turn("change_autopay", "turn autopay back on", form="account_setting_form"), domain
-    )
-    change = {
-        "setting": "autopay",
-        "enable": True,
-        "method": "Visa ending 1111",
-        "next_amount": "$100.00",
-        "next_date": "December 17, 2026",
-        "email": "farid@example.com",
-    }
-    assert events == [SlotSet("setting_change", change), SlotSet("requested_slot", "setting_confirmed")]
-    assert dispatcher.messages == [] and backend.writes() == []
-
-    ask = CollectingDispatcher()
-    await ActionAskSettingConfirmed().run(ask, make_tracker(slots={"setting_change": change}), domain)
-    question = message(ask, "utter_ask_autopay_on_confirmed")
-    assert (question["next_date"], question["next_amount"], question["method"]) == (
-        "December 17, 2026",
-        "$100.00",
-        "Visa ending 1111",
-    )
-
-    done = CollectingDispatcher()
-    yes = turn(
-        "affirm",
-        "yes",
-        form="account_setting_form",
-        slots={"setting_change": change, "setting_confirmed": True},
-    )
-    assert await ActionSubmitSettingChange(**services(backend)).run(done, yes, domain) == [
-        SlotSet("setting_change", None),
-        SlotSet("setting_confirmed", None),
-    ]
-    assert message(done, "utter_autopay_turned_on")["next_date"] == "December 17, 2026"
-    (put,) = backend.writes("/autopay")
-    assert put["body"] == {"enabled": True} and put["headers"]["idempotency-key"].startswith("chat-")
-    assert backend.autopay is True
-
-
-async def test_autopay_already_on_changes_nothing(backend, domain):
-    backend.autopay = True
-    dispatcher = CollectingDispatcher()
-    events = await ValidateAccountSettingForm(**services(backend)).run(
-        dispatcher, turn("change_autopay", "turn on autopay", form="account_setting_form"), domain
-    )
-    assert message(dispatcher, "utter_autopay_already")["state"] == "on"
-    assert events[-1] == SlotSet("requested_slot", None)
-    assert backend.writes() == []
-
-
-async def test_a_question_about_autopay_is_answered_with_its_state_and_changes_nothing(backend, domain):
-    backend.autopay = True
-    dispatcher = CollectingDispatcher()
-    events = await ValidateAccountSettingForm(**services(backend)).run(
-        dispatcher,
-        turn("change_autopay", "does my bill get paid automatically?", form="account_setting_form"),
-        domain,
-    )
-    assert responses(dispatcher)[0] == "utter_autopay_on"
-    assert "utter_autopay_already" not in responses(dispatcher)
-    assert events[-1] == SlotSet("requested_slot", None)
-    assert backend.writes() == []
-
-
-async def test_autopay_cannot_go_on_with_an_expired_card(backend, domain):
-    backend.methods = [Method(12, "Visa", "0119", date(2026, 11, 30))]
-    dispatcher = CollectingDispatcher()
-    await ValidateAccountSettingForm(**services(backend)).run(
-        dispatcher, turn("change_autopay", "put autopay back on", form="account_setting_form"), domain
-    )
-    assert responses(dispatcher) == ["utter_autopay_needs_valid_method", "utter_secure_payment_link"]
-    assert backend.writes("/autopay") == []
-
-
-async def test_paperless_without_a_direction_goes_the_other_way_and_needs_a_yes(backend, domain):
-    dispatcher = CollectingDispatcher()
-    events = await ValidateAccountSettingForm(**services(backend)).run(
-        dispatcher, turn("change_paperless", "paperless billing", form="account_setting_form"), domain
-    )
-    change = events[0]["value"]
-    assert (change["setting"], change["enable"]) == ("paperless", True)
-    declined = CollectingDispatcher()
-    no = turn(
-        "deny",
-        "no",
-        form="account_setting_form",
-        slots={"setting_change": change, "setting_confirmed": False},
-    )
-    await ActionSubmitSettingChange(**services(backend)).run(declined, no, domain)
-    assert responses(declined) == ["utter_setting_unchanged"]
-    assert backend.writes() == [] and backend.paperless is False
-
-
-# --- arrangements -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

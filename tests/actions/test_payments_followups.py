@@ -17,7 +17,7 @@ from actions.arrangements import ValidateArrangementForm
 from actions.dialogue import ActionAnswerAfterVerification, ActionSubmitDispute
 from actions.forms import ValidateDisputeForm
 from actions.identity import SLOT, signed_customer_slot
-from actions.payments import ActionPaymentPageCompleted
+from actions.payments.secure_page import ActionPaymentPageCompleted
 from tests.actions.fakes import FakeBilling, bot_event, make_tracker, message, responses, user_event
 from tests.actions.payments_backend import Method, PaymentsBackend
 
