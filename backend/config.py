@@ -138,7 +138,10 @@ class Settings(BaseSettings):
 
     # Payment reminders (backend/reminders/, issue 19): sent by the billing job.
     reminder_days_before_due: int = Field(default=3, ge=1, le=30, validation_alias="REMINDER_DAYS_BEFORE_DUE")
-    # The reminder's "Pay now": the chat, where the bot makes a (short-lived) secure payment page link.
+    # Lifetime of the reminder email's signed pay link (opening it makes a fresh secure payment page).
+    reminder_link_days: int = Field(default=30, ge=1, le=90, validation_alias="REMINDER_LINK_DAYS")
+    # The chat, where the bot makes a payment page link on request: the pay link's fallback when none can be
+    # signed, and where an expired one points.
     reminder_pay_url: str = Field(
         default="http://127.0.0.1:8080/", pattern=r"^https?://", validation_alias="REMINDER_PAY_URL"
     )

@@ -23,6 +23,7 @@ from backend.payment_page.router import router as payment_page_router
 from backend.payments.processor import make_processor
 from backend.payments.router import router as payments_router
 from backend.payments.router import webhook_router
+from backend.reminders.pay_links import router as reminder_pay_links_router
 from backend.reminders.router import router as reminders_router
 from backend.reports.router import router as reports_router
 from backend.system_credits.router import router as system_credits_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_payment_page(app)  # public: the signed link is the credential
     install_mail_preferences(app)  # public: the signed link in reminder mail is the credential
     app.include_router(documents_public_router)  # public: the signed download link is the credential
+    app.include_router(reminder_pay_links_router)  # public: the reminder's signed pay link is the credential
     app.include_router(webhook_router)  # authenticated by the processor's signature, not the bearer token
     return app
 

@@ -36,6 +36,7 @@ from backend.money import format_money
 from backend.payments.actors import SYSTEM_JOBS
 from backend.payments.models import Payment
 from backend.payments.service import default_method
+from backend.reminders import pay_links
 from backend.reminders.models import Reminder, ReminderKind
 from backend.reminders.schemas import ReminderOut
 
@@ -230,10 +231,11 @@ def _mail_key(candidate: Candidate) -> str:
 
 
 def _queue_mail(
-    session: Session, *, candidate: Candidate, settings: Settings, now: datetime
+    session: Session, *, candidate: Candidate, settings: Settings, now: datetime, day: date
 ) -> MailMessageOut:
     key = _mail_key(candidate)
-    context: dict[str, object] = {"kind": str(candidate.kind), "pay_url": settings.reminder_pay_url}
+    context: dict[str, object] = {"kind": str(candidate.kind), "pay_url": pay_links.pay_url(
+        settings, customer_id=candidate.customer_id, subject=candidate.subject, kind=candidate.kind, day=day)}
     if candidate.invoice_number:
         context["invoice_number"] = candidate.invoice_number
     if candidate.amount is not None:
@@ -273,7 +275,7 @@ def send_reminders(
     for candidate, key in zip(candidates, keys, strict=True):
         if key in sent:
             continue
-        message = _queue_mail(session, candidate=candidate, settings=settings, now=now)
+        message = _queue_mail(session, candidate=candidate, settings=settings, now=now, day=day)
         reminder = Reminder(
             customer_id=candidate.customer_id,
             kind=candidate.kind,

@@ -52,7 +52,8 @@ def test_the_billing_job_twice_for_a_day_sends_each_reminder_once(demo: Session)
     mail = demo.get(MailMessage, past_due.mail_id)
     assert mail is not None and mail.to_address == "farid.haddad@example.com"
     assert "$75.00 (invoice INV-2026-000605) is past due since February 23, 2026." in mail.body_text
-    assert "List-Unsubscribe" in mail.headers and "Pay now: http://127.0.0.1:8080/" in mail.body_text
+    assert "List-Unsubscribe" in mail.headers
+    assert "Pay now: http://127.0.0.1:8000/reminders/pay/" in mail.body_text  # the signed pay link
     assert _mail_count(demo, FARID) == 3
 
     second = run_billing_jobs(demo, day=TODAY, processor=processor, settings=SETTINGS)
