@@ -90,6 +90,8 @@ class Conversation(Base):
     # when supervisors were told it waited past the team's SLA (once per wait; cleared when it queues again).
     team: Mapped[str | None] = mapped_column(String(20), nullable=True)
     sla_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Read receipts: a specialist's console showed the customer's messages up to this seq (0: none yet).
+    read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_conversations_state", "state"),)
 

@@ -359,6 +359,10 @@ def test_own_messages_are_sent_then_read_when_a_specialist_opens_the_chat(handof
     mine = page.locator("[data-testid=chat-message][data-sender=customer]")
     expect(mine).to_have_count(2)
     expect(mine.last.locator("[data-testid=chat-message-receipt]")).to_have_text("Read")
+    page.reload()  # seen but not answered yet: still read after a reload (the read position is stored)
+    page.wait_for_selector("[data-testid=chat-connection][data-state=connected]")
+    expect(mine).to_have_count(2)
+    expect(mine.locator("[data-testid=chat-message-receipt]")).to_have_text(["Read", "Read"])
 
     console.fill("[data-testid=agent-input]", "Yes, I'm here.")
     console.click("[data-testid=agent-send]")

@@ -78,3 +78,17 @@ async def test_after_a_reconnect_what_a_specialist_answered_is_read_and_bot_answ
                                                (2**31, None), (True, None), ("5", None), (None, None)])
 def test_a_seen_frame_names_a_plausible_seq(seq, expected):
     assert read_receipts.seen_seq_of({"type": "seen", "seq": seq}) == expected
+
+
+async def test_the_read_position_is_stored_so_a_reconnect_shows_what_was_seen_before_any_answer(services):
+    conversation_id = queued_conversation(services)
+    first = await _customer_says(services, conversation_id, "s-1", "hello?")
+    assert await read_receipts.replay(services=services, conversation_id=conversation_id) is None
+    await read_receipts.seen(services=services, conversation_id=conversation_id, seq=first)
+    later = await _customer_says(services, conversation_id, "s-2", "anyone?")
+    assert await read_receipts.replay(services=services, conversation_id=conversation_id) == {
+        "type": "read", "seq": first}  # seen, not answered: still read after a reload
+    await read_receipts.seen(services=services, conversation_id=conversation_id, seq=first - 1 or 1)
+    await read_receipts.seen(services=services, conversation_id=conversation_id, seq=2**31 - 1)
+    assert await read_receipts.replay(services=services, conversation_id=conversation_id) == {
+        "type": "read", "seq": later}  # never lowered, never past the last message
