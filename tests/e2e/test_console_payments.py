@@ -232,7 +232,8 @@ def test_a_specialist_takes_a_payment_once_and_approves_an_arrangement_outside_p
         fee = api.get("/api/v1/customers/6/arrangement-options").json()["late_fee_waiver"]
     assert fee["eligible"], fee
     console.dblclick("[data-testid=waiver-button]")
-    console.wait_for_selector(f"[data-testid=waiver-result]:has-text('Waived {fee['amount']}')")
+    waived = f"${Decimal(fee['amount']):,.2f}"
+    console.wait_for_selector(f"[data-testid=waiver-result]:has-text('Waived {waived}')")
     console.wait_for_selector("[data-testid=transcript-message][data-sender=system] >> text=Dana waived")
     with _backend(services, "specialist:dana") as api:
         waivers = [(a["status"], a["created_by"]) for a in api.get("/api/v1/customers/6/arrangements").json()

@@ -3,6 +3,7 @@
 // Payment attempts themselves are listed by account.js (paymentLine).
 
 import { byId, el, setText } from './dom.js';
+import { money } from './format.js';
 
 function methodItem(method) {
   const item = el('li', method.expired ? 'method expired' : 'method', 'account-method',
@@ -15,7 +16,7 @@ function methodItem(method) {
 function autopayLine(methods) {
   const last = methods.last_autopay;
   const lastText = last
-    ? ' · last autopay ' + last.received_date + ' ' + last.amount + ' ' + last.status +
+    ? ' · last autopay ' + last.received_date + ' ' + money(last.amount) + ' ' + last.status +
       (last.failure_reason ? ' (' + last.failure_reason + ')' : '')
     : '';
   const autopay = methods.autopay
@@ -31,7 +32,7 @@ function alertItem(alert) {
 }
 
 function instalmentText(instalment) {
-  return '#' + instalment.number + ' ' + instalment.amount + ' due ' + instalment.due_date +
+  return '#' + instalment.number + ' ' + money(instalment.amount) + ' due ' + instalment.due_date +
     (instalment.status ? ' ' + instalment.status : '');
 }
 
@@ -39,7 +40,7 @@ function arrangementItem(arrangement) {
   const kind = arrangement.kind.replace(/_/g, ' ');
   const when = arrangement.pay_by ? ' by ' + arrangement.pay_by : '';
   const item = el('li', 'arrangement', 'account-arrangement',
-    kind + ' · ' + arrangement.amount + when + ' · ' + arrangement.status +
+    kind + ' · ' + money(arrangement.amount) + when + ' · ' + arrangement.status +
     (arrangement.approved_outside_policy ? ' · outside policy' : '') +
     (arrangement.note ? ' · ' + arrangement.note : '') + ' · by ' + arrangement.created_by);
   item.setAttribute('data-kind', arrangement.kind);

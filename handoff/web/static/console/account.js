@@ -6,6 +6,7 @@
 import { clearPaymentParts, showArrangements, showPaymentMethods } from './account-payments.js';
 import { api, conversationPath } from './api.js';
 import { byId, el, setText } from './dom.js';
+import { money } from './format.js';
 
 const PARTS = ['account-customer', 'account-balance', 'account-invoices', 'account-payments',
   'account-disputes'];
@@ -23,21 +24,29 @@ function customerLine(part) {
     account.status + (account.autopay ? ' · autopay' : '');
 }
 
+// The account's currency (the balance's, else the account's): every amount of the panel is written in it.
+let currency = 'USD';
+
+function accountCurrency(data) {
+  const account = data.customer.ok ? data.customer.data.account : null;
+  return (data.balance.ok && data.balance.data.currency) || (account && account.currency) || 'USD';
+}
+
 function balanceLine(part) {
   if (!part.ok) { return part.error.message; }
   const balance = part.data;
-  return 'Total due ' + balance.total_due + ' ' + balance.currency + ' (past due ' + balance.past_due + ')' +
-    ' · next ' + (balance.next_due_amount || '—') + ' on ' + (balance.next_due_date || '—');
+  return 'Total due ' + money(balance.total_due, currency) + ' (past due ' + money(balance.past_due, currency) + ')' +
+    ' · next ' + money(balance.next_due_amount, currency) + ' on ' + (balance.next_due_date || '—');
 }
 
 function invoiceBox(invoice) {
   const box = el('div', 'invoice', 'account-invoice');
   box.appendChild(el('strong', null, null,
-    invoice.number + ' · ' + invoice.total + ' ' + (invoice.currency || '') + ' · ' + invoice.status));
+    invoice.number + ' · ' + money(invoice.total, invoice.currency || currency) + ' · ' + invoice.status));
   const lines = el('ul');
   (invoice.line_items || []).forEach((line) => {
     lines.appendChild(el('li', null, 'account-line-item',
-      line.description + ' — ' + line.amount + ' (' + line.charge_type + ')'));
+      line.description + ' — ' + money(line.amount, invoice.currency || currency) + ' (' + line.charge_type + ')'));
   });
   box.appendChild(lines);
   return box;
@@ -46,7 +55,7 @@ function invoiceBox(invoice) {
 // One payment attempt: what, how, its status and why it failed, and who made it (source, actor).
 function paymentItem(payment) {
   const item = el('li', payment.status === 'failed' ? 'payment failed' : 'payment', 'account-payment',
-    payment.received_date + ' · ' + payment.amount + ' · ' + payment.method + ' · ' + payment.status +
+    payment.received_date + ' · ' + money(payment.amount, payment.currency || currency) + ' · ' + payment.method + ' · ' + payment.status +
     (payment.failure_reason ? ' (' + payment.failure_reason + ')' : '') +
     (payment.expected_post_date ? ' · posts ' + payment.expected_post_date : '') +
     ' · ' + (payment.source || 'external') + (payment.actor ? ' ' + payment.actor : ''));
@@ -56,7 +65,7 @@ function paymentItem(payment) {
 }
 
 function disputeLine(dispute) {
-  return '#' + dispute.id + ' · ' + dispute.amount + ' · ' + dispute.status + ' · ' + (dispute.reason || '');
+  return '#' + dispute.id + ' · ' + money(dispute.amount, currency) + ' · ' + dispute.status + ' · ' + (dispute.reason || '');
 }
 
 const FINDING_KINDS = {
@@ -81,7 +90,7 @@ function findingsList() {
 }
 
 // One finding: what, how much, how sure, whether the bot may settle it (else why not) and the evidence.
-function findingItem(finding, currency) {
+function findingItem(finding, findingCurrency) {
   const item = el('li', 'finding', 'account-finding');
   item.setAttribute('data-kind', finding.kind);
   item.setAttribute('data-bot-may-fix', String(finding.bot_may_fix));
@@ -91,12 +100,12 @@ function findingItem(finding, currency) {
   const who = finding.bot_may_fix ? 'the bot may fix it' : 'needs a specialist: ' +
     (finding.handover_reasons || []).map((reason) => reason.message).join('; ');
   item.appendChild(el('div', null, 'account-finding-facts',
-    finding.invoice_number + ' · ' + finding.amount + ' ' + currency + ' · confidence ' + sure + '% · ' + who));
+    finding.invoice_number + ' · ' + money(finding.amount, findingCurrency) + ' · confidence ' + sure + '% · ' + who));
   const evidence = finding.evidence || {};
   const lines = el('ul', 'evidence');
   (evidence.line_items || []).forEach((line) => {
     lines.appendChild(el('li', null, 'account-finding-line',
-      line.invoice_number + ' · ' + line.description + ' — ' + line.amount + ' (line ' + line.id + ')'));
+      line.invoice_number + ' · ' + line.description + ' — ' + money(line.amount, findingCurrency) + ' (line ' + line.id + ')'));
   });
   if (evidence.policy_rule) {
     lines.appendChild(el('li', null, 'account-finding-rule',
@@ -115,7 +124,7 @@ function showFindings(part) {
     return;
   }
   const findings = part.data.findings || [];
-  list.replaceChildren(...findings.map((finding) => findingItem(finding, part.data.currency || '')));
+  list.replaceChildren(...findings.map((finding) => findingItem(finding, part.data.currency || currency)));
   if (!findings.length) { list.appendChild(el('li', null, 'account-findings-none', 'No billing errors found.')); }
 }
 
@@ -124,6 +133,7 @@ function fillList(id, part, render) {
 }
 
 function showAccount(data) {
+  currency = accountCurrency(data);
   byId('account-error').hidden = true;
   setText('account-customer', customerLine(data.customer));
   setText('account-balance', balanceLine(data.balance));

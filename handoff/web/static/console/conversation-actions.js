@@ -4,6 +4,7 @@
 import { loadAccount } from './account.js';
 import { api, conversationPath } from './api.js';
 import { byId, notify, onClick, setText } from './dom.js';
+import { money } from './format.js';
 
 const TYPING_EVERY_MS = 2000;
 
@@ -14,7 +15,7 @@ function newClientId() {
 
 function settledText(data) {
   const credit = data.dispute && data.dispute.credit;
-  return 'Dispute accepted' + (credit ? '; credit ' + (credit.amount || '') + ' issued.' : '.');
+  return 'Dispute accepted' + (credit ? '; credit ' + money(credit.amount) + ' issued.' : '.');
 }
 
 // onChanged() runs after every change the user makes (the "my chats" list follows it).

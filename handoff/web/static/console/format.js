@@ -81,14 +81,22 @@ export function humanize(word) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-// Money strings from the service ("1234.50") as the console shows them ($1,234.50); never parsed to float.
-export function dollars(amount) {
+// Money as people read it: "$1,234.50" for a Decimal string from the service ("1234.50") in the account's
+// currency ("CA$60.00", "€60.00"). Intl formats the string as an exact decimal: never parsed to a float.
+const MONEY_FORMATS = new Map();
+
+export function money(amount, currency = 'USD') {
   if (amount === null || amount === undefined || amount === '') { return '—'; }
-  const text = String(amount);
-  const negative = text.startsWith('-');
-  const [whole, cents = '00'] = text.replace('-', '').split('.');
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return (negative ? '-$' : '$') + grouped + '.' + (cents + '00').slice(0, 2);
+  const code = /^[A-Z]{3}$/.test(String(currency || '')) ? currency : 'USD';
+  if (!MONEY_FORMATS.has(code)) {
+    MONEY_FORMATS.set(code, new Intl.NumberFormat('en-US', { style: 'currency', currency: code }));
+  }
+  const text = String(amount).trim();
+  return /^-?\d+(\.\d+)?$/.test(text) ? MONEY_FORMATS.get(code).format(text) : text;
+}
+
+export function dollars(amount) {
+  return money(amount, 'USD');
 }
 
 export function localTime(iso) {

@@ -7,6 +7,7 @@
 import { loadAccount } from './account.js';
 import { api, conversationPath } from './api.js';
 import { byId, notify, onClick, setText } from './dom.js';
+import { money } from './format.js';
 
 function newRequestId() {
   if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
@@ -17,13 +18,13 @@ function paymentText(payment) {
   if (payment.status === 'failed') {
     return 'Declined: ' + (payment.failure_message || payment.failure_reason || 'the payment did not go through');
   }
-  return payment.amount + ' ' + payment.currency + ' ' + payment.status + ' with ' + payment.method +
+  return money(payment.amount, payment.currency) + ' ' + payment.status + ' with ' + payment.method +
     (payment.expected_post_date ? ' (posts ' + payment.expected_post_date + ')' : '') +
-    ' · now owes ' + payment.total_due;
+    ' · now owes ' + money(payment.total_due, payment.currency);
 }
 
 function arrangementText(arrangement) {
-  return arrangement.kind.replace(/_/g, ' ') + ' ' + arrangement.status + ' · ' + arrangement.amount +
+  return arrangement.kind.replace(/_/g, ' ') + ' ' + arrangement.status + ' · ' + money(arrangement.amount) +
     (arrangement.approved_outside_policy ? ' · approved outside policy' : '');
 }
 
@@ -108,8 +109,8 @@ export class PaymentActions {
     try {
       const data = await api('POST', conversationPath(id, '/late-fee-waivers'),
         { request_id: this.waiverRequestIds.get(id) });
-      setText('waiver-result', 'Waived ' + data.waiver.credit.amount + ' as a credit · now owes ' +
-        data.waiver.total_due);
+      setText('waiver-result', 'Waived ' + money(data.waiver.credit.amount) + ' as a credit · now owes ' +
+        money(data.waiver.total_due));
       loadAccount(id);
     } catch (error) {
       setText('waiver-result', error.message);

@@ -3,13 +3,7 @@
 
 import { api } from './api.js';
 import { button, byId, el, notify } from './dom.js';
-
-function money(amount, currency) {
-  const negative = String(amount).startsWith('-');
-  const [whole, cents] = String(amount).replace('-', '').split('.');
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return (negative ? '−' : '') + (currency === 'USD' ? '$' : currency + ' ') + grouped + '.' + (cents || '00');
-}
+import { money } from './format.js';
 
 const when = (iso) => new Date(iso).toLocaleString();
 
