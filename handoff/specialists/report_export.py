@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from handoff.specialists.audit_export import cell
 
-Table = Literal["overall", "specialists", "escalations", "by_day", "credits", "disputes", "payments"]
+Table = Literal["overall", "teams", "specialists", "escalations", "by_day", "credits", "disputes", "payments"]
 
 FIGURE_COLUMNS = ("conversations", "contained", "containment_rate", "escalated", "resolved",
                   "resolution_rate", "bot_resolved", "bot_resolution_rate", "abandoned_in_queue",
@@ -29,6 +29,7 @@ def _billing(report: dict[str, Any], section: str, part: str) -> list[dict[str, 
 def _rows(report: dict[str, Any], table: str) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
     tables: dict[str, Callable[[], tuple[tuple[str, ...], list[dict[str, Any]]]]] = {
         "overall": lambda: (("scope", *FIGURE_COLUMNS), [{"scope": "overall", **report["overall"]}]),
+        "teams": lambda: (("team", "label", *FIGURE_COLUMNS), report["teams"]),
         "specialists": lambda: (("username", "display_name", *FIGURE_COLUMNS), report["specialists"]),
         "escalations": lambda: (("reason", "label", "count"), report["escalations_by_reason"]),
         "by_day": lambda: (("date", "conversations", "escalated", "resolved"), report["by_day"]),

@@ -28,6 +28,11 @@ class Figures(BaseModel):
     csat_responses: int
 
 
+class TeamFigures(Figures):
+    team: str = Field(description="disputes, payments or general")
+    label: str
+
+
 class SpecialistFigures(Figures):
     username: str
     display_name: str
@@ -124,6 +129,7 @@ class ReportResponse(BaseModel):
     end: str
     timezone: str
     overall: Figures
+    teams: list[TeamFigures] = Field(description="Every team, with the escalated chats of its queue")
     specialists: list[SpecialistFigures]
     escalations_by_reason: list[EscalationReasonCount]
     by_day: list[DayCount]

@@ -1,6 +1,6 @@
 """The supervisor's report for a range of local dates: containment and resolution measured by outcome (two
-figures), escalations by reason, wait and handling medians and p90, CSAT, abandoned chats; overall and per
-specialist (docs/contracts.md, "Supervisor reports"). No teams exist yet: "overall" is the whole service.
+figures), escalations by reason, wait and handling medians and p90, CSAT, abandoned chats; overall, per
+team (the escalated chats of its queue) and per specialist (docs/contracts.md, "Supervisor reports").
 
 A conversation counts when it started in the range and the customer wrote at least once.
 """
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from handoff.conversations.states import State
 from handoff.models import Assignment, Conversation, Message, StaffUser, StateChange
+from handoff.queue.teams import ALL_TEAMS, Team
 from handoff.specialists.bot_turns import BotTurn, classifier_for
 from handoff.vocabulary import AssignmentEnd, EscalationReason, Sender
 
@@ -55,6 +56,8 @@ DEFINITIONS = {
     "handling": ("Handling = from the first claim to the resolve (per specialist: their claim to their "
                  "resolve). Median and 90th percentile (nearest rank)."),
     "csat": "CSAT = the customer's 1-5 rating after a specialist's chat, where given.",
+    "teams": ("A team's figures are the escalated chats of its queue (the team the escalation reason picked, "
+              "or the team the chat was transferred to): disputes, payments, general billing."),
     "billing": ("Credits, disputes and payments come from the billing system for the same range: credits "
                 "by reason, disputes by outcome (decided in the range, or opened in it and still open), "
                 "payments the customer made in a chat (with the bot, a specialist or the secure page the bot "
@@ -225,6 +228,17 @@ def _specialists(session: Session, outcomes: list[Outcome], assignments: list[As
     return sorted(result, key=lambda row: (-row["conversations"], row["display_name"]))
 
 
+TEAM_LABELS = {Team.DISPUTES: "Disputes", Team.PAYMENTS: "Payments", Team.GENERAL: "General billing"}
+
+
+def _teams(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    """Every team, with the escalated chats that waited in its queue (a chat without a team: general's)."""
+    escalated = [o for o in outcomes if o.escalated]
+    return [{"team": team.value, "label": TEAM_LABELS[team],
+             **figures([o for o in escalated if (o.conversation.team or Team.GENERAL.value) == team.value])}
+            for team in ALL_TEAMS]
+
+
 def conversation_report(session: Session, *, start: date, end: date, timezone: str,
                         domain_path: Path) -> dict[str, Any]:
     """The report's part that lives in the handoff database (the billing part comes from the backend)."""
@@ -245,6 +259,7 @@ def conversation_report(session: Session, *, start: date, end: date, timezone: s
         "end": end.isoformat(),
         "timezone": timezone,
         "overall": figures(outcomes),
+        "teams": _teams(outcomes),
         "specialists": _specialists(session, outcomes, assignments),
         "escalations_by_reason": [
             {"reason": reason, "label": reason_label(reason), "count": count}

@@ -87,6 +87,16 @@ def test_supervisor_reads_the_days_figures_by_outcome_downloads_a_table_and_the_
     expect(part(page, "definition-containment")).to_contain_text("no escalation")
     expect(part(page, "escalations-row")).to_have_text(["Dispute1"])
     expect(part(page, "specialists-row").first).to_contain_text("Dana")
+    # per team: Dana's dispute waited in the disputes queue; the other teams had no escalated chat
+    expect(part(page, "teams-row")).to_have_count(3)
+    expect(part(page, "teams-row").nth(0)).to_contain_text("Disputes1100%")
+    expect(part(page, "teams-row").nth(1)).to_contain_text("Payments0—")
+    expect(part(page, "chart-teams").locator("[data-testid=chart-bar][data-value='1']")).to_have_count(1)
+    with page.expect_download() as download:
+        page.click("[data-testid=csv-teams]")
+    teams = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    assert [(t["team"], t["conversations"], t["resolved"], t["csat_average"]) for t in teams] == [
+        ("disputes", "1", "1", "5.0"), ("payments", "0", "0", ""), ("general", "0", "0", "")]
     expect(part(page, "chart-csat").locator("[data-testid=chart-bar]")).to_have_count(5)
     expect(part(page, "chart-csat").locator("[data-testid=chart-bar][data-value='1']")).to_have_count(1)
     expect(part(page, "credits-row")).to_have_text(["Dispute accepted1$49.99", "Goodwill1$1,050.00"])

@@ -65,7 +65,8 @@ def chat(services: Any, *, at: datetime, customer_id: int | None, turns: list[tu
 
 
 def escalated(services: Any, *, at: datetime, customer_id: int, specialist_id: int | None, wait: int,
-              handling: int, csat: int | None, reason: str = "dispute", left_queue: bool = False) -> str:
+              handling: int, csat: int | None, reason: str = "dispute", left_queue: bool = False,
+              team: str | None = "disputes") -> str:
     queued_at = at + timedelta(minutes=2)
     claimed = queued_at + timedelta(seconds=wait) if specialist_id else None
     done = claimed + timedelta(seconds=handling) if claimed else None
@@ -74,7 +75,7 @@ def escalated(services: Any, *, at: datetime, customer_id: int, specialist_id: i
         turns=[("customer", "I was charged twice"), ("bot", "One moment")],
         state="abandoned" if left_queue else "resolved", escalation_count=1, escalation_reason=reason,
         queued_at=queued_at, first_assigned_at=claimed, resolved_at=done, csat_score=csat,
-        resolution_outcome=None if left_queue else "explained")
+        resolution_outcome=None if left_queue else "explained", team=team)
 
     def insert(session: Any) -> None:
         if left_queue:
@@ -99,7 +100,7 @@ def seed_day(services: Any) -> dict[str, int]:
     chat(services, at=NOON - hour, customer_id=3, turns=[("customer", "balance again?"), ("bot", ANSWER)])
     escalated(services, at=NOON, customer_id=6, specialist_id=dana.id, wait=60, handling=300, csat=5)
     escalated(services, at=NOON, customer_id=7, specialist_id=erin.id, wait=120, handling=600, csat=1,
-              reason="request_human")
+              reason="request_human", team=None)  # escalated before teams existed: general's
     escalated(services, at=NOON, customer_id=8, specialist_id=None, wait=0, handling=0, csat=None,
               left_queue=True)
     # not counted: the day before, and a chat where the customer never wrote
@@ -140,7 +141,13 @@ def test_containment_and_resolution_by_outcome_are_separate_figures(services, do
     assert people["dana"]["display_name"] == "Dana" and people["dana"]["resolved"] == 1
     assert people["erin"]["resolved"] == 0  # rated 1: not resolved, whatever the specialist clicked
     assert people["erin"]["handling_median_seconds"] == 600.0
-    assert set(report["definitions"]) >= {"containment", "resolution", "bot_resolution", "wait", "handling"}
+    teams = {row["team"]: row for row in report["teams"]}
+    assert [row["label"] for row in report["teams"]] == ["Disputes", "Payments", "General billing"]
+    assert {team: (row["conversations"], row["resolved"], row["abandoned_in_queue"],
+                   row["wait_median_seconds"]) for team, row in teams.items()} == {
+        "disputes": (2, 1, 1, 60.0), "payments": (0, 0, 0, None), "general": (1, 0, 0, 120.0)}
+    assert set(report["definitions"]) >= {"containment", "resolution", "bot_resolution", "wait", "handling",
+                                          "teams"}
     ReportResponse.model_validate({**report, "billing": None, "billing_error": None})
 
     two_days = services.db.run_sync(conversation_report, start=DAY - timedelta(days=1), end=DAY,
@@ -255,14 +262,14 @@ async def test_each_table_exports_as_formula_safe_csv_and_the_export_is_audited(
     overall = await export(sam, services, "overall")
     header, values = list(csv.reader(io.StringIO(bytes(overall.body).decode())))
     assert dict(zip(header, values, strict=True))["bot_resolution_rate"] == "0.25"
-    for table in ("specialists", "escalations", "by_day", "payments"):
+    for table in ("teams", "specialists", "escalations", "by_day", "payments"):
         response = await export(sam, services, table)
         assert len(bytes(response.body).decode().splitlines()) >= 2, table
 
     def exports(session: Any) -> list[dict[str, Any]]:
         return [e.details for e in session.query(AuditEntry).filter_by(action="report_export")]
     assert [e["table"] for e in services.db.run_sync(exports)] == [
-        "credits", "disputes", "overall", "specialists", "escalations", "by_day", "payments"]
+        "credits", "disputes", "overall", "teams", "specialists", "escalations", "by_day", "payments"]
     assert report_export.download({"start": "a", "end": "b", "billing": None}, table="payments").body == (
         b"source,status,currency,count,amount\r\n")
 

@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { showAudit } from './audit-view.js';
 import { byId, el, notify, onClick } from './dom.js';
-import { minutes, percent } from './format.js';
+import { minutes, money, percent } from './format.js';
 import { hbars, table, vbars } from './report-charts.js';
 import { bindSystemCredits, loadLimits, loadSystemCredits } from './system-credits.js';
 
@@ -13,13 +13,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 function isoDate(date) {
   return date.getFullYear() + '-' + String(date.getMonth() + 1).padStart(2, '0') + '-'
     + String(date.getDate()).padStart(2, '0');
-}
-
-// "$1,049.50" for a Decimal string from the server (never through a float sum: the server adds).
-function money(amount, currency) {
-  const [whole, cents] = String(amount).split('.');
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return (currency === 'USD' ? '$' : currency + ' ') + grouped + '.' + (cents || '00');
 }
 
 const CREDIT_REASONS = {
@@ -33,6 +26,14 @@ const PAYMENT_SOURCES = { bot: 'With the bot', specialist: 'By a specialist', se
 
 const label = (names, key) => names[key] || String(key).replace(/_/g, ' ');
 const both = (median, p90) => minutes(median) + ' · p90 ' + minutes(p90);
+
+// The columns a team's and a specialist's rows share.
+const PEOPLE_COLUMNS = [
+  { key: 'resolution_rate', title: 'Resolution', format: percent },
+  { key: 'wait_median_seconds', title: 'Customer wait', format: (v, row) => both(v, row.wait_p90_seconds) },
+  { key: 'handling_median_seconds', title: 'Handling', format: (v, row) => both(v, row.handling_p90_seconds) },
+  { key: 'csat_average', title: 'CSAT', format: (v, row) => (v === null ? '—' : v + ' (' + row.csat_responses + ')') },
+];
 
 function figureCards(overall) {
   const cards = [
@@ -139,14 +140,13 @@ function showReport(report) {
       report.escalations_by_reason, 'escalations')], range);
   const scores = ['1', '2', '3', '4', '5'];
   vbars(byId('chart-csat'), scores.map((score) => report.csat_distribution[score]), scores, 'CSAT scores');
+  fill('teams', [
+    hbars(report.teams.map((row) => ({ label: row.label, value: row.conversations })), 'chart-teams'),
+    table([{ key: 'label', title: 'Team' }, { key: 'conversations', title: 'Escalated chats' },
+      ...PEOPLE_COLUMNS, { key: 'abandoned_in_queue', title: 'Left the queue' }], report.teams, 'teams')], range);
   fill('specialists', [table([
     { key: 'display_name', title: 'Specialist' }, { key: 'conversations', title: 'Chats handled' },
-    { key: 'resolution_rate', title: 'Resolution', format: percent },
-    { key: 'wait_median_seconds', title: 'Customer wait', format: (v, row) => both(v, row.wait_p90_seconds) },
-    { key: 'handling_median_seconds', title: 'Handling',
-      format: (v, row) => both(v, row.handling_p90_seconds) },
-    { key: 'csat_average', title: 'CSAT', format: (v, row) => (v === null ? '—' : v + ' (' + row.csat_responses + ')') },
-  ], report.specialists, 'specialists', 'No specialist handled a chat in this range.')], range);
+    ...PEOPLE_COLUMNS], report.specialists, 'specialists', 'No specialist handled a chat in this range.')], range);
   fill('overall', [], range);
   showBilling(report, range);
 }
