@@ -18,7 +18,7 @@ from handoff.conversations.payloads import offered_payload, parse_csat
 from handoff.conversations.redaction import redact
 from handoff.conversations.states import HUMAN_STATES
 from handoff.errors import StorageUnavailable
-from handoff.models import Message
+from handoff.models import Conversation, Message
 from handoff.notifier import Change
 from handoff.vocabulary import Sender
 
@@ -36,6 +36,17 @@ class StoredCustomerMessage:
     claim: turns.Claim | None = None  # its bot turn, claimed in the same transaction (claim_turn=True)
 
 
+def record_rating(conversation: Conversation, *, payload: str | None, question: Message | None) -> bool:
+    """A rating counts once per conversation, and only as the answer to the question a resolve asked (a chat's
+    button, or an email's reply with the score: handoff/email/rating.py). True when this one counted."""
+    asked_by_a_resolve = (question is not None and conversation.resolved_at is not None
+                          and question.created_at >= conversation.resolved_at)
+    score = parse_csat(payload) if asked_by_a_resolve and conversation.csat_score is None else None
+    if score is not None:
+        conversation.csat_score = score
+    return score is not None
+
+
 def store_in_session(session: Session, *, conversation_id: str, client_id: str, text: str,
                      payload: str | None, claimant: str | None = None) -> StoredCustomerMessage:
     conversation, existing = store.conversation_and_client_message(session, conversation_id=conversation_id,
@@ -50,12 +61,7 @@ def store_in_session(session: Session, *, conversation_id: str, client_id: str, 
         session, conversation_id=conversation_id, sender=Sender.CUSTOMER, text=text, client_id=client_id,
         payload=payload, processed=in_human_phase, human_phase=in_human_phase,
     )
-    # A rating counts once per conversation, and only as the answer to the question a resolve asked.
-    asked_by_a_resolve = (question is not None and conversation.resolved_at is not None
-                          and question.created_at >= conversation.resolved_at)
-    score = parse_csat(payload) if asked_by_a_resolve and conversation.csat_score is None else None
-    if score is not None:
-        conversation.csat_score = score
+    record_rating(conversation, payload=payload, question=question)
     claim = None
     if claimant is not None and not in_human_phase:
         claim = turns.claim_stored_message(session, conversation=conversation, message=message,

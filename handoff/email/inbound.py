@@ -21,7 +21,7 @@ from handoff.conversations import store
 from handoff.conversations.redaction import redact
 from handoff.conversations.states import HUMAN_STATES
 from handoff.db import utcnow
-from handoff.email import bot_reply, threads
+from handoff.email import bot_reply, rating, threads
 from handoff.email.parsing import InboundEmail, conversation_text
 from handoff.email.safety import auto_reply_reason, spoof_reason
 from handoff.errors import ServiceError
@@ -82,9 +82,11 @@ def store_in_session(session: Session, *, settings: Settings, email: InboundEmai
     in_human_phase = conversation.state in HUMAN_STATES
     answerable = refusal is None and not in_human_phase
     stored_text = text if refusal is None else f"{text}\n\n{NOT_ANSWERED_NOTES[refusal]}"
+    # "5" in reply to the rating question a resolve emailed is the rating button's payload (email/rating.py)
+    payload = rating.rating_in_session(session, conversation=conversation, text=text) if answerable else None
     message = store.append_message(
         session, conversation_id=conversation.id, sender=Sender.CUSTOMER, text=stored_text,
-        client_id=client_id_of(email), processed=not answerable, human_phase=in_human_phase,
+        client_id=client_id_of(email), processed=not answerable, human_phase=in_human_phase, payload=payload,
     )
     threads.record(session, message_id=email.message_id or f"<inbound-{uuid.uuid4().hex}@handoff>",
                    conversation_id=conversation.id, direction="in", from_address=email.from_address,

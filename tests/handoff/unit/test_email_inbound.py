@@ -17,10 +17,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from handoff.assignments import agent_message, claim
+from handoff.assignments import agent_message, claim, resolve
 from handoff.clients.backend import BackendError
 from handoff.clients.rasa import BotReply
 from handoff.conversations import escalation, store
+from handoff.conversations.payloads import CSAT_BUTTONS
 from handoff.email import bot_reply, mail, threads
 from handoff.email import routes as email_routes
 from handoff.email.parsing import BadMessage, conversation_text, parse_generic
@@ -526,3 +527,45 @@ def test_only_well_formed_document_buttons_become_attachments():
         {"kind": "statement_pdf", "month": "2026-03"}, {"kind": "credit_memo_pdf", "credit_id": 12}]
     assert offered('/email_document{"document_ref":"credit_memo_pdf:x"}', "/email_document{broken",
                    '/email_document{"document_ref":"passwords:1"}', '/email_document["a"]', "/pay_bill") == []
+
+
+async def test_a_resolved_email_conversation_asks_for_the_rating_by_email_and_a_reply_answers_it(
+        services, client, rasa, backend):
+    dana = add_staff(services, "dana")
+    conversation_id = (await post(client, email())).json()["conversation_id"]
+    await settled(services)
+    await escalation.perform(services=services, conversation_id=conversation_id, reason="request_human",
+                             customer_id=4, summary="wants a person")
+    await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
+    rasa.resolve_replies = [BotReply(text="Welcome back! How would you rate your chat with Dana?",
+                                     buttons=CSAT_BUTTONS)]
+    await resolve.perform(services=services, conversation_id=conversation_id, staff=dana, outcome="explained")
+    asked = mails(backend)[-1]
+    assert asked["key"].startswith(f"email-resolved:{conversation_id}:")
+    assert asked["body"]["template"] == "bot_reply" and asked["body"]["customer_id"] == 4
+    assert asked["body"]["context"]["body_text"] == (
+        "Welcome back! How would you rate your chat with Dana?\nYou can reply with: 1 / 2 / 3 / 4 / 5")
+
+    rasa.replies = [BotReply(text="Thanks for your feedback!")]
+    reply = await post(client, email(text="4/5 - quick answer\n\nOn Monday Billing wrote:\n> rate us",
+                                     in_reply_to=asked["answer"]["message_id"]))
+    await settled(services)
+    assert reply.json()["conversation_id"] == conversation_id
+    assert conversation(services, conversation_id).csat_score == 4
+    assert rasa.sent[-1]["text"] == '/rate_chat{"csat_score":"4"}'  # the button's payload, as in chat
+    assert mails(backend)[-1]["body"]["context"]["body_text"] == "Thanks for your feedback!"
+    # Once per conversation: a second score, or a number that is not a score, is an ordinary message.
+    for text in ("5", "5 dollars were charged twice"):
+        await post(client, email(text=text, in_reply_to=asked["answer"]["message_id"]))
+        await settled(services)
+        assert rasa.sent[-1]["text"] == text
+    assert conversation(services, conversation_id).csat_score == 4
+
+
+async def test_a_chat_resolved_with_the_customer_in_the_widget_is_not_emailed(services, backend):
+    dana = add_staff(services, "dana")
+    conversation_id = queued_conversation(services)
+    services.db.run_sync(store.mark_customer_connected, conversation_id=conversation_id)
+    await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
+    await resolve.perform(services=services, conversation_id=conversation_id, staff=dana, outcome="explained")
+    assert mails(backend) == []
