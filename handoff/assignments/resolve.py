@@ -21,6 +21,7 @@ from handoff.conversations import store
 from handoff.conversations.payloads import CSAT_BUTTONS
 from handoff.conversations.states import State
 from handoff.db import utcnow
+from handoff.email import rating
 from handoff.errors import ServiceError
 from handoff.notifier import Change
 from handoff.specialists.staff import Staff
@@ -101,4 +102,5 @@ async def perform(*, services: Services, conversation_id: str, staff: Staff, out
     replies = await _welcome_back(services, conversation_id=conversation_id, closed=closed, outcome=outcome)
     change = await services.run(back_to_bot_in_session, conversation_id=conversation_id, replies=replies)
     await notifier.publish(change, services=services)
+    await rating.email_after_resolve(services=services, conversation_id=conversation_id, change=change)
     return change
