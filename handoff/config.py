@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     # The longest a queued chat of each team should wait (issue 17): "<team>=<seconds>,..."; a team left out
     # has no threshold. Past it the queue marks the chat and supervisors are told once.
     sla_seconds: str = Field(default="disputes=300,payments=300,general=600", alias="HANDOFF_SLA_SECONDS")
+    # How often the housekeeping loop abandons left chats, refreshes queue waits and tells SLA breaches.
+    housekeeping_seconds: float = Field(default=15.0, gt=0, le=300, alias="HANDOFF_HOUSEKEEPING_SECONDS")
 
     @model_validator(mode="after")
     def _apply_env_rules(self) -> Settings:

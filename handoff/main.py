@@ -30,7 +30,6 @@ from handoff.training import routes as training_routes
 from handoff.web import routes as web_routes
 
 log = logging.getLogger("handoff")
-HOUSEKEEPING_SECONDS = 15
 TURN_SHUTDOWN_GRACE_SECONDS = 5  # bot turns in flight at shutdown may finish this long (a turn takes 0.2-3 s)
 
 
@@ -38,7 +37,7 @@ async def _housekeeping(services: Services) -> None:
     """Abandon queued chats whose customer left, refresh positions/ETAs as time passes, tell supervisors of
     SLA breaches (once each)."""
     while True:
-        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+        await asyncio.sleep(services.settings.housekeeping_seconds)
         try:
             await lifecycle.sweep_abandoned(services=services)
             await notifier.publish_queue(services=services)

@@ -22,6 +22,7 @@ from handoff.email import outbound
 from handoff.errors import ServiceError
 from handoff.notifier import Change
 from handoff.queue import status as queue_status
+from handoff.queue.customer_name import name_waiting_customer
 from handoff.queue.hours import BusinessHours, is_open, next_opening
 from handoff.queue.teams import team_for_reason
 from handoff.vocabulary import EscalationReason, Sender
@@ -125,6 +126,9 @@ async def perform(*, services: Services, conversation_id: str, reason: str, cust
     context = {"reason": reason, "summary": redact(summary or ""), "slots": slots or {},
                "dispute_id": dispute_id, "line_item": line_item, "explanation": explanation,
                "customer_id": customer_id}
+    # first: the queue then shows the verified customer by name
+    await name_waiting_customer(services=services, conversation_id=conversation_id, customer_id=customer_id,
+                                slots=slots)
     try:
         change = await services.run(
             escalate_in_session, settings=services.settings, hours=services.hours,

@@ -11,7 +11,7 @@ from handoff.config import Settings
 from handoff.context import Services
 from handoff.conversations import store
 from handoff.errors import ServiceError
-from handoff.specialists import auth
+from handoff.specialists import auth, presence
 from handoff.specialists.staff import Staff
 
 
@@ -31,6 +31,8 @@ async def sign_in(*, service: Services, username: str, password: str,
         raise ServiceError(status_code=429, code="too_many_failed_logins", message=result.message)
     if result is None:
         raise ServiceError(status_code=401, code="bad_credentials", message="Wrong username or password.")
+    # A fresh sign-in is online: away belonged to the session it was chosen in.
+    await service.db.run(presence.set_status, staff=result[1], status="online")
     return result
 
 

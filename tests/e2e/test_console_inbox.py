@@ -1,11 +1,13 @@
 """The specialist's inbox in chromium (issue 17), against real backend and handoff processes (demo seed; no
 Rasa needed): internal notes, unread badges and desktop alerts for messages in any of one's chats,
 online/away, human labels, canned responses filled from the account, credits without a dispute with
-maker-checker, and a settled dispute's buttons. One stack for the module; each test uses its own customers."""
+maker-checker, a settled dispute's buttons, routing by team with transfers, the SLA, names and money as
+people read them. One stack for the module; each test uses its own customers."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ from tests.support.stack import APP_PYTHON, REPO_ROOT, Service, free_port
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 BACKEND_TOKEN = "e2e-inbox-backend-token"
+PAYMENTS_SLA_SECONDS = 3
 HANDOFF_TOKEN = "e2e-inbox-handoff-token"
 # Records what the page hands to the browser's real Notification (permission granted by the context).
 RECORD_NOTIFICATIONS = """
@@ -64,7 +67,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                    "PAYMENTS_PROCESSOR": "simulated", "PAYMENT_PAGE_BASE_URL": backend_url}
     handoff_env = {**common, "HANDOFF_DATABASE_URL": f"sqlite:///{workdir / 'handoff.db'}",
                    "CUSTOMER_JWT_SECRET": JWT_SECRET, "RASA_URL": f"http://127.0.0.1:{free_port()}",
-                   "HANDOFF_TICKET_WHEN_NOBODY_ONLINE": "false", "HANDOFF_CREDIT_APPROVAL_LIMIT": "50.00"}
+                   "HANDOFF_TICKET_WHEN_NOBODY_ONLINE": "false", "HANDOFF_CREDIT_APPROVAL_LIMIT": "50.00",
+                   # the payments team's SLA is short, so a chat passes it within the test
+                   "HANDOFF_SLA_SECONDS": f"disputes=300,payments={PAYMENTS_SLA_SECONDS},general=600",
+                   "HANDOFF_HOUSEKEEPING_SECONDS": "1"}
     for module, env in (("backend.cli", backend_env), ("handoff.cli", handoff_env)):
         for command in ("migrate", "seed-demo"):
             subprocess_run([str(APP_PYTHON), "-m", module, command], env)
@@ -324,4 +330,102 @@ def test_a_settled_dispute_disables_its_buttons_also_after_a_reload(stack: Stack
     expect(dana.locator("[data-testid=conversation-view]")).to_have_attribute(
         "data-conversation-id", ben.conversation_id)
     ben.close()
+    assert problems == [], problems
+
+
+def queue_item(console: Page, customer: Customer) -> Any:
+    return console.locator(f"[data-testid=queue-item][data-conversation-id='{customer.conversation_id}']")
+
+
+def test_teams_route_by_reason_transfer_to_a_team_or_a_person_and_an_sla_breach_reaches_supervisors(
+        stack: Stack, pages, browser: Browser) -> None:
+    dana, dana_problems = pages["dana"]  # disputes + general
+    sam, sam_problems = pages["sam"]  # supervisor: every queue
+    pat_context = browser.new_context(viewport={"width": 1366, "height": 800})
+    pat = pat_context.new_page()  # payments + general
+    sign_in_to_console(pat, stack.handoff, "pat", "pat-demo-pass")
+    expect(pat.locator("[data-testid=console-connection]")).to_have_attribute("data-state", "connected")
+
+    # The escalation reason picks the queue: a dispute, a payment arrangement, a request for a person.
+    carla = Customer(stack, 3, "Carla")
+    escalate(stack, carla, 3, reason="dispute")
+    elena = Customer(stack, 5, "")  # signed in with a token without a name
+    escalate(stack, elena, 5, reason="arrangement_request")
+    grace = Customer(stack, 7, "Grace")
+    escalate(stack, grace, 7)
+    expect(queue_item(dana, carla)).to_have_attribute("data-team", "disputes")
+    expect(queue_item(dana, grace)).to_have_attribute("data-team", "general")
+    expect(queue_item(pat, elena)).to_have_attribute("data-team", "payments")
+    expect(queue_item(pat, grace)).to_be_visible()  # Pat works two teams: payments and general
+    expect(queue_item(pat, carla)).to_have_count(0)
+    expect(queue_item(dana, elena)).to_have_count(0)
+    # the name on file, not "Verified customer #5"
+    expect(queue_item(pat, elena).locator("[data-testid=queue-item-customer]")).to_have_text(
+        "Elena Petrova (#5)")
+    expect(queue_item(pat, elena).locator("[data-testid=queue-item-meta]")).to_contain_text("Payments team")
+
+    # SLA: Elena's chat waits past the payments team's threshold: highlighted, and supervisors are told.
+    expect(queue_item(sam, elena)).to_have_attribute("data-sla-breached", "true", timeout=20_000)
+    expect(queue_item(sam, elena).locator("[data-testid=queue-item-sla]")).to_have_text("Over SLA")
+    expect(queue_item(pat, elena)).to_have_attribute("data-sla-breached", "true")
+    expect(sam.locator("[data-testid=console-notice]")).to_contain_text(
+        "Over SLA: a chat in the Payments team queue has waited")
+    expect(queue_item(dana, grace)).not_to_have_attribute("data-sla-breached", "true")  # general: 10 min
+
+    # Claiming outside one's teams is refused.
+    with httpx.Client(base_url=stack.handoff, timeout=20) as http:
+        login = http.post("/api/console/login", json={"username": "dana", "password": "dana-demo-pass"})
+        refused = http.post(f"/api/console/conversations/{elena.conversation_id}/claim",
+                            headers={"Authorization": f"Bearer {login.json()['token']}"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_your_team", refused.text
+
+    # Dana takes the dispute: the account panel writes money as people read it.
+    claim(dana, "Carla")
+    balance = dana.locator("[data-testid=account-balance]")
+    dollars = r"\$[0-9,]+\.[0-9]{2}"
+    expect(balance).to_have_text(re.compile(rf"^Total due {dollars} \(past due {dollars}\)"))
+    expect(balance).not_to_contain_text("USD")
+    expect(dana.locator("[data-testid=account-invoice]").first).to_contain_text("$")
+
+    # ...and sends it to the payments team's queue: it waits there again, for Pat, without an owner.
+    dana.select_option("[data-testid=transfer-select]", "team:payments")
+    dana.click("[data-testid=transfer-button]")
+    expect(queue_item(pat, carla)).to_have_attribute("data-team", "payments")
+    expect(dana.locator(f"[data-testid=my-chat-item][data-conversation-id='{carla.conversation_id}']")
+           ).to_have_count(0)
+    # Pat claims it and hands it to a person: Dana.
+    queue_item(pat, carla).locator("[data-testid=queue-claim]").click()
+    expect(pat.locator("[data-testid=conversation-view]")).to_have_attribute("data-state", "assigned")
+    pat.select_option("[data-testid=transfer-select]", "dana")
+    pat.click("[data-testid=transfer-button]")
+    expect(dana.locator("[data-testid=console-notice]")).to_contain_text("Pat transferred a chat to you.")
+    expect(dana.locator(f"[data-testid=my-chat-item][data-conversation-id='{carla.conversation_id}']")
+           ).to_have_count(1)
+    with httpx.Client(base_url=stack.handoff, timeout=20) as http:
+        login = http.post("/api/console/login", json={"username": "sam", "password": "sam-demo-pass"})
+        audit = http.get("/api/console/audit?limit=50",
+                         headers={"Authorization": f"Bearer {login.json()['token']}"}).json()["entries"]
+    transfers = [e["details"] for e in audit
+                 if e["action"] == "transfer" and e["target"] == carla.conversation_id]
+    assert {"to_team": "payments"} in transfers and {"to": "dana"} in transfers, transfers
+    for customer in (carla, elena, grace):
+        customer.close()
+    pat_context.close()
+    assert dana_problems == [] and sam_problems == [], (dana_problems, sam_problems)
+
+
+def test_a_fresh_sign_in_is_online_and_a_reload_keeps_away(stack: Stack, pages, browser: Browser) -> None:
+    dana, problems = pages["dana"]
+    toggle = dana.locator("[data-testid=presence-toggle]")
+    toggle.click()
+    expect(toggle).to_have_attribute("data-status", "away")
+    dana.reload()  # the same session: still away
+    expect(toggle).to_have_attribute("data-status", "away")
+    context = browser.new_context()
+    again = context.new_page()
+    sign_in_to_console(again, stack.handoff, "dana", "dana-demo-pass")  # a new sign-in: online
+    expect(again.locator("[data-testid=presence-toggle]")).to_have_attribute("data-status", "online")
+    dana.reload()
+    expect(toggle).to_have_attribute("data-status", "online")
+    context.close()
     assert problems == [], problems

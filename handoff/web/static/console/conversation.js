@@ -59,8 +59,7 @@ function showHeader(detail) {
   byId('conversation-empty').hidden = true;
   view.setAttribute('data-conversation-id', detail.conversation_id);
   view.setAttribute('data-state', detail.state);
-  const named = detail.customer_name || ((detail.context || {}).slots || {}).customer_first_name;
-  const customer = detail.customer_id && named ? ' — customer #' + detail.customer_id : '';
+  const customer = detail.customer_id ? ' — customer #' + detail.customer_id : '';
   setText('conversation-title', customerName(detail) + customer);
   // chat or email (issue 19), as the queue and my-chats lists say it
   view.setAttribute('data-channel', detail.channel || 'chat');

@@ -10,12 +10,13 @@ export function percent(rate) {
   return rate === null || rate === undefined ? '—' : Math.round(rate * 100) + '%';
 }
 
-// The customer's name: the signed-in name, else the first name the bot verified, else who they are.
+// The customer's name: the name the chat has (signed in, or looked up when it joined the queue), else the first
+// name the bot verified, else who they are (the number stays beside it).
 export function customerName(record) {
   const slots = (record.context && record.context.slots) || {};
   const name = record.customer_name || slots.customer_first_name;
   if (name) { return name; }
-  return record.customer_id ? 'Verified customer #' + record.customer_id : 'Anonymous visitor';
+  return record.customer_id ? 'Verified customer' : 'Anonymous visitor';
 }
 
 const REASONS = {

@@ -26,7 +26,7 @@ export function createConsoleSocket({ onState, onOpen, onFrame }) {
     const ws = new WebSocket(scheme + location.host + '/ws/console');
     socket = ws;
     onState('connecting', 'connecting…');
-    ws.onopen = () => { retry = 0; onState('connected', 'online'); onOpen(); };
+    ws.onopen = () => { retry = 0; onState('connected', 'connected'); onOpen(); };
     ws.onmessage = receive;
     ws.onclose = (event) => {
       if (socket !== ws) { return; }

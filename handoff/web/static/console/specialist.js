@@ -6,10 +6,11 @@ import { ConversationActions } from './conversation-actions.js';
 import { Conversation } from './conversation.js';
 import { Credits } from './credits.js';
 import { byId, notify, onClick } from './dom.js';
+import { minutes } from './format.js';
 import { Inbox, beep } from './inbox.js';
 import { Notes } from './notes.js';
 import { PaymentActions } from './payment-actions.js';
-import { createQueue } from './queue.js';
+import { TEAM_LABELS, createQueue } from './queue.js';
 import { createConsoleSocket } from './socket.js';
 import { bindSearch } from './search.js';
 import { bindSupervisor } from './supervisor.js';
@@ -65,8 +66,8 @@ function handleFrame(frame, { queue, conversation, inbox, credits }) {
       queue.loadMyChats();
       break;
     case 'sla_breach':  // supervisors only: a queued chat waited past its team's threshold
-      notify('A chat in the ' + frame.team + ' queue has waited ' + Math.floor(frame.waiting_seconds / 60) +
-        ' min (SLA ' + Math.floor(frame.threshold_seconds / 60) + ' min).');
+      notify('Over SLA: a chat in the ' + (TEAM_LABELS[frame.team] || frame.team) + ' queue has waited ' +
+        minutes(frame.waiting_seconds) + ' (SLA ' + minutes(frame.threshold_seconds) + ').');
       break;
     case 'error': notify(frame.message); break;
     default: break;
