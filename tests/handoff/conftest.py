@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -295,15 +296,38 @@ class HandoffProcess:
                 self.kill()
 
 
+@pytest.fixture(scope="session")
+def seeded_sqlite_template(stand_in, tmp_path_factory) -> Path:
+    """A SQLite database migrated and seeded once per run by the real CLI (`handoff.cli migrate` and
+    `seed-demo`, as `make seed` does); each new SQLite database of `make_handoff` is a copy of it, which saves
+    two Python process starts per test. PostgreSQL databases and existing files still run both commands."""
+    workdir = tmp_path_factory.mktemp("handoff-template")
+    template = HandoffProcess(database_url=f"sqlite:///{workdir / 'template.db'}", stand_in=stand_in,
+                              workdir=workdir)
+    template.cli("migrate")
+    template.cli("seed-demo")
+    return workdir / "template.db"
+
+
+def _sqlite_path(database_url: str) -> Path | None:
+    prefix = "sqlite:///"
+    return Path(database_url.removeprefix(prefix)) if database_url.startswith(prefix) else None
+
+
 @pytest.fixture
-def make_handoff(stand_in, tmp_path):
+def make_handoff(stand_in, tmp_path, seeded_sqlite_template):
     started: list[HandoffProcess] = []
 
     def make(*, database_url: str | None = None, extra_env: dict | None = None) -> HandoffProcess:
         url = database_url or f"sqlite:///{tmp_path / 'handoff.db'}"
         handoff = HandoffProcess(database_url=url, stand_in=stand_in, workdir=tmp_path, extra_env=extra_env)
-        handoff.cli("migrate")
-        handoff.cli("seed-demo")
+        sqlite_file = _sqlite_path(url)
+        if sqlite_file is not None and not sqlite_file.exists():
+            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(seeded_sqlite_template, sqlite_file)
+        else:
+            handoff.cli("migrate")
+            handoff.cli("seed-demo")
         handoff.start()
         stand_in.handoff_url = handoff.url
         started.append(handoff)
