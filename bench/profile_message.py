@@ -11,6 +11,7 @@ time (no concurrency: this is the cost of a message, not the throughput). Prints
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -18,11 +19,42 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.stack import REPO_ROOT, Stack, current_model
+
+ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The tracker stores Rasa 3.6 ships (the lock store stays in memory: one process).
+TRACKER_STORES = {
+    "sqlite": "tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: ${RASA_TRACKER_SQLITE}\n",
+    "memory": "",
+    "redis": "tracker_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 6\n  key_prefix: {name}\n",
+    "postgres": "tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n  port: 5432\n"
+                "  db: {name}\n  username: postgres\n",
+}
+
+
+@contextlib.contextmanager
+def tracker_store(kind: str) -> Iterator[str]:
+    """The endpoints' tracker_store section (PostgreSQL: a fresh database, dropped afterwards)."""
+    name = f"profile_tracker_{uuid.uuid4().hex[:8]}"
+    if kind != "postgres":
+        yield TRACKER_STORES[kind].replace("{name}", name)
+        return
+    import psycopg
+
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield TRACKER_STORES[kind].replace("{name}", name)
+    finally:
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 SCRIPT = ["hi there", "what's my balance", "what is the late fee on my bill", "thanks"]
 
@@ -32,16 +64,27 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--cprofile", type=Path, help="also write cProfile stats of Rasa's part here")
+    parser.add_argument("--distinct", action="store_true",
+                        help="every measured text new (' (n)' appended): no parse from the parse cache")
+    parser.add_argument("--parse", nargs="*", default=[], help="also time the NLU parse alone of these texts")
+    parser.add_argument("--tracker-store", choices=sorted(TRACKER_STORES), default="sqlite",
+                        help="sqlite: bot/endpoints.yml; others: the same with that tracker store")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="profile-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="profile-") as tmp, tracker_store(args.tracker_store) as store:
         stack = Stack(Path(tmp)).start()
         try:
             env = {**stack.env, "RASA_TRACKER_SQLITE": str(Path(tmp) / "profile_tracker.db")}
+            endpoints = Path(tmp) / "endpoints.yml"
+            endpoints.write_text((REPO_ROOT / "bot" / "endpoints.yml").read_text().split("tracker_store:")[0]
+                                 + store)
             completed = subprocess.run(
                 [
-                    str(REPO_ROOT / ".venv-bot" / "bin" / "python"), "bench/rasa_profile.py", "--model",
+                    str(REPO_ROOT / ".venv-bot" / "bin" / "python"), "bench/rasa_profile.py",
+                    "--endpoints", str(endpoints), "--model",
                     str(current_model()), "--conversations", str(args.conversations), "--script", *SCRIPT,
                     *(["--cprofile", str(args.cprofile.resolve())] if args.cprofile else []),
+                    *(["--distinct"] if args.distinct else []),
+                    *(["--parse", *args.parse] if args.parse else []),
                 ],
                 cwd=REPO_ROOT,
                 env=env,
@@ -60,7 +103,10 @@ def main() -> None:
         "the end.",
         f"{count} messages ({args.conversations} conversations of {SCRIPT}), one at a time; per message: "
         f"mean {statistics.mean(wall):.0f} ms, median {statistics.median(wall):.0f} ms, max {max(wall):.0f} "
-        "ms.",
+        f"ms; CPU of the Rasa process per message: mean {statistics.mean(result['cpu_ms']):.1f} ms, median "
+        f"{statistics.median(result['cpu_ms']):.1f} ms. Model {current_model().name}"
+        f"{', every text new (--distinct)' if args.distinct else ''}; tracker store: {args.tracker_store}.",
+        *[f"NLU parse alone of {text!r}: {ms:.1f} ms CPU" for text, ms in result["parse_cpu_ms"].items()],
         "",
         "| part | ms per message | share of message time |",
         "|---|---|---|",

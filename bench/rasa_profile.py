@@ -78,6 +78,10 @@ async def main() -> None:
     parser.add_argument("--script", nargs="+", required=True)
     parser.add_argument("--customer-id", type=int, default=1)
     parser.add_argument("--cprofile", help="also write cProfile stats of the measured messages to this file")
+    parser.add_argument("--distinct", action="store_true",
+                        help="every measured text new (' (n)' appended): no parse from the parse cache")
+    parser.add_argument("--parse", nargs="*", default=[],
+                        help="also time the NLU parse alone of these texts (a button payload), 20 times each")
     args = parser.parse_args()
 
     endpoints = AvailableEndpoints.read_endpoints(args.endpoints)
@@ -95,16 +99,26 @@ async def main() -> None:
     profiler = cProfile.Profile() if args.cprofile else None
     if profiler:
         profiler.enable()
-    wall_ms = []
+    wall_ms, cpu_ms = [], []
     for number in range(args.conversations):
         for text in args.script:
-            started = time.perf_counter()
+            if args.distinct:
+                text = f"{text} ({len(wall_ms) + 1})"
+            started, cpu_started = time.perf_counter(), time.process_time()
             await say(text, f"profile-{number}")
             wall_ms.append((time.perf_counter() - started) * 1000)
+            cpu_ms.append((time.process_time() - cpu_started) * 1000)
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.cprofile)
-    print(json.dumps({"messages": len(wall_ms), "wall_ms": wall_ms, "parts": TOTALS}))
+    parse_ms = {}
+    for text in args.parse:
+        cpu_started = time.process_time()
+        for _ in range(20):
+            await agent.parse_message(text)
+        parse_ms[text] = (time.process_time() - cpu_started) * 1000 / 20
+    print(json.dumps({"messages": len(wall_ms), "wall_ms": wall_ms, "cpu_ms": cpu_ms, "parts": TOTALS,
+                      "parse_cpu_ms": parse_ms}))
 
 
 if __name__ == "__main__":
