@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from handoff.assignments.take_payment import announce, backend_refusal, verified_customer
+from handoff.assignments.take_payment import announce, backend_refusal, verified_customer_id
 from handoff.clients.backend import BackendError
 from handoff.errors import ServiceError
 from handoff.specialists.staff import Staff
@@ -51,10 +51,10 @@ async def perform(*, services: Services, conversation_id: str, staff: Staff, bod
                   request_id: str) -> dict[str, Any]:
     """`body` from request_body(); the backend's Arrangement. 422 outside_policy (with the reasons in the
     message) when outside policy and not overridden."""
-    conversation = await verified_customer(services=services, conversation_id=conversation_id, staff=staff)
+    customer_id = await verified_customer_id(services=services, conversation_id=conversation_id, staff=staff)
     try:
         arrangement = await services.backend.create_arrangement(
-            customer_id=conversation.customer_id or 0, body=body, actor=staff.actor,
+            customer_id=customer_id, body=body, actor=staff.actor,
             idempotency_key=f"handoff-{conversation_id}-arrangement-{request_id}")
     except BackendError as error:
         raise backend_refusal(error) from None

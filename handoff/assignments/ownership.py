@@ -37,6 +37,25 @@ def owned_conversation(session: Session, *, conversation_id: str, staff: Staff) 
     return conversation
 
 
+def account_customer_id(conversation: Conversation) -> int | None:
+    """The customer whose account a specialist works on: the signed-in customer, else the one the bot verified
+    in this chat (account number and postal code; the action server names them when it escalates, stored as
+    `context.customer_id`). The widget side never uses the latter: an anonymous chat stays anonymous there."""
+    if conversation.customer_id is not None:
+        return conversation.customer_id
+    value = (conversation.context or {}).get("customer_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+async def load_verified(*, services: Services, conversation_id: str, staff: Staff, refusal: str) -> int:
+    """The owned chat's verified customer (account_customer_id); 409 unverified_customer with `refusal`."""
+    conversation = await load_owned(services=services, conversation_id=conversation_id, staff=staff)
+    customer_id = account_customer_id(conversation)
+    if customer_id is None:
+        raise ServiceError(status_code=409, code="unverified_customer", message=refusal)
+    return customer_id
+
+
 async def load_owned(*, services: Services, conversation_id: str, staff: Staff) -> Conversation:
     """The chat, if `staff` may act in it; 404 / 409 not_assigned / 403 not_your_chat otherwise."""
     try:

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from handoff import notifier
-from handoff.assignments.ownership import load_owned
+from handoff.assignments.ownership import load_verified
 from handoff.clients.backend import BackendError
 from handoff.conversations import store
 from handoff.conversations.payment_outcome import append_system_once, dedupe_key
 from handoff.errors import ServiceError
-from handoff.models import Conversation
 from handoff.notifier import Change
 from handoff.specialists.staff import Staff
 
@@ -32,21 +31,19 @@ def backend_refusal(error: BackendError) -> ServiceError:
                         message=error.message)
 
 
-async def verified_customer(*, services: Services, conversation_id: str, staff: Staff) -> Conversation:
-    conversation = await load_owned(services=services, conversation_id=conversation_id, staff=staff)
-    if conversation.customer_id is None:
-        raise ServiceError(status_code=409, code="unverified_customer",
-                           message="This customer is not verified, so nothing can be charged or arranged.")
-    return conversation
+async def verified_customer_id(*, services: Services, conversation_id: str, staff: Staff) -> int:
+    refusal = "This customer is not verified, so nothing can be charged or arranged."
+    return await load_verified(services=services, conversation_id=conversation_id, staff=staff,
+                               refusal=refusal)
 
 
 async def quote(*, services: Services, conversation_id: str, staff: Staff, amount_choice: str,
                 amount: str | None, request_id: str) -> dict[str, Any]:
     """What would be charged (the backend's Quote, with its `summary` to read to the customer)."""
-    conversation = await verified_customer(services=services, conversation_id=conversation_id, staff=staff)
+    customer_id = await verified_customer_id(services=services, conversation_id=conversation_id, staff=staff)
     try:
         return await services.backend.create_payment_quote(
-            customer_id=conversation.customer_id or 0, amount_choice=amount_choice, amount=amount,
+            customer_id=customer_id, amount_choice=amount_choice, amount=amount,
             idempotency_key=f"handoff-{conversation_id}-quote-{request_id}", actor=staff.actor)
     except BackendError as error:
         raise backend_refusal(error) from None
@@ -84,10 +81,10 @@ async def announce(*, services: Services, conversation_id: str, staff: Staff, ev
 async def confirm(*, services: Services, conversation_id: str, staff: Staff, quote_id: str,
                   request_id: str) -> dict[str, Any]:
     """Charge the quote (the backend's Payment); the customer is told in the chat once."""
-    conversation = await verified_customer(services=services, conversation_id=conversation_id, staff=staff)
+    customer_id = await verified_customer_id(services=services, conversation_id=conversation_id, staff=staff)
     try:
         payment = await services.backend.confirm_payment_quote(
-            customer_id=conversation.customer_id or 0, quote_id=quote_id, actor=staff.actor,
+            customer_id=customer_id, quote_id=quote_id, actor=staff.actor,
             idempotency_key=f"handoff-{conversation_id}-pay-{request_id}")
     except BackendError as error:
         raise backend_refusal(error) from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from handoff.assignments.take_payment import announce, backend_refusal, verified_customer
+from handoff.assignments.take_payment import announce, backend_refusal, verified_customer_id
 from handoff.clients.backend import BackendError
 from handoff.specialists.staff import Staff
 
@@ -26,10 +26,10 @@ async def perform(*, services: Services, conversation_id: str, staff: Staff, lin
                   request_id: str) -> dict[str, Any]:
     """The backend's answer {"arrangement", "credit", "total_due"}; 422 outside_policy (its reasons in the
     message) when the account does not qualify."""
-    conversation = await verified_customer(services=services, conversation_id=conversation_id, staff=staff)
+    customer_id = await verified_customer_id(services=services, conversation_id=conversation_id, staff=staff)
     try:
         result = await services.backend.waive_late_fee(
-            customer_id=conversation.customer_id or 0, line_item_id=line_item_id, actor=staff.actor,
+            customer_id=customer_id, line_item_id=line_item_id, actor=staff.actor,
             idempotency_key=f"handoff-{conversation_id}-waiver-{request_id}")
     except BackendError as error:
         raise backend_refusal(error) from None

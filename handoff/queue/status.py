@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from handoff.assignments.ownership import account_customer_id
 from handoff.config import Settings
 from handoff.conversations import store
 from handoff.conversations.frames import status_frame
@@ -79,7 +80,7 @@ def _queue_entry(conversation: Conversation, entry: QueueEntry, *, position: int
         "position": position,
         "state": conversation.state,
         "reason": conversation.escalation_reason,
-        "customer_id": conversation.customer_id,
+        "customer_id": account_customer_id(conversation),
         "customer_name": conversation.customer_name,
         "channel": conversation.channel,
         "dispute_amount": f"{amount:.2f}" if amount is not None else None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handoff.assignments.ownership import load_owned
+from handoff.assignments.ownership import load_verified
 from handoff.clients.backend import BackendError
 from handoff.context import Services
 from handoff.conversations import store
@@ -24,11 +24,8 @@ def _refusal(error: BackendError) -> ServiceError:
 
 
 async def _customer_id(*, services: Services, conversation_id: str, staff: Staff) -> int:
-    conversation = await load_owned(services=services, conversation_id=conversation_id, staff=staff)
-    if conversation.customer_id is None:
-        raise ServiceError(status_code=409, code="unverified_customer",
-                           message="This customer is not verified, so there are no documents to show.")
-    return conversation.customer_id
+    return await load_verified(services=services, conversation_id=conversation_id, staff=staff,
+                               refusal="This customer is not verified, so there are no documents to show.")
 
 
 async def list_documents(*, services: Services, conversation_id: str, staff: Staff) -> list[dict[str, Any]]:

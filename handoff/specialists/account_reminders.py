@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handoff.assignments.ownership import load_owned
+from handoff.assignments.ownership import load_verified
 from handoff.clients.backend import BackendError
 from handoff.context import Services
 from handoff.errors import ServiceError
@@ -17,12 +17,11 @@ LIMIT = 20
 
 
 async def list_reminders(*, services: Services, conversation_id: str, staff: Staff) -> list[dict[str, Any]]:
-    conversation = await load_owned(services=services, conversation_id=conversation_id, staff=staff)
-    if conversation.customer_id is None:
-        raise ServiceError(status_code=409, code="unverified_customer",
-                           message="This customer is not verified, so there are no reminders to show.")
+    refusal = "This customer is not verified, so there are no reminders to show."
+    customer_id = await load_verified(services=services, conversation_id=conversation_id, staff=staff,
+                                      refusal=refusal)
     try:
-        return await services.backend.list_reminders(customer_id=conversation.customer_id, unseen=False,
+        return await services.backend.list_reminders(customer_id=customer_id, unseen=False,
                                                      limit=LIMIT, actor=staff.actor)
     except BackendError as error:
         raise ServiceError(status_code=502 if error.status_code >= 500 else error.status_code,

@@ -11,11 +11,10 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
-from handoff.assignments.ownership import load_owned
+from handoff.assignments.ownership import load_verified
 from handoff.clients.backend import BackendError
 from handoff.context import Services
 from handoff.conversations import store
-from handoff.errors import ServiceError
 from handoff.specialists.staff import Staff
 
 RECENT_INVOICES_IN_DETAIL = 3
@@ -29,11 +28,10 @@ async def _section(call: Awaitable[Any]) -> dict[str, Any]:
 
 
 async def account_snapshot(*, service: Services, conversation_id: str, staff: Staff) -> dict[str, Any]:
-    conversation = await load_owned(services=service, conversation_id=conversation_id, staff=staff)
-    if conversation.customer_id is None:
-        raise ServiceError(status_code=409, code="unverified_customer",
-                           message="This customer is not verified, so there is no account to show.")
-    customer_id, actor, backend = conversation.customer_id, staff.actor, service.backend
+    refusal = "This customer is not verified, so there is no account to show."
+    customer_id = await load_verified(services=service, conversation_id=conversation_id, staff=staff,
+                                      refusal=refusal)
+    actor, backend = staff.actor, service.backend
     await service.db.run(store.audit, actor=actor, action="view_account", target=conversation_id,
                          details={"customer_id": customer_id})
     customer, balance, invoices, payments, disputes, methods, arrangements, findings = await asyncio.gather(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.assignments.ownership import load_owned
+from handoff.assignments.ownership import account_customer_id, load_owned
 from handoff.clients.backend import BackendError
 from handoff.conversations import store
 from handoff.db import utcnow
@@ -132,9 +132,9 @@ async def fill(*, services: Services, conversation_id: str, staff: Staff, respon
     body: str = row["body"]
     used = [name for name in PLACEHOLDERS if "{" + name + "}" in body]
     values: dict[str, str] = {}
-    if used and conversation.customer_id is not None:
-        values = await _account_values(services=services, customer_id=conversation.customer_id,
-                                       actor=staff.actor)
+    customer_id = account_customer_id(conversation)
+    if used and customer_id is not None:
+        values = await _account_values(services=services, customer_id=customer_id, actor=staff.actor)
     text = _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), body)
     await services.run(store.audit, actor=staff.actor, action="use_canned_response", target=conversation_id,
                        details={"canned_response_id": response_id, "filled": sorted(values)})

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from handoff.assignments.take_payment import announce, backend_refusal, verified_customer
+from handoff.assignments.take_payment import announce, backend_refusal, verified_customer_id
 from handoff.clients.backend import BackendError
 from handoff.conversations import store
 from handoff.db import utcnow
@@ -153,8 +153,7 @@ async def _changed(*, services: Services, conversation_id: str) -> None:
 async def request_credit(*, services: Services, conversation_id: str, staff: Staff, amount: str,
                          reason_code: str, note: str, invoice_number: str | None,
                          request_id: str) -> dict[str, Any]:
-    conversation = await verified_customer(services=services, conversation_id=conversation_id, staff=staff)
-    customer_id = conversation.customer_id or 0
+    customer_id = await verified_customer_id(services=services, conversation_id=conversation_id, staff=staff)
     if invoice_number is None:
         invoice_number = await _latest_invoice(services=services, customer_id=customer_id, actor=staff.actor)
     credit, created = await services.run(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handoff.assignments.ownership import account_customer_id
 from handoff.conversations import store
 from handoff.conversations.frames import message_frame
 from handoff.conversations.states import State
@@ -27,7 +28,7 @@ def conversation_summary(session: Session, conversation: Conversation) -> dict[s
     return {
         "conversation_id": conversation.id,
         "state": conversation.state,
-        "customer_id": conversation.customer_id,
+        "customer_id": account_customer_id(conversation),
         "customer_name": conversation.customer_name,
         "channel": conversation.channel,
         "reason": conversation.escalation_reason,

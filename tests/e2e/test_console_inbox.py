@@ -97,10 +97,10 @@ def subprocess_run(command: list[str], env: dict[str, str]) -> None:
 class Customer:
     """A signed-in customer's widget connection (the widget protocol over a real WebSocket)."""
 
-    def __init__(self, stack: Stack, customer_id: int, name: str) -> None:
-        self.socket: ClientConnection = connect(
-            f"{stack.handoff.replace('http', 'ws')}/ws/chat?token={customer_token(customer_id, name)}",
-            origin=stack.handoff)
+    def __init__(self, stack: Stack, customer_id: int | None, name: str) -> None:
+        token = customer_token(customer_id, name) if customer_id else ""  # none: an anonymous visitor
+        url = f"{stack.handoff.replace('http', 'ws')}/ws/chat?token={token}"
+        self.socket: ClientConnection = connect(url, origin=stack.handoff)
         self.socket.send(json.dumps({"type": "hello", "conversation_id": None, "last_seq": 0}))
         self.conversation_id: str = self.receive()["conversation_id"]
         self.frames: list[dict[str, Any]] = []
@@ -428,4 +428,19 @@ def test_a_fresh_sign_in_is_online_and_a_reload_keeps_away(stack: Stack, pages, 
     dana.reload()
     expect(toggle).to_have_attribute("data-status", "online")
     context.close()
+    assert problems == [], problems
+
+
+def test_a_visitor_verified_by_the_bot_is_named_and_their_account_is_shown(stack: Stack, pages) -> None:
+    dana, problems = pages["dana"]
+    hiro = Customer(stack, None, "")  # anonymous; the bot verified Hiro by account number and postal code
+    escalate(stack, hiro, 8, slots={"identity_verified": True})
+    item = queue_item(dana, hiro)
+    expect(item.locator("[data-testid=queue-item-customer]")).to_have_text("Hiro Tanaka (#8)")
+    item.locator("[data-testid=queue-claim]").click()
+    expect(dana.locator("[data-testid=conversation-title]")).to_have_text("Hiro Tanaka — customer #8")
+    expect(dana.locator("[data-testid=account-customer]")).to_contain_text("Hiro Tanaka · ACC-100008")
+    expect(dana.locator("[data-testid=account-balance]")).to_contain_text("Total due $")
+    expect(dana.locator("[data-testid=account-error]")).to_be_hidden()
+    hiro.close()
     assert problems == [], problems
