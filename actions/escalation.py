@@ -51,7 +51,9 @@ def build_summary(
             else "verified in chat"
         )
         name = tracker.get_slot("customer_first_name")
-        who = f"{name} (customer {customer_id}, {how})" if name else f"Customer {customer_id} ({how})"
+        # no first name in the chat: "The customer", not "Customer 4" (the console shows the name on file)
+        who = (f"{name} (customer {customer_id}, {how})" if name
+               else f"The customer (number {customer_id}, {how})")
     if reason == "dispute" and line_item is not None:
         what = (
             f'disputes the charge "{line_item.description}" of {format_money(line_item.amount, currency)} '

@@ -160,6 +160,7 @@ async def test_confirmed_dispute_is_opened_and_escalated_with_context(billing, h
         and "Dispute 900" in request.summary
     )
     assert "signed in on the website" in request.summary
+    assert not request.summary.startswith("Customer 4")  # a person, not an internal label (issue 17)
     assert message(dispatcher, "utter_handoff_queued")["wait"] == "about 3 minutes"
     slots = slot_events(events)
     assert slots["dispute_id"] == 900 and slots["handoff_state"] == "queued"
