@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { showAudit } from './audit-view.js';
 import { byId, el, notify, onClick } from './dom.js';
-import { minutes, money, percent } from './format.js';
+import { humanize, minutes, money, percent } from './format.js';
 import { hbars, table, vbars } from './report-charts.js';
 import { bindSystemCredits, loadLimits, loadSystemCredits } from './system-credits.js';
 
@@ -63,11 +63,14 @@ function figureCards(overall) {
   });
 }
 
+const DEFINITION_NAMES = { bot_resolution: 'Resolved by the bot alone', csat: 'CSAT', teams: 'Per team',
+  billing: 'Credits, disputes, payments' };
+
 function definitions(texts) {
   const list = byId('report-definitions');
   list.textContent = '';
   Object.entries(texts).forEach(([name, text]) => {
-    list.appendChild(el('dt', null, null, name.replace(/_/g, ' ')));
+    list.appendChild(el('dt', null, null, DEFINITION_NAMES[name] || humanize(name)));
     list.appendChild(el('dd', null, 'definition-' + name, text));
   });
 }
