@@ -410,13 +410,19 @@ def texts_count(services, conversation_id: str) -> int:
     return len(texts(services, conversation_id))
 
 
-async def test_the_backend_down_leaves_the_specialists_reply_saved_and_says_so(services, client, backend):
-    dana = add_staff(services, "dana")
+async def email_with_dana(services, client, dana: Any) -> str:
+    """David's email, which he asked a person about, claimed by Dana."""
     conversation_id = (await post(client, email())).json()["conversation_id"]
     await settled(services)
     await escalation.perform(services=services, conversation_id=conversation_id, reason="request_human",
                              customer_id=4, summary="wants a person")
     await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
+    return conversation_id
+
+
+async def test_the_backend_down_leaves_the_specialists_reply_saved_and_says_so(services, client, backend):
+    dana = add_staff(services, "dana")
+    conversation_id = await email_with_dana(services, client, dana)
     backend.mail_error = BackendError(status_code=503, code="backend_unavailable", message="down")
     with pytest.raises(ServiceError) as refused:
         await agent_message.perform(services=services, conversation_id=conversation_id, staff=dana,
@@ -532,11 +538,7 @@ def test_only_well_formed_document_buttons_become_attachments():
 async def test_a_resolved_email_conversation_asks_for_the_rating_by_email_and_a_reply_answers_it(
         services, client, rasa, backend):
     dana = add_staff(services, "dana")
-    conversation_id = (await post(client, email())).json()["conversation_id"]
-    await settled(services)
-    await escalation.perform(services=services, conversation_id=conversation_id, reason="request_human",
-                             customer_id=4, summary="wants a person")
-    await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
+    conversation_id = await email_with_dana(services, client, dana)
     rasa.resolve_replies = [BotReply(text="Welcome back! How would you rate your chat with Dana?",
                                      buttons=CSAT_BUTTONS)]
     await resolve.perform(services=services, conversation_id=conversation_id, staff=dana, outcome="explained")
