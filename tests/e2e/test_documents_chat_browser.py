@@ -1,6 +1,7 @@
 """A customer asks for their last bill in the demo page's chat widget (Debian's chromium, the shared real
 stack: handoff, Rasa with the trained model, action server, backend) and downloads it from the bot's link
-button (issue 19). The PDF's figures are compared with the backend API's, never with constants."""
+button (issue 19), then has it emailed with "Email it to me" (a double tap: one email, the PDF attached). The
+PDFs' figures are compared with the backend API's, never with constants."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from tests.e2e.documents_email_support import attached_pdf_text, queued_mails
 from tests.support.billing_api import api, money
 from tests.support.demo_page import DemoPage
 from tests.support.stack import Stack
@@ -48,6 +50,21 @@ def test_alice_asks_for_her_last_bill_and_downloads_it(stack: Stack, browser, ar
         expected.append(money(invoice["amount_due"]))
         assert re.findall(r"-?\$[\d,]+\.\d{2}", text) == expected
         assert Decimal(invoice["total"]) > 0 and invoice["number"] in text
+
+        # "Email it to me" next to the link, tapped twice: one email with the PDF to the address on file.
+        email_it = demo.page.locator("[data-testid=chat-button]", has_text="Email it to me").last
+        email_it.dblclick()
+        alice = api(stack, f"/customers/{ALICE}")
+        masked = alice["email"][0] + "***@" + alice["email"].split("@")[1]
+        done = demo.page.locator("[data-testid=chat-message][data-sender=bot]",
+                                 has_text=f"emailed your Invoice {invoice['number']}").last
+        expect(done).to_contain_text(masked, timeout=BOT_TIMEOUT_MS)
+        assert alice["email"] not in (demo.page.text_content("body") or "")
+        (mail,) = queued_mails(stack, template="document_copy", customer_id=ALICE)
+        assert mail.to_address == alice["email"] and mail.requested_by.startswith("bot:")
+        filename, attached = attached_pdf_text(mail)
+        assert filename == f"invoice-{invoice['number']}.pdf"
+        assert re.findall(r"-?\$[\d,]+\.\d{2}", attached) == expected
         assert not demo.errors, demo.errors
     finally:
         demo.close()
