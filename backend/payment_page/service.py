@@ -35,28 +35,20 @@ logger = logging.getLogger("backend.payment_page")
 PAGE_PATH = "/pay/"
 
 
-class LinkRefused(BackendError):
+class LinkRefused(BackendError, status=410):
     """A link that cannot be used; `code` says why (the page shows a sentence for each)."""
 
-    status_code = 410
+
+class LinkInvalid(LinkRefused, status=404, code="link_invalid"): ...
 
 
-class LinkInvalid(LinkRefused):
-    status_code = 404
-    code = "link_invalid"
+class LinkExpired(LinkRefused, code="link_expired"): ...
 
 
-class LinkExpired(LinkRefused):
-    code = "link_expired"
+class LinkUsed(LinkRefused, code="link_used"): ...
 
 
-class LinkUsed(LinkRefused):
-    code = "link_used"
-
-
-class LinkInUse(LinkRefused):
-    status_code = 409
-    code = "link_in_use"
+class LinkInUse(LinkRefused, status=409, code="link_in_use"): ...
 
 
 @dataclass(frozen=True)
@@ -72,9 +64,7 @@ class PageView:
     method_on_file: str | None
 
 
-class PageUnavailable(BackendError):
-    status_code = 503
-    code = "payment_page_unavailable"
+class PageUnavailable(BackendError, status=503, code="payment_page_unavailable"): ...
 
 
 def _secret(settings: Settings) -> str:
