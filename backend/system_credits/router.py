@@ -25,7 +25,10 @@ router = APIRouter(prefix="/api/v1", tags=["system credits"])
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # a time at the calendar's edge whose UTC falls outside it
+        raise InvalidInput(f"{moment.isoformat()} is out of range.") from None
 
 
 def system_credit_out(view: service.SystemCreditView) -> SystemCreditOut:
