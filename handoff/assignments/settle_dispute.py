@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from handoff.assignments.ownership import load_owned
+from handoff.assignments.take_payment import announce
 from handoff.clients.backend import BackendError
 from handoff.conversations import store
 from handoff.conversations.escalation import parse_money
@@ -53,4 +55,11 @@ async def perform(*, services: Services, conversation_id: str, staff: Staff, dec
     await services.run(store.audit, actor=staff.actor, action=f"dispute_{decision}", target=conversation_id,
                        details={"dispute_id": conversation.dispute_id, "credit_amount": amount,
                                 "idempotency_key": key})
+    if amount is not None:  # the customer is told the credit was applied, once (a repeat is the same event)
+        await announce(services=services, conversation_id=conversation_id, staff=staff,
+                       event_id=f"dispute-{conversation.dispute_id}-accepted",
+                       text=(f"Your dispute {conversation.dispute_id} was accepted: a credit of "
+                             f"${Decimal(amount):,.2f} was applied to your account."),
+                       action="tell_customer_dispute_credit",
+                       details={"dispute_id": conversation.dispute_id, "credit_amount": amount})
     return dispute

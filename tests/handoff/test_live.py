@@ -110,6 +110,8 @@ async def test_escalation_claim_live_chat_settle_resolve_and_csat(handoff, stand
         assert settled.status_code == 200 and settled.json()["dispute"]["credit"]["amount"] == "49.99"
     settles = [c for c in stand_in.backend_calls if c["path"].endswith("/settle")]
     assert len({c["idempotency_key"] for c in settles}) == 1 and settles[0]["actor"] == "specialist:dana"
+    await widget.wait_for(lambda f: f["type"] == "message" and f["sender"] == "system"
+                          and "a credit of $49.99 was applied to your account" in f["text"])
 
     resolved = await dana.post(f"/api/console/conversations/{widget.conversation_id}/resolve",
                                {"outcome": "credit_issued"})

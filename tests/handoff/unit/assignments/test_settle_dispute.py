@@ -11,7 +11,7 @@ from handoff.assignments import claim, settle_dispute
 from handoff.clients.backend import BackendError
 from handoff.errors import ServiceError
 from handoff.models import AuditEntry
-from tests.handoff.unit.support import add_staff, queued_conversation
+from tests.handoff.unit.support import add_staff, queued_conversation, texts
 
 
 async def _claimed_dispute(services, staff, *, dispute_id=7, amount=Decimal("49.99")):
@@ -34,6 +34,12 @@ async def test_accepting_credits_the_disputed_amount_by_default_with_a_determini
         select(AuditEntry).where(AuditEntry.action == "dispute_accepted"))))
     assert [(entry.target, entry.details["credit_amount"]) for entry in entries] == [(conversation_id,
                                                                                       "49.99")]
+    # the customer is told the credit was applied, once (a double click or a retry is the same event)
+    await settle_dispute.perform(services=services, conversation_id=conversation_id, staff=dana,
+                                 decision="accepted", note="", credit_amount=None)
+    told = [text for sender, text in texts(services, conversation_id) if sender == "system"
+            and "credit" in text]
+    assert told == ["Your dispute 7 was accepted: a credit of $49.99 was applied to your account."]
 
 
 async def test_a_typed_credit_wins_and_a_rejection_needs_a_note(services, backend):
