@@ -1,6 +1,7 @@
 """Issue 19's "Done when", by email with `make run`'s processes: the specialist's email reply is read on the
 development mail server's page, and "Reply as the customer" there lands in the same conversation in the
-console (devmail forwards reply-domain mail to the handoff's signed inbound webhook, like a mail provider)."""
+console (devmail forwards reply-domain mail to the handoff's signed inbound webhook, like a mail provider),
+where Dana's console (chromium) shows the conversation's channel."""
 from __future__ import annotations
 
 import asyncio
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import async_playwright, expect
 
 from tests.backend.mail_support import DevMail, devmail_process
 from tests.handoff.access_support import signed_in
@@ -22,6 +24,7 @@ from tests.handoff.test_email_real import (  # noqa: F401 (the real backend fixt
     inbound,
     mail_to_david_containing,
 )
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.stack import free_port
 
 
@@ -92,5 +95,20 @@ async def test_the_customer_answers_the_specialists_email_from_the_devmail_page(
         assert rasa_texts(stand_in, conversation_id) == [
             "I was charged twice for the installation, I want a human."]
         await dana.close()
+        # Dana's console (chromium) says the channel in her list and in the conversation view.
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = await browser.new_page()
+            await page.goto(f"{handoff.url}/console")
+            await page.fill("[data-testid=login-username]", "dana")
+            await page.fill("[data-testid=login-password]", "dana-demo-pass")
+            await page.click("[data-testid=login-submit]")
+            mine = page.locator(f"[data-testid=my-chats] li[data-conversation-id='{conversation_id}']")
+            await expect(mine).to_have_attribute("data-channel", "email", timeout=20_000)
+            await mine.locator("[data-testid=my-chat-open]").click()
+            await expect(page.locator("[data-testid=conversation-channel]")).to_have_text("Email · ")
+            await expect(page.locator("[data-testid=conversation-view]")).to_have_attribute(
+                "data-channel", "email")
+            await browser.close()
     finally:
         handoff.stop()
