@@ -15,6 +15,8 @@ from actions.formatting import format_money, format_wait
 from actions.identity import customer_id_from_slot, handoff_turn
 
 logger = logging.getLogger(__name__)
+# utter_handoff_ticket ends with {contact}: the handoff's HANDOFF_TICKET_CONTACT sentence, else this one.
+TICKET_CONTACT_FALLBACK = "A billing specialist will contact you using the details on your account."
 
 # Never handed on: secrets of verification and bookkeeping of the dialogue engine.
 PRIVATE_SLOTS = {"postal_code_or_phone", "requested_slot", "session_started_metadata", "charge_candidates"}
@@ -132,6 +134,6 @@ async def escalate(
         dispatcher.utter_message(
             response="utter_handoff_ticket",
             ticket_number=result.ticket_number or "your request",
-            contact=result.contact or "the contact details on your account",
+            contact=result.contact or TICKET_CONTACT_FALLBACK,
         )
     return [SlotSet("handoff_state", result.state)]

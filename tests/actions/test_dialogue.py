@@ -214,10 +214,16 @@ async def test_person_requested_after_an_outage_is_escalated_as_backend_unavaila
 
 
 async def test_no_specialist_online_gives_ticket(handoff, dispatcher, domain):
-    handoff.result = EscalationResult(state="ticket", ticket_number="T-1042", contact="david@example.com")
+    contact = "A billing specialist will email you at the address on your account within one business day."
+    handoff.result = EscalationResult(state="ticket", ticket_number="T-1042", contact=contact)
     await ActionEscalateToHuman(handoff=handoff).run(dispatcher, make_tracker(intent="request_human"), domain)
     ticket = message(dispatcher, "utter_handoff_ticket")
-    assert (ticket["ticket_number"], ticket["contact"]) == ("T-1042", "david@example.com")
+    assert (ticket["ticket_number"], ticket["contact"]) == ("T-1042", contact)
+    # {contact} ends the response: without the handoff's sentence the bot still says a whole one
+    handoff.result = EscalationResult(state="ticket", ticket_number="T-1043", contact=None)
+    await ActionEscalateToHuman(handoff=handoff).run(dispatcher, make_tracker(intent="request_human"), domain)
+    fallback = [m for m in dispatcher.messages if m.get("response") == "utter_handoff_ticket"][-1]
+    assert fallback["contact"] == "A billing specialist will contact you using the details on your account."
 
 
 async def test_handoff_down_gets_apology_not_silence(handoff, dispatcher, domain):
