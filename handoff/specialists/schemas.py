@@ -120,6 +120,8 @@ class StaffUserOut(BaseModel):
     username: str
     display_name: str
     role: StaffRole
+    teams: list[Team] = Field(default_factory=list,
+                              description="The queues they work (issue 17); a supervisor works every team's")
 
 
 class LoginResponse(BaseModel):

@@ -345,6 +345,8 @@ def test_teams_route_by_reason_transfer_to_a_team_or_a_person_and_an_sla_breach_
     pat = pat_context.new_page()  # payments + general
     sign_in_to_console(pat, stack.handoff, "pat", "pat-demo-pass")
     expect(pat.locator("[data-testid=console-connection]")).to_have_attribute("data-state", "connected")
+    expect(pat.locator("[data-testid=console-user]")).to_have_text(
+        "Pat (specialist · Payments team, General billing)")  # the queues Pat works
 
     # The escalation reason picks the queue: a dispute, a payment arrangement, a request for a person.
     carla = Customer(stack, 3, "Carla")
@@ -370,6 +372,8 @@ def test_teams_route_by_reason_transfer_to_a_team_or_a_person_and_an_sla_breach_
     expect(queue_item(pat, elena)).to_have_attribute("data-sla-breached", "true")
     expect(sam.locator("[data-testid=console-notice]")).to_contain_text(
         "Over SLA: a chat in the Payments team queue has waited")
+    alerts = sam.evaluate("() => window.__alerts")
+    assert [a["title"] for a in alerts] == ["Over SLA"] and "Payments team queue" in alerts[0]["body"], alerts
     expect(queue_item(dana, grace)).not_to_have_attribute("data-sla-breached", "true")  # general: 10 min
 
     # Claiming outside one's teams is refused.
@@ -383,7 +387,9 @@ def test_teams_route_by_reason_transfer_to_a_team_or_a_person_and_an_sla_breach_
     claim(dana, "Carla")
     balance = dana.locator("[data-testid=account-balance]")
     dollars = r"\$[0-9,]+\.[0-9]{2}"
-    expect(balance).to_have_text(re.compile(rf"^Total due {dollars} \(past due {dollars}\)"))
+    long_date = r"[A-Z][a-z]+ [0-9]{1,2}, [0-9]{4}"  # December 17, 2026
+    expect(balance).to_have_text(re.compile(
+        rf"^Total due {dollars} \(past due {dollars}\) · next {dollars} on {long_date}$"))
     expect(balance).not_to_contain_text("USD")
     expect(dana.locator("[data-testid=account-invoice]").first).to_contain_text("$")
 

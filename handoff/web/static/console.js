@@ -3,6 +3,7 @@
 
 import { byId } from './console/dom.js';
 import { startSession } from './console/login.js';
+import { TEAM_LABELS } from './console/queue.js';
 import { startSpecialist } from './console/specialist.js';
 import { startTrainer } from './console/trainer.js';
 
@@ -10,7 +11,9 @@ function showUser(user) {
   byId('login-view').hidden = true;
   byId('app-view').hidden = false;
   const label = byId('console-user');
-  label.textContent = user.display_name + ' (' + user.role + ')';
+  const teams = user.role === 'specialist' && (user.teams || []).length
+    ? ' · ' + user.teams.map((team) => TEAM_LABELS[team] || team).join(', ') : '';
+  label.textContent = user.display_name + ' (' + user.role + teams + ')';
   label.setAttribute('data-role', user.role);
 }
 

@@ -3,7 +3,7 @@
 // Payment attempts themselves are listed by account.js (paymentLine).
 
 import { byId, el, setText } from './dom.js';
-import { money } from './format.js';
+import { longDate, money } from './format.js';
 
 function methodItem(method) {
   const item = el('li', method.expired ? 'method expired' : 'method', 'account-method',
@@ -16,11 +16,11 @@ function methodItem(method) {
 function autopayLine(methods) {
   const last = methods.last_autopay;
   const lastText = last
-    ? ' · last autopay ' + last.received_date + ' ' + money(last.amount) + ' ' + last.status +
+    ? ' · last autopay ' + longDate(last.received_date) + ' ' + money(last.amount) + ' ' + last.status +
       (last.failure_reason ? ' (' + last.failure_reason + ')' : '')
     : '';
   const autopay = methods.autopay
-    ? 'Autopay on, next ' + (methods.next_autopay_date || '—')
+    ? 'Autopay on, next ' + longDate(methods.next_autopay_date)
     : 'Autopay off';
   return autopay + lastText + (methods.paperless ? ' · paperless' : '');
 }
@@ -32,13 +32,13 @@ function alertItem(alert) {
 }
 
 function instalmentText(instalment) {
-  return '#' + instalment.number + ' ' + money(instalment.amount) + ' due ' + instalment.due_date +
+  return '#' + instalment.number + ' ' + money(instalment.amount) + ' due ' + longDate(instalment.due_date) +
     (instalment.status ? ' ' + instalment.status : '');
 }
 
 function arrangementItem(arrangement) {
   const kind = arrangement.kind.replace(/_/g, ' ');
-  const when = arrangement.pay_by ? ' by ' + arrangement.pay_by : '';
+  const when = arrangement.pay_by ? ' by ' + longDate(arrangement.pay_by) : '';
   const item = el('li', 'arrangement', 'account-arrangement',
     kind + ' · ' + money(arrangement.amount) + when + ' · ' + arrangement.status +
     (arrangement.approved_outside_policy ? ' · outside policy' : '') +

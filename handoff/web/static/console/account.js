@@ -6,7 +6,7 @@
 import { clearPaymentParts, showArrangements, showPaymentMethods } from './account-payments.js';
 import { api, conversationPath } from './api.js';
 import { byId, el, setText } from './dom.js';
-import { money } from './format.js';
+import { longDate, money } from './format.js';
 
 const PARTS = ['account-customer', 'account-balance', 'account-invoices', 'account-payments',
   'account-disputes'];
@@ -36,7 +36,7 @@ function balanceLine(part) {
   if (!part.ok) { return part.error.message; }
   const balance = part.data;
   return 'Total due ' + money(balance.total_due, currency) + ' (past due ' + money(balance.past_due, currency) + ')' +
-    ' · next ' + money(balance.next_due_amount, currency) + ' on ' + (balance.next_due_date || '—');
+    ' · next ' + money(balance.next_due_amount, currency) + ' on ' + longDate(balance.next_due_date);
 }
 
 function invoiceBox(invoice) {
@@ -55,9 +55,9 @@ function invoiceBox(invoice) {
 // One payment attempt: what, how, its status and why it failed, and who made it (source, actor).
 function paymentItem(payment) {
   const item = el('li', payment.status === 'failed' ? 'payment failed' : 'payment', 'account-payment',
-    payment.received_date + ' · ' + money(payment.amount, payment.currency || currency) + ' · ' + payment.method + ' · ' + payment.status +
+    longDate(payment.received_date) + ' · ' + money(payment.amount, payment.currency || currency) + ' · ' + payment.method + ' · ' + payment.status +
     (payment.failure_reason ? ' (' + payment.failure_reason + ')' : '') +
-    (payment.expected_post_date ? ' · posts ' + payment.expected_post_date : '') +
+    (payment.expected_post_date ? ' · posts ' + longDate(payment.expected_post_date) : '') +
     ' · ' + (payment.source || 'external') + (payment.actor ? ' ' + payment.actor : ''));
   item.setAttribute('data-status', payment.status);
   item.setAttribute('data-source', payment.source || 'external');

@@ -100,6 +100,14 @@ export function dollars(amount) {
   return money(amount, 'USD');
 }
 
+// A calendar date from the service ("2026-12-17") as people write it ("December 17, 2026"); anything else as is.
+const LONG_DATE = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' });
+
+export function longDate(iso) {
+  if (!iso) { return '—'; }
+  return /^\d{4}-\d{2}-\d{2}$/.test(String(iso)) ? LONG_DATE.format(new Date(iso + 'T00:00:00Z')) : String(iso);
+}
+
 export function localTime(iso) {
   const when = new Date(iso);
   return Number.isNaN(when.getTime()) ? '' : when.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });

@@ -31,6 +31,19 @@ function alertNewChat() {
   }, 700);
 }
 
+// A queued chat waited past its team's SLA: the notice, a beep and (once allowed) a desktop alert.
+function alertSla(frame) {
+  const text = 'Over SLA: a chat in the ' + (TEAM_LABELS[frame.team] || frame.team) + ' queue has waited ' +
+    minutes(frame.waiting_seconds) + ' (SLA ' + minutes(frame.threshold_seconds) + ').';
+  notify(text);
+  beep();
+  if (!('Notification' in window) || Notification.permission !== 'granted') { return; }
+  try {
+    const shown = new Notification('Over SLA', { body: text, tag: 'sla-' + frame.conversation_id });
+    shown.onclick = () => window.focus();
+  } catch (error) { /* the notice above still shows */ }
+}
+
 function showConnection(state, label) {
   const indicator = byId('console-connection');
   indicator.setAttribute('data-state', state);
@@ -66,8 +79,7 @@ function handleFrame(frame, { queue, conversation, inbox, credits }) {
       queue.loadMyChats();
       break;
     case 'sla_breach':  // supervisors only: a queued chat waited past its team's threshold
-      notify('Over SLA: a chat in the ' + (TEAM_LABELS[frame.team] || frame.team) + ' queue has waited ' +
-        minutes(frame.waiting_seconds) + ' (SLA ' + minutes(frame.threshold_seconds) + ').');
+      alertSla(frame);
       break;
     case 'error': notify(frame.message); break;
     default: break;
