@@ -10,7 +10,8 @@ from backend.clock import NowDep, TodayDep
 from backend.database import SessionDep
 from backend.errors import InvalidInput
 from backend.params import CustomerIdPath, IdempotencyKey
-from backend.payments.router import REPLAYED, SettingsDep, answered, required_key
+from backend.payments.deps import SettingsDep, required_key
+from backend.payments.router import REPLAYED, answered
 
 router = APIRouter(prefix="/api/v1/customers/{customer_id}", tags=["account check"])
 FindingIdPath = Annotated[str, Path(pattern=r"^fnd_[0-9a-f]{24}$", description="A finding's stable id")]

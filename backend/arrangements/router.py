@@ -13,9 +13,9 @@ from backend.audit import service as audit
 from backend.auth import OptionalActorDep
 from backend.clock import TodayDep
 from backend.database import SessionDep
-from backend.params import CustomerIdPath, IdempotencyKey
-from backend.payments.actors import writer
-from backend.payments.router import REPLAYED, SettingsDep, answered, required_key
+from backend.params import CustomerIdPath
+from backend.payments.deps import SettingsDep, WriteKeyDep, WriterDep
+from backend.payments.router import REPLAYED, answered
 from backend.payments.service import parse_amount
 
 router = APIRouter(prefix="/api/v1/customers/{customer_id}", tags=["arrangements"])
@@ -49,10 +49,10 @@ def create_arrangement(
     body: ArrangementCreate,
     response: Response,
     session: SessionDep,
-    actor: OptionalActorDep,
+    actor: WriterDep,
+    idempotency_key: WriteKeyDep,
     today: TodayDep,
     settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
 ) -> ArrangementOut:
     promise = isinstance(body, PromiseCreate)
     result, created = service.create_arrangement(
@@ -65,8 +65,8 @@ def create_arrangement(
         override_policy=body.override_policy,
         note=body.note,
         conversation_id=body.conversation_id,
-        actor=writer(actor),
-        idempotency_key=required_key(idempotency_key),
+        actor=actor,
+        idempotency_key=idempotency_key,
         today=today,
         settings=settings,
     )
@@ -80,18 +80,18 @@ def waive_late_fee(
     body: WaiverCreate,
     response: Response,
     session: SessionDep,
-    actor: OptionalActorDep,
+    actor: WriterDep,
+    idempotency_key: WriteKeyDep,
     today: TodayDep,
     settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
 ) -> WaiverOut:
     result, created = service.waive_late_fee(
         session,
         customer_id=customer_id,
         line_item_id=body.line_item_id,
         conversation_id=body.conversation_id,
-        actor=writer(actor),
-        idempotency_key=required_key(idempotency_key),
+        actor=actor,
+        idempotency_key=idempotency_key,
         today=today,
         settings=settings,
     )

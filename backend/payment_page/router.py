@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter, Request, Response, status
 
-from backend.auth import OptionalActorDep
 from backend.clock import NowDep
 from backend.config import Settings
 from backend.database import SessionDep
@@ -10,8 +9,8 @@ from backend.errors import Forbidden
 from backend.params import CustomerIdPath, IdempotencyKey
 from backend.payment_page import service
 from backend.payment_page.schemas import LinkCreate, LinkOut
-from backend.payments.actors import writer
-from backend.payments.router import REPLAYED, answered, required_key
+from backend.payments.deps import WriterDep, required_key
+from backend.payments.router import REPLAYED, answered
 
 router = APIRouter(prefix="/api/v1/customers/{customer_id}", tags=["payment page"])
 
@@ -25,12 +24,11 @@ def create_payment_page_link(
     request: Request,
     response: Response,
     session: SessionDep,
-    actor: OptionalActorDep,
+    actor: WriterDep,
     now: NowDep,
     idempotency_key: IdempotencyKey = None,
 ) -> LinkOut:
-    author = writer(actor)
-    if author.role == "secure_page":
+    if actor.role == "secure_page":
         raise Forbidden("A payment page cannot make links; the bot or a specialist does.")
     settings: Settings = request.app.state.settings
     link, created = service.create_link(
@@ -38,7 +36,7 @@ def create_payment_page_link(
         customer_id=customer_id,
         purpose=body.purpose,
         conversation_id=body.conversation_id,
-        actor=author,
+        actor=actor,
         idempotency_key=required_key(idempotency_key),
         now=now,
         settings=settings,

@@ -1,19 +1,18 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from backend.audit import service as audit
 from backend.auth import OptionalActorDep
 from backend.clock import NowDep, TodayDep
-from backend.config import Settings
 from backend.database import SessionDep
-from backend.errors import InvalidInput, InvalidWebhookRequest
-from backend.params import CustomerIdPath, IdempotencyKey
+from backend.errors import InvalidWebhookRequest
+from backend.params import CustomerIdPath
 from backend.payments import service
-from backend.payments.actors import writer
-from backend.payments.processor import InvalidWebhook, PaymentProcessor
+from backend.payments.deps import ProcessorDep, SettingsDep, WriteKeyDep, WriterDep
+from backend.payments.processor import InvalidWebhook
 from backend.payments.schemas import (
     AutopayOut,
     PaperlessOut,
@@ -37,26 +36,6 @@ QuoteIdPath = Annotated[str, Path(min_length=8, max_length=40, pattern=r"^pq_[A-
 REPLAYED: dict[int | str, dict[str, Any]] = {
     200: {"description": "The same Idempotency-Key again (or a confirmed quote): the earlier answer"}
 }
-
-
-async def get_processor(request: Request) -> PaymentProcessor:
-    processor: PaymentProcessor = request.app.state.processor
-    return processor
-
-
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-ProcessorDep = Annotated[PaymentProcessor, Depends(get_processor)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-def required_key(idempotency_key: str | None) -> str:
-    if not idempotency_key:
-        raise InvalidInput("This write needs an Idempotency-Key header, so a retry cannot do it twice.")
-    return idempotency_key
 
 
 def answered(response: Response, created: bool) -> None:
@@ -107,18 +86,18 @@ def save_payment_method(
     body: PaymentMethodCreate,
     response: Response,
     session: SessionDep,
-    actor: OptionalActorDep,
+    actor: WriterDep,
+    idempotency_key: WriteKeyDep,
     today: TodayDep,
     processor: ProcessorDep,
-    idempotency_key: IdempotencyKey = None,
 ) -> PaymentMethodOut:
     result, created = service.save_payment_method(
         session,
         customer_id=customer_id,
         token=body.token,
         make_default=body.make_default,
-        actor=writer(actor),
-        idempotency_key=required_key(idempotency_key),
+        actor=actor,
+        idempotency_key=idempotency_key,
         processor=processor,
         today=today,
     )
@@ -131,7 +110,7 @@ def create_quote(
     customer_id: CustomerIdPath,
     body: QuoteCreate,
     session: SessionDep,
-    actor: OptionalActorDep,
+    actor: WriterDep,
     now: NowDep,
     today: TodayDep,
     settings: SettingsDep,
@@ -142,7 +121,7 @@ def create_quote(
         amount_choice=body.amount_choice,
         amount=body.amount,
         payment_method_id=body.payment_method_id,
-        actor=writer(actor),
+        actor=actor,
         now=now,
         today=today,
         settings=settings,
@@ -157,19 +136,19 @@ def confirm_quote(
     quote_id: QuoteIdPath,
     response: Response,
     session: SessionDep,
-    actor: OptionalActorDep,
+    actor: WriterDep,
+    idempotency_key: WriteKeyDep,
     now: NowDep,
     today: TodayDep,
     processor: ProcessorDep,
     settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
 ) -> PaymentResultOut:
     result, created = service.confirm_quote(
         session,
         customer_id=customer_id,
         quote_id=quote_id,
-        actor=writer(actor),
-        idempotency_key=required_key(idempotency_key),
+        actor=actor,
+        idempotency_key=idempotency_key,
         processor=processor,
         now=now,
         today=today,
@@ -184,16 +163,16 @@ def set_autopay(
     customer_id: CustomerIdPath,
     body: ToggleIn,
     session: SessionDep,
-    actor: OptionalActorDep,
+    actor: WriterDep,
+    idempotency_key: WriteKeyDep,
     today: TodayDep,
-    idempotency_key: IdempotencyKey = None,
 ) -> AutopayOut:
     result, _created = service.set_autopay(
         session,
         customer_id=customer_id,
         enabled=body.enabled,
-        actor=writer(actor),
-        idempotency_key=required_key(idempotency_key),
+        actor=actor,
+        idempotency_key=idempotency_key,
         today=today,
     )
     return result
@@ -204,15 +183,15 @@ def set_paperless(
     customer_id: CustomerIdPath,
     body: ToggleIn,
     session: SessionDep,
-    actor: OptionalActorDep,
-    idempotency_key: IdempotencyKey = None,
+    actor: WriterDep,
+    idempotency_key: WriteKeyDep,
 ) -> PaperlessOut:
     result, _created = service.set_paperless(
         session,
         customer_id=customer_id,
         enabled=body.enabled,
-        actor=writer(actor),
-        idempotency_key=required_key(idempotency_key),
+        actor=actor,
+        idempotency_key=idempotency_key,
     )
     return result
 

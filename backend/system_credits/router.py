@@ -9,7 +9,8 @@ from backend.clock import NowDep, TodayDep
 from backend.database import SessionDep
 from backend.errors import InvalidInput
 from backend.params import IdempotencyKey, IdPath
-from backend.payments.router import REPLAYED, SettingsDep, answered, required_key
+from backend.payments.deps import SettingsDep, required_key
+from backend.payments.router import REPLAYED, answered
 from backend.system_credits import service
 from backend.system_credits.schemas import (
     LimitsIn,
