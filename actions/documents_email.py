@@ -1,12 +1,15 @@
 """A bill, statement or credit memo emailed to the customer as a PDF attachment (issue 19, "attached to emails
 when asked"; docs/contracts.md, "Documents"): "email me my bill", or the "Email it to me" button next to a
-download link (payload /email_document{"document_ref": "<kind>:<document id>"}).
+download link (payload /email_document{"document_ref": "<kind>:<document id>"}); "email it to me" typed after
+a link (words naming no document) means the document of that link.
 
 The document is chosen like a download link (actions/documents.py) from the account's own list; the backend
 mails it (template document_copy) to the address on file, which the bot shows masked. The Idempotency-Key is
 the conversation and the document, so a double tap, or asking twice in one conversation, sends one email."""
 
+import json
 import logging
+import re
 
 from actions.base import TALK_TO_PERSON_BUTTON, AccountAnswerAction, AnswerContext
 from actions.clients.documents import DocumentRef
@@ -24,6 +27,7 @@ from actions.documents import (
 
 logger = logging.getLogger(__name__)
 DOCUMENT_KINDS = ("invoice_pdf", "statement_pdf", "credit_memo_pdf")
+_NAMED = re.compile(r"\b(?:bill|invoice|statement|credit\s*(?:memo|note))", re.IGNORECASE)
 
 
 def masked_address(address: str) -> str:
@@ -32,11 +36,38 @@ def masked_address(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "the address on your account"
 
 
-def button_ref(context: AnswerContext) -> tuple[str, str] | None:
-    """(kind, document id) from the "Email it to me" button; None for a typed request (or a bad value)."""
-    value = context.turn.first_entity("document_ref")
+def _ref(value: str | None) -> tuple[str, str] | None:
     kind, _, document_id = (value or "").partition(":")
     return (kind, document_id) if kind in DOCUMENT_KINDS and document_id else None
+
+
+def names_a_document(text: str) -> bool:
+    """The customer's words say which document ("my statement", "the March bill", an invoice number)."""
+    return bool(_NAMED.search(text) or wanted_month(text) or wanted_invoice(text))
+
+
+def offered_ref(context: AnswerContext) -> tuple[str, str] | None:
+    """The document of the latest download link the bot sent in this conversation ("email that to me")."""
+    for event in reversed(context.tracker.events):
+        if event.get("event") != "bot":
+            continue
+        for button in (event.get("data") or {}).get("buttons") or []:
+            payload = str(button.get("payload") or "")
+            if payload.startswith("/email_document"):
+                try:
+                    return _ref(json.loads(payload.removeprefix("/email_document")).get("document_ref"))
+                except (ValueError, AttributeError):
+                    return None
+    return None
+
+
+def wanted_ref(context: AnswerContext) -> tuple[str, str] | None:
+    """(kind, document id) from the "Email it to me" button, else the document last offered when the words
+    name none; None: choose from the words (actions/documents.py)."""
+    tapped = _ref(context.turn.first_entity("document_ref"))
+    if tapped is not None or names_a_document(context.turn.text or ""):
+        return tapped
+    return offered_ref(context)
 
 
 class ActionEmailDocument(UsesDocuments, AccountAnswerAction):
@@ -58,7 +89,7 @@ class ActionEmailDocument(UsesDocuments, AccountAnswerAction):
 
     async def answer(self, context: AnswerContext) -> None:
         text = context.turn.text or ""
-        ref = button_ref(context)
+        ref = wanted_ref(context)
         kind = ref[0] if ref else wanted_kind(text)
         month, number = (None, None) if ref else (wanted_month(text), wanted_invoice(text))
         conversation = context.tracker.sender_id

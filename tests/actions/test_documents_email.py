@@ -49,9 +49,10 @@ def emailer(http: httpx.AsyncClient) -> ActionEmailDocument:
 
 
 async def ask(http: httpx.AsyncClient, domain: dict, text: str, entities: list[dict] | None = None,
-              ) -> CollectingDispatcher:
+              events: list[dict] | None = None) -> CollectingDispatcher:
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(intent="email_document", text=text, entities=entities, metadata=ALICE)
+    tracker = make_tracker(intent="email_document", text=text, entities=entities, metadata=ALICE,
+                           events=events)
     await emailer(http).run(dispatcher, tracker, domain)
     return dispatcher
 
@@ -119,13 +120,25 @@ async def test_a_named_statement_nothing_found_and_the_backend_down(backend, dom
     (row,) = document_mails(tmp_path / "backend.db")
     assert row.attachments[0]["filename"].endswith(f"-{month}.pdf")
 
+    # "send that to my email" after a statement's link: that statement, not the latest bill
+    older = next(d for d in documents if d["kind"] == "statement_pdf" and d["document_id"] != month)
+    shown = {"event": "bot", "text": "Here's your statement as a PDF.", "data": {"buttons": [
+        {"title": "Download", "url": "http://backend.test/documents/x"},
+        {"title": "Email it to me",
+         "payload": f'/email_document{{"document_ref":"statement_pdf:{older["document_id"]}"}}'}]}}
+    dispatcher = await ask(backend, domain, "can you send that to my email", events=[shown])
+    assert message(dispatcher, "utter_document_emailed")["title"] == older["title"]
+    dispatcher = await ask(backend, domain, "email me my latest bill", events=[shown])  # words name one
+    assert message(dispatcher, "utter_document_emailed")["title"].startswith("Invoice ")
+    assert len(document_mails(tmp_path / "backend.db")) == 3
+
     dispatcher = await ask(backend, domain, "email me the statement for March 1999")
     assert responses(dispatcher) == ["utter_document_not_found"]
     bens = (await backend.get("/api/v1/customers/2/invoices")).json()[0]["number"]
     dispatcher = await ask(backend, domain, "", entities=[{"entity": "document_ref",
                                                            "value": f"invoice_pdf:{bens}"}])
     assert responses(dispatcher) == ["utter_document_not_found"]  # Ben's invoice is not Alice's
-    assert len(document_mails(tmp_path / "backend.db")) == 1
+    assert len(document_mails(tmp_path / "backend.db")) == 3
 
     down = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(503)))
     dispatcher = await ask(down, domain, "email me my bill")
