@@ -1,12 +1,14 @@
 """Autopay and paperless billing switched on or off, idempotently and audited."""
 
 from datetime import date
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from backend.audit import service as audit
 from backend.auth import Actor
 from backend.billing.service import get_balance
+from backend.customers.models import Account
 from backend.customers.service import get_account
 from backend.money import format_date
 from backend.payments.actors import payment_source
@@ -33,15 +35,7 @@ def set_autopay(
         method = (
             usable_method(session, account=account, payment_method_id=None, today=today) if enabled else None
         )
-        account.autopay = enabled
-        audit.record(
-            session,
-            actor=actor,
-            action="write.autopay",
-            resource=f"account:{account.number}",
-            customer_id=customer_id,
-            details={"enabled": enabled},
-        )
+        _switch(session, account=account, setting="autopay", enabled=enabled, actor=actor)
         session.flush()
         balance = get_balance(session, customer_id=customer_id, today=today)
         next_date, next_amount = next_autopay(balance, account)
@@ -85,15 +79,7 @@ def set_paperless(
 
     def write() -> PaperlessOut:
         account = get_account(session, customer_id=customer_id)
-        account.paperless = enabled
-        audit.record(
-            session,
-            actor=actor,
-            action="write.paperless",
-            resource=f"account:{account.number}",
-            customer_id=customer_id,
-            details={"enabled": enabled},
-        )
+        _switch(session, account=account, setting="paperless", enabled=enabled, actor=actor)
         email = account.customer.email
         message = (
             f"Paperless billing is on: bills go to {email} and no paper bill is mailed."
@@ -109,4 +95,24 @@ def set_paperless(
         customer_id=customer_id,
         answer_type=PaperlessOut,
         write=write,
+    )
+
+
+def _switch(
+    session: Session,
+    *,
+    account: Account,
+    setting: Literal["autopay", "paperless"],
+    enabled: bool,
+    actor: Actor,
+) -> None:
+    """The setting on the account, audited as write.<setting>."""
+    setattr(account, setting, enabled)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"write.{setting}",
+        resource=f"account:{account.number}",
+        customer_id=account.customer_id,
+        details={"enabled": enabled},
     )
