@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,15 +173,6 @@ class Stack:
             "RASA_TELEMETRY_ENABLED": "false",
             **self.env,
         }
-        for cli in ("backend.cli", "handoff.cli"):
-            for command in ("migrate", "seed-demo"):
-                subprocess.run(
-                    [str(APP_PYTHON), "-m", cli, command],
-                    cwd=REPO_ROOT,
-                    env=self.env,
-                    check=True,
-                    capture_output=True,
-                )
         model = current_model()
         self.services = {
             "backend": Service(
@@ -222,8 +214,18 @@ class Stack:
                 ports["handoff"],
             ),
         }
+        # Rasa takes the longest to load its model and needs neither database: it starts first and loads while
+        # the backend's and the handoff service's databases are migrated and seeded (the two side by side).
+        rasa = self.services["rasa"]
+        rasa.start(self.env, log_dir)
+        try:
+            self._migrate_and_seed()
+        except Exception:
+            rasa.stop()
+            raise
         for service in self.services.values():
-            service.start(self.env, log_dir)
+            if service is not rasa:
+                service.start(self.env, log_dir)
         try:
             for service in self.services.values():
                 service.wait_healthy(rasa_timeout if service.name == "rasa" else 60)
@@ -232,6 +234,22 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def _migrate_and_seed(self) -> None:
+        """`<service>.cli migrate` then `seed-demo`, for the backend and the handoff service at once."""
+        def chain(cli: str) -> None:
+            for command in ("migrate", "seed-demo"):
+                subprocess.run(
+                    [str(APP_PYTHON), "-m", cli, command],
+                    cwd=REPO_ROOT,
+                    env=self.env,
+                    check=True,
+                    capture_output=True,
+                )
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for done in [pool.submit(chain, cli) for cli in ("backend.cli", "handoff.cli")]:
+                done.result()
 
     def wait_model_loaded(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
