@@ -20,6 +20,21 @@ FIGURE_COLUMNS = ("conversations", "contained", "containment_rate", "escalated",
                   "repeat_contacts", "wait_median_seconds", "wait_p90_seconds", "handling_median_seconds",
                   "handling_p90_seconds", "csat_average", "csat_responses")
 
+MONEY_COLUMNS = ("credits_issued_count", "credits_issued_amount", "payments_taken_count",
+                 "payments_taken_amount")
+
+
+def _money_cells(row: dict[str, Any]) -> dict[str, Any]:
+    """A specialist's credits and payments as a count and `12.00 USD` (`; ` between currencies); blank when
+    the billing system did not answer."""
+    cells: dict[str, Any] = {}
+    for field in ("credits_issued", "payments_taken"):
+        totals = row.get(field)
+        cells[f"{field}_count"] = None if totals is None else sum(t["count"] for t in totals)
+        cells[f"{field}_amount"] = None if totals is None else "; ".join(
+            f"{t['amount']} {t['currency']}" for t in totals)
+    return cells
+
 
 def _billing(report: dict[str, Any], section: str, part: str) -> list[dict[str, Any]]:
     billing = report.get("billing") or {}
@@ -30,7 +45,8 @@ def _rows(report: dict[str, Any], table: str) -> tuple[tuple[str, ...], list[dic
     tables: dict[str, Callable[[], tuple[tuple[str, ...], list[dict[str, Any]]]]] = {
         "overall": lambda: (("scope", *FIGURE_COLUMNS), [{"scope": "overall", **report["overall"]}]),
         "teams": lambda: (("team", "label", *FIGURE_COLUMNS), report["teams"]),
-        "specialists": lambda: (("username", "display_name", *FIGURE_COLUMNS), report["specialists"]),
+        "specialists": lambda: (("username", "display_name", *FIGURE_COLUMNS, *MONEY_COLUMNS),
+                                [{**row, **_money_cells(row)} for row in report["specialists"]]),
         "escalations": lambda: (("reason", "label", "count"), report["escalations_by_reason"]),
         "by_day": lambda: (("date", "conversations", "escalated", "resolved"), report["by_day"]),
         "credits": lambda: (("reason", "currency", "count", "amount"),

@@ -7,6 +7,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+# The backend's BillingActivity (docs/contracts.md): amounts stay the backend's two-decimal strings.
+Money = Field(pattern=r"^-?[0-9]+\.[0-9]{2}$")
+
+
+class MoneyTotal(BaseModel):
+    currency: str
+    count: int
+    amount: str = Money
+
 
 class Figures(BaseModel):
     conversations: int
@@ -36,6 +45,11 @@ class TeamFigures(Figures):
 class SpecialistFigures(Figures):
     username: str
     display_name: str
+    credits_issued: list[MoneyTotal] | None = Field(
+        description="Credits this person issued, one entry per currency; null when the billing system failed")
+    payments_taken: list[MoneyTotal] | None = Field(
+        description="Payments this person took in chat, one entry per currency; null when the billing system "
+                    "failed")
 
 
 class EscalationReasonCount(BaseModel):
@@ -51,8 +65,6 @@ class DayCount(BaseModel):
     resolved: int
 
 
-# The backend's BillingActivity (docs/contracts.md): amounts stay the backend's two-decimal strings.
-Money = Field(pattern=r"^-?[0-9]+\.[0-9]{2}$")
 
 
 class CreditGroup(BaseModel):

@@ -61,7 +61,7 @@ DEFINITIONS = {
     "billing": ("Credits, disputes and payments come from the billing system for the same range: credits "
                 "by reason, disputes by outcome (decided in the range, or opened in it and still open), "
                 "payments the customer made in a chat (with the bot, a specialist or the secure page the bot "
-                "sent)."),
+                "sent). Per specialist: the credits they issued and the payments they took in chat."),
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.handoff.access_support import queued_chat, signed_in
-from tests.handoff.conftest import Widget, customer_token
+from tests.handoff.conftest import BILLING_ACTIVITY, FIXED_BACKEND_ANSWERS, Widget, customer_token
 from tests.support.axe import blocking_violations
 from tests.support.browser import chromium
 from tests.support.demo_page import sign_in_to_console
@@ -73,7 +73,16 @@ def part(page: Page, test_id: str) -> Any:
 
 
 @pytest.mark.browser
-def test_supervisor_reads_the_days_figures_by_outcome_downloads_a_table_and_the_audit_log(handoff, browser):
+def test_supervisor_reads_the_days_figures_by_outcome_downloads_a_table_and_the_audit_log(handoff, browser,
+                                                                                       monkeypatch):
+    # Dana issued the dispute's credit and took the payment (the backend's by_issuer and by_actor)
+    monkeypatch.setitem(FIXED_BACKEND_ANSWERS, ("GET", "/reports/billing-activity"), {
+        **BILLING_ACTIVITY,
+        "credits": {**BILLING_ACTIVITY["credits"], "by_issuer": [
+            {"issued_by": "specialist:dana", "currency": "USD", "count": 1, "amount": "49.99"},
+            {"issued_by": "bot:rasa", "currency": "USD", "count": 1, "amount": "1050.00"}]},
+        "payments": {**BILLING_ACTIVITY["payments"], "by_actor": [
+            {"actor": "specialist:dana", "currency": "USD", "count": 1, "amount": "85.00"}]}})
     in_thread(lambda: a_day_of_chats(handoff))
     page = console_page(browser, handoff.url, "sam")
     page.click("[data-testid=nav-supervisor]")
@@ -86,7 +95,17 @@ def test_supervisor_reads_the_days_figures_by_outcome_downloads_a_table_and_the_
     expect(part(page, "definition-resolution")).to_contain_text("the customer did not rate it 1 or 2")
     expect(part(page, "definition-containment")).to_contain_text("no escalation")
     expect(part(page, "escalations-row")).to_have_text(["Dispute1"])
+    expect(part(page, "specialists-row")).to_have_count(1)
     expect(part(page, "specialists-row").first).to_contain_text("Dana")
+    # credits issued, credited, payments taken, paid in chat
+    dana = part(page, "specialists-row").first.locator("td")
+    assert [dana.nth(n).inner_text() for n in range(6, 10)] == ["1", "$49.99", "1", "$85.00"]
+    with page.expect_download() as download:
+        page.click("[data-testid=csv-specialists]")
+    people = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    assert [(p["username"], p["conversations"], p["credits_issued_count"], p["credits_issued_amount"],
+             p["payments_taken_count"], p["payments_taken_amount"]) for p in people] == [
+        ("dana", "1", "1", "49.99 USD", "1", "85.00 USD")]
     # per team: Dana's dispute waited in the disputes queue; the other teams had no escalated chat
     expect(part(page, "teams-row")).to_have_count(3)
     expect(part(page, "teams-row").nth(0)).to_contain_text("Disputes1100%")

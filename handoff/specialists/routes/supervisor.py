@@ -17,7 +17,7 @@ from handoff.conversations import store
 from handoff.db import utcnow
 from handoff.deps import ServiceDep, SupervisorDep
 from handoff.errors import ServiceError
-from handoff.specialists import audit_export, report_export
+from handoff.specialists import audit_export, report_export, specialist_billing
 from handoff.specialists.report_schemas import BillingActivity, ReadableAuditLogResponse, ReportResponse
 from handoff.specialists.schemas import AuditExport
 from handoff.specialists.staff import Staff
@@ -68,6 +68,8 @@ async def _report(service: Services, staff: Staff, start: date | None, end: date
         report["billing_error"] = error.message
     except ValidationError:
         report["billing_error"] = "The billing system answered something unreadable."
+    report["specialists"] = await service.run(
+        specialist_billing.with_billing, specialists=report["specialists"], billing=report["billing"])
     return report
 
 

@@ -148,7 +148,9 @@ def test_containment_and_resolution_by_outcome_are_separate_figures(services, do
         "disputes": (2, 1, 1, 60.0), "payments": (0, 0, 0, None), "general": (1, 0, 0, 120.0)}
     assert set(report["definitions"]) >= {"containment", "resolution", "bot_resolution", "wait", "handling",
                                           "teams"}
-    ReportResponse.model_validate({**report, "billing": None, "billing_error": None})
+    no_billing = [{**row, "credits_issued": None, "payments_taken": None} for row in report["specialists"]]
+    ReportResponse.model_validate({**report, "specialists": no_billing, "billing": None,
+                                   "billing_error": None})
 
     two_days = services.db.run_sync(conversation_report, start=DAY - timedelta(days=1), end=DAY,
                                     timezone="UTC", domain_path=domain)
@@ -299,3 +301,57 @@ def test_the_audit_log_reads_as_people_names_local_times_and_folds_repeats(servi
     views = entries[1]
     assert views["at_local"] == "2026-03-10 08:02:30"  # 12:02:30 UTC, New York in daylight time (EDT)
     assert views["first_at"] == "2026-03-10T12:01:30+00:00" and views["at"] == "2026-03-10T12:02:30+00:00"
+
+
+# Who issued credits and took payments (the backend's by_issuer / by_actor): Dana and Erin handled chats, Sam
+# (a supervisor) only issued a credit, the bot and the account check are not people, Gone has left the staff.
+BY_PERSON = {
+    **BILLING,
+    "credits": {**BILLING["credits"], "by_issuer": [
+        {"issued_by": "specialist:dana", "currency": "USD", "count": 2, "amount": "59.50"},
+        {"issued_by": "bot:rasa", "currency": "USD", "count": 3, "amount": "75.00"},
+        {"issued_by": "system:account-check", "currency": "USD", "count": 1, "amount": "49.00"},
+        {"issued_by": "supervisor:sam", "currency": "USD", "count": 1, "amount": "1050.00"}]},
+    "payments": {**BILLING["payments"], "by_actor": [
+        {"actor": "specialist:erin", "currency": "USD", "count": 1, "amount": "85.00"},
+        {"actor": "specialist:erin", "currency": "EUR", "count": 2, "amount": "10.10"},
+        {"actor": "specialist:gone", "currency": "USD", "count": 1, "amount": "5.00"}]},
+}
+
+
+async def test_each_specialist_row_carries_the_credits_they_issued_and_the_payments_they_took(
+        services, backend, domain, monkeypatch):
+    monkeypatch.setattr(services.settings, "training_repo_root", domain.parent)
+    sam = add_staff(services, "sam", role="supervisor")
+    seed_day(services)
+    backend.billing_activity = lambda **call: _answer(BY_PERSON)
+    answer = await supervisor.report(staff=sam, service=services, start=DAY, end=DAY)
+    ReportResponse.model_validate(answer)
+    people = {row["username"]: row for row in answer["specialists"]}
+    assert {name: (row["display_name"], row["conversations"], row["credits_issued"], row["payments_taken"])
+            for name, row in people.items()} == {
+        "dana": ("Dana", 1, [{"currency": "USD", "count": 2, "amount": "59.50"}], []),
+        "erin": ("Erin", 1, [], [{"currency": "EUR", "count": 2, "amount": "10.10"},
+                                 {"currency": "USD", "count": 1, "amount": "85.00"}]),
+        "sam": ("Sam", 0, [{"currency": "USD", "count": 1, "amount": "1050.00"}], []),
+        "gone": ("gone", 0, [], [{"currency": "USD", "count": 1, "amount": "5.00"}])}
+    assert people["sam"]["resolution_rate"] is None and people["dana"]["resolved"] == 1
+
+    response = await export(sam, services, "specialists")
+    rows = {row["username"]: row for row in csv.DictReader(io.StringIO(bytes(response.body).decode()))}
+    assert {name: (row["credits_issued_count"], row["credits_issued_amount"], row["payments_taken_count"],
+                   row["payments_taken_amount"]) for name, row in rows.items()} == {
+        "dana": ("2", "59.50 USD", "0", ""), "erin": ("0", "", "3", "10.10 EUR; 85.00 USD"),
+        "sam": ("1", "1050.00 USD", "0", ""), "gone": ("0", "", "1", "5.00 USD")}
+    assert rows["dana"]["resolved"] == "1"
+
+    backend.billing_activity = Billing(BackendError(status_code=503, code="backend_unavailable",
+                                                    message="The billing system is not reachable right now."))
+    down = await supervisor.report(staff=sam, service=services, start=DAY, end=DAY)
+    ReportResponse.model_validate(down)
+    assert [(r["username"], r["credits_issued"], r["payments_taken"]) for r in down["specialists"]] == [
+        ("dana", None, None), ("erin", None, None)]
+    blank = await export(sam, services, "specialists")
+    assert [row[-4:] for row in csv.reader(io.StringIO(bytes(blank.body).decode()))] == [
+        ["credits_issued_count", "credits_issued_amount", "payments_taken_count", "payments_taken_amount"],
+        ["", "", "", ""], ["", "", "", ""]]

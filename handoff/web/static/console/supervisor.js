@@ -35,6 +35,18 @@ const PEOPLE_COLUMNS = [
   { key: 'csat_average', title: 'CSAT', format: (v, row) => (v === null ? '—' : v + ' (' + row.csat_responses + ')') },
 ];
 
+// A specialist's credits issued and payments taken in chat (one total per currency; null: the billing system
+// did not answer, which the page says above the billing tables).
+const count = (totals) => (totals ? String(totals.reduce((sum, t) => sum + t.count, 0)) : '—');
+const amounts = (totals) => (totals && totals.length
+  ? totals.map((t) => money(t.amount, t.currency)).join(' + ') : '—');
+const MONEY_COLUMNS = [
+  { key: 'credits_issued', title: 'Credits issued', format: count },
+  { key: 'credits_issued', title: 'Credited', format: amounts },
+  { key: 'payments_taken', title: 'Payments taken', format: count },
+  { key: 'payments_taken', title: 'Paid in chat', format: amounts },
+];
+
 function figureCards(overall) {
   const cards = [
     ['conversations', 'Conversations', String(overall.conversations)],
@@ -149,7 +161,8 @@ function showReport(report) {
       ...PEOPLE_COLUMNS, { key: 'abandoned_in_queue', title: 'Left the queue' }], report.teams, 'teams')], range);
   fill('specialists', [table([
     { key: 'display_name', title: 'Specialist' }, { key: 'conversations', title: 'Chats handled' },
-    ...PEOPLE_COLUMNS], report.specialists, 'specialists', 'No specialist handled a chat in this range.')], range);
+    ...PEOPLE_COLUMNS, ...MONEY_COLUMNS], report.specialists, 'specialists',
+  'No specialist handled a chat in this range.')], range);
   fill('overall', [], range);
   showBilling(report, range);
 }
