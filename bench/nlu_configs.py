@@ -39,12 +39,19 @@ VARIANTS: dict[str, tuple[dict, list[dict]]] = {
 }
 
 
+def component_class(component: dict) -> str:
+    """A pipeline entry's class name, whichever way config.yml spells it: "DIETClassifier",
+    "bot.components.minilm.MiniLMFeaturizer" or issue 20's guarded wrapper
+    "bot.components.parse_shortcut.GuardedDIETClassifier" (same class, same training)."""
+    return str(component["name"]).rsplit(".", 1)[-1].removeprefix("Guarded")
+
+
 def variant_config(name: str, seed: int) -> dict:
     config = yaml.safe_load((REPO_ROOT / "config.yml").read_text())
     overrides, extra = VARIANTS[name]
     pipeline = []
     for component in config["pipeline"]:
-        if component["name"] == "DIETClassifier":
+        if component_class(component) == "DIETClassifier":
             pipeline.extend(copy.deepcopy(extra))
             component = {**component, **overrides, "random_seed": seed}
         pipeline.append(component)

@@ -42,6 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 import yaml  # noqa: E402 - after the sys.path line
+from nlu_configs import component_class  # noqa: E402 - bench/, on sys.path when run as a script
 
 from bot.components.minilm import SIMILARITY_TO  # noqa: E402 - after the sys.path line
 
@@ -73,11 +74,11 @@ def variant_config(name: str) -> dict:
     backend = {"backend": "onnxruntime-int8"} if name.endswith("-int8") else {}
     pipeline = []
     for component in config["pipeline"]:
-        if component["name"].startswith("bot.components.minilm."):
+        if component_class(component) in ("MiniLMFeaturizer", "MiniLMOutOfScopeDetector"):
             continue
         if name.startswith("minilm-no-char") and component.get("analyzer") == "char_wb":
             continue
-        if component["name"] == "DIETClassifier":
+        if component_class(component) == "DIETClassifier":
             component = {**component, "random_seed": 42}
             if name.startswith("baseline-oos"):  # DIET as before; MiniLM only for the out-of-scope detector
                 pipeline.extend([component, {**DETECTOR_OFF, **backend}])

@@ -1,0 +1,151 @@
+"""Compare training data versions over several DIET seeds: one seed moves the numbers more than small data do.
+
+    .venv/bin/python bench/nlu_seeds.py --label candidate --data bot/data --seeds 42 7 1234
+    .venv/bin/python bench/nlu_seeds.py --label baseline --data /tmp/base/bot/data --seeds 42 7 1234
+    .venv/bin/python bench/nlu_seeds.py --table          # the mean per label of every run recorded so far
+
+Each run is config.yml's NLU pipeline with DIETClassifier's random_seed replaced, trained NLU-only
+(`rasa train nlu`, the same NLU graph as `make train`) into a temporary folder, and scored by
+scripts/nlu_eval.py on the Makefile's sets (dev, dev-independent, frozen: aggregates only). `--model` scores
+a model that exists (one `make train` made with the config's own seed) instead of training. Every run's key
+numbers are appended to bench/results/nlu_seeds.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from nlu_configs import component_class  # bench/, on sys.path when run as a script
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BOT_PYTHON = REPO_ROOT / ".venv-bot" / "bin" / "python"
+RASA = REPO_ROOT / ".venv-bot" / "bin" / "rasa"
+RESULTS = REPO_ROOT / "bench" / "results" / "nlu_seeds.json"
+SETS = {
+    "dev": "tests/nlu/dev/test_nlu.yml,tests/nlu/dev/payments.yml,tests/nlu/dev/documents.yml",
+    "dev-independent": "tests/nlu/dev/independent_dev.yml",
+    "frozen": "tests/nlu/frozen",
+}
+# (column, set, path into scripts/nlu_eval.py's summary)
+MEASURES = [
+    ("dev macro-F1 (clf)", "dev", ("classifier_only", "macro_f1")),
+    ("dev billing", "dev", ("billing_accuracy",)),
+    ("dev wrongly rejected", "dev", ("in_scope_wrongly_rejected",)),
+    ("indep billing", "dev-independent", ("billing_accuracy",)),
+    ("indep how_to_pay", "dev-independent", ("billing_accuracy_by_intent", "how_to_pay")),
+    ("indep oos recall", "dev-independent", ("out_of_scope_recall",)),
+    ("indep wrongly rejected", "dev-independent", ("in_scope_wrongly_rejected",)),
+    ("frozen billing", "frozen", ("billing_accuracy",)),
+    ("frozen weakest", "frozen", ("weakest_billing_intent", "accuracy")),
+    ("frozen oos recall", "frozen", ("out_of_scope_recall",)),
+    ("frozen wrongly rejected", "frozen", ("in_scope_wrongly_rejected",)),
+]
+
+
+def seeded_config(seed: int) -> dict:
+    config = yaml.safe_load((REPO_ROOT / "config.yml").read_text())
+    config["pipeline"] = [
+        {**c, "random_seed": seed} if component_class(c) == "DIETClassifier" else c
+        for c in config["pipeline"]
+    ]
+    config.pop("policies", None)
+    return config
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+
+
+def pick(summary: dict, path: tuple[str, ...]) -> float | None:
+    node: object = summary
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, int | float) else None
+
+
+def run(label: str, data: Path, seed: int, workdir: Path, model: Path | None = None) -> dict:
+    tag = f"{label}-{seed}"
+    train_seconds = None
+    if model is None:
+        config = workdir / f"{tag}.yml"
+        config.write_text(yaml.safe_dump(seeded_config(seed), sort_keys=False))
+        started = time.monotonic()
+        subprocess.run(
+            [str(RASA), "train", "nlu", "--config", str(config), "--nlu", str(data), "--out", str(workdir),
+             "--fixed-model-name", tag],
+            cwd=REPO_ROOT, env=env(), check=True, capture_output=True,
+        )
+        train_seconds = round(time.monotonic() - started)
+        model = workdir / f"{tag}.tar.gz"
+    evaluation = workdir / f"eval-{tag}.json"
+    subprocess.run(
+        [str(BOT_PYTHON), "scripts/nlu_eval.py", "--model", str(model),
+         *[arg for name, paths in SETS.items() for arg in ("--set", f"{name}={paths}")],
+         "--training", str(data), "--out", str(evaluation)],
+        cwd=REPO_ROOT, env=env(), check=True, capture_output=True,
+    )
+    report = json.loads(evaluation.read_text())["sets"]
+    return {
+        "label": label, "seed": seed, "data": str(data), "model": model.name, "train_s": train_seconds,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "load": os.getloadavg()[0],
+        **{name: pick(report[set_name], path) for name, set_name, path in MEASURES},
+    }
+
+
+def table(runs: list[dict]) -> str:
+    names = [name for name, _, _ in MEASURES]
+    lines = ["| label (seeds) | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for label in dict.fromkeys(r["label"] for r in runs):
+        mine = [r for r in runs if r["label"] == label]
+        for r in mine:
+            lines.append(f"| {label} seed {r['seed']} | "
+                         + " | ".join("-" if r[n] is None else f"{r[n]:.3f}" for n in names) + " |")
+        values = {n: [r[n] for r in mine if r[n] is not None] for n in names}
+        lines.append(f"| **{label} mean ({len(mine)})** | "
+                     + " | ".join(f"{statistics.mean(v):.3f}" if v else "-" for v in values.values()) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--label")
+    parser.add_argument("--data", type=Path, default=REPO_ROOT / "bot" / "data")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42])
+    parser.add_argument("--model", type=Path, help="score this model (trained with --seeds' seed on --data)")
+    parser.add_argument("--keep", type=Path, help="train into this folder and keep the models")
+    parser.add_argument("--table", action="store_true", help="only print the recorded runs")
+    args = parser.parse_args()
+    runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    if not args.table:
+        if not args.label:
+            parser.error("--label is required to train")
+        workdir = args.keep or Path(tempfile.mkdtemp(prefix="nlu_seeds_"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            for seed in args.seeds:
+                measured = run(args.label, args.data.resolve(), seed, workdir, args.model)
+                runs = [*(json.loads(RESULTS.read_text()) if RESULTS.exists() else []), measured]
+                RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
+                print(table([r for r in runs if r["label"] == args.label]), flush=True)
+        finally:
+            if not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+    print(table(runs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
