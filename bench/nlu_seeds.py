@@ -4,11 +4,11 @@
     .venv/bin/python bench/nlu_seeds.py --label baseline --data /tmp/base/bot/data --seeds 42 7 1234
     .venv/bin/python bench/nlu_seeds.py --table          # the mean per label of every run recorded so far
 
-Each run is config.yml's NLU pipeline with DIETClassifier's random_seed replaced, trained NLU-only
-(`rasa train nlu`, the same NLU graph as `make train`) into a temporary folder, and scored by
-scripts/nlu_eval.py on the Makefile's sets (dev, dev-independent, frozen: aggregates only). `--model` scores
-a model that exists (one `make train` made with the config's own seed) instead of training. Every run's key
-numbers are appended to bench/results/nlu_seeds.json.
+Each run is config.yml with DIETClassifier's random_seed replaced, trained as `make train` does (a full
+`rasa train`: issue 20's ParseShortcut needs the domain, so `rasa train nlu` fails) into a temporary
+folder, and scored by scripts/nlu_eval.py on the Makefile's sets (dev, dev-independent, frozen: aggregates
+only). `--model` scores a model that exists (one `make train` made with the config's own seed) instead of
+training. Every run's key numbers are appended to bench/results/nlu_seeds.json.
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ def seeded_config(seed: int) -> dict:
         {**c, "random_seed": seed} if component_class(c) == "DIETClassifier" else c
         for c in config["pipeline"]
     ]
-    config.pop("policies", None)
     return config
 
 
@@ -82,8 +81,8 @@ def run(label: str, data: Path, seed: int, workdir: Path, model: Path | None = N
         config.write_text(yaml.safe_dump(seeded_config(seed), sort_keys=False))
         started = time.monotonic()
         subprocess.run(
-            [str(RASA), "train", "nlu", "--config", str(config), "--nlu", str(data), "--out", str(workdir),
-             "--fixed-model-name", tag],
+            [str(RASA), "train", "--config", str(config), "--domain", str(REPO_ROOT / "domain.yml"),
+             "--data", str(data), "--out", str(workdir), "--fixed-model-name", tag],
             cwd=REPO_ROOT, env=env(), check=True, capture_output=True,
         )
         train_seconds = round(time.monotonic() - started)
