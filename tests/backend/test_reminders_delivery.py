@@ -1,9 +1,10 @@
 """Payment reminders end to end with real processes (issue 19): `run-billing-jobs --date` and the send loop
 (`send-mail --once`, real SMTP to the development mail server) twice for the same day: Farid's reminders reach
-the server once each; the past-due notice read back from the mail server: amount, date, pay link, preference
-link, only his own account."""
+the server once each; the past-due notice read back from the mail server: amount, date, signed pay link,
+preference link, only his own account."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,8 +42,12 @@ def test_reminders_reach_the_mail_server_once(tmp_path: Path) -> None:
         ]
         notice = next(message for message in received if message["subject"] == "Your account is past due")
         assert "$75.00 (invoice INV-2026-000605) is past due since February 23, 2026." in notice["text"]
-        assert "Account: ACC-100006" in notice["text"] and "Pay now: http://127.0.0.1:8080/" in notice["text"]
-        assert 'href="http://127.0.0.1:8080/"' in notice["html"]
+        # The pay link is the reminder's own signed link (it makes a fresh secure payment page when opened;
+        # tests/backend/test_reminder_pay_links.py opens it), not the chat's address.
+        assert "Account: ACC-100006" in notice["text"]
+        pay_link = re.search(r"Pay now: (http://127\.0\.0\.1:8000/reminders/pay/[\w.-]+)", notice["text"])
+        assert pay_link is not None, notice["text"]
+        assert f'href="{pay_link.group(1)}"' in notice["html"]
         headers = {name.lower(): value for name, value in notice["headers"].items()}
         assert "/mail/preferences/" in headers["list-unsubscribe"]
         assert headers["auto-submitted"] == "auto-generated"
