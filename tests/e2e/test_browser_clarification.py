@@ -25,6 +25,8 @@ AMBIGUOUS_MESSAGES = [
     "fee and payment date",
     "charge due pay",
     "bill money date",
+    "payment charges question",
+    "charges date balance",
 ]
 # What Alice (docs/demo-data.md: $85.00 due, a late fee, paid the previous bill late) is told per intent.
 ANSWER_FOR_ALICE = {
