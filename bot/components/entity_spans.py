@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-EXTRACTOR_NAME = "CasedSpacyEntityExtractor"
 _CURRENCY_SIGNS = "$£€"
 # Digits that are not a date: a run of 5+ (postal codes, account digits) or 4 that are not a year.
 _NOT_A_DATE_NUMBER = re.compile(r"\d{5,}|(?<!\d)(?!19\d\d|20\d\d)\d{4}(?!\d)")
@@ -59,7 +58,7 @@ def refine_entities(text: str, entities: list[dict]) -> list[dict]:
         if entity is not None:
             refined.append(entity)
     known = {(e["start"], e["end"]) for e in refined if e["entity"] == "account_number"}
-    template = {"confidence": None, "extractor": EXTRACTOR_NAME}
+    template = {"confidence": None}  # the extractor names it (bot/components/spacy_entities.py)
     for start, end in accounts:
         if (start, end) not in known and not any(e["start"] <= start and end <= e["end"] for e in refined
                                                  if e["entity"] == "account_number"):

@@ -44,8 +44,9 @@ class CasedSpacyEntityExtractor(SpacyEntityExtractor):
         for message in messages:
             text = message.get(TEXT) or ""
             doc = entity_doc(model.model, text)
+            # named after refining: refine_entities adds spans of its own, all of them this component's
             extracted = self.filter_irrelevant_entities(
-                refine_entities(text, self.add_extractor_name(self._extract_entities(doc))),
+                self.add_extractor_name(refine_entities(text, self._extract_entities(doc))),
                 self._config["dimensions"],
             )
             message.set(ENTITIES, message.get(ENTITIES, []) + extracted, add_to_output=True)
