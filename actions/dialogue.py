@@ -37,7 +37,8 @@ DISPUTE_SLOTS = (
     "dispute_line_item_id", "dispute_reason", "dispute_confirmed", "dispute_charge_label", "charge_candidates"
 )
 FALLBACKS_BEFORE_ESCALATION = 2
-# "Did you mean ...?": what each intent is called on its button, in the customer's words.
+# "Did you mean ...?": what each intent is called on its button, in the customer's words. Tapping one is a
+# request, never a yes: a payment, a setting or an arrangement is still stated and confirmed after it.
 CLARIFICATION_TITLES = {
     "check_balance": "Check my balance",
     "ask_due_date": "When my bill is due",
@@ -48,6 +49,33 @@ CLARIFICATION_TITLES = {
     "how_to_pay": "Ways to pay",
     "dispute_charge": "Dispute a charge",
     "request_human": "Talk to a person",
+    "pay_bill": "Pay my bill now",
+    "update_payment_method": "Change my card or bank details",
+    "change_autopay": "Turn autopay on or off",
+    "change_paperless": "Paperless billing on or off",
+    "promise_to_pay": "Promise to pay by a date",
+    "request_payment_plan": "Pay in instalments",
+    "request_fee_waiver": "Waive a late fee",
+    "request_document": "A copy of a bill or statement",
+    "email_document": "Email me a bill or statement",
+    "what_can_you_do": "What you can help with",
+}
+# The domain's other intents, never offered, and why (tests/actions/test_clarification.py: every intent of
+# domain.yml is in exactly one of the two, so a new intent needs a title or a reason).
+NEVER_OFFERED = {
+    "inform": "an answer to the bot's question (an amount, a date, a charge): on its own it asks nothing",
+    "affirm": "a yes: a button must never say yes to a payment or an arrangement for the customer",
+    "deny": "a no: it is the 'Something else' button already",
+    "greet": "small talk answered with a fixed line: asking 'did you mean hello?' helps nobody",
+    "goodbye": "small talk answered with a fixed line: asking 'did you mean goodbye?' helps nobody",
+    "thank": "small talk answered with a fixed line: asking 'did you mean thanks?' helps nobody",
+    "bot_challenge": "small talk answered with one fixed line; 'Talk to a person' serves who wants a human",
+    "out_of_scope": "not a request the bot serves: an unsure off-topic guess gets the out-of-scope answer",
+    "rate_chat": "only the rating buttons after a specialist resolved the chat (the handoff refuses others)",
+    "share_card_number": "a message holding a card number (masked): nothing to choose; the secure page is "
+    "offered under update_payment_method's title",
+    "EXTERNAL_handoff_resolved": "sent by the handoff service only",
+    "EXTERNAL_payment_page_completed": "sent by the handoff service only",
 }
 CLARIFICATION_CANDIDATES = 3  # look at the NLU's top three guesses at most
 MIN_CANDIDATE_CONFIDENCE = 0.1
@@ -288,7 +316,8 @@ class ActionHandleFallback(UsesServices, Action):
 
 
 def clarification_candidates(ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """The billing intents worth offering: among the NLU's top guesses, likely enough to be meant."""
+    """The intents worth offering (CLARIFICATION_TITLES): among the NLU's top guesses, likely enough to be
+    meant."""
     return [
         (intent, confidence)
         for intent, confidence in ranking[:CLARIFICATION_CANDIDATES]

@@ -1,10 +1,13 @@
 """'Did you mean ...?' when the NLU is unsure (action_handle_fallback), and what the tapped answer leads
 to."""
 
+from pathlib import Path
+
+import yaml
 from rasa_sdk.events import SlotSet
 
 from actions.answers import ActionExplainCharge
-from actions.dialogue import ActionHandleFallback
+from actions.dialogue import CLARIFICATION_TITLES, NEVER_OFFERED, ActionHandleFallback
 from tests.actions.conftest import SIGNED_IN
 from tests.actions.fakes import action_event, make_tracker, message, responses, user_event
 
@@ -170,3 +173,60 @@ async def test_tapped_suggestion_is_answered_with_the_words_of_the_unclear_messa
         "$5.00",
         "INV-2026-000311",
     )
+
+
+def domain_intents(domain: dict) -> set[str]:
+    return {intent if isinstance(intent, str) else next(iter(intent)) for intent in domain["intents"]}
+
+
+def test_every_intent_of_the_domain_has_a_title_or_a_reason_never_to_be_offered(domain):
+    """A new intent fails here until it gets a "Did you mean ...?" title or a reason it is never offered."""
+    titled, never = set(CLARIFICATION_TITLES), set(NEVER_OFFERED)
+    assert not titled & never
+    assert titled | never == domain_intents(domain)
+    titles = [title.strip() for title in CLARIFICATION_TITLES.values()]
+    assert all(titles) and len(set(titles)) == len(titles), "two buttons with one title cannot be told apart"
+    assert all(reason.strip() for reason in NEVER_OFFERED.values())
+
+
+def test_every_offered_intent_is_answered_by_a_rule_or_story():
+    """A tapped title is the intent's payload: some rule or story of the training data must go on from it."""
+    stepped: set[str] = set()
+    for path in (Path(__file__).resolve().parents[2] / "bot" / "data").rglob("*.yml"):
+        data = yaml.safe_load(path.read_text()) or {}
+        for flow in [*(data.get("rules") or []), *(data.get("stories") or [])]:
+            stepped |= {step["intent"] for step in flow.get("steps") or [] if "intent" in step}
+    assert set(CLARIFICATION_TITLES) - stepped == set()
+
+
+async def test_unsure_between_paying_and_a_plan_offers_both_with_the_amount(handoff, dispatcher, domain):
+    ranking = [("nlu_fallback", 0.5), ("pay_bill", 0.42), ("request_payment_plan", 0.38), ("inform", 0.2)]
+    tracker = make_tracker(
+        intent="nlu_fallback",
+        text="can I do the 60 now and the rest later",
+        ranking=ranking,
+        entities=[{"entity": "MONEY", "value": "60"}, {"entity": "line_item_id", "value": "li_9"}],
+    )
+    await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
+    # only the words of the message go on (never a line item: a waiver button naming one is the offer's yes)
+    assert sent(dispatcher) == [
+        {
+            "response": "utter_ask_clarification",
+            "buttons": [
+                {"title": "Pay my bill now", "payload": '/pay_bill{"MONEY": "60"}'},
+                {"title": "Pay in instalments", "payload": '/request_payment_plan{"MONEY": "60"}'},
+                {"title": "Something else", "payload": "/deny"},
+            ],
+        }
+    ]
+
+
+async def test_unsure_about_a_document_offers_the_link_and_the_email(handoff, dispatcher, domain):
+    ranking = [("nlu_fallback", 0.5), ("email_document", 0.41), ("request_document", 0.4), ("affirm", 0.3)]
+    tracker = make_tracker(intent="nlu_fallback", text="statement march mail", ranking=ranking)
+    await ActionHandleFallback(handoff=handoff).run(dispatcher, tracker, domain)
+    assert [b["title"] for b in message(dispatcher, "utter_ask_clarification")["buttons"]] == [
+        "Email me a bill or statement",
+        "A copy of a bill or statement",
+        "Something else",
+    ]
