@@ -32,8 +32,8 @@ from actions.forms import (
     HelperSlotsFormValidation,
     IdentityValidation,
 )
-from actions.identity import handoff_turn
 from actions.payments import NO, QUESTION_INTENTS, YES, bot_actor, idempotency_key, payload
+from actions.payments.common import confirmed_offer
 
 ARRANGEMENT_SLOTS = (
     "arrangement_kind",
@@ -459,18 +459,23 @@ class ActionSubmitArrangement(UsesPayments, Action):
         reset = [SlotSet(slot, None) for slot in ARRANGEMENT_SLOTS]
         offer = tracker.get_slot("arrangement_offer") or {}
         customer_id = current_customer_id(tracker)
-        if tracker.get_slot("verification_status") in STOPPING_VERIFICATION_STATUSES or customer_id is None:
-            return reset
-        if offer.get("stop") == "outside_policy":
+        stopped = tracker.get_slot("verification_status") in STOPPING_VERIFICATION_STATUSES
+        if not stopped and customer_id is not None and offer.get("stop") == "outside_policy":
             return (
                 await self._hand_over(dispatcher, tracker, customer_id, offer, offer.get("reasons", ""))
                 + reset
             )
-        if offer.get("stop"):
+        # set up only after an explicit yes in a signed turn, as a payment or a setting change
+        confirmed = confirmed_offer(
+            dispatcher,
+            tracker,
+            offer_slot="arrangement_offer",
+            confirmed_slot="arrangement_confirmed",
+            not_done_response="utter_arrangement_cancelled",
+        )
+        if confirmed is None:
             return reset
-        if tracker.get_slot("arrangement_confirmed") is not True or handoff_turn(tracker) is None:
-            dispatcher.utter_message(response="utter_arrangement_cancelled")
-            return reset
+        customer_id, offer = confirmed
         kind = tracker.get_slot("arrangement_kind")
         currency = offer.get("currency")
         key = idempotency_key(

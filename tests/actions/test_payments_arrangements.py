@@ -10,12 +10,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.arrangements import (
+    ARRANGEMENT_SLOTS,
     ActionAskArrangementConfirmed,
     ActionAskPlanInstalments,
     ActionSubmitArrangement,
     ValidateArrangementForm,
     future_date,
 )
+from actions.identity import SLOT, signed_customer_slot
 from tests.actions.fakes import FakeHandoff, make_tracker, message, responses
 from tests.actions.payments_backend import TODAY, PaymentsBackend
 
@@ -334,3 +336,69 @@ async def test_nothing_owed_means_nothing_to_arrange(backend, domain):
     )
     assert responses(dispatcher) == ["utter_nothing_to_arrange"]
     assert events[-1] == SlotSet("requested_slot", None)
+
+
+def confirmed_promise(backend: PaymentsBackend, **changed: object) -> dict:
+    return {
+        "arrangement_kind": "promise_to_pay",
+        "promise_date": "2026-12-04",
+        "arrangement_offer": promise_offer(backend),
+        "arrangement_confirmed": True,
+        **changed,
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("no yes", ["utter_arrangement_cancelled"]),
+        ("no offer", ["utter_arrangement_cancelled"]),
+        ("a turn the handoff service did not send", ["utter_arrangement_cancelled"]),
+        ("verification locked", []),  # the form's locked path has told the customer and handed over
+    ],
+)
+async def test_an_arrangement_is_set_up_only_after_a_yes_in_a_signed_turn(backend, domain, case, said):
+    """The same check as a payment's and a setting's (actions/payments/common.py confirmed_offer)."""
+    if case == "a turn the handoff service did not send":
+        # the verified customer's signed slot, but this turn has no identity assertion from the handoff
+        tracker = make_tracker(
+            intent="affirm",
+            text="yes",
+            active_loop="arrangement_form",
+            slots={**confirmed_promise(backend), SLOT: signed_customer_slot(6, conversation_id="conv-1")},
+            signed=False,
+        )
+    else:
+        changed = {
+            "no yes": {"arrangement_confirmed": False},
+            "no offer": {"arrangement_offer": None},
+            "verification locked": {"verification_status": "locked"},
+        }[case]
+        tracker = turn("affirm", "yes", form="arrangement_form", slots=confirmed_promise(backend, **changed))
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitArrangement(**services(backend)).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == said
+    assert backend.writes() == []
+    assert events == [SlotSet(slot, None) for slot in ARRANGEMENT_SLOTS]
+
+
+async def test_outside_policy_after_verification_locked_hands_nothing_over(backend, domain):
+    handoff = FakeHandoff()
+    offer = {"stop": "outside_policy", "kind": "instalment_plan", "reasons": "A plan was broken."}
+    dispatcher = CollectingDispatcher()
+    await ActionSubmitArrangement(**services(backend, handoff)).run(
+        dispatcher,
+        turn(
+            "request_payment_plan",
+            "payment plan please",
+            form="arrangement_form",
+            slots={
+                "arrangement_kind": "instalment_plan",
+                "arrangement_offer": offer,
+                "verification_status": "locked",
+            },
+        ),
+        domain,
+    )
+    assert responses(dispatcher) == []
+    assert handoff.requests == []
