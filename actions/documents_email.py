@@ -5,11 +5,18 @@ a link (words naming no document) means the document of that link.
 
 The document is chosen like a download link (actions/documents.py) from the account's own list; the backend
 mails it (template document_copy) to the address on file, which the bot shows masked. The Idempotency-Key is
-the conversation and the document, so a double tap, or asking twice in one conversation, sends one email."""
+the conversation and the document, so a double tap, or asking twice in one conversation, sends one email.
+
+On the email channel the bot's answer is itself an email, and the handoff service attaches to it the document
+of an "Email it to me" button (handoff/email/bot_reply.py): there the answer is the document's link, as
+action_send_document_link gives, and no mail of its own, so the customer gets one email with the PDF, not the
+document in one mail and "I've emailed it" in another."""
 
 import json
 import logging
 import re
+
+from rasa_sdk.interfaces import Tracker
 
 from actions.base import TALK_TO_PERSON_BUTTON, AccountAnswerAction, AnswerContext
 from actions.clients.documents import DocumentRef
@@ -20,6 +27,7 @@ from actions.documents import (
     choose,
     id_of,
     not_found,
+    send_link,
     wanted_invoice,
     wanted_kind,
     wanted_month,
@@ -27,7 +35,14 @@ from actions.documents import (
 
 logger = logging.getLogger(__name__)
 DOCUMENT_KINDS = ("invoice_pdf", "statement_pdf", "credit_memo_pdf")
+EMAIL_CHANNEL = "email"
 _NAMED = re.compile(r"\b(?:bill|invoice|statement|credit\s*(?:memo|note))", re.IGNORECASE)
+
+
+def on_email_channel(tracker: Tracker) -> bool:
+    """The customer wrote by email (the handoff service's `channel` metadata, docs/contracts.md "Rasa"; it
+    chooses how the document is delivered, never whose it is)."""
+    return (tracker.latest_message.get("metadata") or {}).get("channel") == EMAIL_CHANNEL
 
 
 def masked_address(address: str) -> str:
@@ -102,6 +117,11 @@ class ActionEmailDocument(UsesDocuments, AccountAnswerAction):
                 found = choose(listed.documents, kind=kind, month=month, number=number)
             if found is None:
                 not_found(context.dispatcher, kind=kind, month=month, number=number)
+                return
+            if on_email_channel(context.tracker):
+                link = await self.documents.create_link(customer_id=context.customer_id, kind=found.kind,
+                                                        actor=f"bot:{conversation}", **id_of(found))
+                send_link(context.dispatcher, link)
                 return
             queued = await self.mail.send(
                 customer_id=context.customer_id, template="document_copy", context={"title": found.title},

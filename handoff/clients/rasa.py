@@ -64,7 +64,7 @@ class RasaClient:
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout_seconds))
 
     async def send_message(
-        self, *, conversation_id: str, text: str, customer_id: int | None
+        self, *, conversation_id: str, text: str, customer_id: int | None, channel: str
     ) -> list[BotReply]:
         identity = mint_identity_assertion(conversation_id=conversation_id, customer_id=customer_id,
                                            secret=self._identity_secret, seconds=self._identity_seconds)
@@ -72,8 +72,9 @@ class RasaClient:
             "sender": conversation_id,
             "message": text,
             # customer_id is for logs and tests only: the action server trusts the signed `identity`
+            # channel ("chat" | "email") chooses how an answer is delivered, never who the customer is
             "metadata": {"identity": identity, "customer_id": customer_id,
-                         "conversation_id": conversation_id},
+                         "conversation_id": conversation_id, "channel": channel},
         }
         try:
             response = await self._http.post(

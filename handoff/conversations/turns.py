@@ -183,7 +183,8 @@ async def _run_turn(services: Services, *, message: Message,
     try:
         replies = await services.rasa.send_message(conversation_id=conversation_id,
                                                    text=message.payload or text_for_the_bot(message.text),
-                                                   customer_id=conversation.customer_id)
+                                                   customer_id=conversation.customer_id,
+                                                   channel=conversation.channel)
     except RasaUnavailable as error:
         log.warning("rasa unavailable for conversation %s: %s", conversation_id, error)
         replies = None

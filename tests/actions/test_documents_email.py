@@ -27,6 +27,8 @@ from backend.database import make_engine
 from backend.mail.models import MailMessage
 from backend.mail.sender import send_due
 from backend.money import format_money
+from handoff.email import bot_reply
+from handoff.models import Message
 from tests.actions.backend_app import seeded_backend_app
 from tests.actions.fakes import make_tracker, message, responses
 from tests.backend.mail_support import devmail_process
@@ -143,6 +145,31 @@ async def test_a_named_statement_nothing_found_and_the_backend_down(backend, dom
     down = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(503)))
     dispatcher = await ask(down, domain, "email me my bill")
     assert responses(dispatcher) == ["utter_document_email_unavailable"]
+
+
+async def test_on_the_email_channel_the_answer_carries_the_document_and_no_mail_of_its_own(
+        backend, domain, tmp_path):
+    """By email the bot's reply is the email, and the handoff service attaches the document of its "Email it
+    to me" button (handoff/email/bot_reply.py): a document_copy as well would be a second email."""
+    documents = (await backend.get("/api/v1/customers/1/documents")).json()["documents"]
+    statement = next(d for d in documents if d["kind"] == "statement_pdf")
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="email_document", text="email me my statement",
+                           metadata={**ALICE, "channel": "email"})
+    await emailer(backend).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_document_link"]
+    answer = message(dispatcher, "utter_document_link")
+    assert answer["title"] == statement["title"]
+    download, _ = answer["buttons"]
+    assert "/documents/" in download["url"]
+    reply = Message(sender="bot", text="Here's your statement.", buttons=answer["buttons"])
+    assert bot_reply.attachments_of([reply]) == [{"kind": "statement_pdf", "month": statement["document_id"]}]
+    assert document_mails(tmp_path / "backend.db") == []
+
+    # the same words in the chat: the PDF is mailed, and the chat says so
+    await ask(backend, domain, "email me my statement")
+    (row,) = document_mails(tmp_path / "backend.db")
+    assert row.attachments[0]["filename"].endswith(f"-{statement['document_id']}.pdf")
 
 
 def test_the_address_is_masked():

@@ -25,8 +25,8 @@ async def test_bot_turn_redacts_and_passes_verified_identity(handoff, stand_in):
     sent = [m for m in stand_in.rasa_messages if m["sender"] == widget.conversation_id]
     assert sent[-1]["message"] == "my card is **** **** **** 1111"
     metadata = sent[-1]["metadata"]
-    assert {k: metadata[k] for k in ("customer_id", "conversation_id")} == {
-        "customer_id": 4, "conversation_id": widget.conversation_id,
+    assert {k: metadata[k] for k in ("customer_id", "conversation_id", "channel")} == {
+        "customer_id": 4, "conversation_id": widget.conversation_id, "channel": "chat",
     }
     # what the action server trusts: the identity assertion, signed for this conversation and customer
     turn = verify_assertion(

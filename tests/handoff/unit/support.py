@@ -30,12 +30,14 @@ class FakeRasa:
         self.block: asyncio.Event | None = None  # set: send_message waits for it (a turn in flight)
         self.reached = asyncio.Event()  # a message reached this Rasa
         self.sent: list[dict[str, Any]] = []
+        self.channels: list[str] = []  # each sent message's metadata channel ("chat" | "email")
         self.appended: list[tuple[str, list[dict[str, Any]]]] = []
         self.triggered: list[tuple[str, str, dict[str, Any]]] = []
 
     async def send_message(self, *, conversation_id: str, text: str,
-                           customer_id: int | None) -> list[BotReply]:
+                           customer_id: int | None, channel: str) -> list[BotReply]:
         self.sent.append({"conversation_id": conversation_id, "text": text, "customer_id": customer_id})
+        self.channels.append(channel)
         self.reached.set()
         if self.block is not None:
             await self.block.wait()

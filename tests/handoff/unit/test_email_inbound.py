@@ -139,6 +139,7 @@ async def test_a_customers_email_is_answered_by_the_bot_by_email(services, clien
     # The same bot turn as chat: Rasa gets the text with the matched customer's identity.
     assert rasa.sent == [{"conversation_id": conversation_id, "text": "What is my balance?",
                           "customer_id": 4}]
+    assert rasa.channels == ["email"]  # an action delivers a document by this reply, not a mail of its own
     assert texts(services, conversation_id) == [("customer", "What is my balance?"),
                                                 ("bot", "Your balance is $42.00.")]
     [queued] = mails(backend)

@@ -23,6 +23,7 @@ async def test_the_bot_answers_and_the_answer_is_published(services, rasa, recor
     assert await turns.perform(services=services, conversation_id=conversation_id, message_id=message_id)
     assert rasa.sent == [{"conversation_id": conversation_id, "text": "check_balance please",
                           "customer_id": 4}]
+    assert rasa.channels == ["chat"]
     assert texts(services, conversation_id)[-1] == ("bot", "Your balance is $42.00.")
     assert [event["frame"]["text"] for _, event in recorder.drain()] == ["Your balance is $42.00."]
     # Answered: running it again (another tab) sends nothing to Rasa.
