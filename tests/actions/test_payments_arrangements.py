@@ -225,6 +225,24 @@ async def test_instalment_plan_choices_then_created(backend, domain):
     }
 
 
+async def submit_plan_request(
+    backend: PaymentsBackend, handoff: FakeHandoff, domain: dict, *, offer: dict, **slots: object
+) -> CollectingDispatcher:
+    """action_submit_arrangement after "payment plan please" got `offer`."""
+    submitted = CollectingDispatcher()
+    await ActionSubmitArrangement(**services(backend, handoff)).run(
+        submitted,
+        turn(
+            "request_payment_plan",
+            "payment plan please",
+            form="arrangement_form",
+            slots={"arrangement_kind": "instalment_plan", "arrangement_offer": offer, **slots},
+        ),
+        domain,
+    )
+    return submitted
+
+
 async def test_outside_policy_goes_to_a_specialist_with_the_request(backend, domain):
     backend.options = backend.default_options()
     backend.options["instalment_plan"] = {
@@ -240,17 +258,7 @@ async def test_outside_policy_goes_to_a_specialist_with_the_request(backend, dom
     )
     assert events[-1] == SlotSet("requested_slot", None)
     offer = events[1]["value"]
-    submitted = CollectingDispatcher()
-    await ActionSubmitArrangement(**services(backend, handoff)).run(
-        submitted,
-        turn(
-            "request_payment_plan",
-            "payment plan please",
-            form="arrangement_form",
-            slots={"arrangement_kind": "instalment_plan", "arrangement_offer": offer},
-        ),
-        domain,
-    )
+    submitted = await submit_plan_request(backend, handoff, domain, offer=offer)
     assert responses(submitted) == ["utter_arrangement_outside_policy", "utter_handoff_queued"]
     (request,) = handoff.requests
     assert request.reason == "arrangement_request"  # the payments team's queue
@@ -385,20 +393,6 @@ async def test_an_arrangement_is_set_up_only_after_a_yes_in_a_signed_turn(backen
 async def test_outside_policy_after_verification_locked_hands_nothing_over(backend, domain):
     handoff = FakeHandoff()
     offer = {"stop": "outside_policy", "kind": "instalment_plan", "reasons": "A plan was broken."}
-    dispatcher = CollectingDispatcher()
-    await ActionSubmitArrangement(**services(backend, handoff)).run(
-        dispatcher,
-        turn(
-            "request_payment_plan",
-            "payment plan please",
-            form="arrangement_form",
-            slots={
-                "arrangement_kind": "instalment_plan",
-                "arrangement_offer": offer,
-                "verification_status": "locked",
-            },
-        ),
-        domain,
-    )
-    assert responses(dispatcher) == []
+    submitted = await submit_plan_request(backend, handoff, domain, offer=offer, verification_status="locked")
+    assert responses(submitted) == []
     assert handoff.requests == []
