@@ -23,6 +23,7 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -115,6 +116,21 @@ def fingerprint(base: Path | str, patterns: list[dict]) -> str:
     return digest.hexdigest()
 
 
+def pipeline(base: Path | str | None = None, patterns: list[dict] | None = None) -> Any:
+    """The pipeline `build` writes, in memory (bench/entities.py scores the tree's rules without a build)."""
+    import spacy  # heavy: only when a pipeline is needed
+
+    # Nothing reads the dependency parse; it was a third of spaCy's time per message.
+    nlp = spacy.load(find_base_model() if base is None else base, exclude=["parser"])
+    ruler = nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER"})
+    ruler.add_patterns(ruler_patterns(charge_name_forms()) if patterns is None else patterns)
+    # Rasa's SpacyNLP runs the enabled pipes on lower-cased text for tokens, lemmas and POS; entities
+    # need the cased text, so bot/components/spacy_entities.py runs these two itself, once.
+    for name in ENTITY_PIPES:
+        nlp.disable_pipe(name)
+    return nlp
+
+
 def build(out: Path, force: bool = False) -> Path:
     base = find_base_model()
     patterns = ruler_patterns(charge_name_forms())
@@ -124,16 +140,7 @@ def build(out: Path, force: bool = False) -> Path:
         print(f"spaCy pipeline up to date: {out}")
         return out
 
-    import spacy  # heavy: only when a build is needed
-
-    # Nothing reads the dependency parse; it was a third of spaCy's time per message.
-    nlp = spacy.load(base, exclude=["parser"])
-    ruler = nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER"})
-    ruler.add_patterns(patterns)
-    # Rasa's SpacyNLP runs the enabled pipes on lower-cased text for tokens, lemmas and POS; entities
-    # need the cased text, so bot/components/spacy_entities.py runs these two itself, once.
-    for name in ENTITY_PIPES:
-        nlp.disable_pipe(name)
+    nlp = pipeline(base, patterns)
     out.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out)
     stamp.write_text(

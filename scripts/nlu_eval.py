@@ -64,13 +64,44 @@ def ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
+Span = tuple[int, int, str]
+
+
+def found_entities(parse: dict) -> set[Span]:
+    return {(e["start"], e["end"], e["entity"]) for e in parse.get("entities") or []}
+
+
+def new_entity_counts() -> dict[str, Counter]:
+    return {name: Counter() for name in ENTITY_TYPES}
+
+
+def count_entities(counts: dict[str, Counter], gold: frozenset[Span], found: set[Span]) -> None:
+    """One message's entities against its annotation: exact character spans, per entity type."""
+    for name in ENTITY_TYPES:
+        expected = {e for e in gold if e[2] == name}
+        mine = {e for e in found if e[2] == name}
+        counts[name]["tp"] += len(expected & mine)
+        counts[name]["fp"] += len(mine - expected)
+        counts[name]["fn"] += len(expected - mine)
+
+
+def entity_scores(counts: dict[str, Counter]) -> dict[str, dict]:
+    """Precision, recall and F1 per entity type (bench/entities.py scores the spaCy side alone with it)."""
+    scores = {}
+    for name, c in counts.items():
+        precision, recall = ratio(c["tp"], c["tp"] + c["fp"]), ratio(c["tp"], c["tp"] + c["fn"])
+        f1 = round(2 * precision * recall / (precision + recall), 4) if precision and recall else None
+        scores[name] = {"gold": c["tp"] + c["fn"], "precision": precision, "recall": recall, "f1": f1}
+    return scores
+
+
 def score(cases: list[Case], parses: list[dict]) -> tuple[dict, list[dict]]:
     per_intent: dict[str, Counter] = defaultdict(Counter)
     # The classifier's own answer, as `rasa test nlu` scores it: a FallbackClassifier prediction undone.
     classifier: dict[str, Counter] = defaultdict(Counter)
     classifier_predicted: Counter = Counter()
     errors = []
-    entity_counts = {name: Counter() for name in ENTITY_TYPES}
+    entity_counts = new_entity_counts()
     for case, parse in zip(cases, parses, strict=True):
         predicted = parse["intent"]["name"]
         per_intent[case.intent]["total"] += 1
@@ -81,13 +112,8 @@ def score(cases: list[Case], parses: list[dict]) -> tuple[dict, list[dict]]:
         classifier[case.intent]["total"] += 1
         classifier[case.intent]["right"] += undone == case.intent
         classifier_predicted[undone] += 1
-        found = {(e["start"], e["end"], e["entity"]) for e in parse.get("entities") or []}
-        for name in ENTITY_TYPES:
-            gold = {e for e in case.entities if e[2] == name}
-            mine = {e for e in found if e[2] == name}
-            entity_counts[name]["tp"] += len(gold & mine)
-            entity_counts[name]["fp"] += len(mine - gold)
-            entity_counts[name]["fn"] += len(gold - mine)
+        found = found_entities(parse)
+        count_entities(entity_counts, case.entities, found)
         entity_wrong = {e for e in found if e[2] in ENTITY_TYPES} != set(case.entities)
         if predicted != case.intent or entity_wrong:
             errors.append(
@@ -108,11 +134,7 @@ def score(cases: list[Case], parses: list[dict]) -> tuple[dict, list[dict]]:
     billing_accuracy = {i: ratio(c["right"], c["total"]) for i, c in billing.items()}
     in_scope = [c for i, c in per_intent.items() if i != "out_of_scope"]
     oos = per_intent.get("out_of_scope", Counter())
-    entities = {}
-    for name, c in entity_counts.items():
-        precision, recall = ratio(c["tp"], c["tp"] + c["fp"]), ratio(c["tp"], c["tp"] + c["fn"])
-        f1 = round(2 * precision * recall / (precision + recall), 4) if precision and recall else None
-        entities[name] = {"gold": c["tp"] + c["fn"], "precision": precision, "recall": recall, "f1": f1}
+    entities = entity_scores(entity_counts)
     weakest = min(billing_accuracy.items(), key=lambda item: item[1]) if billing_accuracy else (None, None)
     summary = {
         "messages": len(cases),
