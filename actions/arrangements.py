@@ -32,6 +32,7 @@ from actions.forms import (
     HelperSlotsFormValidation,
     IdentityValidation,
 )
+from actions.normalise import without_part_of_day
 from actions.payments import NO, QUESTION_INTENTS, YES, bot_actor, idempotency_key, payload
 from actions.payments.common import confirmed_offer
 
@@ -65,7 +66,7 @@ def future_date(text: str | None, *, today: date) -> date | None:
     if not text:
         return None
     cleaned = re.sub(r"\b(on|by|the|of|until|till|til|before)\b", " ", text.strip().lower())
-    cleaned = re.sub(r"\s+", " ", cleaned).strip(" ,.")
+    cleaned = without_part_of_day(re.sub(r"\s+", " ", cleaned).strip(" ,."))
     for reader in (_relative_day, _weekday, _day_of_month, _calendar_date):
         day = reader(cleaned, today)
         if day is not None:

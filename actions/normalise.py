@@ -57,6 +57,21 @@ def normalise_money(text: str | None) -> Decimal | None:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+_PART_OF_DAY = re.compile(r"(?:(.+?) )?(?:morning|afternoon|evening|night)")
+
+
+def without_part_of_day(cleaned: str) -> str:
+    """A DATE entity may name a part of a day (docs/contracts.md, "Entities"): "tomorrow morning" ->
+    "tomorrow", "this evening" and "tonight" -> "today", "last night" -> "yesterday"."""
+    if cleaned == "tonight":
+        return "today"
+    part = _PART_OF_DAY.fullmatch(cleaned)
+    if part is None:
+        return cleaned
+    day = part.group(1) or "today"
+    return {"this": "today", "last": "yesterday"}.get(day, day)
+
+
 def normalise_date(text: str | None, *, today: date | None = None) -> date | None:
     """Billing dates lie in the past: "march 3" is the latest March 3 not after today.
 
@@ -68,7 +83,7 @@ def normalise_date(text: str | None, *, today: date | None = None) -> date | Non
         return None
     today = today or date.today()
     cleaned = re.sub(r"\b(on|the|of|this past|past)\b", " ", text.strip().lower())
-    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    cleaned = without_part_of_day(re.sub(r"\s+", " ", cleaned).strip())
     if cleaned in _DAYS_BACK:
         return today - timedelta(days=_DAYS_BACK[cleaned])
     ago = re.fullmatch(r"(\d+|[a-z]+) (day|week|month)s? ago", cleaned)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from bot.components.entity_spans import refine_entities
+from tests.trainer.repo_copy import REPO_ROOT
 
 
 def spacy_entity(text: str, surface: str, label: str) -> dict:
@@ -29,7 +31,7 @@ def test_money_includes_its_currency_sign(text, number, expected):
 @pytest.mark.parametrize(("text", "date", "expected"), [
     ("can i pay on the 21st", "the 21st", [("21st", "DATE")]),
     ("compare with last year's bill", "last year's", [("last year", "DATE")]),
-    ("is it due on monday or tuesday", "monday or", [("monday", "DATE")]),
+    ("is it due on monday or tuesday", "monday or", [("monday", "DATE"), ("tuesday", "DATE")]),
     ("my zip is 30303", "30303", []),
     ("phone ends 1946", "1946", [("1946", "DATE")]),  # a possible year stays a date
     ("the last four are 4821", "the last four are 4821", []),
@@ -62,3 +64,105 @@ def test_other_entities_pass_unchanged():
         spacy_entity(text, "INV-2026-000106", "invoice_number"),
     ]
     assert spans(text, entities) == [("late fee", "charge_name"), ("INV-2026-000106", "invoice_number")]
+
+
+# --- the span convention of docs/contracts.md ("Entities"), issue 13 -------------------------------------
+
+
+# The extractor's `dimensions` (config.yml): it drops every other label (TIME, ORDINAL) after the rules.
+DIMENSIONS = {
+    label
+    for component in yaml.safe_load((REPO_ROOT / "config.yml").read_text())["pipeline"]
+    if component["name"].endswith("CasedSpacyEntityExtractor")
+    for label in component["dimensions"]
+}
+
+
+def refined(text: str, *ner: tuple[str, str]) -> list[tuple[str, str]]:
+    """`refine_entities` over what NER gave (surface, label) for `text`, as (surface, label) pairs."""
+    found = spans(text, [spacy_entity(text, surface, label) for surface, label in ner])
+    return [(surface, label) for surface, label in found if label in DIMENSIONS]
+
+
+@pytest.mark.parametrize(("text", "ner", "expected"), [
+    ("they took 18 quid off me", [("18", "CARDINAL")], [("18 quid", "MONEY")]),
+    ("refund EUR 42.10 please", [("EUR", "ORG"), ("42.10", "CARDINAL")], [("EUR 42.10", "MONEY")]),
+    ("you charged 27 euros for nothing", [("27", "CARDINAL")], [("27 euros", "MONEY")]),
+    ("USD 310 is too much", [], [("USD 310", "MONEY")]),
+    ("i owe 45$ i think", [("45", "MONEY")], [("45$", "MONEY")]),
+    ("i was billed 63.40 twice", [("63.40", "CARDINAL")], [("63.40", "MONEY")]),
+    ("the total was $1,240.75", [("1,240.75", "MONEY")], [("$1,240.75", "MONEY")]),
+    ("roughly $64 went out", [("roughly $64", "MONEY")], [("$64", "MONEY")]),
+    ("an extra £9 appeared", [("an extra", "MONEY"), ("9", "MONEY")], [("£9", "MONEY")]),
+    ("it was over $ 200", [("over $", "MONEY"), ("200", "MONEY")], [("$ 200", "MONEY")]),
+    ("about seventy dollars", [("about seventy dollars", "MONEY")], [("seventy dollars", "MONEY")]),
+    ("it went from $30 to $70", [("30 to $70", "MONEY")], [("$30", "MONEY"), ("$70", "MONEY")]),
+    ("15 cents more per text", [("15 cents", "MONEY")], [("15 cents", "MONEY")]),
+])
+def test_money_is_the_amount_with_its_currency_and_nothing_else(text, ner, expected):
+    assert refined(text, *ner) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "i have 3 lines on the plan", "pay it in 2 instalments", "version 4.2 of the app", "page 12 of 14",
+    "i used 14.25 GB this cycle", "the engineer came at 10.30 am",
+])
+def test_numbers_that_are_no_amount_stay_out_of_money(text):
+    assert [label for _, label in refined(text)] == []
+
+
+@pytest.mark.parametrize(("text", "ner", "expected"), [
+    ("i'll pay on the 9th", [("9th", "ORDINAL")], [("9th", "DATE")]),
+    ("can it wait until the 23rd", [], [("23rd", "DATE")]),
+    ("paid by the 2nd of next month", [("the 2nd of next month", "DATE")], [("2nd of next month", "DATE")]),
+    ("it came out 4th april", [("4th", "ORDINAL")], [("4th april", "DATE")]),
+    ("was it april 4th, 2026", [("april 4th, 2026", "DATE")], [("april 4th, 2026", "DATE")]),
+    ("charged on 06/10 again", [], [("06/10", "DATE")]),
+    ("debited 2026-10-06", [("2026-10-06", "DATE")], [("2026-10-06", "DATE")]),
+    ("i paid this evening", [("this evening", "TIME")], [("this evening", "DATE")]),
+    ("i'll sort it tomorrow afternoon", [("tomorrow", "DATE"), ("afternoon", "TIME")],
+     [("tomorrow afternoon", "DATE")]),
+    ("i sent it tonight", [("tonight", "TIME")], [("tonight", "DATE")]),
+    ("i'll pay in full today", [], [("today", "DATE")]),
+    ("is it due this coming thursday", [("thursday", "DATE")], [("this coming thursday", "DATE")]),
+    ("check this month's invoice", [("month", "DATE")], [("this month", "DATE")]),
+    ("copy of last months bill", [("last months", "DATE")], [("last month", "DATE")]),
+    ("by the end of the month", [("the end of the month", "DATE")], [("end of the month", "DATE")]),
+    ("it left my bank a week ago", [("a week ago", "DATE")], [("a week ago", "DATE")]),
+    ("i earn on the 25th of every month", [("the 25th of every month", "DATE")], [("25th", "DATE")]),
+    ("the 7th or the 8th", [("7th or the 8th", "DATE")], [("7th", "DATE"), ("8th", "DATE")]),
+])
+def test_dates_follow_the_convention(text, ner, expected):
+    assert refined(text, *ner) == expected
+
+
+@pytest.mark.parametrize(("text", "ner"), [
+    ("the 2nd instalment bounced", [("2nd", "ORDINAL")]),
+    ("this is the 3rd time i ask", [("3rd", "ORDINAL")]),
+    ("support is 24/7 right", []),
+    ("pay 1/2 now", [("1/2", "CARDINAL")]),
+    ("visa exp 09/28", []),
+    ("when is payday", [("payday", "DATE")]),
+    ("the last day to pay", [("the last day", "DATE")]),
+    ("it was 40 and now 65", [("65", "DATE")]),
+    ("call me at 5pm", [("5pm", "TIME")]),
+])
+def test_what_names_no_day_is_no_date(text, ner):
+    assert refined(text, *ner) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("acc no is 100555", "100555"),
+    ("a/c 100555 please", "100555"),
+    ("customer number 100555", "100555"),
+    ("ACC\u2013100555 balance", "ACC\u2013100555"),
+    ("acc#100555", "acc#100555"),
+])
+def test_account_numbers_written_other_ways(text, expected):
+    assert refined(text) == [(expected, "account_number")]
+
+
+def test_rules_never_override_the_ruler():
+    text = "invoice INV-2025-001231 from 2025-01-05"
+    invoice = spacy_entity(text, "INV-2025-001231", "invoice_number")
+    assert spans(text, [invoice]) == [("INV-2025-001231", "invoice_number"), ("2025-01-05", "DATE")]

@@ -18,6 +18,22 @@ PROBES = [
     "why did i pay 30 dollars last tuesday",
 ]
 
+# Typical billing phrasings (written for this test, not from an evaluation set) and the exact entities the
+# built pipeline + CasedSpacyEntityExtractor give: docs/contracts.md's span convention ("Entities", issue 13).
+TYPICAL = {
+    "i sent 35 quid on the 4th, has it landed": [("MONEY", "35 quid"), ("DATE", "4th")],
+    "could i settle about $210 by the 1st of next month": [("MONEY", "$210"), ("DATE", "1st of next month")],
+    "EUR 19.90 came out on 7th june": [("MONEY", "EUR 19.90"), ("DATE", "7th june")],
+    "the 14.99 fee from 11/03 is wrong": [("MONEY", "14.99"), ("DATE", "11/03")],
+    "my card paid this morning, balance on acct 100452?": [
+        ("DATE", "this morning"), ("account_number", "100452"),
+    ],
+    "why is this month's bill higher than last month": [("DATE", "this month"), ("DATE", "last month")],
+    "can i pay the rest next friday": [("DATE", "next friday")],
+    "this is the 2nd time the late fee shows up": [("charge_name", "late fee")],
+}
+PROBES += list(TYPICAL)
+
 pytestmark = pytest.mark.slow
 
 
@@ -70,3 +86,13 @@ def test_ruler_and_ner_entities_come_out_of_the_component(comparison: dict) -> N
     assert ("account_number", "ACC-100001") in {(e, v) for e, v, *_ in found[PROBES[0]]}
     assert {"invoice_number", "charge_name"} <= labels[PROBES[1]]
     assert "MONEY" in labels[PROBES[2]]
+
+
+@pytest.mark.parametrize("text", list(TYPICAL))
+def test_typical_billing_phrasings_follow_the_span_convention(comparison: dict, text: str) -> None:
+    config = yaml.safe_load((REPO_ROOT / "config.yml").read_text())
+    dimensions = next(
+        c["dimensions"] for c in config["pipeline"] if c["name"].endswith("CasedSpacyEntityExtractor")
+    )
+    found = [(entity, value) for entity, value, *_ in comparison["entities"][text] if entity in dimensions]
+    assert found == TYPICAL[text]
