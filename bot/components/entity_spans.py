@@ -42,7 +42,7 @@ _DATELESS = re.compile(r"(?:next\s+)?payday|(?:the\s+)?(?:last|first)\s+day|more
 # "account 100234", "account number: 100234", "acc no is 100234", "a/c 100234", "customer number 100234" (the
 # ruler covers "ACC-100234" and "acc 100234").
 _BARE_ACCOUNT = re.compile(
-    r"\b(?:account|acct|acc|a/c|customer)\.?(?:\s*(?:number|num|no\.?|nr\.?|id|#))?(?:\s+is)?[\s#:.]*"
+    r"\b(?:account|acct|acc|a/c|customer)(?:'s|\.)?(?:\s*(?:number|num|no\.?|nr\.?|id|#))?(?:'s|\s+is)?[\s#:.-]*"
     r"(?P<digits>\d{6})\b",
     re.IGNORECASE,
 )
@@ -128,9 +128,11 @@ _DATE_RULES = (
         rf"today|tomorrow|yesterday)\b",
         re.IGNORECASE,
     ),
-    # "next friday", "this month", "last week", "this coming monday", "friday"
+    # "next friday", "this month", "last week", "this coming monday", "monday the 3rd", "tuesday, march 4"
     re.compile(
-        rf"\b(?:(?:this\s+coming|this\s+past|this|next|last|coming|previous)\s+)?{_WEEKDAY}\b|"
+        rf"\b(?:(?:this\s+coming|this\s+past|this|next|last|coming|previous)\s+)?{_WEEKDAY}\b"
+        rf"(?:,?\s+(?:the\s+)?{_ORDINAL_DAY}\b(?:\s+(?:of\s+)?{_MONTH}\b)?"
+        rf"|,?\s+{_MONTH}\.?\s+{_DAY_NUMBER}(?:st|nd|rd|th)?\b{_NOT_AN_AMOUNT})?{_YEAR}?|"
         rf"\b(?:this|next|last|previous)\s+(?:week(?:end)?|month|year)(?='?s?\b)",
         re.IGNORECASE,
     ),
@@ -139,7 +141,7 @@ _DATE_RULES = (
                re.IGNORECASE),
     # "three days ago", "a couple of weeks ago"
     re.compile(r"\b(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|a\s+couple\s+of)"
-               r"\s+(?:days?|weeks?|fortnights?|months?)\s+ago\b", re.IGNORECASE),
+               r"\s+(?:days?|weeks?|fortnights?|months?|years?)\s+ago\b", re.IGNORECASE),
 )
 _NOT_A_DATE = re.compile(r"24/7|\d/\d")  # "24/7 support", fractions ("1/2"): fewer than 3 digits
 # A card's expiry ("exp 04/29") is no billing date.

@@ -129,6 +129,8 @@ def test_numbers_that_are_no_amount_stay_out_of_money(text):
     ("copy of last months bill", [("last months", "DATE")], [("last month", "DATE")]),
     ("by the end of the month", [("the end of the month", "DATE")], [("end of the month", "DATE")]),
     ("it left my bank a week ago", [("a week ago", "DATE")], [("a week ago", "DATE")]),
+    ("paid it on monday the 3rd", [("monday", "DATE"), ("3rd", "ORDINAL")], [("monday the 3rd", "DATE")]),
+    ("due tuesday, march 4", [("tuesday", "DATE"), ("march 4", "DATE")], [("tuesday, march 4", "DATE")]),
     ("i earn on the 25th of every month", [("the 25th of every month", "DATE")], [("25th", "DATE")]),
     ("the 7th or the 8th", [("7th or the 8th", "DATE")], [("7th", "DATE"), ("8th", "DATE")]),
 ])
@@ -155,6 +157,8 @@ def test_what_names_no_day_is_no_date(text, ner):
     ("acc no is 100555", "100555"),
     ("a/c 100555 please", "100555"),
     ("customer number 100555", "100555"),
+    ("my account's 100555", "100555"),
+    ("Account Number - 100555", "100555"),
     ("ACC\u2013100555 balance", "ACC\u2013100555"),
     ("acc#100555", "acc#100555"),
 ])
