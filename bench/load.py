@@ -56,6 +56,7 @@ BASELINE_SCRIPT = ["hello", "I am feeling great", "are you a bot?", "goodbye"]
 @dataclass
 class Results:
     latencies_ms: list[float] = field(default_factory=list)
+    latencies_by_turn: dict[str, list[float]] = field(default_factory=dict)  # "<who>: <text>" -> ms
     errors: int = 0
     lost: int = 0
     messages: int = 0
@@ -65,14 +66,27 @@ class Results:
     rss_mb: dict[str, float] = field(default_factory=dict)
 
     def percentile(self, q: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        return percentile(self.latencies_ms, q)
 
     @property
     def throughput(self) -> float:
         return self.messages / self.wall_seconds if self.wall_seconds else 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def turn_table(name: str, r: Results) -> list[str]:
+    """Latency per scripted turn: where the slow tail comes from (the first message of a conversation, a
+    verification, an answer that calls the backend)."""
+    lines = ["", f"Latency per turn, {name.split(',')[0]}:", "",
+             "| turn | messages | p50 ms | p95 ms | max ms |", "|---|---|---|---|---|"]
+    for turn, values in sorted(r.latencies_by_turn.items(), key=lambda item: -percentile(item[1], 0.95)):
+        p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
+        lines.append(f"| {turn} | {len(values)} | {p50:.0f} | {p95:.0f} | {max(values):.0f} |")
+    return lines
 
 
 def process_tree(pid: int) -> list[int]:
@@ -127,6 +141,8 @@ async def stack_customer(stack_ws: str, secret: str, customer_id: int, deadline:
                     print(f"not a bot answer to {text!r}: {answer}", file=sys.stderr)
                     continue
                 out.latencies_ms.append(chat.last_reply_seconds * 1000)  # to the reply's first frame
+                who = "anonymous" if anonymous else "signed in"
+                out.latencies_by_turn.setdefault(f"{who}: {text}", []).append(out.latencies_ms[-1])
                 out.messages += 1
                 if think_seconds:  # a person reads the answer and types the next message
                     await asyncio.sleep(random.uniform(0.5, 1.5) * think_seconds)
@@ -373,6 +389,8 @@ def main() -> int:
     parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
                         help="stack configurations to measure (see CONFIGS)")
     parser.add_argument("--out", type=Path, help="append the table to this Markdown file")
+    parser.add_argument("--by-turn", action="store_true",
+                        help="also print the latency of each scripted turn of this project's customers")
     parser.add_argument("--capacity", action="store_true",
                         help="instead of one load: find how many customers at a person's pace each system "
                              "serves with p95 under --capacity-p95-ms (the project's first config, and with "
@@ -426,6 +444,9 @@ def main() -> int:
             with start_system() as system:
                 results[name] = system.measure(args.conversations, args.duration, args.think_seconds)
             lines.append(row(name, results[name]))
+        if args.by_turn:
+            for name, r in results.items():
+                lines += turn_table(name, r) if r.latencies_by_turn else []
         baselines = {name: r for name, r in results.items() if name.startswith("stock")}
         if baselines:
             lines.append("")
