@@ -75,7 +75,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="profile-") as tmp, tracker_store(args.tracker_store) as store:
         stack = Stack(Path(tmp)).start()
         try:
-            env = {**stack.env, "RASA_TRACKER_SQLITE": str(Path(tmp) / "profile_tracker.db")}
+            actions = stack.services["actions"].process
+            env = {**stack.env, "RASA_TRACKER_SQLITE": str(Path(tmp) / "profile_tracker.db"),
+                   "PROFILE_ACTIONS_PID": str(actions.pid if actions else "")}
             endpoints = Path(tmp) / "endpoints.yml"
             endpoints.write_text((REPO_ROOT / "bot" / "endpoints.yml").read_text().split("tracker_store:")[0]
                                  + store)
@@ -107,7 +109,9 @@ def main() -> None:
         f"{count} messages ({args.conversations} conversations of {SCRIPT}), one at a time; per message: "
         f"mean {statistics.mean(wall):.0f} ms, median {statistics.median(wall):.0f} ms, max {max(wall):.0f} "
         f"ms; CPU of the Rasa process per message: mean {statistics.mean(result['cpu_ms']):.1f} ms, median "
-        f"{statistics.median(result['cpu_ms']):.1f} ms. Model {current_model().name}"
+        f"{statistics.median(result['cpu_ms']):.1f} ms; CPU of the action server per message: "
+        f"{result['actions_cpu_ms'] / count:.1f} ms (clock ticks of 10 ms, summed over the run). "
+        f"Model {current_model().name}"
         f"{', every text new (--distinct)' if args.distinct else ''}; tracker store: {args.tracker_store}; "
         f"{'signed-in customer' if args.signed_in else 'anonymous visitor'}.",
         *[f"NLU parse alone of {text!r}: {ms:.1f} ms CPU" for text, ms in result["parse_cpu_ms"].items()],
