@@ -1,11 +1,6 @@
-"""The account check in the dialogue (issue 18; docs/contracts.md, "Account check").
-
-Once per conversation, right after the customer is verified (signed in: `action_validate_slot_mappings` on the
-first message; by the form: `action_answer_after_verification`), the bot asks the backend for findings and
-mentions the first one it may fix ("Before we start: ... Want me to fix that?", Yes / No buttons), then still
-answers the question. Slot `account_check_offer` remembers that the check ran (and what was offered);
-`account_check_pending` (featurized) routes the next "yes" to `action_fix_finding` and "no" to
-`action_decline_finding`; any other answer resets it, so a later "yes" to something else fixes nothing.
+"""The account check in the dialogue (issue 18; docs/contracts.md, "Account check"): the answers to its offer,
+and the offer before a response (greet, what_can_you_do). The offer itself, where it is made and how
+`account_check_pending` routes the next yes/no: actions/account_check_offer.py.
 """
 
 import logging
@@ -16,83 +11,30 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from actions.base import UsesServices, utter_backend_unavailable
-from actions.clients.account_check import AccountCheckClient, FixNeedsSpecialist, proactive_offer
+from actions.account_check_offer import OFFER_SLOT, PENDING_SLOT, offer_before_answer
+from actions.base import UsesAccountCheck, utter_backend_unavailable
+from actions.clients.account_check import FixNeedsSpecialist
 from actions.clients.errors import NotFound, ServiceError
-from actions.conversation import conversation_id, current_customer_id, latest_turn
+from actions.conversation import conversation_id, current_customer_id
 from actions.escalation import escalate
 from actions.formatting import format_money
 from actions.identity import handoff_turn
 
 logger = logging.getLogger(__name__)
 
-OFFER_SLOT = "account_check_offer"
-PENDING_SLOT = "account_check_pending"
-ANSWER_INTENTS = frozenset({"affirm", "deny"})
-# A signed-in customer hears the offer before these are answered; a message that starts a form (a dispute,
-# a payment), asks for a person or answers something else is left alone: the offer waits for a later turn.
-OFFER_BEFORE_INTENTS = frozenset({
-    "greet", "check_balance", "ask_due_date", "list_charges", "explain_charge", "explain_bill_increase",
-    "payment_status", "how_to_pay", "what_can_you_do",
-})
 
+class ActionAccountCheckOffer(UsesAccountCheck, Action):
+    """The offer before `utter_greet` / `utter_what_can_you_do`, which are responses, not actions of ours:
+    called by Rasa's slot extraction only for those two intents outside a form (domain.yml, slot
+    `account_check_offer`); the answering actions make it themselves."""
 
-class UsesAccountCheck(UsesServices):
-    """UsesServices plus the account-check client (injectable, built on first use)."""
+    def name(self) -> str:
+        return "action_account_check_offer"
 
-    def __init__(self, *, billing: Any = None, handoff: Any = None, account_check: Any = None) -> None:
-        super().__init__(billing=billing, handoff=handoff)
-        self._account_check = account_check
-
-    @property
-    def account_check(self) -> AccountCheckClient:
-        if self._account_check is None:
-            self._account_check = AccountCheckClient()
-        client: AccountCheckClient = self._account_check
-        return client
-
-
-async def offer_fix(
-    client: AccountCheckClient, dispatcher: CollectingDispatcher, tracker: Tracker
-) -> dict[str, Any]:
-    """The check after verification, once per conversation: the slots to set ({} when not due yet)."""
-    customer_id = current_customer_id(tracker)
-    if customer_id is None or tracker.get_slot(OFFER_SLOT) is not None:
-        return {}
-    try:
-        findings = await client.list_findings(customer_id=customer_id)
-    except ServiceError:
-        logger.warning("account check unavailable for conversation %s", tracker.sender_id)
-        return {OFFER_SLOT: {"status": "unavailable"}}
-    finding = proactive_offer(findings)
-    if finding is None:
-        return {OFFER_SLOT: {"status": "none"}}
-    dispatcher.utter_message(response="utter_account_check_offer", finding=finding.summary)
-    offer = {
-        "status": "offered",
-        "customer_id": customer_id,
-        "finding_id": finding.id,
-        "kind": finding.kind,
-        "summary": finding.summary,
-        "amount": str(finding.amount),
-        "currency": findings.currency,
-        "invoice_number": finding.invoice_number,
-    }
-    return {OFFER_SLOT: offer, PENDING_SLOT: True}
-
-
-async def offer_after_sign_in(
-    client: AccountCheckClient, dispatcher: CollectingDispatcher, tracker: Tracker
-) -> dict[str, Any]:
-    """For action_validate_slot_mappings: a pending offer not answered is dropped; a signed-in customer's
-    first question that the bot answers directly gets the offer before the answer."""
-    changes: dict[str, Any] = {}
-    intent = latest_turn(tracker).intent
-    if tracker.get_slot(PENDING_SLOT) is True and intent not in ANSWER_INTENTS:
-        changes[PENDING_SLOT] = False
-    if tracker.active_loop.get("name") or intent not in OFFER_BEFORE_INTENTS:
-        return changes
-    return {**changes, **await offer_fix(client, dispatcher, tracker)}
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return await offer_before_answer(self.account_check, dispatcher, tracker)
 
 
 def _offered(tracker: Tracker) -> dict[str, Any] | None:

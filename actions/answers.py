@@ -11,7 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from actions.base import TALK_TO_PERSON_BUTTON, AccountAnswerAction, AnswerContext, UsesPayments, UsesServices
+from actions.account_check_offer import offer_before_answer
+from actions.base import (
+    TALK_TO_PERSON_BUTTON,
+    AccountAnswerAction,
+    AnswerContext,
+    UsesAccountCheck,
+    UsesPayments,
+)
 from actions.charges import (
     MAX_CHARGE_BUTTONS,
     ChargeQuery,
@@ -399,8 +406,9 @@ class ActionPaymentStatus(AccountAnswerAction):
         await name_payment_method_alerts(context)
 
 
-class ActionHowToPay(UsesServices, Action):
-    """Works for everyone: a verified customer also hears their autopay and saved methods."""
+class ActionHowToPay(UsesAccountCheck, Action):
+    """Works for everyone: a verified customer also hears their autopay and saved methods (after the account
+    check's offer when it is due, actions/account_check_offer.py)."""
 
     def name(self) -> str:
         return "action_how_to_pay"
@@ -408,6 +416,10 @@ class ActionHowToPay(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        offered = await offer_before_answer(self.account_check, dispatcher, tracker)
+        return offered + await self.answer(dispatcher, tracker)
+
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         customer_id = current_customer_id(tracker)
         if customer_id is None:
             dispatcher.utter_message(response="utter_how_to_pay_general")

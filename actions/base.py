@@ -3,12 +3,15 @@
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import Any
 
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
+from actions.account_check_offer import offer_before_answer
+from actions.clients.account_check import AccountCheckClient
 from actions.clients.billing import BillingClient
 from actions.clients.errors import BackendUnavailable, NotFound, ServiceError
 from actions.clients.handoff import HandoffClient
@@ -61,6 +64,21 @@ class UsesPayments(UsesServices):
         return self._payments
 
 
+class UsesAccountCheck(UsesServices):
+    """UsesServices plus the account-check client (injectable, built on first use)."""
+
+    def __init__(self, *, billing: Any = None, handoff: Any = None, account_check: Any = None) -> None:
+        super().__init__(billing=billing, handoff=handoff)
+        self._account_check = account_check
+
+    @property
+    def account_check(self) -> AccountCheckClient:
+        if self._account_check is None:
+            self._account_check = AccountCheckClient()
+        client: AccountCheckClient = self._account_check
+        return client
+
+
 def utter_backend_unavailable(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(response="utter_backend_unavailable", buttons=[TALK_TO_PERSON_BUTTON])
 
@@ -95,8 +113,9 @@ class AnswerContext:
             self.tracker.slots["account_currency"] = currency
 
 
-class AccountAnswerAction(UsesServices, Action, ABC):
-    """Answers one question from the verified customer's account. Subclasses implement `answer`."""
+class AccountAnswerAction(UsesAccountCheck, Action, ABC):
+    """Answers one question from the verified customer's account, after the account check's offer when it is
+    due (actions/account_check_offer.py). Subclasses implement `answer`."""
 
     @abstractmethod
     def name(self) -> str: ...
@@ -108,7 +127,8 @@ class AccountAnswerAction(UsesServices, Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return await self.answer_turn(dispatcher, tracker, latest_turn(tracker))
+        offered = await offer_before_answer(self.account_check, dispatcher, tracker)
+        return offered + await self.answer_turn(dispatcher, tracker, latest_turn(tracker))
 
     async def answer_turn(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: CustomerTurn

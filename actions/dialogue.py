@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from actions.account_check import UsesAccountCheck, offer_fix
+from actions.account_check_offer import offer_fix
 from actions.answers import ANSWERS_BY_INTENT, ActionExplainCharge
-from actions.base import UsesServices, account_currency, utter_backend_unavailable
+from actions.base import UsesAccountCheck, UsesServices, account_currency, utter_backend_unavailable
 from actions.charges import WAIVER_OFFERED, waiver_button
 from actions.clients.billing import MatchedLineItem
 from actions.clients.errors import Conflict, NotFound, ServiceError
@@ -24,11 +24,12 @@ from actions.conversation import (
     current_customer_id,
     latest_turn,
     latest_turn_with_intent,
+    logged_in_customer_id,
 )
 from actions.escalation import build_summary, escalate
 from actions.formatting import format_money
 from actions.forms import STOPPING_VERIFICATION_STATUSES
-from actions.identity import handoff_turn
+from actions.identity import handoff_turn, signed_in_slots
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +113,20 @@ async def _after_stopped_verification(
     return events + _reset(*VERIFICATION_SLOTS, *also_reset)
 
 
+def _signed_in_not_yet_marked(tracker: Tracker) -> list[EventType]:
+    """A signed-in customer whose session started without the handoff's assertion (Rasa started it for the
+    handoff's append_events / trigger_intent after a human phase): the form asked nothing because this turn's
+    assertion names the customer; from now on the session knows them as action_session_start would have."""
+    customer_id = logged_in_customer_id(tracker)
+    if customer_id is None or tracker.get_slot("identity_verified") is True:
+        return []
+    slots = signed_in_slots(customer_id, conversation_id=tracker.sender_id)
+    return [SlotSet(name, value) for name, value in slots.items()]
+
+
 class ActionAnswerAfterVerification(UsesAccountCheck, Action):
     """Runs when verify_identity_form ends: answers the question asked before it (after the account check's
-    offer, actions/account_check.py), or hands over when locked."""
+    offer, actions/account_check_offer.py), or hands over when locked."""
 
     def name(self) -> str:
         return "action_answer_after_verification"
@@ -128,7 +140,7 @@ class ActionAnswerAfterVerification(UsesAccountCheck, Action):
             dispatcher.utter_message(response="utter_need_verification")
             return []
         offer = await offer_fix(self.account_check, dispatcher, tracker)
-        checked: list[EventType] = [SlotSet(name, value) for name, value in offer.items()]
+        checked = _signed_in_not_yet_marked(tracker) + [SlotSet(name, value) for name, value in offer.items()]
         turn = latest_turn_with_intent(tracker, ANSWERS_BY_INTENT)
         answer_class = ANSWERS_BY_INTENT.get(turn.intent or "") if turn is not None else None
         if turn is None or answer_class is None:

@@ -7,11 +7,10 @@ from typing import Any
 
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction, ValidationAction
+from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from actions.account_check import UsesAccountCheck, offer_after_sign_in
 from actions.base import UsesPayments, UsesServices, account_currency, utter_backend_unavailable
 from actions.charges import (
     WAIVER_OFFERED,
@@ -28,10 +27,9 @@ from actions.clients.errors import InvalidRequest, NotFound, ServiceError, Verif
 from actions.conversation import (
     current_customer_id,
     latest_turn,
-    logged_in_customer_id,
     verified_customer_or_ask,
 )
-from actions.identity import customer_id_from_slot, handoff_turn, signed_customer_slot
+from actions.identity import handoff_turn, signed_customer_slot
 from actions.normalise import (
     account_number_in_text,
     normalise_account_number,
@@ -411,31 +409,3 @@ class ActionAskDisputeLineItemId(UsesServices, Action):
         else:
             dispatcher.utter_message(response="utter_ask_dispute_line_item_id", buttons=buttons)
         return []
-
-
-class ValidateSlotMappings(UsesAccountCheck, ValidationAction):
-    """Runs after every customer message: a signed-in visitor (metadata from handoff) counts as verified;
-    then the account check's offer (actions/account_check.py)."""
-
-    def name(self) -> str:
-        return "action_validate_slot_mappings"
-
-    async def extract_identity_verified(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        customer_id = logged_in_customer_id(tracker)
-        if customer_id is None:
-            return {}
-        changes: dict[str, Any] = {}
-        if tracker.get_slot("identity_verified") is not True:
-            changes["identity_verified"] = True
-        if customer_id_from_slot(tracker) != customer_id:
-            changes["verified_customer_id"] = signed_customer_slot(
-                customer_id, conversation_id=tracker.sender_id
-            )
-        return changes
-
-    async def extract_account_check_offer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return await offer_after_sign_in(self.account_check, dispatcher, tracker)

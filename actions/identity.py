@@ -1,5 +1,7 @@
 """Who the customer is, from signed facts only (docs/contracts.md, "Actions"): the handoff service's identity
-assertion in the latest message's metadata, or the verified-customer slot signed by this action server.
+assertion in the latest message's metadata, or the verified-customer slot signed by this action server (set
+from the assertion of the message that started the session, actions/session_start.py, or by the verification
+form).
 
 Both are bound to the conversation (`tracker.sender_id`), so a tracker forged for another conversation, a
 copied slot, an unsigned or expired assertion or a bare `customer_id` count as an anonymous visitor."""
@@ -24,6 +26,7 @@ AUDIENCE = "billing-actions"
 # Clocks of the handoff and action hosts may differ a little.
 CLOCK_LEEWAY_SECONDS = 10
 SLOT = "verified_customer_id"
+SESSION_METADATA_SLOT = "session_started_metadata"  # Rasa's default slot
 # keeps slot signatures apart from anything else signed with the key
 _SLOT_PURPOSE = b"verified-customer-slot\x00"
 
@@ -75,6 +78,15 @@ def handoff_turn(tracker: Tracker, *, secret: str | None = None) -> HandoffTurn 
     return verify_assertion(metadata.get("identity"), conversation_id=tracker.sender_id, secret=secret)
 
 
+def session_start_turn(tracker: Tracker, *, secret: str | None = None) -> HandoffTurn | None:
+    """The verified assertion of the message that starts the session: Rasa passes that message's metadata to
+    `action_session_start` in the slot `session_started_metadata` (None: no message, or not the handoff's)."""
+    metadata = tracker.get_slot(SESSION_METADATA_SLOT)
+    if not isinstance(metadata, dict):
+        return None
+    return verify_assertion(metadata.get("identity"), conversation_id=tracker.sender_id, secret=secret)
+
+
 def _slot_signature(customer_id: int, conversation_id: str, secret: str | None) -> str:
     message = _SLOT_PURPOSE + f"{conversation_id}\x00{customer_id}".encode()
     return hmac.new(_secret(secret).encode(), message, hashlib.sha256).hexdigest()
@@ -85,6 +97,14 @@ def signed_customer_slot(
 ) -> dict[str, Any]:
     """The value of slot `verified_customer_id`: the id and an HMAC binding it to this conversation."""
     return {"customer_id": customer_id, "signature": _slot_signature(customer_id, conversation_id, secret)}
+
+
+def signed_in_slots(customer_id: int, *, conversation_id: str, secret: str | None = None) -> dict[str, Any]:
+    """The slots that make the customer of a verified assertion verified for the rest of the session."""
+    return {
+        "identity_verified": True,
+        SLOT: signed_customer_slot(customer_id, conversation_id=conversation_id, secret=secret),
+    }
 
 
 def customer_id_from_slot(tracker: Tracker, *, secret: str | None = None) -> int | None:

@@ -1,7 +1,8 @@
-"""The account check in the dialogue (issue 18, actions/account_check.py) against the real backend app
-(SQLite, demo seed + customers 9-14): the offer once after verification (signed in or by the form), never
-before it; "yes" fixing with one credit, beyond the limits a handover with the finding as the summary, "no"
-leaving it.
+"""The account check in the dialogue (issue 18, actions/account_check.py, actions/account_check_offer.py)
+against the real backend app (SQLite, demo seed + customers 9-14): the offer once after verification (signed
+in or by the form), never before it, made by the action that answers (before a response: by the slot
+mapping's action); "yes" fixing with one credit, beyond the limits a handover with the finding as the summary,
+"no" leaving it.
 
 Trackers are built inline as rasa-sdk's own tests do; the events the actions return are asserted exactly."""
 
@@ -17,12 +18,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account_check import ActionDeclineFinding, ActionFixFinding
+from actions.account_check import ActionAccountCheckOffer, ActionDeclineFinding, ActionFixFinding
+from actions.answers import ActionAskDueDate, ActionCheckBalance, ActionHowToPay
 from actions.clients.account_check import AccountCheckClient
 from actions.clients.billing import BillingClient
 from actions.config import ActionSettings
 from actions.dialogue import ActionAnswerAfterVerification
-from actions.forms import ValidateSlotMappings
 from actions.identity import signed_customer_slot
 from tests.actions.backend_app import seeded_backend_app
 from tests.actions.fakes import FakeHandoff, handoff_metadata
@@ -30,6 +31,11 @@ from tests.actions.fakes import FakeHandoff, handoff_metadata
 TOKEN = "test-backend-token-account-check-actions"
 DAVID, HIRO, NADIA = 4, 8, 14
 DAVID_OFFER_START = "Your Installation fee of $49.00 was billed twice"
+# what action_session_start set for a signed-in David (actions/session_start.py)
+SIGNED_IN_SESSION = {
+    "identity_verified": True,
+    "verified_customer_id": signed_customer_slot(DAVID, conversation_id="conv-1"),
+}
 
 
 @dataclass
@@ -104,28 +110,60 @@ async def david_offer(backend: Backend) -> dict[str, Any]:
 async def test_signed_in_customer_hears_the_offer_once_before_the_answer(
     backend: Backend, domain: dict[str, Any]
 ) -> None:
+    # action_session_start verified David (tests/actions/test_session_start.py); his first question
     dispatcher = CollectingDispatcher()
-    first = tracker("check_balance", signed_in=DAVID, slots={"identity_verified": False})
-    events = await ValidateSlotMappings(account_check=backend.account_check).run(dispatcher, first, domain)
+    first = tracker("check_balance", signed_in=DAVID, slots=SIGNED_IN_SESSION)
+    events = await ActionCheckBalance(billing=backend.billing, account_check=backend.account_check).run(
+        dispatcher, first, domain
+    )
     offer = await david_offer(backend)
     assert events == [
-        SlotSet("identity_verified", True),
-        SlotSet("verified_customer_id", signed_customer_slot(DAVID, conversation_id="conv-1")),
         SlotSet("account_check_offer", offer),
         SlotSet("account_check_pending", True),
+        SlotSet("account_currency", "USD"),  # the balance answer's own
     ]
-    [mention] = dispatcher.messages
+    mention, *answer = dispatcher.messages
     assert mention["response"] == "utter_account_check_offer"
     assert mention["finding"].startswith(DAVID_OFFER_START)
+    assert answer[0]["response"] == "utter_balance" and answer[0]["total_due"] == "$143.00"
 
-    # the next message (another question): no second check, the unanswered offer is dropped
+    # the next message (another question; Rasa's slot mapping has reset the unanswered offer): no second check
     dispatcher = CollectingDispatcher()
-    later = tracker(
-        "ask_due_date", signed_in=DAVID, slots=dict(slot_values(events), account_check_pending=True)
+    later = tracker("ask_due_date", signed_in=DAVID, slots={**SIGNED_IN_SESSION, **slot_values(events)})
+    later.slots["account_check_pending"] = False
+    events = await ActionAskDueDate(billing=backend.billing, account_check=backend.account_check).run(
+        dispatcher, later, domain
     )
-    events = await ValidateSlotMappings(account_check=backend.account_check).run(dispatcher, later, domain)
-    assert events == [SlotSet("account_check_pending", False)]
-    assert dispatcher.messages == [] and len(backend.reads) == 2  # the first check and david_offer's
+    assert events == []
+    assert said(dispatcher) == ["utter_due_date"]
+    assert len(backend.reads) == 2  # the first check and david_offer's
+
+
+@pytest.mark.parametrize("intent", ["greet", "what_can_you_do"])
+async def test_before_a_response_the_slot_mapping_s_action_makes_the_offer(
+    backend: Backend, domain: dict[str, Any], intent: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    hello = tracker(intent, signed_in=DAVID, slots=SIGNED_IN_SESSION)
+    events = await ActionAccountCheckOffer(account_check=backend.account_check).run(dispatcher, hello, domain)
+    assert events == [
+        SlotSet("account_check_offer", await david_offer(backend)),
+        SlotSet("account_check_pending", True),
+    ]
+    assert said(dispatcher) == ["utter_account_check_offer"]  # then Rasa utters the response
+
+
+async def test_how_to_pay_answers_after_the_offer_too(backend: Backend, domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    how = tracker("how_to_pay", signed_in=DAVID, slots=SIGNED_IN_SESSION, text="how can I pay?")
+    events = await ActionHowToPay(billing=backend.billing, account_check=backend.account_check).run(
+        dispatcher, how, domain
+    )
+    assert events == [
+        SlotSet("account_check_offer", await david_offer(backend)),
+        SlotSet("account_check_pending", True),
+    ]
+    assert said(dispatcher)[:2] == ["utter_account_check_offer", "utter_how_to_pay"]
 
 
 async def test_nothing_is_checked_before_verification_or_while_a_form_starts(
@@ -133,32 +171,31 @@ async def test_nothing_is_checked_before_verification_or_while_a_form_starts(
 ) -> None:
     dispatcher = CollectingDispatcher()
     anonymous = tracker("check_balance", slots={"identity_verified": False})
-    validate = ValidateSlotMappings(account_check=backend.account_check)
-    assert await validate.run(dispatcher, anonymous, domain) == []
+    balance = ActionCheckBalance(billing=backend.billing, account_check=backend.account_check)
+    assert await balance.run(dispatcher, anonymous, domain) == []
+    assert said(dispatcher) == ["utter_need_verification"]
     # David's own dispute goes on as before (the dispute form): the offer waits for a question the bot answers
-    dispute = tracker(
-        "dispute_charge",
-        signed_in=DAVID,
-        slots={
-            "identity_verified": True,
-            "verified_customer_id": signed_customer_slot(DAVID, conversation_id="conv-1"),
-        },
-    )
-    assert await validate.run(dispatcher, dispute, domain) == []
-    assert dispatcher.messages == [] and backend.reads == []
+    offer_action = ActionAccountCheckOffer(account_check=backend.account_check)
+    dispute = tracker("dispute_charge", signed_in=DAVID, slots=SIGNED_IN_SESSION)
+    assert await offer_action.run(dispatcher, dispute, domain) == []
+    # "what can you do?" inside a form is answered and the form goes on: no offer there either
+    inside_form = tracker("what_can_you_do", signed_in=DAVID, slots=SIGNED_IN_SESSION)
+    inside_form.active_loop = {"name": "dispute_form"}
+    assert await offer_action.run(dispatcher, inside_form, domain) == []
+    assert said(dispatcher) == ["utter_need_verification"] and backend.reads == []
 
 
 async def test_customer_without_a_fixable_finding_hears_nothing(
     backend: Backend, domain: dict[str, Any]
 ) -> None:
     dispatcher = CollectingDispatcher()
-    hiro = tracker("greet", signed_in=HIRO, slots={"identity_verified": False}, sender_id="conv-hiro")
-    events = await ValidateSlotMappings(account_check=backend.account_check).run(dispatcher, hiro, domain)
-    assert events == [
-        SlotSet("identity_verified", True),
-        SlotSet("verified_customer_id", signed_customer_slot(HIRO, conversation_id="conv-hiro")),
-        SlotSet("account_check_offer", {"status": "none"}),
-    ]
+    hiro_session = {
+        "identity_verified": True,
+        "verified_customer_id": signed_customer_slot(HIRO, conversation_id="conv-hiro"),
+    }
+    hiro = tracker("greet", signed_in=HIRO, slots=hiro_session, sender_id="conv-hiro")
+    events = await ActionAccountCheckOffer(account_check=backend.account_check).run(dispatcher, hiro, domain)
+    assert events == [SlotSet("account_check_offer", {"status": "none"})]
     assert dispatcher.messages == []
 
 

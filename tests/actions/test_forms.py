@@ -17,13 +17,11 @@ from actions.forms import (
     ActionAskDisputeLineItemId,
     HelperSlotsFormValidation,
     ValidateDisputeForm,
-    ValidateSlotMappings,
     ValidateVerifyIdentityForm,
 )
 from actions.identity import signed_customer_slot
 from tests.actions.conftest import SIGNED_IN
 from tests.actions.fakes import (
-    FakeAccountCheck,
     FakeBilling,
     handoff_metadata,
     make_tracker,
@@ -326,25 +324,6 @@ async def test_reason_without_words_is_reasked(billing, dispatcher, domain, reas
     events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
     assert slot_events(events)["dispute_reason"] is None
     assert responses(dispatcher) == ["utter_dispute_reason_too_short"]
-
-
-async def test_signed_in_metadata_marks_identity_verified(dispatcher, domain):
-    tracker = make_tracker(intent="greet", metadata=SIGNED_IN, slots={"identity_verified": False})
-    account_check = FakeAccountCheck()
-    events = await ValidateSlotMappings(account_check=account_check).run(dispatcher, tracker, domain)
-    assert slot_events(events) == {
-        "identity_verified": True,
-        "verified_customer_id": signed_customer_slot(4, conversation_id="conv-1"),
-        "account_check_offer": {"status": "none"},  # checked once, nothing to mention
-    }
-    assert account_check.calls == [4] and dispatcher.messages == []
-
-
-async def test_anonymous_message_changes_nothing(dispatcher, domain):
-    tracker = make_tracker(intent="greet", slots={"identity_verified": False})
-    account_check = FakeAccountCheck()
-    assert await ValidateSlotMappings(account_check=account_check).run(dispatcher, tracker, domain) == []
-    assert account_check.calls == []  # never before verification
 
 
 async def test_reason_the_nlu_took_for_a_payment_question_is_the_reason(billing, dispatcher, domain):
