@@ -67,6 +67,12 @@ def assertion(conversation_id: str, customer_id: int, *, seconds: int = 120, sec
     )
 
 
+@pytest.mark.trust_case(
+    area="access",
+    case="Session started (action_session_start) with a forged identity in the first message's metadata: "
+    "a bare customer_id, an assertion of another conversation, signed with another key, expired or garbage",
+    expected="the session starts as an anonymous visitor's: identity_verified and verified_customer_id unset",
+)
 @pytest.mark.parametrize(
     "metadata",
     [
