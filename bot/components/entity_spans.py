@@ -9,9 +9,11 @@ morning", "tonight": TIME) are missed as dates.
 
 So, after NER, a few deterministic rules (regular expressions over the text, below) find the MONEY and DATE
 forms billing customers write; a rule's span replaces any NER span it overlaps, and NER's remaining spans are
-trimmed to the same convention (docs/contracts.md, "Entities"): a DATE has no leading "on"/"the" and no
-possessive, a MONEY span is the amount with its currency sign, code or word and nothing else. Plain Python,
-so it is tested without Rasa (tests/bot/test_entity_spans.py).
+trimmed to the same convention (docs/contracts.md, "Entities": the frozen set's annotation guidelines,
+spaCy's own): a DATE keeps its determiner "the" ("on [the 15th]", "[the end of the month]", "over [the
+weekend]") but no preposition and no possessive; a MONEY span is the amount with its currency sign, code or
+word and nothing else, and a bare number ("12.50") is no money. Plain Python, so it is tested without Rasa
+(tests/bot/test_entity_spans.py).
 """
 
 from __future__ import annotations
@@ -35,10 +37,22 @@ _FREQUENCY = re.compile(
     re.IGNORECASE,
 )
 _DATE_EDGES = re.compile(
-    r"^(?:the\s+)|(?:'s|'|\s+or|\s+and|,|\s+of\s+(?:each|every)\s+month)$", re.IGNORECASE
+    r"^(?:on|by|until|since|from|in|at)\s+|(?:'s|'|\s+or|\s+and|,|\s+of\s+(?:each|every)\s+month)$",
+    re.IGNORECASE,
 )
-# NER dates that name no day: "payday", "the last day (to pay)", "more than".
-_DATELESS = re.compile(r"(?:next\s+)?payday|(?:the\s+)?(?:last|first)\s+day|more\s+than|less\s+than", re.I)
+# NER dates that name no day: "payday", "the last day (to pay)", "more than", a time of day alone ("good
+# evening", "overnight": the contract; "this morning" is a day, by a rule).
+_DATELESS = re.compile(r"(?:the\s+)?(?:next\s+)?payday|a\s+little\s+(?:later|longer|while)|"
+                       r"(?:the\s+)?(?:last|first)\s+day|more\s+than|less\s+than|"
+                       r"(?:good\s+)?(?:morning|afternoon|evening|night)|overnight", re.I)
+# Durations are no dates (contract; "three days ago" is, by a rule): "two months", "another week", "an extra
+# few days", "45 unused days", "all week", "a fortnight".
+_DURATION = re.compile(
+    r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|another|an?\s+extra|extra|a\s+few|"
+    r"an?\s+extra\s+few|a\s+couple\s+(?:of\s+)?|several|all|a\s+whole|the\s+whole|(?:\d+|a)\s+more)"
+    r"(?:\s+\w+)?\s+(?:days?|weeks?|fortnights?|months?|years?)|(?:a|one)\s+fortnight",
+    re.IGNORECASE,
+)
 # "account 100234", "account number: 100234", "acc no is 100234", "a/c 100234", "customer number 100234" (the
 # ruler covers "ACC-100234" and "acc 100234").
 _BARE_ACCOUNT = re.compile(
@@ -46,25 +60,32 @@ _BARE_ACCOUNT = re.compile(
     r"(?P<digits>\d{6})\b",
     re.IGNORECASE,
 )
+# 6 digits given as the account number without the word before them: the whole answer ("100234", "it's
+# 100234") or before it ("100234 is my account"); never beside a postal code, phone, card, order or reference.
+_GIVEN_ACCOUNT = re.compile(
+    r"^\s*(?:(?:it'?s|it\s+is|that'?s|sure|yes|ok(?:ay)?|here)[\s,:-]+)?(?P<digits>\d{6})\s*[.!]?\s*$"
+    r"|(?<![\w-])(?P<before>\d{6})\s+(?:is|=)\s+(?:my|the|our)\s+(?:account|acc|a/c|customer)\b",
+    re.IGNORECASE,
+)
+_NOT_AN_ACCOUNT_WORD = re.compile(
+    r"post|zip|pin\b|phone|mobile|card|order|ref|ticket|tracking|invoice|inv\b|code", re.IGNORECASE
+)
 # "ACC" + an en or em dash, "_", "#" or ":" + 6 digits: spaCy's tokenizer does not split those like a hyphen.
 _PREFIXED_ACCOUNT = re.compile(r"\bACC\s?[\u2013\u2014_#:]\s?\d{6}\b", re.IGNORECASE)
 
 # --- MONEY --------------------------------------------------------------------------------
 _AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?(?![\d,.]?\d)"
-_CURRENCY_WORD = r"(?:dollars?|bucks|quid|pounds?|euros?|cents?|usd|gbp|eur|cad|aud)\b"
+_CURRENCY_WORD = r"(?:dollars?|bucks|quid|pounds?|euros?|cents?|pence|usd|gbp|eur|cad|aud)\b"
 _MONEY_RULES = (
     # "$175", "£ 40.50", "€30", "$30 USD"
     re.compile(rf"(?<![\w$£€])[$£€]\s?{_AMOUNT}(?:\s?(?:usd|gbp|eur)\b)?", re.IGNORECASE),
     # "EUR 30", "USD 1,200.00", "US$ 20"
     re.compile(rf"\b(?:usd|gbp|eur|cad|aud|us\$)\s?{_AMOUNT}", re.IGNORECASE),
-    # "175 dollars", "40 quid", "30 euros", "30€", "45$", "50 cents"
+    # "175 dollars", "40 quid", "30 euros", "30€", "45$", "50 cents"; a bare "12.50" is no money (contract)
     re.compile(rf"(?<![\w.,$£€]){_AMOUNT}\s?(?:{_CURRENCY_WORD}|[$€£](?!\w))", re.IGNORECASE),
-    # a bare amount with exactly two decimals ("the charge was 12.50"), not a time or a quantity ("10.30 am",
-    # "12.50 GB")
-    re.compile(r"(?<![\w.,/$£€-])(?:\d{1,3}(?:,\d{3})+|\d{1,5})\.\d{2}(?![\d.,/%]?\d|%)"
-               r"(?!\s?(?:am|pm|a\.m|p\.m|gb|mb|kb|tb|gigs?|mins?|minutes?|hours?|hrs?|kwh|mbps|percent|km|miles?)\b)",
-               re.IGNORECASE),
 )
+# What makes an NER MONEY span money: a currency sign, code or word ("seventy dollars", "forty bucks").
+_CURRENCY_MARK = re.compile(rf"[$£€¢]|\b(?:{_CURRENCY_WORD}|grand\b|\d+p\b)", re.IGNORECASE)
 # Words NER keeps in a MONEY span that are not the amount: "about $50", "an extra $15", "over $".
 _MONEY_QUALIFIER = re.compile(
     r"^(?:about|around|approx\.?|approximately|roughly|nearly|almost|over|under|only|just|some|another|"
@@ -101,20 +122,21 @@ _COUNTED = (
     r"floors?|places?|person|party|account|card|digits?|numbers?|options?|page|row|column|step)\b"
 )
 _DATE_RULES = (
-    # "3rd march", "3 march 2026", "3rd of march"
-    re.compile(rf"(?<![$£€\d.,])\b{_DAY_NUMBER}(?:st|nd|rd|th)?(?:\s+of)?\s+{_MONTH}\b\.?{_YEAR}?",
+    # "3rd march", "3 march 2026", "(the) 3rd of march"
+    re.compile(rf"(?<![$£€\d.,])(?:\bthe\s+)?\b{_DAY_NUMBER}(?:st|nd|rd|th)?(?:\s+of)?\s+{_MONTH}\b\.?{_YEAR}?",
                re.IGNORECASE),
     # "march 3rd", "November 28", "Dec. 5, 2026", "march the 3rd"
     re.compile(rf"\b{_MONTH}\.?\s+(?:the\s+)?{_DAY_NUMBER}(?:st|nd|rd|th)?\b{_NOT_AN_AMOUNT}{_YEAR}?",
                re.IGNORECASE),
-    # "(on) the 15th", "by the 1st of next month", "due 5th", "on the fifth": a day of the month, not a count
+    # "(on) the 15th", "by the 1st of next month", "due 5th", "on the fifth": a day of the month, not a count;
+    # "the" is part of the date, the preposition is not
     re.compile(
-        rf"(?:\b(?:the|{_DAY_PREPOSITION})\s+|^)(?P<day>{_ORDINAL_DAY}\b"
+        rf"(?:\b{_DAY_PREPOSITION}\s+|^|(?=\bthe\s))(?P<day>(?:the\s+)?{_ORDINAL_DAY}\b"
         rf"(?:\s+of\s+(?:{_MONTH}\b{_YEAR}?|(?:this|next|last)\s+month\b))?)(?!\s+{_COUNTED})",
         re.IGNORECASE,
     ),
     re.compile(
-        rf"\b{_DAY_PREPOSITION}\s+the\s+(?P<day>(?:{_ORDINAL_WORD})\b"
+        rf"\b{_DAY_PREPOSITION}\s+(?P<day>the\s+(?:{_ORDINAL_WORD})\b"
         rf"(?:\s+of\s+(?:{_MONTH}\b{_YEAR}?|(?:this|next|last)\s+month\b))?)(?!\s+{_COUNTED})",
         re.IGNORECASE,
     ),
@@ -123,7 +145,7 @@ _DATE_RULES = (
                r"(?![\w/]|[.-]\d)"),
     # "today", "tonight", "tomorrow morning", "yesterday afternoon", "last night", "this morning"
     re.compile(
-        rf"\b(?:day\s+(?:before\s+yesterday|after\s+tomorrow)|tonight|last\s+night|"
+        rf"\b(?:(?:the\s+)?day\s+(?:before\s+yesterday|after\s+tomorrow)|tonight|last\s+night|"
         rf"(?:(?:this|tomorrow|yesterday|today|{_WEEKDAY})\s+)(?:morning|afternoon|evening|night)|"
         rf"today|tomorrow|yesterday)\b",
         re.IGNORECASE,
@@ -133,17 +155,19 @@ _DATE_RULES = (
         rf"\b(?:(?:this\s+coming|this\s+past|this|next|last|coming|previous)\s+)?{_WEEKDAY}\b"
         rf"(?:,?\s+(?:the\s+)?{_ORDINAL_DAY}\b(?:\s+(?:of\s+)?{_MONTH}\b)?"
         rf"|,?\s+{_MONTH}\.?\s+{_DAY_NUMBER}(?:st|nd|rd|th)?\b{_NOT_AN_AMOUNT})?{_YEAR}?|"
-        rf"\b(?:this|next|last|previous)\s+(?:week(?:end)?|month|year)(?='?s?\b)",
+        rf"\b(?:this|next|last|previous)\s+(?:week(?:end)?|month|year)(?='?s?\b)|\bthe\s+weekend\b",
         re.IGNORECASE,
     ),
-    # "end of the month", "start of next month"
-    re.compile(r"\b(?:end|beginning|start|middle)\s+of\s+(?:(?:the|this|next|last)\s+)?(?:week|month|year)\b",
+    # "the end of the month", "start of next month"
+    re.compile(r"\b(?:the\s+(?:very\s+)?)?(?:end|beginning|start|middle)\s+of\s+(?:(?:the|this|next|last)\s+)?(?:week|month|year)\b",
                re.IGNORECASE),
     # "three days ago", "a couple of weeks ago"
     re.compile(r"\b(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|a\s+couple\s+of)"
                r"\s+(?:days?|weeks?|fortnights?|months?|years?)\s+ago\b", re.IGNORECASE),
 )
 _NOT_A_DATE = re.compile(r"24/7|\d/\d")  # "24/7 support", fractions ("1/2"): fewer than 3 digits
+# ... unless a word before it says it is a day: "the charge from 3/2", "paid on 4/5".
+_DATE_BEFORE = re.compile(r"\b(?:on|from|since|dated)\s+$", re.IGNORECASE)
 # A card's expiry ("exp 04/29") is no billing date.
 _EXPIRY_BEFORE = re.compile(r"\b(?:exp|expiry|expiring|expires|valid\s+thru)\.?\s*:?\s*$", re.IGNORECASE)
 
@@ -153,7 +177,8 @@ def _rule_spans(text: str) -> Iterator[Span]:
         for rule in rules:
             for match in rule.finditer(text):
                 if label == "DATE" and (
-                    _NOT_A_DATE.fullmatch(match.group(0)) or _EXPIRY_BEFORE.search(text[:match.start()])
+                    (_NOT_A_DATE.fullmatch(match.group(0)) and not _DATE_BEFORE.search(text[:match.start()]))
+                    or _EXPIRY_BEFORE.search(text[:match.start()])
                 ):
                     continue
                 group = "day" if "day" in rule.groupindex else 0
@@ -185,7 +210,8 @@ def _trimmed_date(text: str, entity: Entity) -> Entity | None:
             end = start + match.start()
     value = text[start:end]
     if (not value or _NOT_A_DATE_NUMBER.search(value) or _FREQUENCY.fullmatch(value.strip())
-            or _DATELESS.fullmatch(value.strip())):
+            or _DATELESS.fullmatch(value.strip()) or _DURATION.fullmatch(value.strip())
+            or text[:start].rstrip().endswith("*")):  # a masked card's last digits ("**** 2007")
         return None
     return {**entity, "start": start, "end": end, "value": value}
 
@@ -197,12 +223,16 @@ def _trimmed_money(text: str, entity: Entity) -> Entity | None:
     while match := _MONEY_QUALIFIER.match(text[start:end]):
         start += match.end()
     value = text[start:end]
-    return {**entity, "start": start, "value": value} if _NUMBER_WORD.search(value) else None
+    if not _NUMBER_WORD.search(value) or not _CURRENCY_MARK.search(value):
+        return None  # no amount ("over $"), or a bare number ("paid 40"): no money (contract)
+    return {**entity, "start": start, "value": value}
 
 
 def _account_spans(text: str) -> list[tuple[int, int]]:
     found = [(*m.span("digits"), "account_number") for m in _BARE_ACCOUNT.finditer(text)]
     found += [(*m.span(), "account_number") for m in _PREFIXED_ACCOUNT.finditer(text)]
+    if not _NOT_AN_ACCOUNT_WORD.search(text):
+        found += [(*m.span(m.lastgroup or 0), "account_number") for m in _GIVEN_ACCOUNT.finditer(text)]
     return [(start, end) for start, end, _ in _without_overlaps(found)]
 
 
