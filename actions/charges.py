@@ -24,6 +24,13 @@ from actions.normalise import (
 MAX_CHARGE_BUTTONS = 8
 LATE_FEE = "late_fee"
 WAIVER_OFFERED = "utter_offer_late_fee_waiver"  # the dispute form's offer (the explanation's is part of it)
+# A bare amount with two decimals in the text ("what is the 19.99 one"): no MONEY entity by the contract, but
+# still the amount of the charge the customer means; not a time, date or quantity ("10.30 am", "12.05.2026").
+_BARE_AMOUNT = re.compile(
+    r"(?<![\w.,/$£€-])(\d{1,5}\.\d{2})(?![\d.,/%]?\d|%)"
+    r"(?!\s?(?:am|pm|a\.m|p\.m|gb|mb|gigs?|mins?|minutes?|hours?|hrs?|kwh|mbps|percent)\b)",
+    re.IGNORECASE,
+)
 _CREDIT_WORDS = re.compile(
     r"\b(credit(?:ed)?|refund(?:ed)?|negative|minus|money back|taken off|deducted)\b", re.IGNORECASE
 )
@@ -47,7 +54,9 @@ class ChargeQuery:
     def from_turn(cls, turn: CustomerTurn, *, today: date | None = None) -> "ChargeQuery":
         return cls(
             line_item_id=turn.first_entity("line_item_id"),
-            amount=_first(normalise_money(value) for value in turn.entity_values("MONEY", "amount")),
+            amount=_first(normalise_money(value) for value in [
+                *turn.entity_values("MONEY", "amount"), *_bare_amounts(turn.text)
+            ]),
             on_date=_first(
                 normalise_date(value, today=today) for value in turn.entity_values("DATE", "date")
             ),
@@ -80,6 +89,10 @@ class ChargeQuery:
 
 
 T = TypeVar("T")
+
+
+def _bare_amounts(text: str | None) -> list[str]:
+    return [] if not text or text.startswith("/") else [m.group(1) for m in _BARE_AMOUNT.finditer(text)]
 
 
 def _first(values: Iterable[T | None]) -> T | None:

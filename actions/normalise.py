@@ -1,5 +1,6 @@
 """Turn entity text from NLU into typed values: MONEY -> Decimal, DATE -> ISO date, ids -> canonical form."""
 
+import calendar
 import re
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -116,6 +117,9 @@ def _calendar_date(cleaned: str, today: date) -> date | None:
     """"Oct 3rd", "2025-10-03", "3/10": the latest such day not after today when no year is given."""
     if not re.search(r"\d", cleaned):
         return None  # "october", "last month": no day to match a charge on
+    day_only = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?", cleaned)
+    if day_only:
+        return _latest_day_of_month(int(day_only.group(1)), today)
     try:
         default = date(today.year, today.month, 1)
         parsed = date_parser.parse(cleaned, default=_as_datetime(default), fuzzy=True).date()
@@ -125,6 +129,15 @@ def _calendar_date(cleaned: str, today: date) -> date | None:
     if not has_year and parsed > today:
         parsed = parsed - relativedelta(years=1)
     return parsed
+
+
+def _latest_day_of_month(day: int, today: date) -> date | None:
+    """ "(the) 3rd": the latest 3rd of a month not after today (last month's when today is the 2nd)."""
+    for months_back in range(13):
+        month = date(today.year, today.month, 1) - relativedelta(months=months_back)
+        if 1 <= day <= calendar.monthrange(month.year, month.month)[1] and month.replace(day=day) <= today:
+            return month.replace(day=day)
+    return None
 
 
 def _as_datetime(value: date) -> datetime:

@@ -3,8 +3,9 @@
 from datetime import date
 from decimal import Decimal
 
-from actions.charges import narrow_by_description
+from actions.charges import ChargeQuery, narrow_by_description
 from actions.clients.billing import MatchedLineItem
+from actions.conversation import CustomerTurn
 
 
 def item(id_: int, description: str) -> MatchedLineItem:
@@ -35,3 +36,14 @@ def test_generic_words_keep_every_candidate() -> None:
 def test_a_tie_keeps_the_tied_lines_so_the_customer_chooses() -> None:
     both = [item(1, "Installation fee"), item(2, "Installation fee")]
     assert narrow_by_description(both, "charged twice for the installation") == both
+
+
+def test_a_bare_amount_in_the_text_still_names_the_charge() -> None:
+    """A bare "12.40" is no MONEY entity (docs/contracts.md, "Entities"), but it is the charge's amount."""
+    bare = CustomerTurn(intent="explain_charge", text="what is the 12.40 on my bill", entities=[])
+    assert ChargeQuery.from_turn(bare).amount == Decimal("12.40")
+    money = CustomerTurn(intent="explain_charge", text="the $7.10 line, not 12.40",
+                         entities=[{"entity": "MONEY", "value": "$7.10"}])
+    assert ChargeQuery.from_turn(money).amount == Decimal("7.10")
+    for text in ("data of 12.40 GB", "it came at 10.30 am", "charged on 12.05.2026"):
+        assert ChargeQuery.from_turn(CustomerTurn(intent="explain_charge", text=text)).amount is None

@@ -78,6 +78,12 @@ def test_formatted_money_reads_back_as_the_same_decimal(amount):
         ("march 3", "2026-03-03"),
         ("december 5", "2025-12-05"),
         ("Oct 3rd", "2026-10-03"),
+        ("the 3rd", "2026-11-03"),  # DATE spans keep "the" (docs/contracts.md): both read the same
+        ("3rd", "2026-11-03"),
+        ("the 3rd of march", "2026-03-03"),
+        ("the day before yesterday", "2026-11-19"),
+        ("the 30th", "2026-10-30"),  # a day of the month alone: the latest one, last month's if still ahead
+        ("31st", "2026-10-31"),
         ("2025-10-03", "2025-10-03"),
         ("3 days ago", "2026-11-18"),
         ("two weeks ago", "2026-11-07"),

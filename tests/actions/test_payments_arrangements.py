@@ -59,6 +59,10 @@ def turn(
         ("next tuesday", date(2026, 12, 8)),
         ("the 20th", date(2026, 12, 20)),
         ("the 1st", date(2027, 1, 1)),
+        ("20th", date(2026, 12, 20)),  # DATE spans keep "the" (docs/contracts.md): both read the same
+        ("1st", date(2027, 1, 1)),
+        ("the 3rd of next month", date(2027, 1, 3)),
+        ("the end of the month", date(2026, 12, 31)),
         ("december 12", date(2026, 12, 12)),
         ("january 5", date(2027, 1, 5)),
         ("tomorrow", date(2026, 12, 3)),
