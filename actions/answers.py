@@ -35,7 +35,13 @@ from actions.conversation import CustomerTurn, current_customer_id, latest_turn
 from actions.documents import ActionSendDocumentLink
 from actions.documents_email import ActionEmailDocument
 from actions.formatting import format_date, format_money, format_period, money_in
-from actions.normalise import CHARGE_TYPE_SYNONYMS, normalise_date, normalise_invoice_number, normalise_money
+from actions.normalise import (
+    CHARGE_TYPE_SYNONYMS,
+    bare_amounts,
+    normalise_date,
+    normalise_invoice_number,
+    normalise_money,
+)
 from actions.payments import (
     PAY_NOW_BUTTON,
     UPDATE_CARD_BUTTON,
@@ -368,7 +374,9 @@ class ActionPaymentStatus(AccountAnswerAction):
         amount: Decimal | None = next(
             (
                 a
-                for a in (normalise_money(text) for text in context.turn.entity_values("MONEY"))
+                for a in (normalise_money(text) for text in [
+                    *context.turn.entity_values("MONEY"), *bare_amounts(context.turn.text)
+                ])
                 if a is not None
             ),
             None,

@@ -14,6 +14,7 @@ from actions.clients.payments import PaymentsClient, WaiverTerms
 from actions.conversation import CustomerTurn
 from actions.formatting import format_date, format_money
 from actions.normalise import (
+    bare_amounts,
     charge_type_in_text,
     normalise_charge_name,
     normalise_date,
@@ -24,13 +25,6 @@ from actions.normalise import (
 MAX_CHARGE_BUTTONS = 8
 LATE_FEE = "late_fee"
 WAIVER_OFFERED = "utter_offer_late_fee_waiver"  # the dispute form's offer (the explanation's is part of it)
-# A bare amount with two decimals in the text ("what is the 19.99 one"): no MONEY entity by the contract, but
-# still the amount of the charge the customer means; not a time, date or quantity ("10.30 am", "12.05.2026").
-_BARE_AMOUNT = re.compile(
-    r"(?<![\w.,/$£€-])(\d{1,5}\.\d{2})(?![\d.,/%]?\d|%)"
-    r"(?!\s?(?:am|pm|a\.m|p\.m|gb|mb|gigs?|mins?|minutes?|hours?|hrs?|kwh|mbps|percent)\b)",
-    re.IGNORECASE,
-)
 _CREDIT_WORDS = re.compile(
     r"\b(credit(?:ed)?|refund(?:ed)?|negative|minus|money back|taken off|deducted)\b", re.IGNORECASE
 )
@@ -55,7 +49,7 @@ class ChargeQuery:
         return cls(
             line_item_id=turn.first_entity("line_item_id"),
             amount=_first(normalise_money(value) for value in [
-                *turn.entity_values("MONEY", "amount"), *_bare_amounts(turn.text)
+                *turn.entity_values("MONEY", "amount"), *bare_amounts(turn.text)
             ]),
             on_date=_first(
                 normalise_date(value, today=today) for value in turn.entity_values("DATE", "date")
@@ -89,10 +83,6 @@ class ChargeQuery:
 
 
 T = TypeVar("T")
-
-
-def _bare_amounts(text: str | None) -> list[str]:
-    return [] if not text or text.startswith("/") else [m.group(1) for m in _BARE_AMOUNT.finditer(text)]
 
 
 def _first(values: Iterable[T | None]) -> T | None:

@@ -58,6 +58,21 @@ def normalise_money(text: str | None) -> Decimal | None:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# A bare amount with two decimals ("what is the 19.99 one"): no MONEY entity by the contract, but still the
+# amount the customer means; not a time, date or quantity ("10.30 am", "12.05.2026", "12.40 GB").
+_BARE_AMOUNT = re.compile(
+    r"(?<![\w.,/$£€-])(\d{1,5}\.\d{2})(?![\d.,/%]?\d|%)"
+    r"(?!\s?(?:am|pm|a\.m|p\.m|gb|mb|gigs?|mins?|minutes?|hours?|hrs?|kwh|mbps|percent)\b)",
+    re.IGNORECASE,
+)
+
+
+def bare_amounts(text: str | None) -> list[str]:
+    """The bare two-decimal amounts of a message ("i paid 45.99 yesterday"), for an action that needs the
+    amount when NLU gave no MONEY entity (a bare number is none: docs/contracts.md, "Entities")."""
+    return [] if not text or text.startswith("/") else [m.group(1) for m in _BARE_AMOUNT.finditer(text)]
+
+
 _PART_OF_DAY = re.compile(r"(?:(.+?) )?(?:morning|afternoon|evening|night)")
 
 

@@ -203,6 +203,16 @@ async def test_payment_by_date_filters_and_falls_back_to_latest(billing, dispatc
     assert billing.called("list_payments")[0]["on_date"] is not None
 
 
+async def test_a_bare_amount_still_filters_the_payments(billing, dispatcher, domain):
+    """"i sent 80.00 ..." has no MONEY entity (a bare number is none: docs/contracts.md): still the amount."""
+    tracker = make_tracker(
+        intent="payment_status", text="i sent 80.00 last week, is it in", metadata=SIGNED_IN,
+        slots={"account_currency": "USD"},
+    )
+    await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
+    assert billing.called("list_payments")[0]["amount"] == Decimal("80.00")
+
+
 async def test_how_to_pay_for_anonymous_visitor_needs_no_backend(billing, dispatcher, domain):
     await ActionHowToPay(billing=billing).run(dispatcher, make_tracker(intent="how_to_pay"), domain)
     assert responses(dispatcher) == ["utter_how_to_pay_general"]
