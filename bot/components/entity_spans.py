@@ -132,12 +132,12 @@ _DATE_RULES = (
     # "the" is part of the date, the preposition is not
     re.compile(
         rf"(?:\b{_DAY_PREPOSITION}\s+|^|(?=\bthe\s))(?P<day>(?:the\s+)?{_ORDINAL_DAY}\b"
-        rf"(?:\s+of\s+(?:{_MONTH}\b{_YEAR}?|(?:this|next|last)\s+month\b))?)(?!\s+{_COUNTED})",
+        rf"(?:\s+of\s+(?:{_MONTH}\b{_YEAR}?|(?:the|this|next|last)\s+month\b))?)(?!\s+{_COUNTED})",
         re.IGNORECASE,
     ),
     re.compile(
         rf"\b{_DAY_PREPOSITION}\s+(?P<day>the\s+(?:{_ORDINAL_WORD})\b"
-        rf"(?:\s+of\s+(?:{_MONTH}\b{_YEAR}?|(?:this|next|last)\s+month\b))?)(?!\s+{_COUNTED})",
+        rf"(?:\s+of\s+(?:{_MONTH}\b{_YEAR}?|(?:the|this|next|last)\s+month\b))?)(?!\s+{_COUNTED})",
         re.IGNORECASE,
     ),
     # "12/05", "05/11/2026", "2026-11-05", "05.11.2026"
@@ -155,7 +155,8 @@ _DATE_RULES = (
         rf"\b(?:(?:this\s+coming|this\s+past|this|next|last|coming|previous)\s+)?{_WEEKDAY}\b"
         rf"(?:,?\s+(?:the\s+)?{_ORDINAL_DAY}\b(?:\s+(?:of\s+)?{_MONTH}\b)?"
         rf"|,?\s+{_MONTH}\.?\s+{_DAY_NUMBER}(?:st|nd|rd|th)?\b{_NOT_AN_AMOUNT})?{_YEAR}?|"
-        rf"\b(?:this|next|last|previous)\s+(?:week(?:end)?|month|year)(?='?s?\b)|\bthe\s+weekend\b",
+        rf"\b(?:(?:the\s+)?(?:next|last|previous|past|following)|this)\s+(?:week(?:end)?|month|year)(?='?s?\b)"
+        rf"|\bthe\s+weekend\b",
         re.IGNORECASE,
     ),
     # "the end of the month", "start of next month"
