@@ -61,9 +61,11 @@ _BARE_ACCOUNT = re.compile(
     re.IGNORECASE,
 )
 # 6 digits given as the account number without the word before them: the whole answer ("100234", "it's
-# 100234") or before it ("100234 is my account"); never beside a postal code, phone, card, order or reference.
+# 100234"), the first of two answers ("100234, 94107"), or before the word ("100234 is my account"); never
+# right after a postal-code, phone, card, order or reference word ("my pin code is 560001").
 _GIVEN_ACCOUNT = re.compile(
-    r"^\s*(?:(?:it'?s|it\s+is|that'?s|sure|yes|ok(?:ay)?|here)[\s,:-]+)?(?P<digits>\d{6})\s*[.!]?\s*$"
+    r"^\s*(?:(?:it'?s|it\s+is|that'?s|sure|yes|ok(?:ay)?|here)[\s,:-]+)?(?P<digits>\d{6})"
+    r"(?:\s*[.!]?\s*$|\s*[,;/]|\s+and\b)"
     r"|(?<![\w-])(?P<before>\d{6})\s+(?:is|=)\s+(?:my|the|our)\s+(?:account|acc|a/c|customer)\b",
     re.IGNORECASE,
 )
@@ -232,8 +234,8 @@ def _trimmed_money(text: str, entity: Entity) -> Entity | None:
 def _account_spans(text: str) -> list[tuple[int, int]]:
     found = [(*m.span("digits"), "account_number") for m in _BARE_ACCOUNT.finditer(text)]
     found += [(*m.span(), "account_number") for m in _PREFIXED_ACCOUNT.finditer(text)]
-    if not _NOT_AN_ACCOUNT_WORD.search(text):
-        found += [(*m.span(m.lastgroup or 0), "account_number") for m in _GIVEN_ACCOUNT.finditer(text)]
+    found += [(*m.span(m.lastgroup or 0), "account_number") for m in _GIVEN_ACCOUNT.finditer(text)
+              if not _NOT_AN_ACCOUNT_WORD.search(text[max(0, m.start() - 30):m.start(m.lastgroup or 0)])]
     return [(start, end) for start, end, _ in _without_overlaps(found)]
 
 
