@@ -312,6 +312,8 @@ def test_a_settled_dispute_disables_its_buttons_also_after_a_reload(stack: Stack
     dana.click("[data-testid=settle-accept-button]")
     expect(dana.locator("[data-testid=settle-accept-button]")).to_be_disabled()
     expect(dana.locator("[data-testid=settle-reject-button]")).to_be_disabled()
+    # the refresh that disabled the buttons keeps what the settle call said (the credit), not the generic line
+    expect(dana.locator("[data-testid=settle-result]")).to_contain_text("Dispute accepted; credit $")
     dana.reload()
     dana.click(f"[data-testid=my-chat-item][data-conversation-id='{ben.conversation_id}'] "
                "[data-testid=my-chat-open]")

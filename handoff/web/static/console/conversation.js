@@ -115,7 +115,9 @@ export class Conversation {
     byId('settle-panel').hidden = !detail.dispute_id;
     // A settled dispute cannot be settled again: its buttons say so instead of failing on click.
     SETTLE_CONTROLS.forEach((id) => { byId(id).disabled = !allowed || Boolean(detail.dispute_status); });
-    if (detail.dispute_status) {
+    // The settle call's own result ("Dispute accepted; credit $49.00 issued.") stays: the refresh after it
+    // must not replace what was just done with the generic line (opening another chat clears it).
+    if (detail.dispute_status && !byId('settle-result').textContent) {
       setText('settle-result', 'Dispute ' + detail.dispute_status + '; nothing more to settle.');
     }
     byId('credit-panel').hidden = !detail.customer_id;
