@@ -26,4 +26,5 @@ HEADER_SETS = {
 def test_no_server_errors(app, who):
     found = operations(schemathesis.openapi.from_asgi("/openapi.json", app))
     assert len(found) >= 15
-    assert_no_server_errors(found, headers=HEADER_SETS[who])
+    # 20 cases per operation, x 2 header sets x 2 databases (was 30: ~45 s of CI time for little more cover)
+    assert_no_server_errors(found, headers=HEADER_SETS[who], max_examples=20)

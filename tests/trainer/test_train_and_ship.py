@@ -48,6 +48,28 @@ def rasa(repo: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: Path) -> None:
+    # The Rasa server the models are shipped to starts first, without a model: its start (most of a
+    # minute) overlaps the trainings instead of following them.
+    (repo / "models").mkdir()
+    port = free_port()
+    server = Service(
+        "rasa",
+        [str(RASA), "run", "--enable-api", "--auth-token", TOKEN, "--interface", "127.0.0.1",
+         "--port", str(port), "--model", str(repo / "models")],
+        f"http://127.0.0.1:{port}/",
+        port,
+    )
+    server.start({**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, tmp_path)
+    try:
+        trained = train_validate_and_finetune(repo, tmp_path)
+        server.wait_healthy(180)
+        ship_and_roll_back(repo, f"http://127.0.0.1:{port}", *trained)
+        assert server.process.poll() is None, "same process: no restart"
+    finally:
+        server.stop()
+
+
+def train_validate_and_finetune(repo: Path, tmp_path: Path) -> tuple[Path, Path]:
     new_intent(repo_root=repo, name=NAME, examples=EXAMPLES)
     domain = repo / "domain.yml"
     domain.write_text(re.sub(r'"TODO: [^"]*"', f'"{ANSWER}"', domain.read_text()))  # the trainer's answer
@@ -59,50 +81,43 @@ def test_new_intent_trains_validates_ships_and_rolls_back(repo: Path, tmp_path: 
 
     with_intent = train(repo_root=repo, mode="auto")
     assert with_intent.mode == "full"
-    stories = rasa(repo, "test", "core", "--model", str(with_intent.model), "--stories",
-                   "tests/stories/test_taught_intents.yml", "--out", str(tmp_path / "stories"),
-                   "--fail-on-prediction-errors")
-    assert stories.returncode == 0, stories.stdout[-3000:] + stories.stderr[-3000:]
-
-    add_examples(repo_root=repo, intent=NAME, examples=["put a different card on my account"])
-    finetuned = train(repo_root=repo, mode="auto")
-    assert finetuned.mode == "finetune" and finetuned.base_model == with_intent.model
-
-    port = free_port()
-    server = Service(
-        "rasa",
-        [str(RASA), "run", "--enable-api", "--auth-token", TOKEN, "--interface", "127.0.0.1",
-         "--port", str(port), "--model", str(with_intent.model)],
-        f"http://127.0.0.1:{port}/status?token={TOKEN}",
-        port,
+    # the stub story is tested while the finetuning runs (two processes, two cores)
+    stories = subprocess.Popen(
+        [str(RASA), "test", "core", "--model", str(with_intent.model), "--stories",
+         "tests/stories/test_taught_intents.yml", "--out", str(tmp_path / "stories"),
+         "--fail-on-prediction-errors"],
+        cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
     )
-    server.start({**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, tmp_path)
-    url = f"http://127.0.0.1:{port}"
     try:
-        server.wait_healthy(180)
-
-        def loaded() -> str:
-            status = httpx.get(f"{url}/status", params={"token": TOKEN}, timeout=30).json()
-            return Path(status["model_file"]).name
-
-        ship(repo_root=repo, model=str(with_intent.model), rasa_url=url, token=TOKEN)
-        assert loaded() == with_intent.model.name
-        ship(repo_root=repo, model=None, rasa_url=url, token=TOKEN)  # the model the data maps to
-        assert loaded() == finetuned.model.name
-        assert server.process.poll() is None, "same process: no restart"
-        domain = httpx.get(f"{url}/domain", params={"token": TOKEN}, headers={"Accept": "application/json"},
-                           timeout=30).json()
-        assert NAME in {next(iter(i)) if isinstance(i, dict) else i for i in domain["intents"]}
-        parsed = httpx.post(
-            f"{url}/model/parse", params={"token": TOKEN}, json={"text": "change my card"}, timeout=30
-        )
-        assert parsed.status_code == 200 and parsed.json()["intent"]["name"]
-        rolled = rollback(repo_root=repo, rasa_url=url, token=TOKEN)
-        assert Path(rolled.model).name == with_intent.model.name == loaded()
-        assert (repo / "models" / "current.tar.gz").resolve() == with_intent.model.resolve()
-        assert [(Path(e.model).name, e.action) for e in read_history(repo)] == [
-            (with_intent.model.name, "ship"), (finetuned.model.name, "ship"),
-            (with_intent.model.name, "rollback"),
-        ]
+        add_examples(repo_root=repo, intent=NAME, examples=["put a different card on my account"])
+        finetuned = train(repo_root=repo, mode="auto")
     finally:
-        server.stop()
+        output, _ = stories.communicate(timeout=600)
+    assert stories.returncode == 0, output[-6000:]
+    assert finetuned.mode == "finetune" and finetuned.base_model == with_intent.model
+    return with_intent.model, finetuned.model
+
+
+def ship_and_roll_back(repo: Path, url: str, with_intent: Path, finetuned: Path) -> None:
+    def loaded() -> str:
+        status = httpx.get(f"{url}/status", params={"token": TOKEN}, timeout=30).json()
+        return Path(status["model_file"]).name
+
+    ship(repo_root=repo, model=str(with_intent), rasa_url=url, token=TOKEN)
+    assert loaded() == with_intent.name
+    ship(repo_root=repo, model=None, rasa_url=url, token=TOKEN)  # the model the data maps to
+    assert loaded() == finetuned.name
+    domain = httpx.get(f"{url}/domain", params={"token": TOKEN}, headers={"Accept": "application/json"},
+                       timeout=30).json()
+    assert NAME in {next(iter(i)) if isinstance(i, dict) else i for i in domain["intents"]}
+    parsed = httpx.post(
+        f"{url}/model/parse", params={"token": TOKEN}, json={"text": "change my card"}, timeout=30
+    )
+    assert parsed.status_code == 200 and parsed.json()["intent"]["name"]
+    rolled = rollback(repo_root=repo, rasa_url=url, token=TOKEN)
+    assert Path(rolled.model).name == with_intent.name == loaded()
+    assert (repo / "models" / "current.tar.gz").resolve() == with_intent.resolve()
+    assert [(Path(e.model).name, e.action) for e in read_history(repo)] == [
+        (with_intent.name, "ship"), (finetuned.name, "ship"), (with_intent.name, "rollback"),
+    ]
