@@ -232,12 +232,20 @@ class System:
     make_customer: Callable[[int, float, Results, float], Awaitable[None]]  # (index, deadline, out, think)
     pids: dict[str, list[int]]
 
-    def measure(self, conversations: int, duration: float, think_seconds: float) -> Results:
-        def customer(i: int, deadline: float, out: Results) -> Awaitable[None]:
-            return self.make_customer(i, deadline, out, think_seconds)
+    def measure(self, conversations: int, duration: float, think_seconds: float,
+                spread_arrivals: bool = True) -> Results:
+        async def customer(i: int, deadline: float, out: Results) -> None:
+            if spread_arrivals and think_seconds:
+                # At a person's pace customers arrive spread over one pause, as people do; started in the
+                # same millisecond, every first message queues behind all the others (--arrivals together).
+                await asyncio.sleep(random.uniform(0, think_seconds))
+            await self.make_customer(i, deadline, out, think_seconds)
 
         asyncio.run(drive(customer, 2, 5, self.pids))  # warm-up: first TF graph calls are slow
         return asyncio.run(drive(customer, conversations, duration, self.pids))
+
+
+Systems = list[tuple[str, Callable[[], AbstractContextManager[System]]]]  # (name, start it)
 
 
 @contextmanager
@@ -333,7 +341,8 @@ def capacity(system: System, args: argparse.Namespace) -> tuple[int, list[str]]:
     Doubles the number of customers until a level fails, then bisects between the last good and the first
     failing level down to --capacity-resolution. Returns the capacity and one line per level measured."""
     def passes(customers: int) -> tuple[bool, str]:
-        r = system.measure(customers, args.capacity_duration, args.capacity_think_seconds)
+        r = system.measure(customers, args.capacity_duration, args.capacity_think_seconds,
+                           spread_arrivals=args.arrivals == "spread")
         ok = r.errors == 0 and r.lost == 0 and r.percentile(0.95) < args.capacity_p95_ms
         return ok, (f"{customers} customers: {r.throughput:.1f} msg/s, p50 {r.percentile(0.5):.0f} ms, "
                     f"p95 {r.percentile(0.95):.0f} ms, errors {r.errors}, lost {r.lost} -> "
@@ -378,6 +387,63 @@ def row(name: str, r: Results) -> str:
     )
 
 
+def capacity_table(systems: Systems, args: argparse.Namespace) -> list[str]:
+    lines = [
+        f"## Capacity run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        "",
+        f"Machine: {machine()}. Customers at a person's pace (about {args.capacity_think_seconds:g} s "
+        f"between a reply and the next message), {args.capacity_duration:.0f} s per level; capacity = "
+        f"the most customers with p95 < {args.capacity_p95_ms:.0f} ms and no error or lost message; "
+        f"arrivals {args.arrivals}.",
+        "",
+        "| system | capacity (customers) | levels measured |",
+        "|---|---|---|",
+    ]
+    for name, start_system in systems:
+        with start_system() as system:
+            found, log = capacity(system, args)
+        lines.append(f"| {name} | **{found}** | {'; '.join(log)} |")
+    return lines
+
+
+def load_table(systems: Systems, args: argparse.Namespace) -> list[str]:
+    pause = f"about {args.think_seconds:g} s" if args.think_seconds else "no"
+    lines = [
+        f"## Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        "",
+        f"Machine: {machine()}. {args.conversations} concurrent conversations, "
+        f"{args.duration:.0f} s each, {pause} pause between a reply and the next message "
+        f"(the same for every system){f'; arrivals {args.arrivals}' if args.think_seconds else ''}.",
+        "",
+        "| system | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | CPU ms/msg | resident "
+        "memory |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    modes = ["together", "spread"] if args.arrivals == "both" else [args.arrivals]
+    results: dict[str, Results] = {}
+    for system_name, start_system in systems:
+        with start_system() as system:
+            for mode in modes:
+                name = f"{system_name} (arrivals {mode})" if len(modes) > 1 else system_name
+                results[name] = system.measure(args.conversations, args.duration, args.think_seconds,
+                                               spread_arrivals=mode == "spread")
+                lines.append(row(name, results[name]))
+    if args.by_turn:
+        for name, r in results.items():
+            lines += turn_table(name, r) if r.latencies_by_turn else []
+    baselines = {name: r for name, r in results.items() if name.startswith("stock")}
+    if baselines:
+        lines.append("")
+    for name, r in results.items():
+        for base_name, base in baselines.items() if not name.startswith("stock") else ():
+            if name.endswith(")") and base_name[base_name.rfind("("):] != name[name.rfind("("):]:
+                continue  # with --arrivals both, each way of arriving against the same way
+            ratio = r.throughput / base.throughput if base.throughput else float("nan")
+            lines.append(f"Throughput ratio, {name.split(',')[0]} / {base_name.split(',')[0]}: "
+                         f"**{ratio:.2f}x**  ")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--conversations", type=int, default=20)
@@ -386,9 +452,13 @@ def main() -> int:
                         help="also measure stock Rasa: the rasa init bot and a comparable billing bot")
     parser.add_argument("--think-seconds", type=float, default=0.0,
                         help="mean pause of each simulated customer between messages (0: back to back)")
-    parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
-                        help="stack configurations to measure (see CONFIGS)")
+    parser.add_argument("--configs", nargs="*", choices=CONFIGS, default=list(CONFIGS),
+                        help="stack configurations to measure (see CONFIGS); none: only the --baseline bots")
     parser.add_argument("--out", type=Path, help="append the table to this Markdown file")
+    parser.add_argument("--arrivals", choices=("spread", "together", "both"), default="spread",
+                        help="with a pause: customers start spread over one pause (as people arrive), "
+                             "all in the same moment (the burst of earlier runs), or both, one after the "
+                             "other on the same processes (not with --capacity)")
     parser.add_argument("--by-turn", action="store_true",
                         help="also print the latency of each scripted turn of this project's customers")
     parser.add_argument("--capacity", action="store_true",
@@ -403,58 +473,17 @@ def main() -> int:
     parser.add_argument("--capacity-resolution", type=float, default=0.1,
                         help="stop bisecting when the interval is this fraction of the capacity")
     args = parser.parse_args()
+    if args.capacity and args.arrivals == "both":
+        parser.error("--capacity measures one way of arriving: --arrivals spread or together")
 
-    systems: list[tuple[str, Callable[[], AbstractContextManager[System]]]] = [
+    systems: Systems = [
         (f"this project ({config}), full stack via WebSocket", partial(project_system, config))
         for config in (args.configs[:1] if args.capacity else args.configs)
     ]
     if args.baseline:
         systems += [("stock `rasa init` bot, `rasa run` REST", stock_init_system),
                     ("stock billing bot (spaCy + DIET + TED + 1 custom action), REST", stock_billing_system)]
-    if args.capacity:
-        lines = [
-            f"## Capacity run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-            "",
-            f"Machine: {machine()}. Customers at a person's pace (about {args.capacity_think_seconds:g} s "
-            f"between a reply and the next message), {args.capacity_duration:.0f} s per level; capacity = "
-            f"the most customers with p95 < {args.capacity_p95_ms:.0f} ms and no error or lost message.",
-            "",
-            "| system | capacity (customers) | levels measured |",
-            "|---|---|---|",
-        ]
-        for name, start_system in systems:
-            with start_system() as system:
-                found, log = capacity(system, args)
-            lines.append(f"| {name} | **{found}** | {'; '.join(log)} |")
-    else:
-        pause = f"about {args.think_seconds:g} s" if args.think_seconds else "no"
-        lines = [
-            f"## Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-            "",
-            f"Machine: {machine()}. {args.conversations} concurrent conversations, "
-            f"{args.duration:.0f} s each, {pause} pause between a reply and the next message "
-            "(the same for every system).",
-            "",
-            "| system | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | CPU ms/msg | resident "
-            "memory |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        results: dict[str, Results] = {}
-        for name, start_system in systems:
-            with start_system() as system:
-                results[name] = system.measure(args.conversations, args.duration, args.think_seconds)
-            lines.append(row(name, results[name]))
-        if args.by_turn:
-            for name, r in results.items():
-                lines += turn_table(name, r) if r.latencies_by_turn else []
-        baselines = {name: r for name, r in results.items() if name.startswith("stock")}
-        if baselines:
-            lines.append("")
-        for name, r in results.items():
-            for base_name, base in baselines.items() if not name.startswith("stock") else ():
-                ratio = r.throughput / base.throughput if base.throughput else float("nan")
-                lines.append(f"Throughput ratio, {name.split(',')[0]} / {base_name.split(',')[0]}: "
-                             f"**{ratio:.2f}x**  ")
+    lines = capacity_table(systems, args) if args.capacity else load_table(systems, args)
     table = "\n".join(lines) + "\n"
     print(table)
     if args.out:
