@@ -69,8 +69,8 @@ GATES = [
         "frozen", "in-scope messages wrongly rejected", ("in_scope_wrongly_rejected",), 0.06, 0.03,
         higher_is_better=False,
     ),
-    # Entities come from spaCy and the project's rules, not from a trained layer (DIET's entity_recognition is
-    # off), so they do not move with a training seed: their floors are the targets, met since session 8
+    # Entities come from spaCy and the project's rules, not from a trained layer (DIET's entity_recognition
+    # is off), so no training seed moves them: their floors are the targets, met since session 8
     # (frozen MONEY 0.993, DATE 0.964, account 1.000, invoice 1.000; bench/results/entities.md).
     Gate("frozen", "entity F1 MONEY", ("entities", "MONEY", "f1"), 0.95, 0.95),
     Gate("frozen", "entity F1 DATE", ("entities", "DATE", "f1"), 0.95, 0.95),
