@@ -420,26 +420,28 @@ def load_table(systems: Systems, args: argparse.Namespace) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     modes = ["together", "spread"] if args.arrivals == "both" else [args.arrivals]
-    results: dict[str, Results] = {}
+    runs: list[tuple[str, str, Results]] = []  # (system, way of arriving, results)
     for system_name, start_system in systems:
         with start_system() as system:
             for mode in modes:
-                name = f"{system_name} (arrivals {mode})" if len(modes) > 1 else system_name
-                results[name] = system.measure(args.conversations, args.duration, args.think_seconds,
-                                               spread_arrivals=mode == "spread")
-                lines.append(row(name, results[name]))
+                r = system.measure(args.conversations, args.duration, args.think_seconds,
+                                   spread_arrivals=mode == "spread")
+                runs.append((system_name, mode, r))
+                lines.append(row(f"{system_name} (arrivals {mode})" if len(modes) > 1 else system_name, r))
     if args.by_turn:
-        for name, r in results.items():
-            lines += turn_table(name, r) if r.latencies_by_turn else []
-    baselines = {name: r for name, r in results.items() if name.startswith("stock")}
+        for system_name, mode, r in runs:
+            label = system_name.split(",")[0] + (f" (arrivals {mode})" if len(modes) > 1 else "")
+            lines += turn_table(label, r) if r.latencies_by_turn else []
+    baselines = [run for run in runs if run[0].startswith("stock")]
     if baselines:
         lines.append("")
-    for name, r in results.items():
-        for base_name, base in baselines.items() if not name.startswith("stock") else ():
-            if name.endswith(")") and base_name[base_name.rfind("("):] != name[name.rfind("("):]:
+    for name, mode, r in runs:
+        for base_name, base_mode, base in baselines if not name.startswith("stock") else ():
+            if base_mode != mode:
                 continue  # with --arrivals both, each way of arriving against the same way
             ratio = r.throughput / base.throughput if base.throughput else float("nan")
-            lines.append(f"Throughput ratio, {name.split(',')[0]} / {base_name.split(',')[0]}: "
+            suffix = f" (arrivals {mode})" if len(modes) > 1 else ""
+            lines.append(f"Throughput ratio, {name.split(',')[0]} / {base_name.split(',')[0]}{suffix}: "
                          f"**{ratio:.2f}x**  ")
     return lines
 

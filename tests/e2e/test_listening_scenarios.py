@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_demo_scenarios import ask
+from tests.e2e.test_payments_chat import buttons
 from tests.support.billing_api import api, money
 from tests.support.chat import ChatClient, customer_token
 from tests.support.stack import Stack
@@ -62,7 +63,7 @@ async def explained_after_any_clarification(stack: Stack, customer_id: int, ques
         answer = " ".join(ChatClient.texts(reply))
         if "Did you mean" not in answer:
             return answer
-        offered = [b for f in reply if f.get("sender") == "bot" for b in f.get("buttons") or []]
+        offered = buttons(reply)
         tap = next((b for b in offered if b["payload"].startswith("/explain_charge")), None)
         assert tap is not None, f"explaining a charge was not among the suggestions: {offered}"
         return " ".join(ChatClient.texts(await chat.say(tap["title"], payload=tap["payload"])))
