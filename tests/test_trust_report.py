@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.stack import REPO_ROOT
+
 pytest_plugins = ["pytester"]
 
 INI = """
@@ -104,3 +106,24 @@ def test_an_unknown_area_is_a_usage_error(project: pytest.Pytester) -> None:
     assert result.ret != pytest.ExitCode.OK
     assert "trust_case area must be one of" in result.stderr.str() + result.stdout.str()
     assert not (project.path / "docs").exists()
+
+
+def test_two_xdist_workers_write_the_table_one_process_writes(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project.path / "tests" / "test_grouped.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.trust_case(area='access', case='Grouped', expected='y')\n"
+        "def test_grouped():\n    pass\n\n"
+        "@pytest.mark.trust_case(area='access', case='Grouped too', expected='z')\ndef test_grouped_too():\n"
+        "    pass\n")
+    project.runpytest_inprocess("tests").assert_outcomes(passed=4, failed=1, skipped=1)
+    committed = project.path / "docs" / "trust-report.md"
+    one_process = committed.read_text()
+    committed.unlink()
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))  # the workers import tests.support.trust_report
+    result = project.runpytest_subprocess("tests", "-n", "2", "--dist", "loadfile")
+    result.assert_outcomes(passed=4, failed=1, skipped=1)
+    assert committed.read_text() == one_process
+    assert "6 cases: 3 passed, 2 failed, 1 skipped." in one_process
+    assert "| Grouped too | z | passed | `tests/test_grouped.py::test_grouped_too` |" in one_process

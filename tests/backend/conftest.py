@@ -53,6 +53,7 @@ def _create_postgres_database() -> tuple[str, Engine]:
 def seeded_postgres_database(name: str) -> Iterator[str]:
     """A PostgreSQL database of its own, migrated and demo-seeded, for tests that need real concurrent
     connections (not the shared session); dropped afterwards. Skips when PostgreSQL is not reachable."""
+    name = f"{name}_{os.getpid()}"  # pytest-xdist workers run side by side
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:

@@ -359,16 +359,17 @@ def _postgres_admin_url() -> str:
 
 @pytest.fixture
 def postgres_url():
-    """A fresh `handoff_test` database, dropped afterwards."""
+    """A fresh `handoff_test_<pid>` database (pytest-xdist workers run side by side), dropped afterwards."""
     import psycopg
 
     user = _postgres_admin_url()
+    name = f"handoff_test_{os.getpid()}"
     with psycopg.connect(f"host=127.0.0.1 port=5432 user={user} dbname=test", autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS handoff_test WITH (FORCE)")
-        admin.execute("CREATE DATABASE handoff_test")
-    yield f"postgresql+psycopg://{user}@127.0.0.1:5432/handoff_test"
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://{user}@127.0.0.1:5432/{name}"
     with psycopg.connect(f"host=127.0.0.1 port=5432 user={user} dbname=test", autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS handoff_test WITH (FORCE)")
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # -- clients ----------------------------------------------------------------------------------------

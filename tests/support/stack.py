@@ -32,9 +32,21 @@ _PORT_RANGE = (20000, 32000)
 _handed_out: set[int] = set()
 
 
+def _port_range() -> tuple[int, int]:
+    """Under pytest-xdist each worker draws from its own slice of the range: `_handed_out` is per process, so
+    two workers could otherwise hand out the same port between its check and the service's bind."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if not worker.startswith("gw") or not count.isdigit():
+        return _PORT_RANGE
+    low, high = _PORT_RANGE
+    width = (high - low) // int(count)
+    index = int(worker.removeprefix("gw"))
+    return low + index * width, low + (index + 1) * width
+
+
 def free_port() -> int:
     for _ in range(200):
-        port = random.randrange(*_PORT_RANGE)
+        port = random.randrange(*_port_range())
         if port in _handed_out:
             continue
         with socket.socket() as sock:

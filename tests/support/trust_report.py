@@ -12,6 +12,7 @@ committed table with a subset. Registered from tests/conftest.py.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ class Case:
     case: str
     expected: str
     result: str | None = None  # passed / failed / skipped (+ reason)
+    # (file's path parts, line): rows keep the files' order whatever order the tests ran in (xdist)
+    position: tuple[tuple[str, ...], int] = ((), 0)
 
 
 def cases_of(item: pytest.Item) -> list[Case]:
@@ -45,8 +48,9 @@ def cases_of(item: pytest.Item) -> list[Case]:
         if fields["area"] not in AREAS:
             raise pytest.UsageError(f"{item.nodeid}: trust_case area must be one of {sorted(AREAS)}, "
                                     f"not {fields['area']!r}")
+        path, line, _ = item.location
         cases.append(Case(nodeid=item.nodeid, area=fields["area"], case=str(fields["case"]),
-                          expected=str(fields["expected"])))
+                          expected=str(fields["expected"]), position=(Path(path).parts, line or 0)))
     return cases[::-1]  # iter_markers yields the closest (bottom decorator) first: keep source order
 
 
@@ -103,11 +107,28 @@ def render(cases: list[Case]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _with_result(current: str | None, report: pytest.TestReport) -> str | None:
+    """A case's result after one more report of its test (setup, call, teardown): a failure anywhere wins."""
+    if report.failed:
+        return "failed" if report.when == "call" else f"failed (in {report.when})"
+    if report.skipped and current is None:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        reason = reason.removeprefix("Skipped: ")
+        return f"skipped: {reason}" if reason else "skipped"
+    if report.passed and report.when == "call" and current is None:
+        return "passed"
+    return current
+
+
 class TrustReport:
+    """Under pytest-xdist the workers collect and the controller receives the reports: each worker sends
+    what it collected (config.workeroutput); the controller, which alone writes the report, joins the two."""
+
     def __init__(self, config: pytest.Config):
         self.config = config
         self.root = Path(config.rootpath)
-        self.cases: dict[str, list[Case]] = {}
+        self.cases: dict[str, list[Case]] = {}  # by node id
+        self.results: dict[str, str | None] = {}
         self.deselected = 0
         self.collected_files: set[Path] = set()
         self.collection_errors = 0
@@ -129,15 +150,21 @@ class TrustReport:
             self.collection_errors += 1
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for case in self.cases.get(report.nodeid, []):
-            if report.failed:
-                case.result = "failed" if report.when == "call" else f"failed (in {report.when})"
-            elif report.skipped and case.result is None:
-                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
-                reason = reason.removeprefix("Skipped: ")
-                case.result = f"skipped: {reason}" if reason else "skipped"
-            elif report.passed and report.when == "call" and case.result is None:
-                case.result = "passed"
+        self.results[report.nodeid] = _with_result(self.results.get(report.nodeid), report)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:  # controller: a worker finished (pytest-xdist's hook)
+        collected = getattr(node, "workeroutput", {}).get("trust_report")
+        if not collected:
+            return
+        for nodeid, cases in collected["cases"].items():
+            self.cases[nodeid] = []
+            for case in cases:
+                parts, line = case["position"]  # JSON made the tuple a list
+                self.cases[nodeid].append(Case(**{**case, "position": (tuple(parts), line)}))
+        self.collected_files |= {Path(path) for path in collected["collected_files"]}
+        self.deselected = max(self.deselected, collected["deselected"])
+        self.collection_errors = max(self.collection_errors, collected["collection_errors"])
 
     def is_complete(self) -> bool:
         if not self.cases or self.deselected or self.collection_errors:
@@ -150,11 +177,25 @@ class TrustReport:
         return all(case.result is not None for case in self.all_cases())
 
     def all_cases(self) -> list[Case]:
-        return [case for cases in self.cases.values() for case in cases]
+        for nodeid, cases in self.cases.items():
+            for case in cases:
+                case.result = self.results.get(nodeid)
+        cases = [case for cases in self.cases.values() for case in cases]
+        return sorted(cases, key=lambda case: case.position)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.cases or hasattr(self.config, "workerinput"):  # nothing to say, or an xdist worker
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:  # an xdist worker: the controller writes the report
+            workeroutput["trust_report"] = {
+                "cases": {nodeid: [dataclasses.asdict(case) for case in cases]
+                          for nodeid, cases in self.cases.items()},
+                "collected_files": sorted(str(path) for path in self.collected_files),
+                "deselected": self.deselected,
+                "collection_errors": self.collection_errors,
+            }
+            return
+        if not self.cases:  # nothing to say
             return
         target = self.root / (FULL_REPORT if self.is_complete() else PARTIAL_REPORT)
         target.parent.mkdir(parents=True, exist_ok=True)
