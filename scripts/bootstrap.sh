@@ -35,5 +35,14 @@ ensure_venv() {  # ensure_venv DIR PYTHON_VERSION LOCKFILE
   touch "$stamp"
 }
 
-ensure_venv .venv 3.11 requirements/app.lock
-ensure_venv .venv-bot 3.10 requirements/bot.lock
+# Side by side: pip uses about one core, and the two environments share nothing.
+ensure_venv .venv 3.11 requirements/app.lock &
+app=$!
+bot_status=0
+ensure_venv .venv-bot 3.10 requirements/bot.lock || bot_status=$?
+app_status=0
+wait "$app" || app_status=$?
+if [ "$app_status" -ne 0 ] || [ "$bot_status" -ne 0 ]; then
+  echo "installing the virtual environments failed (.venv: exit $app_status, .venv-bot: exit $bot_status)" >&2
+  exit 1
+fi
