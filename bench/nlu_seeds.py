@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/nlu_seeds.py --label candidate --data bot/data --seeds 42 7 1234
     .venv/bin/python bench/nlu_seeds.py --label baseline --data /tmp/base/bot/data --seeds 42 7 1234
+    .venv/bin/python bench/nlu_seeds.py --label narrow --diet transformer_size=128 --seeds 42 7 1234
     .venv/bin/python bench/nlu_seeds.py --table          # the mean per label of every run recorded so far
 
-Each run is config.yml with DIETClassifier's random_seed replaced, trained as `make train` does (a full
-`rasa train`: issue 20's ParseShortcut needs the domain, so `rasa train nlu` fails) into a temporary
-folder, and scored by scripts/nlu_eval.py on the Makefile's sets (dev, dev-independent, frozen: aggregates
-only). `--model` scores a model that exists (one `make train` made with the config's own seed) instead of
-training. Every run's key numbers are appended to bench/results/nlu_seeds.json.
+Each run is config.yml with DIETClassifier's random_seed (and any `--diet` setting) replaced, trained
+as `make train` does (a full `rasa train`: issue 20's ParseShortcut needs the domain, so `rasa train nlu`
+fails) into a temporary folder, and scored by scripts/nlu_eval.py on the Makefile's sets (dev,
+dev-independent, frozen: aggregates only). `--model` scores a model that exists (one `make train` made with
+the config's own seed) instead of training. Every run's key numbers are appended to
+bench/results/nlu_seeds.json.
 """
 
 from __future__ import annotations
@@ -53,13 +55,21 @@ MEASURES = [
 ]
 
 
-def seeded_config(seed: int) -> dict:
+def seeded_config(seed: int, diet: dict | None = None) -> dict:
     config = yaml.safe_load((REPO_ROOT / "config.yml").read_text())
     config["pipeline"] = [
-        {**c, "random_seed": seed} if component_class(c) == "DIETClassifier" else c
+        {**c, **(diet or {}), "random_seed": seed} if component_class(c) == "DIETClassifier" else c
         for c in config["pipeline"]
     ]
     return config
+
+
+def diet_setting(text: str) -> tuple[str, object]:
+    """`name=value` -> (name, value read as YAML, so numbers stay numbers)."""
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}")
+    return name, yaml.safe_load(value)
 
 
 def env() -> dict[str, str]:
@@ -73,12 +83,13 @@ def pick(summary: dict, path: tuple[str, ...]) -> float | None:
     return node if isinstance(node, int | float) else None
 
 
-def run(label: str, data: Path, seed: int, workdir: Path, model: Path | None = None) -> dict:
+def run(label: str, data: Path, seed: int, workdir: Path, model: Path | None = None,
+        diet: dict | None = None) -> dict:
     tag = f"{label}-{seed}"
     train_seconds = None
     if model is None:
         config = workdir / f"{tag}.yml"
-        config.write_text(yaml.safe_dump(seeded_config(seed), sort_keys=False))
+        config.write_text(yaml.safe_dump(seeded_config(seed, diet), sort_keys=False))
         started = time.monotonic()
         subprocess.run(
             [str(RASA), "train", "--config", str(config), "--domain", str(REPO_ROOT / "domain.yml"),
@@ -97,6 +108,7 @@ def run(label: str, data: Path, seed: int, workdir: Path, model: Path | None = N
     report = json.loads(evaluation.read_text())["sets"]
     return {
         "label": label, "seed": seed, "data": str(data), "model": model.name, "train_s": train_seconds,
+        "diet": diet or {},
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "load": os.getloadavg()[0],
         **{name: pick(report[set_name], path) for name, set_name, path in MEASURES},
     }
@@ -125,6 +137,8 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--model", type=Path, help="score this model (trained with --seeds' seed on --data)")
     parser.add_argument("--keep", type=Path, help="train into this folder and keep the models")
+    parser.add_argument("--diet", type=diet_setting, action="append", default=[], metavar="NAME=VALUE",
+                        help="a DIETClassifier setting to replace (repeatable), e.g. transformer_size=128")
     parser.add_argument("--table", action="store_true", help="only print the recorded runs")
     args = parser.parse_args()
     runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
@@ -135,7 +149,7 @@ def main() -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         try:
             for seed in args.seeds:
-                measured = run(args.label, args.data.resolve(), seed, workdir, args.model)
+                measured = run(args.label, args.data.resolve(), seed, workdir, args.model, dict(args.diet))
                 runs = [*(json.loads(RESULTS.read_text()) if RESULTS.exists() else []), measured]
                 RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
                 print(table([r for r in runs if r["label"] == args.label]), flush=True)
