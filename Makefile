@@ -76,7 +76,7 @@ browser:  ## Debian's chromium for the browser tests (never a downloaded browser
 haproxy:  ## Debian's HAProxy: the load balancer of the multi-replica test (tests/replicas)
 	scripts/ensure_haproxy.sh
 
-# Two pytest-xdist workers (bench/results/ci_time.md: 38.6 -> 27.3 min). A worker takes whole files, so a
+# Two pytest-xdist workers (bench/results/ci_time.md: 38.6 -> 26.8 min). A worker takes whole files, so a
 # module's fixtures (a model load, a browser, the replicas) start once; the longest files go out first
 # (tests/conftest.py). Each worker that runs an end-to-end file starts its own shared stack.
 # PYTEST_WORKERS=0 runs everything in this one process.

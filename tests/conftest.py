@@ -25,7 +25,6 @@ LONGEST_FIRST = (
 )
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`make test`: `-n 2 --dist loadfile --no-loadscope-reorder`) a worker takes whole
     files, in this order: the longest files above, then every file with a slow test, then the rest."""
