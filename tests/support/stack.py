@@ -45,8 +45,9 @@ def _port_range() -> tuple[int, int]:
 
 
 def free_port() -> int:
+    low, high = _port_range()
     for _ in range(200):
-        port = random.randrange(*_port_range())
+        port = random.randrange(low, high)
         if port in _handed_out:
             continue
         with socket.socket() as sock:
@@ -56,7 +57,7 @@ def free_port() -> int:
                 continue
         _handed_out.add(port)
         return port
-    raise RuntimeError(f"no free loopback port in {_PORT_RANGE}")
+    raise RuntimeError(f"no free loopback port in {(low, high)}")
 
 
 def current_model() -> Path:
