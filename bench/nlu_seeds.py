@@ -52,6 +52,7 @@ MEASURES = [
     ("frozen weakest", "frozen", ("weakest_billing_intent", "accuracy")),
     ("frozen oos recall", "frozen", ("out_of_scope_recall",)),
     ("frozen wrongly rejected", "frozen", ("in_scope_wrongly_rejected",)),
+    ("frozen how_to_pay to a payment intent", "frozen", ("how_to_pay_to_a_payment_intent",)),
 ]
 
 
@@ -121,8 +122,8 @@ def table(runs: list[dict]) -> str:
         mine = [r for r in runs if r["label"] == label]
         for r in mine:
             lines.append(f"| {label} seed {r['seed']} | "
-                         + " | ".join("-" if r[n] is None else f"{r[n]:.3f}" for n in names) + " |")
-        values = {n: [r[n] for r in mine if r[n] is not None] for n in names}
+                         + " | ".join("-" if r.get(n) is None else f"{r[n]:.3f}" for n in names) + " |")
+        values = {n: [r[n] for r in mine if r.get(n) is not None] for n in names}
         lines.append(f"| **{label} mean ({len(mine)})** | "
                      + " | ".join(f"{statistics.mean(v):.3f}" if v else "-" for v in values.values()) + " |")
     return "\n".join(lines)

@@ -35,6 +35,14 @@ BILLING_INTENTS = (
     "payment_status", "how_to_pay", "dispute_charge", "request_human",
 )
 REJECTED = {"out_of_scope", "nlu_fallback"}
+# Requests for the bot to act on a payment (issue 16, docs/contracts.md). The frozen set was written before
+# they existed, so its how_to_pay also holds "pay this amount now" requests that the contract now gives to
+# pay_bill: how many how_to_pay messages went to one of these is reported beside the strict accuracy, never
+# counted as right.
+PAYMENT_INTENTS = frozenset({
+    "pay_bill", "update_payment_method", "change_autopay", "promise_to_pay", "request_payment_plan",
+    "request_fee_waiver",
+})
 ENTITY_TYPES = ("MONEY", "DATE", "account_number", "invoice_number", "charge_name")
 
 
@@ -130,6 +138,8 @@ def score(cases: list[Case], parses: list[dict]) -> tuple[dict, list[dict]]:
             )
 
     predicted_counts = Counter(parse["intent"]["name"] for parse in parses)
+    how_to_pay = [parse["intent"]["name"] for case, parse in zip(cases, parses, strict=True)
+                  if case.intent == "how_to_pay"]
     billing = {i: per_intent[i] for i in BILLING_INTENTS if per_intent[i]["total"]}
     billing_accuracy = {i: ratio(c["right"], c["total"]) for i, c in billing.items()}
     in_scope = [c for i, c in per_intent.items() if i != "out_of_scope"]
@@ -153,6 +163,9 @@ def score(cases: list[Case], parses: list[dict]) -> tuple[dict, list[dict]]:
             sum(c["rejected"] for c in in_scope), sum(c["total"] for c in in_scope)
         ),
         "accuracy_by_intent": {i: ratio(c["right"], c["total"]) for i, c in sorted(per_intent.items())},
+        "how_to_pay_to_a_payment_intent": ratio(
+            sum(name in PAYMENT_INTENTS for name in how_to_pay), len(how_to_pay)
+        ),
         "entities": entities,
         "classifier_only": {
             "macro_f1": macro_f1(classifier, classifier_predicted),
@@ -216,6 +229,9 @@ def render(name: str, summary: dict) -> str:
         f"| out-of-scope not answered as billing (out_of_scope or nlu_fallback) | "
         f"{pct(summary['out_of_scope_not_answered_as_billing'])} |",
         f"| in-scope messages wrongly rejected | {pct(summary['in_scope_wrongly_rejected'])} |",
+        f"| how_to_pay messages answered by a payment intent (pay_bill, autopay, ...; wrong in the accuracy) "
+        f"| "
+        f"{pct(summary['how_to_pay_to_a_payment_intent'])} |",
         f"| all intents accuracy | {pct(summary['accuracy'])} |",
         f"| messages equal to a training example | {summary['coincident_with_training']} |",
         f"| without them: billing accuracy / out-of-scope recall / in-scope wrongly rejected | "
