@@ -57,16 +57,18 @@ class Gate:
 # how_to_pay (the only paying intent then) now read as a payment intent (pay_bill, change_autopay,
 # update_payment_method), which that set cannot judge; the rest is real and issue 13 owns winning it back
 # (the old floors were 0.95 / 0.90 / 0.68). bench/results/nlu.md has both models' numbers.
+# RAISED on 2026-12-03 (session 11), below the lowest of three seeds of the shipped data and DIET (frozen
+# billing 0.891-0.909, weakest 0.720-0.784, rejected 0.023-0.046): 0.86 -> 0.88, 0.64 -> 0.70, 0.06 -> 0.05.
 GATES = [
     Gate("dev", "intent macro-F1 (classifier only)", ("classifier_only", "macro_f1"), 0.86, 0.95),
     Gate(
         "dev", "out_of_scope recall (classifier only)", ("classifier_only", "out_of_scope_recall"), 0.85, 0.85
     ),
-    Gate("frozen", "billing intents accuracy", ("billing_accuracy",), 0.86, 0.95),
-    Gate("frozen", "weakest billing intent accuracy", ("weakest_billing_intent", "accuracy"), 0.64, 0.90),
+    Gate("frozen", "billing intents accuracy", ("billing_accuracy",), 0.88, 0.95),
+    Gate("frozen", "weakest billing intent accuracy", ("weakest_billing_intent", "accuracy"), 0.70, 0.90),
     Gate("frozen", "out_of_scope recall", ("out_of_scope_recall",), 0.92, 0.92),
     Gate(
-        "frozen", "in-scope messages wrongly rejected", ("in_scope_wrongly_rejected",), 0.06, 0.03,
+        "frozen", "in-scope messages wrongly rejected", ("in_scope_wrongly_rejected",), 0.05, 0.03,
         higher_is_better=False,
     ),
     # Entities come from spaCy and the project's rules, not from a trained layer (DIET's entity_recognition
