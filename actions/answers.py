@@ -22,6 +22,7 @@ from actions.base import (
 from actions.charges import (
     MAX_CHARGE_BUTTONS,
     ChargeQuery,
+    ChargeResolution,
     charge_buttons,
     invoice_line_items,
     latest_invoice,
@@ -216,6 +217,9 @@ class ActionExplainCharge(UsesPayments, AccountAnswerAction):
     async def answer(self, context: AnswerContext) -> None:
         query = ChargeQuery.from_turn(context.turn)
         resolution = await resolve_charge(context.billing, customer_id=context.customer_id, query=query)
+        await self.explain(context, query, resolution)
+
+    async def explain(self, context: AnswerContext, query: ChargeQuery, resolution: ChargeResolution) -> None:
         currency = (
             resolution.latest_invoice.currency if resolution.latest_invoice else await context.currency()
         )
@@ -268,6 +272,36 @@ class ActionExplainCharge(UsesPayments, AccountAnswerAction):
             policy=explanation.policy or "Standard billing terms.",
             buttons=buttons,
         )
+
+
+class ActionAnswerInform(ActionExplainCharge):
+    """A statement that answers no question of the bot ("the $20 router thing, how many more months?", "look
+    up ACC-100002 for me"): from a verified customer, another account number is refused as in every answer,
+    and an amount or charge name that points at one line (or one category) of their bills is explained;
+    anything else, or a visitor not yet verified, gets "How can I help with your bill?"."""
+
+    def name(self) -> str:
+        return "action_answer_inform"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if current_customer_id(tracker) is None:  # nothing to look up, and no reason to ask who they are
+            dispatcher.utter_message(response="utter_how_can_i_help")
+            return []
+        return await super().run(dispatcher, tracker, domain)
+
+    async def answer(self, context: AnswerContext) -> None:
+        query = ChargeQuery.from_turn(context.turn)
+        if query.amount is None and query.name is None and query.line_item_id is None:
+            context.dispatcher.utter_message(response="utter_how_can_i_help")
+            return
+        resolution = await resolve_charge(context.billing, customer_id=context.customer_id, query=query)
+        category = resolution.kind == "several" and asks_about_category(query, resolution.items)
+        if resolution.kind != "single" and not category:
+            context.dispatcher.utter_message(response="utter_how_can_i_help")
+            return
+        await self.explain(context, query, resolution)
 
 
 def asks_about_category(query: ChargeQuery, items: list[MatchedLineItem]) -> bool:

@@ -93,10 +93,12 @@ class ValidateAccountSettingForm(IdentityValidation, UsesPayments, HelperSlotsFo
     async def extract_setting_change(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if current_customer_id(tracker) is None or tracker.get_slot("setting_change") is not None:
+        # Read while the customer is still unknown too: in the turn that verifies them, this runs before
+        # validate_postal_code_or_phone, and validate_setting_change (after it) then knows the customer.
+        if tracker.get_slot("setting_change") is not None:
             return {}
         turn = latest_turn(tracker)
-        wanted = setting_requested(turn.intent, turn.text)
+        wanted, text = setting_requested(turn.intent, turn.text), turn.text
         if wanted is None:  # the form began at the identity questions: the request is the opening message
             opening = next(
                 (
@@ -108,8 +110,13 @@ class ValidateAccountSettingForm(IdentityValidation, UsesPayments, HelperSlotsFo
                 None,
             )
             if opening is not None:
-                wanted = setting_requested(opening["parse_data"]["intent"]["name"], opening.get("text") or "")
-        return {"setting_change": wanted} if wanted else {}
+                text = opening.get("text") or ""
+                wanted = setting_requested(opening["parse_data"]["intent"]["name"], text)
+        if wanted is None:
+            return {}
+        if wanted["setting"] == "autopay" and asks_autopay_state(text):
+            wanted = {**wanted, "question": True}
+        return {"setting_change": wanted}
 
     async def validate_setting_change(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -123,7 +130,7 @@ class ValidateAccountSettingForm(IdentityValidation, UsesPayments, HelperSlotsFo
             return {"setting_change": None}
         setting = value["setting"]
         turn = latest_turn(tracker)
-        if setting == "autopay" and turn.intent == "change_autopay" and asks_autopay_state(turn.text):
+        if setting == "autopay" and value.get("question"):
             # "does my bill get paid automatically?" is a question, not a request to change it: the state
             # (and a failed automatic payment) is the answer
             from actions.answers import answer_autopay  # answers imports this module

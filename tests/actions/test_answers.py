@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from actions.answers import (
+    ActionAnswerInform,
     ActionAskDueDate,
     ActionCheckBalance,
     ActionExplainBillIncrease,
@@ -292,3 +293,58 @@ async def test_pending_payment_is_counted_in_the_balance_answer(billing, dispatc
     await ActionCheckBalance(billing=billing).run(dispatcher, make_tracker(metadata=SIGNED_IN), domain)
     reply = message(dispatcher, "utter_balance_after_pending")
     assert (reply["pending"], reply["remaining"]) == ("$158.00", "$0.00")
+
+
+# --- a statement outside any question (action_answer_inform) ------------------------------------------------
+
+
+async def test_inform_naming_one_charge_by_amount_explains_it(billing, dispatcher, domain):
+    tracker = make_tracker(
+        intent="inform", text="and the $5 thing, what is that?", metadata=SIGNED_IN,
+        slots={"account_currency": "USD"}, entities=[{"entity": "MONEY", "value": "$5"}],
+    )
+    await ActionAnswerInform(billing=billing).run(dispatcher, tracker, domain)
+    explanation = message(dispatcher, "utter_charge_explanation")
+    assert (explanation["description"], explanation["amount"]) == ("Late fee", "$5.00")
+    assert "utter_how_can_i_help" not in responses(dispatcher)
+
+
+async def test_inform_naming_another_account_is_refused_with_none_of_the_customers_figures(
+    billing, dispatcher, domain
+):
+    tracker = make_tracker(
+        intent="inform", text="Could you look up ACC-100002 for my flatmate?", metadata=SIGNED_IN,
+        entities=[{"entity": "account_number", "value": "ACC-100002"}],
+    )
+    await ActionAnswerInform(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_only_own_account"]
+    assert message(dispatcher, "utter_only_own_account")["account_number"] == "ACC-100002"
+    assert billing.called("find_line_items") == [] and billing.called("get_balance") == []
+
+
+async def test_inform_with_an_amount_that_matches_no_line_is_not_guessed(billing, dispatcher, domain):
+    tracker = make_tracker(
+        intent="inform", text="$12.34", metadata=SIGNED_IN, slots={"account_currency": "USD"},
+        entities=[{"entity": "MONEY", "value": "$12.34"}],
+    )
+    await ActionAnswerInform(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_how_can_i_help"]
+
+
+async def test_inform_naming_nothing_asks_how_to_help(billing, dispatcher, domain):
+    tracker = make_tracker(intent="inform", text="it's about my bill", metadata=SIGNED_IN)
+    await ActionAnswerInform(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_how_can_i_help"]
+    assert billing.called("find_line_items") == []
+
+
+async def test_inform_from_a_visitor_not_verified_neither_asks_who_they_are_nor_reads_anything(
+    billing, dispatcher, domain
+):
+    tracker = make_tracker(
+        intent="inform", text="the $5 one", metadata={"customer_id": None},
+        entities=[{"entity": "MONEY", "value": "$5"}],
+    )
+    await ActionAnswerInform(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_how_can_i_help"]
+    assert billing.calls == []

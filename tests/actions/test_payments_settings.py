@@ -15,7 +15,7 @@ from actions.payments.settings import (
     ValidateAccountSettingForm,
     setting_requested,
 )
-from tests.actions.fakes import make_tracker, message, responses
+from tests.actions.fakes import make_tracker, message, responses, user_event
 from tests.actions.payments_backend import Method, PaymentsBackend
 
 FARID = {"customer_id": 6, "conversation_id": "conv-1"}
@@ -123,6 +123,38 @@ async def test_a_question_about_autopay_is_answered_with_its_state_and_changes_n
     assert "utter_autopay_already" not in responses(dispatcher)
     assert events[-1] == SlotSet("requested_slot", None)
     assert backend.writes() == []
+
+
+async def test_a_question_asked_before_verifying_is_still_one_in_the_turn_that_verifies(backend, domain):
+    """The verifying turn's extraction runs before the identity slots are validated, so the customer is still
+    unknown there: the question is read from the opening message all the same, and validated (answered)
+    once the same turn has verified the customer."""
+    form = ValidateAccountSettingForm(**services(backend))
+    verifying = make_tracker(
+        intent="inform", text="ACC-100006 zip 30303", metadata={"customer_id": None},
+        active_loop="account_setting_form", slots={"requested_slot": "postal_code_or_phone"},
+        events=[user_event("change_autopay", text="does my bill get paid automatically or do i pay myself")],
+    )
+    assert await form.extract_setting_change(CollectingDispatcher(), verifying, domain) == {
+        "setting_change": {"setting": "autopay", "enable": True, "question": True}
+    }
+    backend.autopay = True
+    dispatcher = CollectingDispatcher()
+    verified = setting_turn("inform", "ACC-100006 zip 30303")
+    value = {"setting": "autopay", "enable": True, "question": True}
+    assert await form.validate_setting_change(value, dispatcher, verified, domain) == {
+        "setting_change": {"stop": "answered"}
+    }
+    assert responses(dispatcher)[0] == "utter_autopay_on"
+    assert backend.writes() == []
+
+
+async def test_a_request_is_not_a_question(backend, domain):
+    tracker = setting_turn("change_autopay", "autopay on please")
+    extracted = await ValidateAccountSettingForm(**services(backend)).extract_setting_change(
+        CollectingDispatcher(), tracker, domain
+    )
+    assert extracted == {"setting_change": {"setting": "autopay", "enable": True}}
 
 
 async def test_autopay_cannot_go_on_with_an_expired_card(backend, domain):

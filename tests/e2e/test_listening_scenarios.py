@@ -85,6 +85,17 @@ async def test_autopay_question_is_told_the_state_and_the_failed_payment(stack: 
     assert money(failed["amount"]) in answer and failed["failure_reason"].rstrip(".") in answer
 
 
+async def test_autopay_question_asked_before_verifying_is_answered_once_verified(stack: Stack) -> None:
+    """The question is in the opening message; the turn that verifies the visitor must still answer it (it
+    used to ask "Which would you like to change?")."""
+    _, verified = await ask(
+        stack, None, "does my bill get paid automatically, or do I have to pay it myself?",
+        "ACC-100007, postal code 80202",
+    )
+    assert "Autopay is on" in verified
+    assert "Which would you like to change" not in verified and "Turn off autopay?" not in verified
+
+
 async def test_signed_in_customer_asking_about_another_account_gets_none_of_their_figures(
     stack: Stack,
 ) -> None:
