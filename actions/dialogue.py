@@ -12,7 +12,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.account_check_offer import offer_fix
 from actions.answers import ANSWERS_BY_INTENT, ActionExplainCharge
-from actions.base import UsesAccountCheck, UsesServices, account_currency, utter_backend_unavailable
+from actions.base import (
+    AnswerContext,
+    UsesAccountCheck,
+    UsesServices,
+    account_currency,
+    utter_backend_unavailable,
+)
 from actions.charges import WAIVER_OFFERED, waiver_button
 from actions.clients.billing import MatchedLineItem
 from actions.clients.errors import Conflict, NotFound, ServiceError
@@ -30,6 +36,7 @@ from actions.escalation import build_summary, escalate
 from actions.formatting import format_money
 from actions.forms import STOPPING_VERIFICATION_STATUSES
 from actions.identity import handoff_turn, signed_in_slots
+from actions.own_account import other_account_asked_about
 
 logger = logging.getLogger(__name__)
 
@@ -302,6 +309,9 @@ class ActionHandleFallback(UsesServices, Action):
             # inside a form the form asks its own question next; suggestions would compete with it
             dispatcher.utter_message(response="utter_default")
             return []
+        refused = await self.refused_other_account(dispatcher, tracker)
+        if refused is not None:
+            return refused
         ranking = [
             (intent.get("name"), float(intent.get("confidence") or 0))
             for intent in (tracker.latest_message.get("intent_ranking") or [])
@@ -325,6 +335,25 @@ class ActionHandleFallback(UsesServices, Action):
             + [SOMETHING_ELSE_BUTTON],
         )
         return []
+
+
+    async def refused_other_account(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType] | None:
+        """A known customer's unsure message that names another account number ("could you look up ACC-100002
+        for my flatmate?") gets the same plain refusal as a recognised question, whatever the NLU guessed."""
+        customer_id = current_customer_id(tracker)
+        if customer_id is None:
+            return None
+        context = AnswerContext(dispatcher, tracker, customer_id, latest_turn(tracker), self.billing)
+        try:
+            other_account = await other_account_asked_about(context)
+        except ServiceError:
+            return None  # the suggestions still help; the backend's state is told by the answer they lead to
+        if other_account is None:
+            return None
+        dispatcher.utter_message(response="utter_only_own_account", account_number=other_account)
+        return context.events
 
 
 def clarification_candidates(ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:

@@ -24,6 +24,33 @@ def sent(dispatcher) -> list[dict]:
     return [{"response": m.get("response"), "buttons": m.get("buttons")} for m in dispatcher.messages]
 
 
+async def test_unsure_message_naming_another_account_is_refused_not_clarified(
+    billing, handoff, dispatcher, domain
+):
+    tracker = make_tracker(
+        intent="nlu_fallback",
+        text="Could you look up ACC-100002 for me? It's my flatmate's",
+        metadata=SIGNED_IN,
+        ranking=UNSURE_ABOUT_A_PAYMENT,
+        entities=[{"entity": "account_number", "value": "ACC-100002"}],
+    )
+    await ActionHandleFallback(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    assert sent(dispatcher) == [{"response": "utter_only_own_account", "buttons": []}]
+    assert message(dispatcher, "utter_only_own_account")["account_number"] == "ACC-100002"
+    assert billing.called("get_balance") == [] and handoff.requests == []
+
+
+async def test_unsure_message_naming_the_customers_own_account_is_clarified(
+    billing, handoff, dispatcher, domain
+):
+    tracker = make_tracker(
+        intent="nlu_fallback", text="ACC-100004 is the march money sorted", metadata=SIGNED_IN,
+        ranking=UNSURE_ABOUT_A_PAYMENT, entities=[{"entity": "account_number", "value": "ACC-100004"}],
+    )
+    await ActionHandleFallback(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_ask_clarification"]
+
+
 async def test_unsure_message_offers_the_likely_billing_intents_and_something_else(
     handoff, dispatcher, domain
 ):
