@@ -17,7 +17,7 @@ from actions.clients.errors import BackendUnavailable, NotFound, ServiceError
 from actions.clients.handoff import HandoffClient
 from actions.clients.payments import PaymentsClient
 from actions.conversation import CustomerTurn, latest_turn, verified_customer_or_ask
-from actions.own_account import other_account_asked_about
+from actions.own_account import refused_other_account
 
 logger = logging.getLogger(__name__)
 
@@ -138,10 +138,7 @@ class AccountAnswerAction(UsesAccountCheck, Action, ABC):
             return []
         context = AnswerContext(dispatcher, tracker, customer_id, turn, self.billing)
         try:
-            other_account = await other_account_asked_about(context)
-            if other_account is not None:
-                dispatcher.utter_message(response="utter_only_own_account", account_number=other_account)
-            else:
+            if not await refused_other_account(context):
                 await self.answer(context)
         except NotFound:
             dispatcher.utter_message(response="utter_not_found")

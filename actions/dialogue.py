@@ -36,7 +36,7 @@ from actions.escalation import build_summary, escalate
 from actions.formatting import format_money
 from actions.forms import STOPPING_VERIFICATION_STATUSES
 from actions.identity import handoff_turn, signed_in_slots
-from actions.own_account import other_account_asked_about
+from actions.own_account import refused_other_account
 
 logger = logging.getLogger(__name__)
 
@@ -336,7 +336,6 @@ class ActionHandleFallback(UsesServices, Action):
         )
         return []
 
-
     async def refused_other_account(
         self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[EventType] | None:
@@ -347,13 +346,10 @@ class ActionHandleFallback(UsesServices, Action):
             return None
         context = AnswerContext(dispatcher, tracker, customer_id, latest_turn(tracker), self.billing)
         try:
-            other_account = await other_account_asked_about(context)
+            refused = await refused_other_account(context)
         except ServiceError:
             return None  # the suggestions still help; the backend's state is told by the answer they lead to
-        if other_account is None:
-            return None
-        dispatcher.utter_message(response="utter_only_own_account", account_number=other_account)
-        return context.events
+        return context.events if refused else None
 
 
 def clarification_candidates(ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:

@@ -3,12 +3,15 @@ figures."""
 
 from typing import Protocol
 
+from rasa_sdk.executor import CollectingDispatcher
+
 from actions.clients.billing import BillingClient
 from actions.conversation import CustomerTurn
 from actions.normalise import account_number_in_text, normalise_account_number
 
 
 class _Context(Protocol):
+    dispatcher: CollectingDispatcher
     customer_id: int
     turn: CustomerTurn
     billing: BillingClient
@@ -32,3 +35,13 @@ async def other_account_asked_about(context: _Context) -> str | None:
     context.remember_currency(customer.account.currency)
     others = sorted(asked - {customer.account.account_number})
     return others[0] if others else None
+
+
+async def refused_other_account(context: _Context) -> bool:
+    """Says plainly that only the customer's own account can be discussed when the question names another;
+    True when it did (the caller then answers nothing else)."""
+    other_account = await other_account_asked_about(context)
+    if other_account is None:
+        return False
+    context.dispatcher.utter_message(response="utter_only_own_account", account_number=other_account)
+    return True
