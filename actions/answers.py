@@ -72,6 +72,16 @@ _WHAT_OR_WHY = re.compile(r"\b(why|what|explain|what's)\b", re.IGNORECASE)
 _AUTOPAY_WORDS = re.compile(
     r"auto[\s-]?pay|automatic|direct debit|auto[\s-]?debit|recurring payment|standing order", re.IGNORECASE
 )
+_PAYMENT_WORDS = re.compile(
+    r"\bpa(?:y|ys|id|ying|yment|yments)\b|refund|auto[\s-]?pay|direct debit|debited|went through|transfer",
+    re.IGNORECASE,
+)
+_PAYMENT_OUTCOME_WORDS = re.compile(
+    r"\b(?:go|gone|went|going|get|got) through\b"
+    r"|\b(?:received|arrived?|processed|cleared|bounced?|fail(?:ed|s|ure)?|declined|rejected|succeeded|successful"
+    r"|last|latest|previous)\b",
+    re.IGNORECASE,
+)
 PAYMENT_STATUSES = ("pending", "posted", "failed", "reversed")
 THANKS_BUTTON = {"title": "That's clear, thanks", "payload": "/thank"}
 HOW_TO_PAY_BUTTON = {"title": "How can I pay?", "payload": "/how_to_pay"}
@@ -390,8 +400,9 @@ class ActionPaymentStatus(AccountAnswerAction):
         return "action_payment_status"
 
     async def answer(self, context: AnswerContext) -> None:
-        if asks_about_autopay(context.turn.text):
-            await answer_autopay(context)
+        about_autopay = asks_about_autopay(context.turn.text)
+        if about_autopay and not asks_how_a_payment_went(context.turn.text):
+            await answer_autopay(context)  # "does it come out automatically?": the state is the answer
             return
         if asks_what_a_charge_is(context.turn):
             # "I paid on time, so why is there a late fee?": the charge is the question, not the payment
@@ -445,6 +456,8 @@ class ActionPaymentStatus(AccountAnswerAction):
             context.dispatcher.utter_message(response=f"utter_payment_{payment.status}", **details)
         else:
             context.dispatcher.utter_message(response="utter_payment_other", status=payment.status, **details)
+        if about_autopay:  # "did my autopay payment go through?": the payment above, then the state
+            await answer_autopay(context, with_last_failure=False)
         await name_payment_method_alerts(context)
 
 
@@ -504,9 +517,12 @@ class ActionHowToPay(UsesAccountCheck, Action):
 
 
 def asks_what_a_charge_is(turn: CustomerTurn) -> bool:
-    """A charge named (entity or words) in a "what / why / explain" question, whatever else is said."""
+    """A charge named (entity or words) in a "what / why / explain" question, whatever else is said, or in
+    a question with no word of paying at all ("the $60 one, is that just my plan?")."""
     query = ChargeQuery.from_turn(turn)
-    return query.name is not None and _WHAT_OR_WHY.search(turn.text) is not None
+    if query.name is None:
+        return False
+    return _WHAT_OR_WHY.search(turn.text) is not None or _PAYMENT_WORDS.search(turn.text) is None
 
 
 def asks_about_autopay(text: str) -> bool:
@@ -514,7 +530,12 @@ def asks_about_autopay(text: str) -> bool:
     return not text.startswith("/") and _AUTOPAY_WORDS.search(text) is not None
 
 
-async def answer_autopay(context: AnswerContext) -> None:
+def asks_how_a_payment_went(text: str) -> bool:
+    """"did my last autopay payment go through?": a payment's outcome, not whether autopay is on."""
+    return _PAYMENT_OUTCOME_WORDS.search(text) is not None
+
+
+async def answer_autopay(context: AnswerContext, *, with_last_failure: bool = True) -> None:
     """Whether autopay is on, and if so whether the last automatic payment failed."""
     methods = await context.billing.get_payment_methods(customer_id=context.customer_id)
     if not methods.autopay:
@@ -524,6 +545,8 @@ async def answer_autopay(context: AnswerContext) -> None:
     context.dispatcher.utter_message(
         response="utter_autopay_on", payment_method=saved or "your saved payment method"
     )
+    if not with_last_failure:
+        return
     payments = await context.billing.list_payments(customer_id=context.customer_id)
     dated = [p for p in payments if p.received_date is not None]
     latest = max(dated, key=lambda p: p.received_date or date.min) if dated else None

@@ -136,6 +136,27 @@ async def test_payment_question_without_autopay_words_is_answered_as_before(bill
     )
     assert responses(dispatcher) == ["utter_payment_pending"]
 
+async def test_did_my_autopay_payment_go_through_gets_the_payment_then_the_state(billing, dispatcher, domain):
+    await ActionPaymentStatus(billing=billing).run(
+        dispatcher, asking("payment_status", "did my last autopay payment go through on time?"), domain
+    )
+    assert [(m["response"], m.get("payment_method")) for m in dispatcher.messages] == [
+        ("utter_payment_pending", None), ("utter_autopay_on", "Visa •••• 4242")
+    ]
+
+
+async def test_failed_automatic_payment_asked_about_is_told_once(billing, dispatcher, domain):
+    billing.payments = [
+        Payment(id=9, amount=Decimal("75.00"), method="autopay: Visa ending 0119",
+                received_date=date(2026, 11, 6), status="failed", failure_reason="Card expired"),
+    ]
+    await ActionPaymentStatus(billing=billing).run(
+        dispatcher, asking("payment_status", "why did the direct debit fail"), domain
+    )
+    assert responses(dispatcher) == ["utter_payment_failed", "utter_autopay_on"]
+    assert message(dispatcher, "utter_payment_failed")["failure_reason"] == "Card expired"
+
+
 
 # --- a category, one named fee, a credit ----------------------------------------------------------------
 
@@ -226,6 +247,18 @@ async def test_charge_named_in_a_payment_message_is_explained(billing, dispatche
     await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_charge_explanation"]
     assert message(dispatcher, "utter_charge_explanation")["description"] == "Late fee"
+
+
+async def test_line_pointed_at_without_a_word_of_paying_is_explained(billing, dispatcher, domain):
+    tracker = asking(
+        "payment_status",
+        "the $60 one, is that just my plan?",
+        entities=[{"entity": "MONEY", "value": "$60"}, {"entity": "charge_name", "value": "plan"}],
+    )
+    await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_charge_explanation"]
+    assert message(dispatcher, "utter_charge_explanation")["description"] == "Unlimited plan"
+    assert billing.called("list_payments") == []
 
 
 async def test_payment_for_a_named_charge_is_still_a_payment_question(billing, dispatcher, domain):
