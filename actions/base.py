@@ -1,11 +1,12 @@
 """Abstract bases shared by the actions (abstract so rasa-sdk does not register them)."""
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
@@ -22,6 +23,26 @@ from actions.own_account import refused_other_account
 logger = logging.getLogger(__name__)
 
 TALK_TO_PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+# "... I want to talk to a person from billing about it": a question answered, and the person asked for.
+_ASKS_FOR_A_PERSON = re.compile(
+    r"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:a|an|some|your|one of your)?\s*(?:real|actual|live)?\s*"
+    r"(?:person|human|agent|someone|somebody|representative|advis[eo]r|member of staff|manager|supervisor"
+    r"|billing team|team)\b"
+    r"|\b(?:put|pass|transfer|connect|get) me (?:through )?(?:to|with) (?:a|an|someone|somebody)\b"
+    r"|\b(?:real|actual|live) (?:person|human|agent)\b",
+    re.IGNORECASE,
+)
+_NO_PERSON_WANTED = re.compile(
+    r"\b(?:don'?t|do not|no need to|rather not|without)\b[^.?!]{0,25}"
+    r"\b(?:talk|speak|chat|person|human|agent)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_a_person(text: str) -> bool:
+    """A typed request for a person inside another question (a button payload never is one)."""
+    return (not text.startswith("/") and _ASKS_FOR_A_PERSON.search(text) is not None
+            and _NO_PERSON_WANTED.search(text) is None)
 
 
 class UsesServices:
@@ -140,6 +161,8 @@ class AccountAnswerAction(UsesAccountCheck, Action, ABC):
         try:
             if not await refused_other_account(context):
                 await self.answer(context)
+                if asks_for_a_person(turn.text):
+                    context.events.append(FollowupAction("action_escalate_to_human"))
         except NotFound:
             dispatcher.utter_message(response="utter_not_found")
         except BackendUnavailable:

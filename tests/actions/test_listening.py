@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.answers import (
     ActionAskDueDate,
@@ -13,6 +13,7 @@ from actions.answers import (
     ActionHowToPay,
     ActionPaymentStatus,
 )
+from actions.base import asks_for_a_person
 from actions.clients.billing import LineItem, Payment
 from actions.dialogue import ActionSubmitDispute
 from actions.forms import ValidateDisputeForm
@@ -295,3 +296,40 @@ async def test_how_to_pay_without_autopay_words_lists_the_ways_to_pay(billing, d
     )
     # then the offer to pay here (issue 16): Pay now / Update card
     assert responses(dispatcher) == ["utter_how_to_pay", "utter_autopay_on", "utter_pay_in_chat"]
+
+
+# --- a question answered, then the person the customer asked for -----------------------------------
+
+
+async def test_question_that_also_asks_for_a_person_is_answered_then_handed_over(billing, dispatcher,
+                                                                                 domain):
+    tracker = asking(
+        "explain_charge",
+        "what is the unlimited plan charge? it looks wrong to me, can I speak to someone about it",
+        entities=[{"entity": "charge_name", "value": "plan"}],
+    )
+    events = await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_charge_explanation"]
+    assert events[-1] == FollowupAction("action_escalate_to_human")
+
+
+async def test_question_without_a_person_asked_for_is_not_handed_over(billing, dispatcher, domain):
+    tracker = asking("explain_charge", "what is the unlimited plan charge?",
+                     entities=[{"entity": "charge_name", "value": "plan"}])
+    events = await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_charge_explanation"]
+    assert FollowupAction("action_escalate_to_human") not in events
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("I want to talk to a person from billing about it", True),
+    ("please put me through to someone", True),
+    ("is there a real human I can ask", True),
+    ("i'd like to speak with your billing team", True),
+    ("I don't want to talk to a person, just explain the fee", False),
+    ("what is this charge", False),
+    ("/request_human", False),
+    ("the person who set up my account said it was free", False),
+])
+def test_asks_for_a_person(text, asks):
+    assert asks_for_a_person(text) is asks
