@@ -32,7 +32,12 @@ from actions.payments.secure_page import send_secure_page_link
 SETTING_SLOTS = ("setting_change", "setting_confirmed")
 
 # A yes/no question about the state ("does my bill get paid automatically?", "is autopay on?"), not a request.
-_STATE_QUESTION = re.compile(r"^\s*(does|do|is|am|are|will|has|have)\b", re.IGNORECASE)
+# Openers first ("so is autopay even on or not?").
+_STATE_QUESTION = re.compile(
+    r"^\s*(?:(?:so|and|but|ok(?:ay)?|well|then|wait|hmm+|um+|right|sorry)\b[\s,.!]*)*"
+    r"(does|do|is|am|are|will|has|have)\b",
+    re.IGNORECASE,
+)
 _CHANGE_WORDS = re.compile(
     r"\b(turn|switch|set ?up|sign me|enrol+|enable|disable|cancel|stop|start)\b", re.IGNORECASE
 )

@@ -149,6 +149,15 @@ async def test_a_question_asked_before_verifying_is_still_one_in_the_turn_that_v
     assert backend.writes() == []
 
 
+@pytest.mark.parametrize("text", ["So is autopay even switched on right now or not?", "ok, and is it on?"])
+async def test_a_question_after_an_opener_is_still_a_question(backend, domain, text):
+    tracker = setting_turn("change_autopay", text)
+    extracted = await ValidateAccountSettingForm(**services(backend)).extract_setting_change(
+        CollectingDispatcher(), tracker, domain
+    )
+    assert extracted["setting_change"]["question"] is True
+
+
 async def test_a_request_is_not_a_question(backend, domain):
     tracker = setting_turn("change_autopay", "autopay on please")
     extracted = await ValidateAccountSettingForm(**services(backend)).extract_setting_change(
