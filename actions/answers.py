@@ -73,7 +73,8 @@ _AUTOPAY_WORDS = re.compile(
     r"auto[\s-]?pay|automatic|direct debit|auto[\s-]?debit|recurring payment|standing order", re.IGNORECASE
 )
 _PAYMENT_WORDS = re.compile(
-    r"\bpa(?:y|ys|id|ying|yment|yments)\b|refund|auto[\s-]?pay|direct debit|debited|went through|transfer",
+    r"\bpa(?:y|ys|id|ying|yment|yments)\b|refund|auto[\s-]?pay|debit|through|transfer|money|sent|settled"
+    r"|\b(?:gone|went|go|come|came) out\b|\btaken\b|received|arrived|cleared|bank|card",
     re.IGNORECASE,
 )
 _PAYMENT_OUTCOME_WORDS = re.compile(
@@ -517,12 +518,15 @@ class ActionHowToPay(UsesAccountCheck, Action):
 
 
 def asks_what_a_charge_is(turn: CustomerTurn) -> bool:
-    """A charge named (entity or words) in a "what / why / explain" question, whatever else is said, or in
-    a question with no word of paying at all ("the $60 one, is that just my plan?")."""
+    """A charge named (entity or words) in a "what / why / explain" question, whatever else is said, or named
+    with its amount in a question with no word of paying ("the $60 one, is that just my plan?")."""
     query = ChargeQuery.from_turn(turn)
     if query.name is None:
         return False
-    return _WHAT_OR_WHY.search(turn.text) is not None or _PAYMENT_WORDS.search(turn.text) is None
+    if _WHAT_OR_WHY.search(turn.text) is not None:
+        return True
+    # a line pointed at by its amount and name, with nothing about money going anywhere
+    return query.amount is not None and _PAYMENT_WORDS.search(turn.text) is None
 
 
 def asks_about_autopay(text: str) -> bool:

@@ -262,6 +262,15 @@ async def test_line_pointed_at_without_a_word_of_paying_is_explained(billing, di
     assert billing.called("list_payments") == []
 
 
+@pytest.mark.parametrize("text", ["has the money for my plan gone out yet?", "is my plan settled?"])
+async def test_named_charge_without_an_amount_or_with_money_words_is_a_payment_question(
+    billing, dispatcher, domain, text
+):
+    tracker = asking("payment_status", text, entities=[{"entity": "charge_name", "value": "plan"}])
+    await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_payment_pending"]
+
+
 async def test_payment_for_a_named_charge_is_still_a_payment_question(billing, dispatcher, domain):
     tracker = asking(
         "payment_status",
