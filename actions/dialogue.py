@@ -17,10 +17,11 @@ from actions.base import (
     UsesAccountCheck,
     UsesServices,
     account_currency,
+    asks_for_a_person,
     utter_backend_unavailable,
 )
 from actions.charges import WAIVER_OFFERED, waiver_button
-from actions.clients.billing import MatchedLineItem
+from actions.clients.billing import BillingClient, MatchedLineItem
 from actions.clients.errors import Conflict, NotFound, ServiceError
 from actions.conversation import (
     CustomerTurn,
@@ -268,6 +269,11 @@ class ActionEscalateToHuman(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if not asks_for_a_person(latest_turn(tracker).text):
+            # taken for a request for a person, but written about another account: refused, not queued
+            refused = await refused_for_another_account(self.billing, dispatcher, tracker)
+            if refused is not None:
+                return refused
         after_outage = "utter_backend_unavailable" in bot_responses_since_previous_user_message(tracker)
         return await escalate(
             handoff=self.handoff,
@@ -276,6 +282,23 @@ class ActionEscalateToHuman(UsesServices, Action):
             reason="backend_unavailable" if after_outage else "request_human",
             customer_id=current_customer_id(tracker),
         )
+
+
+async def refused_for_another_account(
+    billing: BillingClient, dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType] | None:
+    """A known customer's message that names another account number ("could you look up ACC-100002 for my
+    flatmate?") gets the same plain refusal as a recognised question, whatever the NLU guessed (unsure, or a
+    request for a person the customer never wrote); the events, or None when nothing was refused."""
+    customer_id = current_customer_id(tracker)
+    if customer_id is None:
+        return None
+    context = AnswerContext(dispatcher, tracker, customer_id, latest_turn(tracker), billing)
+    try:
+        refused = await refused_other_account(context)
+    except ServiceError:
+        return None  # the caller's own answer still helps; the backend's state is told by what follows
+    return context.events if refused else None
 
 
 class ActionHandleFallback(UsesServices, Action):
@@ -309,7 +332,7 @@ class ActionHandleFallback(UsesServices, Action):
             # inside a form the form asks its own question next; suggestions would compete with it
             dispatcher.utter_message(response="utter_default")
             return []
-        refused = await self.refused_other_account(dispatcher, tracker)
+        refused = await refused_for_another_account(self.billing, dispatcher, tracker)
         if refused is not None:
             return refused
         ranking = [
@@ -336,20 +359,6 @@ class ActionHandleFallback(UsesServices, Action):
         )
         return []
 
-    async def refused_other_account(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> list[EventType] | None:
-        """A known customer's unsure message that names another account number ("could you look up ACC-100002
-        for my flatmate?") gets the same plain refusal as a recognised question, whatever the NLU guessed."""
-        customer_id = current_customer_id(tracker)
-        if customer_id is None:
-            return None
-        context = AnswerContext(dispatcher, tracker, customer_id, latest_turn(tracker), self.billing)
-        try:
-            refused = await refused_other_account(context)
-        except ServiceError:
-            return None  # the suggestions still help; the backend's state is told by the answer they lead to
-        return context.events if refused else None
 
 
 def clarification_candidates(ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:
