@@ -360,7 +360,6 @@ class ActionHandleFallback(UsesServices, Action):
         return []
 
 
-
 def clarification_candidates(ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """The intents worth offering (CLARIFICATION_TITLES): among the NLU's top guesses, likely enough to be
     meant."""
