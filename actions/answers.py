@@ -458,7 +458,7 @@ class ActionPaymentStatus(AccountAnswerAction):
         else:
             context.dispatcher.utter_message(response="utter_payment_other", status=payment.status, **details)
         if about_autopay:  # "did my autopay payment go through?": the payment above, then the state
-            await answer_autopay(context, with_last_failure=False)
+            await utter_autopay_state(context)  # the failure, if any, was just told
         await name_payment_method_alerts(context)
 
 
@@ -539,18 +539,27 @@ def asks_how_a_payment_went(text: str) -> bool:
     return _PAYMENT_OUTCOME_WORDS.search(text) is not None
 
 
-async def answer_autopay(context: AnswerContext, *, with_last_failure: bool = True) -> None:
+async def answer_autopay(context: AnswerContext) -> None:
     """Whether autopay is on, and if so whether the last automatic payment failed."""
+    if await utter_autopay_state(context):
+        await utter_last_automatic_payment_failure(context)
+
+
+async def utter_autopay_state(context: AnswerContext) -> bool:
+    """"Autopay is on: each bill is charged to ..." or "Autopay is off"; True when it is on."""
     methods = await context.billing.get_payment_methods(customer_id=context.customer_id)
     if not methods.autopay:
         context.dispatcher.utter_message(response="utter_autopay_off")
-        return
+        return False
     saved = methods.on_file[0].masked if methods.on_file and methods.on_file[0].masked else None
     context.dispatcher.utter_message(
         response="utter_autopay_on", payment_method=saved or "your saved payment method"
     )
-    if not with_last_failure:
-        return
+    return True
+
+
+async def utter_last_automatic_payment_failure(context: AnswerContext) -> None:
+    """The latest payment, when it was an automatic one that failed."""
     payments = await context.billing.list_payments(customer_id=context.customer_id)
     dated = [p for p in payments if p.received_date is not None]
     latest = max(dated, key=lambda p: p.received_date or date.min) if dated else None

@@ -292,7 +292,6 @@ async def test_handoff_resolved_welcomes_back_and_asks_rating(dispatcher, domain
     assert slot_events(events) == {"handoff_state": "resolved", "handoff_outcome": "credit_issued"}
 
 
-
 @pytest.mark.parametrize(("text", "queued"), [
     ("can you check ACC-100002 for me? my brother can't sign in", False),  # refused, not queued
     ("I'd like to speak to someone about my mum's account ACC-100002", True),  # a person, asked for in words

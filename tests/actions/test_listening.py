@@ -158,7 +158,6 @@ async def test_failed_automatic_payment_asked_about_is_told_once(billing, dispat
     assert message(dispatcher, "utter_payment_failed")["failure_reason"] == "Card expired"
 
 
-
 # --- a category, one named fee, a credit ----------------------------------------------------------------
 
 
