@@ -63,6 +63,16 @@ async def receive_text_frame(websocket: WebSocket) -> str | None:
     return text if isinstance(text, str) else None
 
 
+async def send_frame(websocket: WebSocket, frame: dict) -> None:
+    """Send one JSON frame; raises WebSocketDisconnect when the socket is already closed. The server can close
+    it on its own (uvicorn answers invalid UTF-8 with 1007) while a frame is on its way: uvicorn and Starlette
+    then raise RuntimeError, which is a gone peer, not a failure of the service."""
+    try:
+        await websocket.send_json(frame)
+    except RuntimeError as closed:
+        raise WebSocketDisconnect(1006, "closed before the frame was sent") from closed
+
+
 def parse_frame(raw: str) -> dict | None:
     """One JSON object with a string `type`, else None (unparseable, nested too deep, or the wrong shape)."""
     try:

@@ -21,6 +21,7 @@ from handoff.conversations.frames import (
     message_frame,
     parse_frame,
     receive_text_frame,
+    send_frame,
 )
 from handoff.conversations.input_limits import MAX_RAW_FRAME_CHARS, FloodGuard, clean_text
 from handoff.conversations.payloads import PayloadNotOffered
@@ -59,7 +60,7 @@ class CustomerConnection:
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
-            await self.websocket.send_json(frame)
+            await send_frame(self.websocket, frame)
 
     async def catch_up(self) -> None:
         """Send every stored message after the last one this connection sent, in order, once."""

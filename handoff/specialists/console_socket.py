@@ -12,7 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from handoff.context import Services
 from handoff.conversations import read_receipts, store
-from handoff.conversations.frames import error_frame, parse_frame, receive_text_frame
+from handoff.conversations.frames import error_frame, parse_frame, receive_text_frame, send_frame
 from handoff.conversations.widget_socket import CONVERSATION_ID
 from handoff.deps import staff_for
 from handoff.pubsub import QUEUE_CHANNEL, Subscription, conversation_channel, staff_channel
@@ -37,7 +37,7 @@ class ConsoleConnection:
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
-            await self.websocket.send_json(frame)
+            await send_frame(self.websocket, frame)
 
     async def forward_general(self, subscription: Subscription) -> None:
         async for event in subscription:
