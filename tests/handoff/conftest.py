@@ -440,7 +440,9 @@ class Widget(FrameReader):
         self.socket = None
 
     async def connect(self) -> dict:
-        self.socket = await websockets.connect(self.url)
+        # Unbounded receive queue, like a browser: a tab the test never reads from (one of many tabs) would
+        # otherwise stop reading at 16 frames and miss the server's close frame until the 10 s close timeout.
+        self.socket = await websockets.connect(self.url, max_queue=None)
         await self.socket.send(json.dumps({"type": "hello", "conversation_id": self.conversation_id,
                                            "last_seq": self.last_seq}))
         welcome = await self.wait_for(lambda f: f["type"] == "welcome")
@@ -489,7 +491,8 @@ class Console(FrameReader):
         return response.json()["user"]
 
     async def open_socket(self) -> dict:
-        self.socket = await websockets.connect(f"{self.handoff.ws_url}/ws/console?token={self.token}")
+        self.socket = await websockets.connect(f"{self.handoff.ws_url}/ws/console?token={self.token}",
+                                               max_queue=None)  # as Widget.connect
         return await self.wait_for(lambda f: f["type"] == "hello")
 
     async def watch(self, conversation_id: str) -> None:

@@ -13,10 +13,10 @@ from tests.handoff.conftest import Widget, customer_token
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def restartable_handoff(request, make_handoff):
-    """The service on SQLite and on PostgreSQL: what is stored before the ack must survive a crash on both."""
-    if request.param == "sqlite":
-        return make_handoff()
-    return make_handoff(database_url=request.getfixturevalue("postgres_url"))
+    """The service on SQLite and on PostgreSQL: what is stored before the ack must survive a crash on both.
+    Turn claims lapse after 5 s instead of 15: the killed process's claim is waited out, only sooner."""
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    return make_handoff(database_url=database_url, extra_env={"HANDOFF_TURN_CLAIM_SECONDS": "5"})
 
 
 @pytest.mark.slow
@@ -57,7 +57,7 @@ async def test_restart_mid_conversation_loses_and_duplicates_nothing(restartable
     await resumed.wait_for(lambda f: f["type"] == "ack" and f["client_id"] == unacked)
     # The interrupted turn is finished after the restart, and the new message answered. The killed process
     # still holds the turn's claim in the database: it is run again once that lapses
-    # (HANDOFF_TURN_CLAIM_SECONDS, 15 s by default, counted from its last renewal before the kill), so a turn
+    # (HANDOFF_TURN_CLAIM_SECONDS, 5 s here, counted from its last renewal before the kill), so a turn
     # in flight elsewhere is never run twice at once.
     await resumed.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: slow", timeout=40)
     await resumed.wait_for(lambda f: f["type"] == "message" and f["text"] == "Echo: typed while offline")

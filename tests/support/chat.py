@@ -30,7 +30,9 @@ class ChatClient:
     _ws: Any = None
 
     async def connect(self) -> dict[str, Any]:
-        self._ws = await websockets.connect(f"{self.ws_url}?token={self.token}", max_size=2**22)
+        # max_queue=None: read like a browser; a full queue would hide the close frame until the close timeout
+        self._ws = await websockets.connect(f"{self.ws_url}?token={self.token}", max_size=2**22,
+                                            max_queue=None)
         await self._send(
             {"type": "hello", "conversation_id": self.conversation_id, "last_seq": self.last_seq}
         )
