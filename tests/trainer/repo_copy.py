@@ -27,6 +27,25 @@ def copy_repo(destination: Path) -> Path:
     return destination
 
 
+def keep_few_examples(repo: Path, *, per_intent: int) -> None:
+    """Keep the first `per_intent` examples of every intent block in the copy's NLU files (synonyms, lookups
+    and regexes whole): a test of the training loop, not of the model, featurizes and trains a quarter of
+    the data (session 14: test_train_and_ship was the slowest test in CI)."""
+    for path in sorted((repo / "bot" / "data").rglob("*.yml")):
+        kept: list[str] = []
+        in_intent = False
+        count = 0
+        for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+            if line.startswith("- "):
+                in_intent, count = line.startswith("- intent:"), 0
+            elif in_intent and line.startswith("    - "):
+                count += 1
+                if count > per_intent:
+                    continue
+            kept.append(line)
+        path.write_text("".join(kept), encoding="utf-8")
+
+
 def rasa_reads_nlu(path: Path) -> dict[str, list[str]]:
     """Load an NLU file with Rasa's own RasaYAMLReader (.venv-bot): intent -> example texts."""
     script = (

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support.stack import Service, free_port
-from tests.trainer.repo_copy import REPO_ROOT, copy_repo
+from tests.trainer.repo_copy import REPO_ROOT, copy_repo, keep_few_examples
 from tests.trainer.test_scaffold import ANSWER, EXAMPLES, NAME
 from trainer.check import check_data
 from trainer.scaffold import new_intent
@@ -34,7 +34,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (repo / "build" / "spacy").symlink_to(REPO_ROOT / "build" / "spacy")
     (repo / "build" / "minilm").symlink_to(REPO_ROOT / "build" / "minilm")  # config.yml's sentence encoder
     (repo / ".venv-bot").symlink_to(REPO_ROOT / ".venv-bot")
-    # Few epochs: this tests the loop, not the model's quality (bench/trainer_loop.py measures that).
+    # Few epochs and few examples: this tests the loop, not the model's quality (bench/trainer_loop.py
+    # measures that).
+    keep_few_examples(repo, per_intent=8)
     config = (repo / "config.yml").read_text()
     (repo / "config.yml").write_text(re.sub(r"epochs: \d+", "epochs: 3", config))
     monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(tmp_path / "rasa-cache"))
