@@ -74,7 +74,8 @@ def diet_setting(text: str) -> tuple[str, object]:
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+    return {"TF_ENABLE_ONEDNN_OPTS": "0", **os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false"}
 
 
 def pick(summary: dict, path: tuple[str, ...]) -> float | None:

@@ -86,7 +86,8 @@ def main() -> None:
         workdir = Path(tmp)
         copy_repo(workdir)
         env = {
-            **os.environ, "RASA_CACHE_DIRECTORY": str(workdir / ".rasa-cache"), "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_ENABLE_ONEDNN_OPTS": "0", **os.environ, "RASA_CACHE_DIRECTORY": str(workdir / ".rasa-cache"),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_TELEMETRY_ENABLED": "false",
         }
         seconds = train(workdir, env, "base")

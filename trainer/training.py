@@ -112,7 +112,9 @@ def can_finetune(repo_root: Path, base: Path | None) -> tuple[bool, str]:
 
 
 def _rasa(repo_root: Path, args: list[str]) -> int:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+    # oneDNN off unless the caller says otherwise (scripts/env.sh: faster DIET training, the same model)
+    env = {"TF_ENABLE_ONEDNN_OPTS": "0", **os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+           "RASA_TELEMETRY_ENABLED": "false"}
     # Rasa's own progress bars (one per component and epoch) go straight to the terminal.
     return subprocess.run(
         [str(repo_root / ".venv-bot" / "bin" / "rasa"), "train", *args], cwd=repo_root, env=env

@@ -183,6 +183,7 @@ class Stack:
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
             "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_ENABLE_ONEDNN_OPTS": "0",  # as scripts/env.sh
             "RASA_TELEMETRY_ENABLED": "false",
             **self.env,
         }
