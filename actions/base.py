@@ -29,12 +29,16 @@ _ASKS_FOR_A_PERSON = re.compile(
     r"(?:person|human|agent|someone|somebody|representative|advis[eo]r|member of staff|manager|supervisor"
     r"|billing team|team)\b"
     r"|\b(?:put|pass|transfer|connect|get) me (?:through )?(?:to|with) (?:a|an|someone|somebody)\b"
-    r"|\b(?:real|actual|live) (?:person|human|agent)\b",
+    r"|\b(?:real|actual|live) (?:person|human|agent)\b"
+    r"|\bget me (?:a|an) (?:real |actual |live )?(?:person|human|agent|representative)\b"
+    # a phone call from a person: "call me back", "can I have a call back tomorrow"
+    r"|\bcall(?:ing)? me back\b"
+    r"|\b(?:have|get|want|need|request|arrange|book|schedule)\s+(?:a\s+)?call[- ]?back\b",
     re.IGNORECASE,
 )
 _NO_PERSON_WANTED = re.compile(
     r"\b(?:don'?t|do not|no need to|rather not|without)\b[^.?!]{0,25}"
-    r"\b(?:talk|speak|chat|person|human|agent)",
+    r"\b(?:talk|speak|chat|person|human|agent|call)",
     re.IGNORECASE,
 )
 

@@ -306,7 +306,8 @@ class ActionHandleFallback(UsesServices, Action):
 
     First miss: "Did you mean ...?" with a button per likely billing intent and "Something else"; an
     unsure guess that is most likely off-topic gets the out-of-scope answer; nothing likely: ask to
-    rephrase. Second miss in a row (a "Something else" in between does not reset it): hand over to a person.
+    rephrase. A message that asks for a person in words (asks_for_a_person) is handed over. Second miss
+    in a row (a "Something else" in between does not reset it): hand over to a person.
     """
 
     def name(self) -> str:
@@ -335,6 +336,10 @@ class ActionHandleFallback(UsesServices, Action):
         refused = await refused_for_another_account(self.billing, dispatcher, tracker)
         if refused is not None:
             return refused
+        if asks_for_a_person(latest_turn(tracker).text):
+            # "call me back": the NLU was unsure, the words are not; a person, not "did you mean ...?"
+            return await escalate(handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
+                                  reason="request_human", customer_id=current_customer_id(tracker))
         ranking = [
             (intent.get("name"), float(intent.get("confidence") or 0))
             for intent in (tracker.latest_message.get("intent_ranking") or [])

@@ -267,6 +267,21 @@ async def test_second_fallback_inside_a_form_ends_the_form_before_handover(hando
     assert handoff.requests[0].reason == "fallback"
 
 
+async def test_an_unsure_message_asking_for_a_call_back_is_handed_over_not_clarified(
+    billing, handoff, dispatcher, domain
+):
+    ranking = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "goodbye", "confidence": 0.39},
+               {"name": "request_human", "confidence": 0.36}]
+    tracker = make_tracker(intent="nlu_fallback", text="could somebody call me back",
+                           events=[user_event("greet")], metadata=SIGNED_IN)
+    tracker.latest_message["intent_ranking"] = ranking
+    events = await ActionHandleFallback(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_handoff_queued"]
+    [request] = handoff.requests
+    assert (request.reason, request.customer_id) == ("request_human", 4)
+    assert slot_events(events) == {"handoff_state": "queued"}
+
+
 async def test_fallbacks_separated_by_an_understood_message_do_not_escalate(handoff, dispatcher, domain):
     earlier = [user_event("nlu_fallback"), user_event("check_balance")]
     await ActionHandleFallback(handoff=handoff).run(

@@ -338,6 +338,12 @@ async def test_question_without_a_person_asked_for_is_not_handed_over(billing, d
     ("what is this charge", False),
     ("/request_human", False),
     ("the person who set up my account said it was free", False),
+    ("could somebody call me back this afternoon", True),
+    ("i'd like to book a callback for friday", True),
+    ("ugh, just get me a real person", True),
+    ("please don't call me back, email is fine", False),
+    ("my callback number is on the account", False),
+    ("how do I get me a copy of the bill", False),
 ])
 def test_asks_for_a_person(text, asks):
     assert asks_for_a_person(text) is asks
