@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from handoff import notifier
 from handoff.conversations import store, turns
 from handoff.conversations.input_limits import MAX_PAYLOAD_CHARS
-from handoff.conversations.payloads import offered_payload, parse_csat
+from handoff.conversations.payloads import offered_payload, parse_csat, typed_rating
 from handoff.conversations.redaction import redact
 from handoff.conversations.states import HUMAN_STATES
 from handoff.errors import StorageUnavailable
@@ -54,9 +54,12 @@ def store_in_session(session: Session, *, conversation_id: str, client_id: str, 
     if existing is not None:
         return StoredCustomerMessage(existing, False, Change(conversation_id))
     question = None
+    in_human_phase = conversation.state in HUMAN_STATES
     if payload is not None:
         payload, question = offered_payload(session, conversation_id=conversation_id, payload=payload)
-    in_human_phase = conversation.state in HUMAN_STATES
+    elif not in_human_phase and (typed := typed_rating(session, conversation_id=conversation_id,
+                                                       text=text)) is not None:
+        payload, question = typed  # a rating typed instead of tapped (contracts.md)
     message = store.append_message(
         session, conversation_id=conversation_id, sender=Sender.CUSTOMER, text=text, client_id=client_id,
         payload=payload, processed=in_human_phase, human_phase=in_human_phase,

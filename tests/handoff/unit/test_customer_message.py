@@ -72,3 +72,40 @@ async def test_a_rating_counts_once_and_only_after_a_resolve_asked_for_it(servic
     assert conversation(services, conversation_id).csat_score == 5
     assert services.db.run_sync(store.find_message_by_client_id, conversation_id=conversation_id,
                                 client_id="r-2") is None
+
+
+@pytest.mark.parametrize("typed", ["4/5", "4 out of 5", " 4 stars! ", "4."])
+async def test_a_rating_typed_in_words_counts_like_the_button(services, rasa, typed):
+    rasa.down = True  # the service asks the rating question itself
+    dana = add_staff(services, "dana")
+    conversation_id = queued_conversation(services)
+    await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
+    await resolve.perform(services=services, conversation_id=conversation_id, staff=dana, outcome="explained")
+    stored = await customer_message.perform(services=services, conversation_id=conversation_id,
+                                            client_id="t-1", text=typed, payload=None)
+    assert stored.message.payload == '/rate_chat{"csat_score":"4"}'
+    assert stored.message.text == typed.strip()  # what the customer wrote is kept
+    assert conversation(services, conversation_id).csat_score == 4
+    # the question is answered now: a second typed score is only text
+    later = await customer_message.perform(services=services, conversation_id=conversation_id,
+                                           client_id="t-2", text="1/5", payload=None)
+    assert later.message.payload is None and conversation(services, conversation_id).csat_score == 4
+
+
+@pytest.mark.parametrize("typed", ["6/5", "4 out of 10", "4 but the wait was long", "four"])
+async def test_text_that_is_not_only_a_score_stays_text(services, rasa, typed):
+    rasa.down = True
+    dana = add_staff(services, "dana")
+    conversation_id = queued_conversation(services)
+    await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
+    await resolve.perform(services=services, conversation_id=conversation_id, staff=dana, outcome="explained")
+    stored = await customer_message.perform(services=services, conversation_id=conversation_id,
+                                            client_id="t-3", text=typed, payload=None)
+    assert stored.message.payload is None and conversation(services, conversation_id).csat_score is None
+
+
+async def test_a_score_typed_during_the_human_phase_is_only_text(services):
+    conversation_id = queued_conversation(services)
+    stored = await customer_message.perform(services=services, conversation_id=conversation_id,
+                                            client_id="t-4", text="5", payload=None)
+    assert stored.message.payload is None and stored.message.human_phase
