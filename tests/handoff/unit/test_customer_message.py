@@ -56,12 +56,18 @@ async def test_a_payload_that_was_not_offered_is_refused_and_not_stored(services
     assert allowed.message.payload == "/check_balance"
 
 
-async def test_a_rating_counts_once_and_only_after_a_resolve_asked_for_it(services, rasa):
-    rasa.down = True  # the service asks the rating question itself
+async def resolved_asking_for_a_rating(services, rasa) -> str:
+    """A chat Dana resolved; the service itself asks the rating question (Rasa is down)."""
+    rasa.down = True
     dana = add_staff(services, "dana")
     conversation_id = queued_conversation(services)
     await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
     await resolve.perform(services=services, conversation_id=conversation_id, staff=dana, outcome="explained")
+    return conversation_id
+
+
+async def test_a_rating_counts_once_and_only_after_a_resolve_asked_for_it(services, rasa):
+    conversation_id = await resolved_asking_for_a_rating(services, rasa)
     five = '/rate_chat{"csat_score":"5"}'
     await customer_message.perform(services=services, conversation_id=conversation_id, client_id="r-1",
                                    text="5", payload=five)
@@ -76,11 +82,7 @@ async def test_a_rating_counts_once_and_only_after_a_resolve_asked_for_it(servic
 
 @pytest.mark.parametrize("typed", ["4/5", "4 out of 5", " 4 stars! ", "4."])
 async def test_a_rating_typed_in_words_counts_like_the_button(services, rasa, typed):
-    rasa.down = True  # the service asks the rating question itself
-    dana = add_staff(services, "dana")
-    conversation_id = queued_conversation(services)
-    await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
-    await resolve.perform(services=services, conversation_id=conversation_id, staff=dana, outcome="explained")
+    conversation_id = await resolved_asking_for_a_rating(services, rasa)
     stored = await customer_message.perform(services=services, conversation_id=conversation_id,
                                             client_id="t-1", text=typed, payload=None)
     assert stored.message.payload == '/rate_chat{"csat_score":"4"}'
@@ -94,11 +96,7 @@ async def test_a_rating_typed_in_words_counts_like_the_button(services, rasa, ty
 
 @pytest.mark.parametrize("typed", ["6/5", "4 out of 10", "4 but the wait was long", "four"])
 async def test_text_that_is_not_only_a_score_stays_text(services, rasa, typed):
-    rasa.down = True
-    dana = add_staff(services, "dana")
-    conversation_id = queued_conversation(services)
-    await claim.perform(services=services, conversation_id=conversation_id, staff=dana)
-    await resolve.perform(services=services, conversation_id=conversation_id, staff=dana, outcome="explained")
+    conversation_id = await resolved_asking_for_a_rating(services, rasa)
     stored = await customer_message.perform(services=services, conversation_id=conversation_id,
                                             client_id="t-3", text=typed, payload=None)
     assert stored.message.payload is None and conversation(services, conversation_id).csat_score is None
