@@ -59,22 +59,23 @@ def text_for_the_bot(text: str) -> str:
     return _LEADING_SLASHES.sub("", text) or "…"
 
 
+# A score's button payload by its title ("1".."5"); email scores go through it too (email/rating.py).
+RATING_PAYLOADS = {button["title"]: button["payload"] for button in CSAT_BUTTONS}
 _TYPED_RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|out of 5|stars?)?\s*[.!]*\s*$", re.IGNORECASE)
 
 
-def typed_rating(session: Session, *, conversation_id: str, text: str) -> tuple[str, Message] | None:
+def typed_rating(session: Session, *, conversation_id: str, text: str) -> tuple[str, Message | None] | None:
     """A score typed as the answer to an open rating question ("5", "4/5", "4 out of 5", "4 stars"): the
-    payload of the button with that score and the question; None for anything else. The text is matched
-    first, so other messages cost no query (bench/results/handoff_per_message.md)."""
+    score's button payload, as offered_payload gives it, with the question; None for anything else. The text
+    is matched first, so other messages cost no query (bench/results/handoff_per_message.md)."""
     rating = _TYPED_RATING.match(text)
     if rating is None:
         return None
-    for question in store.current_questions(session, conversation_id=conversation_id):
-        for button in question.buttons or []:
-            payload = button.get("payload") if isinstance(button, dict) else None
-            if isinstance(payload, str) and parse_csat(payload) == int(rating.group(1)):
-                return payload, question
-    return None
+    try:
+        return offered_payload(session, conversation_id=conversation_id,
+                               payload=RATING_PAYLOADS[rating.group(1)])
+    except PayloadNotOffered:
+        return None
 
 
 def offered_payload(session: Session, *, conversation_id: str, payload: str) -> tuple[str, Message | None]:

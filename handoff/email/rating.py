@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from handoff.conversations import store
 from handoff.conversations.customer_message import record_rating
-from handoff.conversations.payloads import CSAT_BUTTONS, PayloadNotOffered, offered_payload
+from handoff.conversations.payloads import RATING_PAYLOADS, PayloadNotOffered, offered_payload
 from handoff.email import bot_reply, mail
 from handoff.models import Conversation
 from handoff.notifier import Change
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 # colon, comma or full stop. "5 dollars were charged twice" is not a rating.
 SCORE_LINE = re.compile(
     r"^\s*([1-5])\s*(?:(?:/|out of)\s*5)?\s*(?:stars?)?\s*(?:[-\u2013\u2014:,.!]\s*.*)?$", re.IGNORECASE)
-RATING_PAYLOADS = {button["title"]: button["payload"] for button in CSAT_BUTTONS}
 
 
 def score_payload(text: str) -> str | None:
