@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from trainer.teach import add_examples  # noqa: E402 - after the sys.path line
+from trainer.training import rasa_env  # noqa: E402
 
 RASA = REPO_ROOT / ".venv-bot" / "bin" / "rasa"
 NEW_EXAMPLES = [
@@ -85,11 +85,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="trainer-bench-") as tmp:
         workdir = Path(tmp)
         copy_repo(workdir)
-        env = {
-            "TF_ENABLE_ONEDNN_OPTS": "0", **os.environ, "RASA_CACHE_DIRECTORY": str(workdir / ".rasa-cache"),
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "RASA_TELEMETRY_ENABLED": "false",
-        }
+        env = rasa_env(RASA_CACHE_DIRECTORY=str(workdir / ".rasa-cache"))
         seconds = train(workdir, env, "base")
         test_seconds, f1 = test_nlu(workdir, env, "base")
         rows.append(("full, cold cache (first training / new intent)", seconds, test_seconds, f1))

@@ -111,10 +111,15 @@ def can_finetune(repo_root: Path, base: Path | None) -> tuple[bool, str]:
     return True, f"only examples changed since {base.name}"
 
 
+def rasa_env(**extra: str) -> dict[str, str]:
+    """The environment a Rasa subprocess runs in: this one, quiet, no telemetry, and oneDNN off unless the
+    caller set it (scripts/env.sh: faster DIET training, the same model)."""
+    return {"TF_ENABLE_ONEDNN_OPTS": "0", **os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false", **extra}
+
+
 def _rasa(repo_root: Path, args: list[str]) -> int:
-    # oneDNN off unless the caller says otherwise (scripts/env.sh: faster DIET training, the same model)
-    env = {"TF_ENABLE_ONEDNN_OPTS": "0", **os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
-           "RASA_TELEMETRY_ENABLED": "false"}
+    env = rasa_env()
     # Rasa's own progress bars (one per component and epoch) go straight to the terminal.
     return subprocess.run(
         [str(repo_root / ".venv-bot" / "bin" / "rasa"), "train", *args], cwd=repo_root, env=env
