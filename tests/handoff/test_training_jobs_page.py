@@ -189,7 +189,10 @@ async def test_jobs_are_for_trainers_and_supervisors_one_at_a_time_and_audited(j
         if state["job"]["status"] != "running":
             break
         await asyncio.sleep(0.2)
-    assert state["job"]["status"] == "succeeded" and state["ship_blocked"] is None
+    job = state["job"]
+    # The message and the log's end say why a retrain did not succeed (CI saw "failed" once, stop 30).
+    assert job["status"] == "succeeded", (job["message"], job["log"][-8:])
+    assert state["ship_blocked"] is None
     assert state["quality"]["passed"] and state["quality"]["model"] == "billing-fake-1.tar.gz"
 
     entries = (await sam.http.get("/api/console/audit")).json()["entries"]
