@@ -41,6 +41,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.minilm import MiniLMFeaturizer, MiniLMOutOfScopeDetector
+from bot.components.minilm_blend import MiniLMIntentBlender
 from bot.components.spacy_entities import CasedSpacyEntityExtractor
 
 SHORTCUT = "parse_shortcut"  # message attribute set by ParseShortcut (never in the parse output)
@@ -217,6 +218,11 @@ class GuardedMiniLMFeaturizer(MiniLMFeaturizer):
 @registered_like(DIETClassifier)
 class GuardedDIETClassifier(DIETClassifier):
     process = guarded(DIETClassifier.process)
+
+
+@registered_like(MiniLMIntentBlender)
+class GuardedMiniLMIntentBlender(MiniLMIntentBlender):
+    process = guarded(MiniLMIntentBlender.process)
 
 
 @registered_like(MiniLMOutOfScopeDetector)

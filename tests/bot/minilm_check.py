@@ -112,6 +112,61 @@ def components(model_dir: Path) -> dict:
             "bad_setting": bad_setting}
 
 
+def blender(model_dir: Path, scratch: Path) -> dict:
+    """The intent blender trained on a few examples, persisted, loaded back and run on DIET-like rankings."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.constants import TOKENS_NAMES
+    from rasa.nlu.tokenizers.tokenizer import Token
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.components.minilm_blend import MiniLMIntentBlender, blend
+
+    taught = {"check_balance": ["what is my balance", "how much do i owe you", "what's left to pay"],
+              "ask_due_date": ["when is my bill due", "what is the due date", "by when do i have to pay"],
+              "out_of_scope": ["what is the weather tomorrow", "tell me a joke", "book me a flight"]}
+    examples = [Message(data={TEXT: text, INTENT: intent})
+                for intent, texts in taught.items() for text in texts]
+    (scratch / "blender-storage").mkdir()
+    storage = LocalModelStorage(scratch / "blender-storage")
+    resource = Resource("blender")
+    config = {**MiniLMIntentBlender.get_default_config(), "model_path": str(model_dir)}
+    MiniLMIntentBlender.create(config, storage, resource, None).train(TrainingData(examples))
+    loaded = MiniLMIntentBlender.load(config, storage, resource, None)
+    untrained = MiniLMIntentBlender.load(config, storage, Resource("never-trained"), None)
+
+    def run(component: MiniLMIntentBlender, text: str, ranking: list[dict]) -> dict:
+        tokens = [Token(word, text.index(word)) for word in text.split()]
+        message = Message(data={TEXT: text, INTENT: dict(ranking[0]), INTENT_RANKING_KEY: ranking,
+                                **({TOKENS_NAMES[TEXT]: tokens} if tokens else {})})
+        component.process([message])
+        return {"intent": message.get(INTENT), "ranking": message.get(INTENT_RANKING_KEY),
+                "score": message.get("minilm_blend")}
+
+    unsure = [{"name": "check_balance", "confidence": 0.55}, {"name": "ask_due_date", "confidence": 0.45}]
+    sure = [{"name": "check_balance", "confidence": 0.98}, {"name": "ask_due_date", "confidence": 0.02}]
+    try:
+        MiniLMIntentBlender({**config, "weight": 1.5}, storage, resource)
+        bad_weight = None
+    except ValueError as error:
+        bad_weight = str(error)
+    return {
+        "intents": loaded.intents,
+        "unsure": run(loaded, "which day is the payment deadline", unsure),
+        "sure": run(loaded, "how much is on my account", sure),
+        "weight_zero": run(MiniLMIntentBlender({**config, "weight": 0.0}, storage, resource, loaded.weights,
+                                               loaded.bias, loaded.intents),
+                           "which day is the payment deadline", unsure),
+        "untrained": run(untrained, "which day is the payment deadline", unsure),
+        "no_words": run(loaded, "", unsure),
+        "pure": blend([{"name": "a", "confidence": 0.8}, {"name": "b", "confidence": 0.2}],
+                      {"a": 0.2, "b": 0.8, "c": 0.0}, 0.5),
+        "bad_weight": bad_weight,
+    }
+
+
 def main() -> None:
     model_dir, scratch = Path(sys.argv[1]), Path(sys.argv[2])
     encoder = MiniLMEncoder(model_dir)
@@ -154,6 +209,7 @@ def main() -> None:
                 "refused": {name: refused(tampered_copy(model_dir, scratch, name)) for name in LOADED_FILES},
                 "refused_missing": refused(scratch / "no-such-model"),
                 "components": components(model_dir),
+                "blender": blender(model_dir, scratch),
             },
             default=str,
         )

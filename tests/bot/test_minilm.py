@@ -109,3 +109,38 @@ def test_the_detector_turns_a_far_message_into_out_of_scope_with_a_clear_ranking
 
 def test_an_unknown_detector_setting_is_a_clear_error(check: dict) -> None:
     assert "similarity_to must be one of" in check["components"]["bad_setting"]
+
+
+def test_the_blender_learns_the_examples_and_persists_them(check: dict) -> None:
+    assert check["blender"]["intents"] == ["ask_due_date", "check_balance", "out_of_scope"]
+
+
+def test_the_blender_lets_the_embedding_decide_where_diet_is_unsure(check: dict) -> None:
+    unsure = check["blender"]["unsure"]
+    assert unsure["score"] == {"diet_intent": "check_balance", "diet_confidence": 0.55,
+                               "regression_intent": "ask_due_date"}
+    assert unsure["intent"]["name"] == "ask_due_date"
+    assert unsure["intent"] == unsure["ranking"][0]
+    assert sum(entry["confidence"] for entry in unsure["ranking"]) == pytest.approx(1.0)
+
+
+def test_the_blender_keeps_a_clear_agreeing_answer_clear(check: dict) -> None:
+    sure = check["blender"]["sure"]
+    assert sure["intent"]["name"] == "check_balance" and sure["intent"]["confidence"] > 0.9
+
+
+def test_the_blend_is_the_normalised_geometric_mean(check: dict) -> None:
+    # sqrt(0.8 * 0.2) for a and b alike: a tie, broken by name; c only the regression floor can give.
+    pure = check["blender"]["pure"]
+    assert [entry["name"] for entry in pure] == ["a", "b", "c"]
+    assert pure[0]["confidence"] == pytest.approx(0.5, abs=1e-4)
+    assert pure[1]["confidence"] == pytest.approx(0.5, abs=1e-4)
+    assert pure[2]["confidence"] < 1e-4
+
+
+def test_without_weight_training_or_words_the_blender_leaves_diets_ranking(check: dict) -> None:
+    unsure = [{"name": "check_balance", "confidence": 0.55}, {"name": "ask_due_date", "confidence": 0.45}]
+    for case in ("weight_zero", "untrained", "no_words"):
+        result = check["blender"][case]
+        assert result["ranking"] == unsure and result["score"] is None, case
+    assert "weight must be between 0 and 1" in check["blender"]["bad_weight"]
