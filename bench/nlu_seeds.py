@@ -3,6 +3,7 @@
     .venv/bin/python bench/nlu_seeds.py --label candidate --data bot/data --seeds 42 7 1234
     .venv/bin/python bench/nlu_seeds.py --label baseline --data /tmp/base/bot/data --seeds 42 7 1234
     .venv/bin/python bench/nlu_seeds.py --label narrow --diet transformer_size=128 --seeds 42 7 1234
+    .venv/bin/python bench/nlu_seeds.py --label blend --config /tmp/config-blend.yml --seeds 42 7 1234
     .venv/bin/python bench/nlu_seeds.py --table          # the mean per label of every run recorded so far
 
 Each run is config.yml with DIETClassifier's random_seed (and any `--diet` setting) replaced, trained
@@ -56,8 +57,8 @@ MEASURES = [
 ]
 
 
-def seeded_config(seed: int, diet: dict | None = None) -> dict:
-    config = yaml.safe_load((REPO_ROOT / "config.yml").read_text())
+def seeded_config(seed: int, diet: dict | None = None, base: Path = REPO_ROOT / "config.yml") -> dict:
+    config = yaml.safe_load(base.read_text())
     config["pipeline"] = [
         {**c, **(diet or {}), "random_seed": seed} if component_class(c) == "DIETClassifier" else c
         for c in config["pipeline"]
@@ -86,12 +87,12 @@ def pick(summary: dict, path: tuple[str, ...]) -> float | None:
 
 
 def run(label: str, data: Path, seed: int, workdir: Path, model: Path | None = None,
-        diet: dict | None = None) -> dict:
+        diet: dict | None = None, base: Path = REPO_ROOT / "config.yml") -> dict:
     tag = f"{label}-{seed}"
     train_seconds = None
     if model is None:
         config = workdir / f"{tag}.yml"
-        config.write_text(yaml.safe_dump(seeded_config(seed, diet), sort_keys=False))
+        config.write_text(yaml.safe_dump(seeded_config(seed, diet, base), sort_keys=False))
         started = time.monotonic()
         subprocess.run(
             [str(RASA), "train", "--config", str(config), "--domain", str(REPO_ROOT / "domain.yml"),
@@ -110,7 +111,7 @@ def run(label: str, data: Path, seed: int, workdir: Path, model: Path | None = N
     report = json.loads(evaluation.read_text())["sets"]
     return {
         "label": label, "seed": seed, "data": str(data), "model": model.name, "train_s": train_seconds,
-        "diet": diet or {},
+        "diet": diet or {}, "config": str(base),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "load": os.getloadavg()[0],
         **{name: pick(report[set_name], path) for name, set_name, path in MEASURES},
     }
@@ -141,6 +142,8 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="train into this folder and keep the models")
     parser.add_argument("--diet", type=diet_setting, action="append", default=[], metavar="NAME=VALUE",
                         help="a DIETClassifier setting to replace (repeatable), e.g. transformer_size=128")
+    parser.add_argument("--config", type=Path, default=REPO_ROOT / "config.yml",
+                        help="the pipeline to train (default: config.yml), its DIET seed replaced")
     parser.add_argument("--table", action="store_true", help="only print the recorded runs")
     args = parser.parse_args()
     runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
@@ -151,7 +154,8 @@ def main() -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         try:
             for seed in args.seeds:
-                measured = run(args.label, args.data.resolve(), seed, workdir, args.model, dict(args.diet))
+                measured = run(args.label, args.data.resolve(), seed, workdir, args.model, dict(args.diet),
+                               args.config.resolve())
                 runs = [*(json.loads(RESULTS.read_text()) if RESULTS.exists() else []), measured]
                 RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
                 print(table([r for r in runs if r["label"] == args.label]), flush=True)
