@@ -6,7 +6,7 @@ a trained model without retraining it.
 Per model: parses every message of the development sets (and the frozen set, aggregates only) once with the
 model's own pipeline, keeping DIET's ranking as it reaches the out-of-scope detector; fits the regression on
 bot/data/nlu as MiniLMIntentBlender.train does; then, for each blend setting, recomputes what the rest of the
-pipeline decides (the model's own MiniLMOutOfScopeDetector, then FallbackClassifier's 0.4 threshold and 0.1
+pipeline decides (the model's own MiniLMOutOfScopeDetector, then config.yml's FallbackClassifier threshold and
 ambiguity) and scores it with scripts/nlu_eval.py. The `weight 0` row must equal the `model as trained` row:
 that checks the emulation. Settings are chosen on the development sets; the frozen set is printed for the
 setting named by --frozen-for only, so nobody picks a setting by its frozen numbers.
@@ -29,11 +29,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "scripts")]
 
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+from nlu_configs import component_class  # noqa: E402  (bench/, on sys.path when run as a script)
 from nlu_eval import load_cases, score  # noqa: E402
 
 SETS = {"dev": ["tests/nlu/dev/test_nlu.yml", "tests/nlu/dev/payments.yml", "tests/nlu/dev/documents.yml"],
         "indep": ["tests/nlu/dev/independent_dev.yml"], "frozen": ["tests/nlu/frozen"]}
-THRESHOLD, AMBIGUITY = 0.4, 0.1  # config.yml's FallbackClassifier
+
+
+def fallback_settings(config: Path = REPO_ROOT / "config.yml") -> tuple[float, float]:
+    """config.yml's FallbackClassifier threshold and ambiguity_threshold (the models were trained with it)."""
+    for component in yaml.safe_load(config.read_text())["pipeline"]:
+        if component_class(component) == "FallbackClassifier":
+            return float(component["threshold"]), float(component["ambiguity_threshold"])
+    raise SystemExit(f"{config} has no FallbackClassifier to emulate")
 
 
 def linear(ranking: list[dict], regression: dict[str, float], weight: float) -> list[dict]:
@@ -54,14 +63,15 @@ class ModelRun:
     parsed: dict[str, dict]
     detector: Any
     vectors: dict[str, np.ndarray]
+    fallback: tuple[float, float]  # threshold, ambiguity_threshold
 
     def decided(self, ranking: list[dict], vector: np.ndarray) -> str:
-        top = ranking[0]
+        top, (threshold, ambiguity) = ranking[0], self.fallback
         if top["name"] != "out_of_scope" and self.detector.is_out_of_scope(
                 self.detector.scores(vector, top["name"])):
             return "out_of_scope"
-        if top["confidence"] < THRESHOLD or (
-                len(ranking) > 1 and top["confidence"] - ranking[1]["confidence"] < AMBIGUITY):
+        if top["confidence"] < threshold or (
+                len(ranking) > 1 and top["confidence"] - ranking[1]["confidence"] < ambiguity):
             return "nlu_fallback"
         return top["name"]
 
@@ -128,7 +138,7 @@ def parse_with(model: Path, cases: dict[str, list]) -> ModelRun:
     finally:
         detector_class.process = process
     vectors = dict(zip(texts, detectors[0].encoder.encode(texts), strict=True))
-    return ModelRun(model.name, cases, rankings, parsed, detectors[0], vectors)
+    return ModelRun(model.name, cases, rankings, parsed, detectors[0], vectors, fallback_settings())
 
 
 def main() -> int:
