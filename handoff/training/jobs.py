@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -72,9 +73,18 @@ class Job:
                 "model": self.model, "log": list(self.log), "quality": self.quality}
 
 
+_GATE_LOAD = threading.Lock()
+
+
 def _gate_module() -> ModuleType:
     """scripts/nlu_gate.py of this checkout: the floors `make test-nlu` fails below, not a copy of them."""
-    name = "_handoff_nlu_gate"
+    # The pages read quality in a worker thread while a job reads it on the loop: without the lock one
+    # could find the other's half-executed module in sys.modules (CI, stop 30: no attribute 'gate_lines').
+    with _GATE_LOAD:
+        return _load_gate_module("_handoff_nlu_gate")
+
+
+def _load_gate_module(name: str) -> ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     path = REPO_ROOT / "scripts" / "nlu_gate.py"

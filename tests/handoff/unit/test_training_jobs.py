@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +153,17 @@ async def test_a_command_that_cannot_start_fails_the_job_politely(tmp_path: Path
     with pytest.raises(TrainingRefused) as unreadable:
         jobs.read_quality(tmp_path)
     assert unreadable.value.code == "quality_report_unreadable"
+
+
+def test_the_quality_gates_load_once_when_first_read_from_several_threads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # CI (stop 30) saw a page's worker thread find the job's half-loaded gate module: no 'gate_lines' yet.
+    def first_read(_: int) -> bool:
+        barrier.wait()
+        return callable(jobs._gate_module().gate_lines)
+
+    for _ in range(20):
+        monkeypatch.delitem(sys.modules, "_handoff_nlu_gate", raising=False)
+        barrier = threading.Barrier(8)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert all(pool.map(first_read, range(8)))
