@@ -6,17 +6,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.interfaces import Action, Tracker
+from rasa_sdk.interfaces import Tracker
 from rasa_sdk.types import DomainDict
 
-from actions.account_check_offer import offer_before_answer
 from actions.base import (
     TALK_TO_PERSON_BUTTON,
     AccountAnswerAction,
     AnswerContext,
-    UsesAccountCheck,
     UsesPayments,
 )
 from actions.charges import (
@@ -462,9 +460,11 @@ class ActionPaymentStatus(AccountAnswerAction):
         await name_payment_method_alerts(context)
 
 
-class ActionHowToPay(UsesAccountCheck, Action):
+class ActionHowToPay(AccountAnswerAction):
     """Works for everyone: a verified customer also hears their autopay and saved methods (after the account
-    check's offer when it is due, actions/account_check_offer.py)."""
+    check's offer when it is due, actions/account_check_offer.py). Whether the bill is paid automatically is
+    a question about the account: an unverified visitor asking it is verified first, then answered by
+    action_answer_after_verification (actions/dialogue.py)."""
 
     def name(self) -> str:
         return "action_how_to_pay"
@@ -472,28 +472,29 @@ class ActionHowToPay(UsesAccountCheck, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        offered = await offer_before_answer(self.account_check, dispatcher, tracker)
-        return offered + await self.answer(dispatcher, tracker)
+        if current_customer_id(tracker) is not None:
+            return await super().run(dispatcher, tracker, domain)
+        if not asks_about_autopay(latest_turn(tracker).text):
+            dispatcher.utter_message(response="utter_how_to_pay_general")
+            return []
+        dispatcher.utter_message(response="utter_autopay_verify_first")
+        if tracker.active_loop.get("name"):
+            return []  # the form already running verifies the visitor; the answer comes after it
+        return [FollowupAction("verify_identity_form")]
 
-    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        customer_id = current_customer_id(tracker)
-        if customer_id is None:
-            dispatcher.utter_message(response="utter_how_to_pay_general")
-            return []
-        turn = latest_turn(tracker)
-        if asks_about_autopay(turn.text):
-            # "does my bill get paid automatically?": the account's autopay state is the answer
-            context = AnswerContext(dispatcher, tracker, customer_id, turn, self.billing)
-            try:
-                await answer_autopay(context)
-            except ServiceError:
-                dispatcher.utter_message(response="utter_how_to_pay_general")
-            return context.events
+    async def answer(self, context: AnswerContext) -> None:
         try:
-            methods = await self.billing.get_payment_methods(customer_id=customer_id)
+            if asks_about_autopay(context.turn.text):
+                # "does my bill get paid automatically?": the account's autopay state is the answer
+                await answer_autopay(context)
+            else:
+                await self.ways_to_pay(context)
         except ServiceError:
-            dispatcher.utter_message(response="utter_how_to_pay_general")
-            return []
+            context.dispatcher.utter_message(response="utter_how_to_pay_general")
+
+    async def ways_to_pay(self, context: AnswerContext) -> None:
+        dispatcher, billing, customer_id = context.dispatcher, context.billing, context.customer_id
+        methods = await billing.get_payment_methods(customer_id=customer_id)
         ways = "\n".join(f"• {way.instructions}" for way in methods.ways_to_pay)
         if ways:
             dispatcher.utter_message(response="utter_how_to_pay", ways=ways)
@@ -509,12 +510,11 @@ class ActionHowToPay(UsesAccountCheck, Action):
         # "I want to pay my bill" is often read as this question: the offer to pay here names the amounts
         # owed, each a button that goes straight to the confirmation (amount, method, balance after, Yes/No).
         try:
-            amounts = payment_amount_buttons(await self.billing.get_balance(customer_id=customer_id))
+            amounts = payment_amount_buttons(await billing.get_balance(customer_id=customer_id))
         except ServiceError:
             amounts = []
         dispatcher.utter_message(response="utter_pay_in_chat",
                                  buttons=[*(amounts or [PAY_NOW_BUTTON]), UPDATE_CARD_BUTTON])
-        return []
 
 
 def asks_what_a_charge_is(turn: CustomerTurn) -> bool:
@@ -585,4 +585,13 @@ ANSWERS_BY_INTENT: dict[str, type[AccountAnswerAction]] = {
     "update_payment_method": ActionSendSecurePaymentLink,  # the secure payment page, once verified
     "request_document": ActionSendDocumentLink,  # a bill/statement/credit memo PDF link (issue 19)
     "email_document": ActionEmailDocument,  # the same PDF emailed to the address on file (issue 19)
+    "how_to_pay": ActionHowToPay,  # only when it asked whether the bill is paid automatically
 }
+
+
+def asks_about_the_account(turn: CustomerTurn) -> bool:
+    """A question only the customer's account answers; "how can I pay?" is answered for anyone at once, but
+    "does my bill get paid automatically?" (how_to_pay too) depends on the account's autopay."""
+    if turn.intent == "how_to_pay":
+        return asks_about_autopay(turn.text)
+    return turn.intent in ANSWERS_BY_INTENT

@@ -1,6 +1,6 @@
 """Reading the tracker: who the customer is, which message is being answered, what happened so far."""
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,13 +75,11 @@ def user_events(tracker: Tracker) -> list[dict[str, Any]]:
     return [event for event in tracker.events if event.get("event") == "user"]
 
 
-def latest_turn_with_intent(tracker: Tracker, intents: Iterable[str]) -> CustomerTurn | None:
-    """The newest customer message whose intent is one of `intents` (e.g. the question asked before
-    verifying)."""
-    wanted = set(intents)
+def latest_turn_where(tracker: Tracker, wanted: Callable[[CustomerTurn], bool]) -> CustomerTurn | None:
+    """The newest customer message `wanted` accepts (e.g. the question asked before verifying)."""
     for event in reversed(user_events(tracker)):
         turn = CustomerTurn.from_parse_data({**(event.get("parse_data") or {}), "text": event.get("text")})
-        if turn.intent in wanted:
+        if wanted(turn):
             return turn
     return None
 

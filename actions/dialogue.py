@@ -11,7 +11,7 @@ from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.account_check_offer import offer_fix
-from actions.answers import ANSWERS_BY_INTENT, ActionExplainCharge
+from actions.answers import ANSWERS_BY_INTENT, ActionExplainCharge, asks_about_the_account
 from actions.base import (
     AnswerContext,
     UsesAccountCheck,
@@ -30,7 +30,7 @@ from actions.conversation import (
     conversation_id,
     current_customer_id,
     latest_turn,
-    latest_turn_with_intent,
+    latest_turn_where,
     logged_in_customer_id,
 )
 from actions.escalation import build_summary, escalate
@@ -149,7 +149,7 @@ class ActionAnswerAfterVerification(UsesAccountCheck, Action):
             return []
         offer = await offer_fix(self.account_check, dispatcher, tracker)
         checked = _signed_in_not_yet_marked(tracker) + [SlotSet(name, value) for name, value in offer.items()]
-        turn = latest_turn_with_intent(tracker, ANSWERS_BY_INTENT)
+        turn = latest_turn_where(tracker, asks_about_the_account)
         answer_class = ANSWERS_BY_INTENT.get(turn.intent or "") if turn is not None else None
         if turn is None or answer_class is None:
             dispatcher.utter_message(response="utter_how_can_i_help")

@@ -71,6 +71,27 @@ async def test_charge_named_before_verification_is_still_used(billing, handoff, 
     assert message(dispatcher, "utter_charge_explanation")["description"] == "Late fee"
 
 
+async def test_whether_the_bill_is_paid_automatically_is_answered_after_verification(
+        billing, handoff, dispatcher, domain):
+    earlier = [user_event("how_to_pay", text="does my bill get paid automatically or do I pay it myself?")]
+    tracker = make_tracker(intent="inform", text="ACC-100004, 30301", events=earlier,
+                           slots={"verified_customer_id": 4, "verification_status": "verified"})
+    await after_verification(billing, handoff).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_autopay_on"]
+
+
+async def test_how_to_pay_answered_during_verification_does_not_replace_the_question(
+        billing, handoff, dispatcher, domain):
+    # "how can I pay?" was answered for anyone at once; the balance needed the account
+    earlier = [user_event("check_balance", text="what do I owe?"),
+               user_event("how_to_pay", text="and how can I pay it?")]
+    tracker = make_tracker(intent="inform", text="ACC-100004, 30301", events=earlier,
+                           slots={"verified_customer_id": 4, "verification_status": "verified",
+                                  "account_currency": "USD"})
+    await after_verification(billing, handoff).run(dispatcher, tracker, domain)
+    assert responses(dispatcher)[0] == "utter_balance"
+
+
 async def test_locked_verification_escalates_with_reason(billing, handoff, dispatcher, domain):
     tracker = make_tracker(intent="inform", text="11111", slots={"verification_status": "locked"})
     events = await after_verification(billing, handoff).run(

@@ -298,6 +298,20 @@ async def test_autopay_question_taken_for_how_to_pay_is_told_the_autopay_state(b
     assert responses(dispatcher) == ["utter_autopay_on", "utter_autopay_last_payment_failed"]
 
 
+@pytest.mark.parametrize(("active_loop", "then"), [
+    (None, [FollowupAction("verify_identity_form")]),
+    ("verify_identity_form", []),  # the form asking already verifies; the answer follows it
+])
+async def test_an_unverified_visitor_asking_whether_the_bill_is_paid_automatically_is_verified_first(
+        billing, dispatcher, domain, active_loop, then):
+    tracker = make_tracker(intent="how_to_pay", text="does my bill get paid automatically?",
+                           active_loop=active_loop)
+    events = await ActionHowToPay(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_autopay_verify_first"]
+    assert events == then
+    assert billing.calls == []
+
+
 async def test_how_to_pay_without_autopay_words_lists_the_ways_to_pay(billing, dispatcher, domain):
     await ActionHowToPay(billing=billing).run(
         dispatcher, asking("how_to_pay", "how can I pay my bill"), domain
