@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,7 +39,9 @@ RESULTS = REPO_ROOT / "bench" / "results" / "nlu_seeds.json"
 SETS = {
     "dev": "tests/nlu/dev/test_nlu.yml,tests/nlu/dev/payments.yml,tests/nlu/dev/documents.yml",
     "dev-independent": "tests/nlu/dev/independent_dev.yml",
+    "dev-independent-v2": "tests/nlu/dev/independent_dev_v2.yml",
     "frozen": "tests/nlu/frozen",
+    "frozen-v2": "tests/nlu/frozen_v2",
 }
 # (column, set, path into scripts/nlu_eval.py's summary)
 MEASURES = [
@@ -49,11 +52,20 @@ MEASURES = [
     ("indep how_to_pay", "dev-independent", ("billing_accuracy_by_intent", "how_to_pay")),
     ("indep oos recall", "dev-independent", ("out_of_scope_recall",)),
     ("indep wrongly rejected", "dev-independent", ("in_scope_wrongly_rejected",)),
+    ("dev-v2 billing", "dev-independent-v2", ("billing_accuracy",)),
+    ("dev-v2 oos recall", "dev-independent-v2", ("out_of_scope_recall",)),
+    ("dev-v2 wrongly rejected", "dev-independent-v2", ("in_scope_wrongly_rejected",)),
+    ("dev-v2 action intents", "dev-independent-v2", ("action_intents_accuracy",)),
     ("frozen billing", "frozen", ("billing_accuracy",)),
     ("frozen weakest", "frozen", ("weakest_billing_intent", "accuracy")),
     ("frozen oos recall", "frozen", ("out_of_scope_recall",)),
     ("frozen wrongly rejected", "frozen", ("in_scope_wrongly_rejected",)),
     ("frozen how_to_pay to a payment intent", "frozen", ("how_to_pay_to_a_payment_intent",)),
+    ("v2 billing", "frozen-v2", ("billing_accuracy",)),
+    ("v2 weakest", "frozen-v2", ("weakest_billing_intent", "accuracy")),
+    ("v2 oos recall", "frozen-v2", ("out_of_scope_recall",)),
+    ("v2 wrongly rejected", "frozen-v2", ("in_scope_wrongly_rejected",)),
+    ("v2 action intents", "frozen-v2", ("action_intents_accuracy",)),
 ]
 
 
@@ -104,11 +116,12 @@ def run(label: str, data: Path, seed: int, workdir: Path, model: Path | None = N
     evaluation = workdir / f"eval-{tag}.json"
     subprocess.run(
         [str(BOT_PYTHON), "scripts/nlu_eval.py", "--model", str(model),
-         *[arg for name, paths in SETS.items() for arg in ("--set", f"{name}={paths}")],
+         *[arg for name, paths in SETS.items() if all((REPO_ROOT / p).exists() for p in paths.split(","))
+           for arg in ("--set", f"{name}={paths}")],
          "--training", str(data), "--out", str(evaluation)],
         cwd=REPO_ROOT, env=env(), check=True, capture_output=True,
     )
-    report = json.loads(evaluation.read_text())["sets"]
+    report = defaultdict(dict, json.loads(evaluation.read_text())["sets"])  # a set not there yet: no numbers
     return {
         "label": label, "seed": seed, "data": str(data), "model": model.name, "train_s": train_seconds,
         "diet": diet or {}, "config": str(base),

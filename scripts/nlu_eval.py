@@ -44,6 +44,8 @@ PAYMENT_INTENTS = frozenset({
     "pay_bill", "update_payment_method", "change_autopay", "promise_to_pay", "request_payment_plan",
     "request_fee_waiver",
 })
+# Everything the bot is asked to do rather than tell (payments, arrangements, documents): frozen v2 has them.
+ACTION_INTENTS = PAYMENT_INTENTS | {"change_paperless", "request_document", "email_document"}
 ENTITY_TYPES = ("MONEY", "DATE", "account_number", "invoice_number", "charge_name")
 
 
@@ -145,6 +147,7 @@ def score(cases: list[Case], parses: list[dict]) -> tuple[dict, list[dict]]:
     in_scope = [c for i, c in per_intent.items() if i != "out_of_scope"]
     oos = per_intent.get("out_of_scope", Counter())
     how_to_pay = per_intent.get("how_to_pay", Counter())
+    actions = [c for i, c in per_intent.items() if i in ACTION_INTENTS]
     entities = entity_scores(entity_counts)
     weakest = min(billing_accuracy.items(), key=lambda item: item[1]) if billing_accuracy else (None, None)
     summary = {
@@ -165,6 +168,8 @@ def score(cases: list[Case], parses: list[dict]) -> tuple[dict, list[dict]]:
         ),
         "accuracy_by_intent": {i: ratio(c["right"], c["total"]) for i, c in sorted(per_intent.items())},
         "how_to_pay_to_a_payment_intent": ratio(how_to_pay["to_a_payment_intent"], how_to_pay["total"]),
+        "action_messages": sum(c["total"] for c in actions),
+        "action_intents_accuracy": ratio(sum(c["right"] for c in actions), sum(c["total"] for c in actions)),
         "entities": entities,
         "classifier_only": {
             "macro_f1": macro_f1(classifier, classifier_predicted),
@@ -230,6 +235,8 @@ def render(name: str, summary: dict) -> str:
         f"| in-scope messages wrongly rejected | {pct(summary['in_scope_wrongly_rejected'])} |",
         f"| how_to_pay messages answered by a payment intent (pay_bill, autopay...; counted wrong) | "
         f"{pct(summary['how_to_pay_to_a_payment_intent'])} |",
+        f"| action intents accuracy ({summary['action_messages']} messages: payments, arrangements, "
+        f"documents) | {pct(summary['action_intents_accuracy'])} |",
         f"| all intents accuracy | {pct(summary['accuracy'])} |",
         f"| messages equal to a training example | {summary['coincident_with_training']} |",
         f"| without them: billing accuracy / out-of-scope recall / in-scope wrongly rejected | "

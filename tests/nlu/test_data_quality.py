@@ -20,6 +20,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TRAINING_DIR = REPO_ROOT / "bot" / "data"
 HELD_OUT_DIR = REPO_ROOT / "tests" / "nlu" / "dev"
 FROZEN_DIR = REPO_ROOT / "tests" / "nlu" / "frozen"
+# v2 (session 17): written against the contract with the payment intents, by a new independent writer
+FROZEN_V2_DIR = REPO_ROOT / "tests" / "nlu" / "frozen_v2"
+FROZEN_DIRS = [pytest.param(FROZEN_DIR, id="frozen"), pytest.param(FROZEN_V2_DIR, id="frozen_v2")]
 CONTRACT = REPO_ROOT / "docs" / "contracts.md"
 SYNONYM_FILE = TRAINING_DIR / "nlu" / "synonyms.yml"
 
@@ -244,27 +247,29 @@ def test_regex_features(name, text, matches):
     assert found is matches
 
 
-def frozen_coincidences_allowed() -> set[str]:
-    lines = (FROZEN_DIR / "coincident_with_training.sha256").read_text(encoding="utf-8").splitlines()
+def frozen_coincidences_allowed(folder: Path) -> set[str]:
+    lines = (folder / "coincident_with_training.sha256").read_text(encoding="utf-8").splitlines()
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
-def test_no_frozen_example_was_added_to_the_training_data(training):
-    # Counted, never printed: nobody reads the frozen set (tests/nlu/frozen/README.md). The recorded hashes
+@pytest.mark.parametrize("folder", FROZEN_DIRS)
+def test_no_frozen_example_was_added_to_the_training_data(training, folder):
+    # Counted, never printed: nobody reads the frozen sets (tests/nlu/frozen/README.md). The recorded hashes
     # are the short common phrases that the training data had before the set was frozen.
     trained = {tuple(sorted(loose(text).split())) for examples in training.values() for text in examples}
     found = {
         hashlib.sha256(" ".join(sorted(loose(text).split())).encode()).hexdigest()
-        for examples in intent_examples(FROZEN_DIR, plain=True).values()
+        for examples in intent_examples(folder, plain=True).values()
         for text in examples
         if tuple(sorted(loose(text).split())) in trained
     }
-    added = found - frozen_coincidences_allowed()
+    added = found - frozen_coincidences_allowed(folder)
     assert not added, f"{len(added)} frozen evaluation message(s) are now in the training data: remove them"
 
 
-def test_frozen_set_is_large_enough_to_measure():
-    frozen = intent_examples(FROZEN_DIR, plain=True)
+@pytest.mark.parametrize("folder", FROZEN_DIRS)
+def test_frozen_set_is_large_enough_to_measure(folder):
+    frozen = intent_examples(folder, plain=True)
     assert sum(len(examples) for examples in frozen.values()) >= 800
     assert len(frozen.get("out_of_scope", [])) >= 300
     billing = BILLING_INTENTS - {"inform"}
