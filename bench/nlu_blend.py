@@ -37,6 +37,14 @@ SETS = {"dev": ["tests/nlu/dev/test_nlu.yml", "tests/nlu/dev/payments.yml", "tes
         "indep": ["tests/nlu/dev/independent_dev.yml"], "frozen": ["tests/nlu/frozen"]}
 
 
+def silence_rasa_logging() -> None:
+    """Rasa logs every parse with its text through structlog at debug level: never for a frozen set's."""
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    logging.disable(logging.WARNING)
+
+
 def fallback_settings(config: Path = REPO_ROOT / "config.yml") -> tuple[float, float]:
     """config.yml's FallbackClassifier threshold and ambiguity_threshold (the models were trained with it)."""
     for component in yaml.safe_load(config.read_text())["pipeline"]:
@@ -149,7 +157,7 @@ def main() -> int:
     parser.add_argument("--frozen-for", default="geometric C=30 weight=0.5",
                         help="the one blend setting whose frozen-set numbers are printed")
     args = parser.parse_args()
-    logging.disable(logging.WARNING)
+    silence_rasa_logging()
     from rasa.shared.nlu.training_data.loading import load_data
     from sklearn.linear_model import LogisticRegression
 

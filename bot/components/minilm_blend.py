@@ -10,6 +10,11 @@ FallbackClassifier's threshold and ambiguity checks) see the blend.
 
 The message's embedding comes from the encoder the featurizer already ran (bot/components/minilm.py's
 shared encoder and its cache), so the extra cost per message is one 384 x intents product.
+
+A long story that ends in a plain question is mostly story, and so is its embedding: with
+`closing_question_min_words` set, the regression reads a message of at least that many words and two sentences
+by its closing question alone (the last sentence ending in "?", else the last sentence); DIET and the
+out-of-scope detector still read the whole message. That costs one more embedding, for long messages only.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -44,6 +50,20 @@ SCORE_KEY = "minilm_blend"  # in the parse output: the regression's top intent a
 RANKING_LENGTH = 10  # as DIET's default ranking_length
 DIET_FLOOR = 1e-4  # DIET's confidence of an intent it did not rank, and the least any intent counts for
 REGRESSION_FLOOR = 1e-6
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+MIN_SENTENCE_WORDS = 3  # "Hi." or "Thanks!" is not the sentence that carries the question
+
+
+def closing_question(text: str, min_words: int) -> str | None:
+    """A long message's last question (else its last sentence); None for a short message, one sentence, or
+    min_words 0 (off)."""
+    if min_words <= 0 or len(text.split()) < min_words:
+        return None
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if len(s.split()) >= MIN_SENTENCE_WORDS]
+    if len(sentences) < 2:
+        return None
+    questions = [s for s in sentences if s.endswith("?")]
+    return (questions or sentences)[-1]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -86,7 +106,7 @@ class MiniLMIntentBlender(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {MODEL_PATH: str(DEFAULT_MODEL_DIR.relative_to(REPO_ROOT)), BACKEND: "onnxruntime",
-                "weight": 0.5, "C": 30.0}
+                "weight": 0.5, "C": 30.0, "closing_question_min_words": 0}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  weights: np.ndarray | None = None, bias: np.ndarray | None = None,
@@ -153,7 +173,9 @@ class MiniLMIntentBlender(GraphComponent, IntentClassifier):
         weight = float(self._config["weight"])
         if self.weights is None or weight == 0.0:
             return messages
-        pairs = [(m, text) for m, text in _texts(messages) if (m.get(INTENT) or {}).get(INTENT_NAME_KEY)]
+        min_words = int(self._config.get("closing_question_min_words") or 0)
+        pairs = [(m, closing_question(text, min_words) or text)
+                 for m, text in _texts(messages) if (m.get(INTENT) or {}).get(INTENT_NAME_KEY)]
         vectors = self.encoder.encode([text for _, text in pairs])
         for (message, _), vector in zip(pairs, vectors, strict=True):
             with self.encoder.single_thread_blas():

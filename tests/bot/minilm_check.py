@@ -122,7 +122,7 @@ def blender(model_dir: Path, scratch: Path) -> dict:
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from bot.components.minilm_blend import MiniLMIntentBlender, blend
+    from bot.components.minilm_blend import MiniLMIntentBlender, blend, closing_question
 
     taught = {"check_balance": ["what is my balance", "how much do i owe you", "what's left to pay"],
               "ask_due_date": ["when is my bill due", "what is the due date", "by when do i have to pay"],
@@ -164,7 +164,24 @@ def blender(model_dir: Path, scratch: Path) -> dict:
         "pure": blend([{"name": "a", "confidence": 0.8}, {"name": "b", "confidence": 0.2}],
                       {"a": 0.2, "b": 0.8, "c": 0.0}, 0.5),
         "bad_weight": bad_weight,
+        "story": run(MiniLMIntentBlender({**config, "closing_question_min_words": 20}, storage, resource,
+                                         loaded.weights, loaded.bias, loaded.intents), STORY, unsure),
+        "story_whole": run(loaded, STORY, unsure),
+        "closing": {text: closing_question(text, 20) for text in CLOSING_CASES},
     }
+
+
+# A long story that ends in a plain question; the story is made of the out_of_scope examples
+STORY = ("The weather tomorrow is meant to be awful and I still have to book a flight home, so tell me a joke to "
+         "cheer me up, what a week. The weather, the flight, the joke. What is my balance?")
+CLOSING_CASES = (
+    STORY,
+    "what is my balance",  # short: the whole message
+    "I am back from a trip and catching up on all the post and the bills and the emails this week so bear "
+    "with me. Please tell me when my bill is due. Thanks!",  # no question mark: the last sentence of 3+ words
+    "one long sentence without any full stop that goes on and on about a trip and the weather and the post "
+    "and what is my balance",  # one sentence: the whole message
+)
 
 
 def main() -> None:

@@ -144,3 +144,12 @@ def test_without_weight_training_or_words_the_blender_leaves_diets_ranking(check
         result = check["blender"][case]
         assert result["ranking"] == unsure and result["score"] is None, case
     assert "weight must be between 0 and 1" in check["blender"]["bad_weight"]
+
+
+def test_a_long_story_is_read_by_its_closing_question(check: dict) -> None:
+    story = check["blender"]["story"]
+    assert story["score"]["regression_intent"] == "check_balance"
+    # read whole, the trip, the weather and the flights win (the option is off by default)
+    assert check["blender"]["story_whole"]["score"]["regression_intent"] == "out_of_scope"
+    closing = list(check["blender"]["closing"].values())
+    assert closing == ["What is my balance?", None, "Please tell me when my bill is due.", None]
