@@ -172,8 +172,8 @@ def blender(model_dir: Path, scratch: Path) -> dict:
 
 
 # A long story that ends in a plain question; the story is made of the out_of_scope examples
-STORY = ("The weather tomorrow is meant to be awful and I still have to book a flight home, so tell me a joke to "
-         "cheer me up, what a week. The weather, the flight, the joke. What is my balance?")
+STORY = ("The weather tomorrow is meant to be awful and I still have to book a flight home, so tell me a "
+         "joke to cheer me up, what a week. The weather, the flight, the joke. What is my balance?")
 CLOSING_CASES = (
     STORY,
     "what is my balance",  # short: the whole message
