@@ -25,7 +25,10 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00+01:00" is before the first time UTC can hold
+        raise InvalidInput("start and end must be times between the years 1 and 9999 in UTC.") from None
 
 
 @router.get("/reports/billing-activity", response_model=BillingActivityOut)

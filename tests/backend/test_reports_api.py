@@ -89,6 +89,10 @@ def test_the_range_is_checked_and_the_read_audited(client: TestClient):
     backwards = client.get(REPORT, params={"start": now.isoformat(), "end": (now - timedelta(1)).isoformat()})
     assert backwards.status_code == 422 and backwards.json()["error"]["message"] == "end must be after start."
     assert client.get(REPORT, params={"start": "yesterday", "end": now.isoformat()}).status_code == 422
+    # found by schemathesis: a time whose UTC equivalent is before year 1 was a 500 (OverflowError)
+    too_early = client.get(REPORT, params={"start": "0001-01-01T00:00:00+01:00", "end": now.isoformat()})
+    assert too_early.status_code == 422
+    assert "between the years 1 and 9999" in too_early.json()["error"]["message"]
     report(client, now - timedelta(days=1), now)
     log = client.get("/api/v1/audit-log", params={"limit": 5}).json()
     assert any(e["resource"] == "reports/billing-activity" and e["actor"] == "specialist:dana" for e in log)
