@@ -65,23 +65,30 @@ GATES = [
         "dev", "out_of_scope recall (classifier only)", ("classifier_only", "out_of_scope_recall"), 0.85, 0.85
     ),
     Gate("frozen", "billing intents accuracy", ("billing_accuracy",), 0.88, 0.95),
-    Gate("frozen", "weakest billing intent accuracy", ("weakest_billing_intent", "accuracy"), 0.70, 0.90),
+    # LOWERED on 2026-12-04 (session 17), 0.70 -> 0.64: the training data now follows the contract's
+    # "asking how vs asking for it", so v1's how_to_pay requests to act go to pay_bill / change_autopay
+    # (weakest intent 0.68-0.72 on three seeds; 22-30 % of v1's how_to_pay now reach a payment intent);
+    # frozen v2 judges that boundary.
+    Gate("frozen", "weakest billing intent accuracy", ("weakest_billing_intent", "accuracy"), 0.64, 0.90),
     Gate("frozen", "out_of_scope recall", ("out_of_scope_recall",), 0.92, 0.92),
     Gate(
         "frozen", "in-scope messages wrongly rejected", ("in_scope_wrongly_rejected",), 0.05, 0.03,
         higher_is_better=False,
     ),
-    # Frozen v2 (session 17, tests/nlu/frozen_v2/README.md): written against today's contract, with the action
-    # intents. Floors below the lowest of three seeds of the shipped data and pipeline (bench/results/nlu.md,
-    # session 17); the targets are the issue's, and the action intents' is the billing intents' bar.
-    Gate("frozen-v2", "billing intents accuracy", ("billing_accuracy",), 0.83, 0.95),
-    Gate("frozen-v2", "weakest billing intent accuracy", ("weakest_billing_intent", "accuracy"), 0.66, 0.90),
-    Gate("frozen-v2", "out_of_scope recall", ("out_of_scope_recall",), 0.84, 0.92),
+    # Frozen v2 (session 17, tests/nlu/frozen_v2/README.md): written against today's contract, with the
+    # action intents. Floors below the lowest of the shipped model (billing-5c51903f432f) and three seeds of
+    # data round 8 (billing 0.860-0.889, weakest intent 0.674-0.783, out of scope 0.912-0.924, rejected
+    # 0.067-0.078, action intents 0.819-0.870; bench/results/nlu.md, session 17): a weakest intent of 46
+    # messages moves by 0.09 between retrainings. The targets are the issue's; the action intents' is the
+    # billing intents' bar.
+    Gate("frozen-v2", "billing intents accuracy", ("billing_accuracy",), 0.84, 0.95),
+    Gate("frozen-v2", "weakest billing intent accuracy", ("weakest_billing_intent", "accuracy"), 0.64, 0.90),
+    Gate("frozen-v2", "out_of_scope recall", ("out_of_scope_recall",), 0.89, 0.92),
     Gate(
-        "frozen-v2", "in-scope messages wrongly rejected", ("in_scope_wrongly_rejected",), 0.10, 0.03,
+        "frozen-v2", "in-scope messages wrongly rejected", ("in_scope_wrongly_rejected",), 0.09, 0.03,
         higher_is_better=False,
     ),
-    Gate("frozen-v2", "action intents accuracy", ("action_intents_accuracy",), 0.75, 0.95),
+    Gate("frozen-v2", "action intents accuracy", ("action_intents_accuracy",), 0.79, 0.95),
     # Entities come from spaCy and the project's rules, not from a trained layer (DIET's entity_recognition
     # is off), so no training seed moves them: their floors are the issue's targets, met since session 8
     # (frozen MONEY 0.993, DATE 0.964, account 1.000, invoice 1.000; bench/results/entities.md).
@@ -89,6 +96,9 @@ GATES = [
     Gate("frozen", "entity F1 DATE", ("entities", "DATE", "f1"), 0.95, 0.95),
     Gate("frozen", "entity F1 account_number", ("entities", "account_number", "f1"), 0.95, 0.95),
     Gate("frozen", "entity F1 invoice_number", ("entities", "invoice_number", "f1"), 0.95, 0.95),
+    # v2's own annotations (the same conventions): MONEY 0.992, DATE 0.970, account and invoice 1.000
+    *(Gate("frozen-v2", f"entity F1 {name}", ("entities", name, "f1"), 0.95, 0.95)
+      for name in ("MONEY", "DATE", "account_number", "invoice_number")),
 ]
 
 

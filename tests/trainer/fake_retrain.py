@@ -27,7 +27,9 @@ def evaluation(model: str, passing: bool) -> dict:
                                                                  "invoice_number")}},
         "frozen-v2": {"billing_accuracy": 0.96, "weakest_billing_intent": {"accuracy": 0.91},
                       "out_of_scope_recall": 0.95, "in_scope_wrongly_rejected": 0.01,
-                      "action_intents_accuracy": 0.96},
+                      "action_intents_accuracy": 0.96,
+                      "entities": {name: {"f1": 0.99} for name in ("MONEY", "DATE", "account_number",
+                                                                   "invoice_number")}},
     }}
 
 

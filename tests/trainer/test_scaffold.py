@@ -75,11 +75,13 @@ def test_scaffold_creates_stubs_rasa_loads(repo: Path) -> None:
 
 def test_a_second_scaffold_appends_to_the_same_files(repo: Path) -> None:
     new_intent(repo_root=repo, name=NAME, examples=EXAMPLES[:2], test_examples=[EXAMPLES[2]])
-    new_intent(repo_root=repo, name="ask_paperless_billing",
-               examples=["switch me to paperless billing", "i want e-bills instead of paper"],
-               test_examples=["stop mailing me paper bills"])
+    # phrasings no evaluation set can hold (an earlier paperless-billing phrase turned up in frozen v2)
+    new_intent(repo_root=repo, name="ask_glow_sim_tray",
+               examples=["do you sell the glow-in-the-dark sim tray",
+                         "any glow in the dark sim trays in stock"],
+               test_examples=["glow-in-the-dark sim tray price"])
     loaded = rasa_loads_project(repo)
-    assert {NAME, "ask_paperless_billing"} <= set(loaded["intents"])
+    assert {NAME, "ask_glow_sim_tray"} <= set(loaded["intents"])
     stories = subprocess.run(
         [
             str(BOT_PYTHON), "-c",
