@@ -99,6 +99,20 @@ def components(model_dir: Path) -> dict:
         return {"intent": message.get(INTENT), "ranking": message.get(INTENT_RANKING_KEY),
                 "score": message.get("minilm_out_of_scope")}
 
+    def plain_scores(vector: object, intent: str) -> dict:
+        """The detector's scores the obvious way (masks, a full sort), to check its grouped shortcut."""
+        similarities = detector.embeddings @ vector
+        def best(mask: object) -> float:
+            return round(float(similarities[mask].max()), 4) if mask.any() else -1.0
+        return {"intent_similarity": best(detector.intents == intent),
+                "in_scope_similarity": best(detector.intents != "out_of_scope"),
+                "out_of_scope_similarity": best(detector.intents == "out_of_scope"),
+                "out_of_scope_neighbours": int((detector.intents[similarities.argsort()[::-1][:5]]
+                                                == "out_of_scope").sum())}
+
+    probes = encoder.encode(["how much money do i still owe", "how long do i boil an egg", "joke please"])
+    scores_checked = [detector.scores(vector, intent) == plain_scores(vector, intent)
+                      for vector in probes for intent in ("check_balance", "out_of_scope", "pay_bill")]
     try:
         MiniLMOutOfScopeDetector({**config, "similarity_to": "nearest"}, None, None)
         bad_setting = None
@@ -109,6 +123,7 @@ def components(model_dir: Path) -> dict:
             "empty_message_detector": classify("   "),
             "in_scope": classify("how much money do i still owe"),
             "far": classify("how long do i boil an egg"),
+            "scores_checked": scores_checked,
             "bad_setting": bad_setting}
 
 

@@ -107,6 +107,11 @@ def test_the_detector_turns_a_far_message_into_out_of_scope_with_a_clear_ranking
     assert ranking[0]["confidence"] - ranking[1]["confidence"] > 0.5
 
 
+def test_the_detectors_grouped_scores_equal_the_plain_computation(check: dict) -> None:
+    # three messages x three intents, one of them not trained ("pay_bill": -1.0 similarity)
+    assert check["components"]["scores_checked"] == [True] * 9
+
+
 def test_an_unknown_detector_setting_is_a_clear_error(check: dict) -> None:
     assert "similarity_to must be one of" in check["components"]["bad_setting"]
 
