@@ -20,6 +20,7 @@ sys.path.insert(0, str(REPO_ROOT))  # config.yml's components (bot.components...
 
 from rasa.core.agent import Agent  # noqa: E402 - after the sys.path line
 
+from bench.nlu_blend import silence_rasa_logging  # noqa: E402 - after the sys.path line
 from scripts.nlu_eval import load_cases  # noqa: E402 - after the sys.path line
 
 DEV_SETS = ("tests/nlu/dev/independent_dev.yml", "tests/nlu/dev/test_nlu.yml")
@@ -47,6 +48,7 @@ def main() -> int:
     if not models:
         print(__doc__)
         return 2
+    silence_rasa_logging()
     print("| model | messages | mean ms | median ms | p95 ms |\n|---|---|---|---|---|")
     for model, values in zip(models, asyncio.run(measure(models)), strict=True):
         p95 = sorted(values)[int(len(values) * 0.95)]
