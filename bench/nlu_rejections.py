@@ -47,16 +47,9 @@ def cause(run: ModelRun, text: str) -> str:
     top, (threshold, ambiguity) = ranking[0], run.fallback
     if top["name"] == "out_of_scope":
         return "ranked out_of_scope first"
-    scores = detector.scores(run.vectors[text], top["name"])
-    config = detector._config
-    basis = "in_scope_similarity" if config["similarity_to"] == "any_in_scope" else "intent_similarity"
-    similarity = scores[basis]
-    if similarity < config["min_similarity"]:
-        return "detector: unlike every in-scope example"
-    if scores["out_of_scope_similarity"] - similarity > config["oos_margin"]:
-        return "detector: nearer an out_of_scope example"
-    if scores["out_of_scope_neighbours"] >= config["min_out_of_scope_neighbours"]:
-        return "detector: out_of_scope neighbours"
+    rule = detector.out_of_scope_rule(detector.scores(run.vectors[text], top["name"]))
+    if rule:
+        return f"detector: {rule}"
     if top["confidence"] < threshold:
         return "fallback: below threshold"
     if len(ranking) > 1 and top["confidence"] - ranking[1]["confidence"] < ambiguity:

@@ -204,11 +204,20 @@ class MiniLMOutOfScopeDetector(GraphComponent, IntentClassifier):
                 "out_of_scope_similarity": round(best.get(OUT_OF_SCOPE, -1.0), 4),
                 "out_of_scope_neighbours": int(self._is_out_of_scope[nearest].sum())}
 
-    def is_out_of_scope(self, scores: dict[str, float]) -> bool:
+    def out_of_scope_rule(self, scores: dict[str, float]) -> str | None:
+        """The first of the three rules that makes the message out of scope, or None (bench/nlu_rejections.py
+        counts rejections by it)."""
         similarity = scores[SIMILARITY_TO[self._config["similarity_to"]]]
-        return (similarity < self._config["min_similarity"]
-                or scores["out_of_scope_similarity"] - similarity > self._config["oos_margin"]
-                or scores["out_of_scope_neighbours"] >= self._config["min_out_of_scope_neighbours"])
+        if similarity < self._config["min_similarity"]:
+            return "unlike every in-scope example"
+        if scores["out_of_scope_similarity"] - similarity > self._config["oos_margin"]:
+            return "nearer an out_of_scope example"
+        if scores["out_of_scope_neighbours"] >= self._config["min_out_of_scope_neighbours"]:
+            return "out_of_scope neighbours"
+        return None
+
+    def is_out_of_scope(self, scores: dict[str, float]) -> bool:
+        return self.out_of_scope_rule(scores) is not None
 
     def process(self, messages: list[Message]) -> list[Message]:
         if not len(self.embeddings):
