@@ -73,15 +73,25 @@ class ModelRun:
     vectors: dict[str, np.ndarray]
     fallback: tuple[float, float]  # threshold, ambiguity_threshold
 
-    def decided(self, ranking: list[dict], vector: np.ndarray) -> str:
+    def verdict(self, ranking: list[dict], vector: np.ndarray) -> tuple[str, str]:
+        """The pipeline's decision on DIET's ranking and the rule behind it ("" when the top intent
+        stands): the detector first, then the FallbackClassifier, which also turns a low-confidence
+        out_of_scope into nlu_fallback."""
         top, (threshold, ambiguity) = ranking[0], self.fallback
-        if top["name"] != "out_of_scope" and self.detector.is_out_of_scope(
-                self.detector.scores(vector, top["name"])):
-            return "out_of_scope"
-        if top["confidence"] < threshold or (
-                len(ranking) > 1 and top["confidence"] - ranking[1]["confidence"] < ambiguity):
-            return "nlu_fallback"
-        return top["name"]
+        if top["name"] != "out_of_scope":
+            rule = self.detector.out_of_scope_rule(self.detector.scores(vector, top["name"]))
+            if rule:
+                return "out_of_scope", f"detector: {rule}"
+        if top["confidence"] < threshold:
+            return "nlu_fallback", "fallback: below threshold"
+        if len(ranking) > 1 and top["confidence"] - ranking[1]["confidence"] < ambiguity:
+            return "nlu_fallback", "fallback: top two close"
+        if top["name"] == "out_of_scope":
+            return "out_of_scope", "ranked out_of_scope first"
+        return top["name"], ""
+
+    def decided(self, ranking: list[dict], vector: np.ndarray) -> str:
+        return self.verdict(ranking, vector)[0]
 
     def measure(self, pool: Any = None, regression: Any = None, weight: float = 0.0) -> dict:
         from bot.components.minilm_blend import softmax

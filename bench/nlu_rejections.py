@@ -43,18 +43,7 @@ GRID = {"threshold": (0.25, 0.3, 0.35, 0.4), "ambiguity": (0.0, 0.03, 0.05, 0.1)
 
 def cause(run: ModelRun, text: str) -> str:
     """Which rule rejects this message under the run's current settings ("" when none does)."""
-    ranking, detector = run.rankings[text], run.detector
-    top, (threshold, ambiguity) = ranking[0], run.fallback
-    if top["name"] == "out_of_scope":
-        return "ranked out_of_scope first"
-    rule = detector.out_of_scope_rule(detector.scores(run.vectors[text], top["name"]))
-    if rule:
-        return f"detector: {rule}"
-    if top["confidence"] < threshold:
-        return "fallback: below threshold"
-    if len(ranking) > 1 and top["confidence"] - ranking[1]["confidence"] < ambiguity:
-        return "fallback: top two close"
-    return ""
+    return run.verdict(run.rankings[text], run.vectors[text])[1]
 
 
 def apply(run: ModelRun, setting: dict) -> None:
@@ -73,15 +62,6 @@ def headline(report: dict) -> list[float]:
 def answered_out_of_scope(report: dict) -> float:
     """Share of out-of-scope messages given an in-scope answer (not even "Did you mean ...?")."""
     return 1 - report["out_of_scope_not_answered_as_billing"]
-
-
-def wrong_answers(run: ModelRun, group: list) -> float:
-    """Share of in-scope messages answered as another intent: what a lower threshold trades rejections for."""
-    in_scope = [c for c in group if c.intent != "out_of_scope"]
-    decided = [run.decided(run.rankings[c.text], run.vectors[c.text]) for c in in_scope]
-    wrong = sum(d != c.intent and d not in ("out_of_scope", "nlu_fallback")
-                for c, d in zip(in_scope, decided, strict=True))
-    return wrong / len(in_scope)
 
 
 def dev_mean(report: dict) -> float:
@@ -117,7 +97,8 @@ def sweep(run: ModelRun, cases: dict[str, list]) -> dict[str, list[float]]:
         if setting == shipped and any(headline(measured[n]) != as_trained[n] for n in DEV_SETS):
             raise SystemExit(f"{run.name}: the emulation of config.yml's setting differs from the model")
         cells = [v for n in DEV_SETS for v in
-                 [*headline(measured[n]), wrong_answers(run, cases[n]), answered_out_of_scope(measured[n])]]
+                 [*headline(measured[n]), measured[n]["in_scope_answered_as_another_intent"],
+                  answered_out_of_scope(measured[n])]]
         rows[label(setting) + (" (config.yml)" if setting == shipped else "")] = [*cells, dev_mean(measured)]
     apply(run, shipped)
     return rows

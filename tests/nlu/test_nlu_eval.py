@@ -27,6 +27,7 @@ def test_a_how_to_pay_message_sent_to_a_payment_intent_is_wrong_but_reported_apa
     assert summary["how_to_pay_to_a_payment_intent"] == 0.5
     assert summary["out_of_scope_recall"] == 1.0
     assert summary["in_scope_wrongly_rejected"] == 0.4  # d (out_of_scope) and f (nlu_fallback) of five
+    assert summary["in_scope_answered_as_another_intent"] == 0.4  # b and c: another question's answer
     assert [e["text"] for e in errors] == ["b", "c", "d", "f"]
 
 
