@@ -9,9 +9,9 @@
 Each run is config.yml with DIETClassifier's random_seed (and any `--diet` setting) replaced, trained
 as `make train` does (a full `rasa train`: issue 20's ParseShortcut needs the domain, so `rasa train nlu`
 fails) into a temporary folder, and scored by scripts/nlu_eval.py on the Makefile's sets (dev,
-dev-independent, frozen: aggregates only). `--model` scores a model that exists (one `make train` made with
-the config's own seed) instead of training. Every run's key numbers are appended to
-bench/results/nlu_seeds.json.
+dev-independent, dev-independent-v2; sealed-dev and frozen: aggregates only). `--model` scores a model that
+exists (one `make train` made with the config's own seed) instead of training. Every run's key numbers are
+appended to bench/results/nlu_seeds.json.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ SETS = {
     "dev": "tests/nlu/dev/test_nlu.yml,tests/nlu/dev/payments.yml,tests/nlu/dev/documents.yml",
     "dev-independent": "tests/nlu/dev/independent_dev.yml",
     "dev-independent-v2": "tests/nlu/dev/independent_dev_v2.yml",
+    "sealed-dev": "tests/nlu/sealed_dev",
     "frozen": "tests/nlu/frozen",
     "frozen-v2": "tests/nlu/frozen_v2",
 }
@@ -56,6 +57,11 @@ MEASURES = [
     ("dev-v2 oos recall", "dev-independent-v2", ("out_of_scope_recall",)),
     ("dev-v2 wrongly rejected", "dev-independent-v2", ("in_scope_wrongly_rejected",)),
     ("dev-v2 action intents", "dev-independent-v2", ("action_intents_accuracy",)),
+    ("sealed billing", "sealed-dev", ("billing_accuracy",)),
+    ("sealed oos recall", "sealed-dev", ("out_of_scope_recall",)),
+    ("sealed wrongly rejected", "sealed-dev", ("in_scope_wrongly_rejected",)),
+    ("sealed answered as another intent", "sealed-dev", ("in_scope_answered_as_another_intent",)),
+    ("sealed action intents", "sealed-dev", ("action_intents_accuracy",)),
     ("frozen billing", "frozen", ("billing_accuracy",)),
     ("frozen weakest", "frozen", ("weakest_billing_intent", "accuracy")),
     ("frozen oos recall", "frozen", ("out_of_scope_recall",)),

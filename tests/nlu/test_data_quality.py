@@ -23,6 +23,9 @@ FROZEN_DIR = REPO_ROOT / "tests" / "nlu" / "frozen"
 # v2 (session 17): written against the contract with the payment intents, by a new independent writer
 FROZEN_V2_DIR = REPO_ROOT / "tests" / "nlu" / "frozen_v2"
 FROZEN_DIRS = [pytest.param(FROZEN_DIR, id="frozen"), pytest.param(FROZEN_V2_DIR, id="frozen_v2")]
+# Session 19: the development set judged by its numbers alone, never read (its README)
+SEALED_DEV_DIR = REPO_ROOT / "tests" / "nlu" / "sealed_dev"
+UNREAD_DIRS = [*FROZEN_DIRS, pytest.param(SEALED_DEV_DIR, id="sealed_dev")]
 CONTRACT = REPO_ROOT / "docs" / "contracts.md"
 SYNONYM_FILE = TRAINING_DIR / "nlu" / "synonyms.yml"
 
@@ -252,10 +255,10 @@ def frozen_coincidences_allowed(folder: Path) -> set[str]:
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
-@pytest.mark.parametrize("folder", FROZEN_DIRS)
+@pytest.mark.parametrize("folder", UNREAD_DIRS)
 def test_no_frozen_example_was_added_to_the_training_data(training, folder):
-    # Counted, never printed: nobody reads the frozen sets (tests/nlu/frozen/README.md). The recorded hashes
-    # are the short common phrases that the training data had before the set was frozen.
+    # Counted, never printed: nobody reads the frozen and sealed sets (tests/nlu/frozen/README.md). The
+    # recorded hashes are the short common phrases that the training data had before the set was frozen.
     trained = {tuple(sorted(loose(text).split())) for examples in training.values() for text in examples}
     found = {
         hashlib.sha256(" ".join(sorted(loose(text).split())).encode()).hexdigest()
@@ -274,3 +277,10 @@ def test_frozen_set_is_large_enough_to_measure(folder):
     assert len(frozen.get("out_of_scope", [])) >= 300
     billing = BILLING_INTENTS - {"inform"}
     assert all(len(frozen.get(intent, [])) >= 40 for intent in billing)
+
+
+def test_sealed_development_set_can_judge_each_billing_intent():
+    sealed = intent_examples(SEALED_DEV_DIR, plain=True)
+    assert sum(len(examples) for examples in sealed.values()) >= 700
+    assert len(sealed.get("out_of_scope", [])) >= 200
+    assert all(len(sealed.get(intent, [])) >= 25 for intent in BILLING_INTENTS)
