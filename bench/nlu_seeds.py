@@ -136,8 +136,8 @@ def run(label: str, data: Path, seed: int, workdir: Path, model: Path | None = N
     }
 
 
-def table(runs: list[dict]) -> str:
-    names = [name for name, _, _ in MEASURES]
+def table(runs: list[dict], columns: list[str] | None = None) -> str:
+    names = [name for name, _, _ in MEASURES if not columns or any(c in name for c in columns)]
     lines = ["| label (seeds) | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for label in dict.fromkeys(r["label"] for r in runs):
         mine = [r for r in runs if r["label"] == label]
@@ -164,6 +164,9 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "config.yml",
                         help="the pipeline to train (default: config.yml), its DIET seed replaced")
     parser.add_argument("--table", action="store_true", help="only print the recorded runs")
+    parser.add_argument("--labels", nargs="+", help="with --table: only these labels, in this order")
+    parser.add_argument("--columns", nargs="+", help="with --table: only the columns whose name holds one of "
+                        "these words (e.g. sealed dev-v2)")
     args = parser.parse_args()
     runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     if not args.table:
@@ -181,7 +184,9 @@ def main() -> int:
         finally:
             if not args.keep:
                 shutil.rmtree(workdir, ignore_errors=True)
-    print(table(runs))
+    if args.labels:
+        runs = [r for label in args.labels for r in runs if r["label"] == label]
+    print(table(runs, args.columns))
     return 0
 
 
