@@ -1,5 +1,6 @@
 """Answers from the customer's account: balance, due date, charges, one charge, bill increase, payments."""
 
+import dataclasses
 import json
 import re
 from datetime import date
@@ -21,9 +22,12 @@ from actions.charges import (
     MAX_CHARGE_BUTTONS,
     ChargeQuery,
     ChargeResolution,
+    amounts_in,
     charge_buttons,
     invoice_line_items,
     latest_invoice,
+    line_asked_by_amount,
+    only_line_with_amount,
     resolve_charge,
     waivable_late_fee,
     waiver_button,
@@ -75,6 +79,8 @@ _PAYMENT_WORDS = re.compile(
     r"|\b(?:gone|went|go|come|came) out\b|\btaken\b|received|arrived|cleared|bank|card",
     re.IGNORECASE,
 )
+# "a $25 line on my bill", "this 65 charge": the customer points at a line, not at a payment
+_NAMES_A_LINE = re.compile(r"\b(?:line|charge|fee|item|entry)\b", re.IGNORECASE)
 _PAYMENT_OUTCOME_WORDS = re.compile(
     r"\b(?:go|gone|went|going|get|got) through\b"
     r"|\b(?:received|arrived?|processed|cleared|bounced?|fail(?:ed|s|ure)?|declined|rejected|succeeded|successful"
@@ -225,6 +231,12 @@ class ActionExplainCharge(UsesPayments, AccountAnswerAction):
 
     async def answer(self, context: AnswerContext) -> None:
         query = ChargeQuery.from_turn(context.turn)
+        # the question sentence's amount, not a charge the story before it named ("my plan is 60 ... what is
+        # this extra 65?")
+        asked = await line_asked_by_amount(context.billing, customer_id=context.customer_id,
+                                           text=context.turn.text)
+        if asked is not None:
+            query = dataclasses.replace(query, line_item_id=str(asked.id))
         resolution = await resolve_charge(context.billing, customer_id=context.customer_id, query=query)
         await self.explain(context, query, resolution)
 
@@ -428,6 +440,8 @@ class ActionPaymentStatus(AccountAnswerAction):
         payments = await context.billing.list_payments(
             customer_id=context.customer_id, on_date=on_date, amount=amount
         )
+        if not payments and amount is not None and await self.explained_line_of_that_amount(context):
+            return
         if not payments and (on_date or amount):
             payments = await context.billing.list_payments(customer_id=context.customer_id)
             if payments:
@@ -458,6 +472,25 @@ class ActionPaymentStatus(AccountAnswerAction):
         if about_autopay:  # "did my autopay payment go through?": the payment above, then the state
             await utter_autopay_state(context)  # the failure, if any, was just told
         await name_payment_method_alerts(context)
+
+
+    @staticmethod
+    async def explained_line_of_that_amount(context: AnswerContext) -> bool:
+        """"There's a $25 line on my new bill. Is that a fee because the card payment didn't work?": no
+        payment of that amount, one line of the latest bill, named as a line: the line is the question."""
+        text = context.turn.text
+        if _NAMES_A_LINE.search(text) is None or asks_how_a_payment_went(text):
+            return False
+        invoice = await latest_invoice(context.billing, customer_id=context.customer_id)
+        amounts = amounts_in(text, context.turn.entity_values("MONEY"))
+        line = only_line_with_amount(invoice_line_items(invoice), amounts) if invoice else None
+        if line is None:
+            return False
+        query = dataclasses.replace(ChargeQuery.from_turn(context.turn), line_item_id=str(line.id))
+        explainer = ActionExplainCharge(billing=context.billing)
+        resolution = await resolve_charge(context.billing, customer_id=context.customer_id, query=query)
+        await explainer.explain(context, query, resolution)
+        return True
 
 
 class ActionHowToPay(AccountAnswerAction):

@@ -28,6 +28,7 @@ _ASKS_FOR_A_PERSON = re.compile(
     r"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:a|an|some|your|one of your)?\s*(?:real|actual|live)?\s*"
     r"(?:person|human|agent|someone|somebody|representative|advis[eo]r|member of staff|manager|supervisor"
     r"|billing team|team)\b"
+    r"|\bwho (?:can|could|do|should|would) I (?:talk|speak|chat) (?:to|with)\b"
     r"|\b(?:put|pass|transfer|connect|get) me (?:through )?(?:to|with) (?:a|an|someone|somebody)\b"
     r"|\b(?:real|actual|live) (?:person|human|agent)\b"
     r"|\bget me (?:a|an) (?:real |actual |live )?(?:person|human|agent|representative)\b"

@@ -117,6 +117,62 @@ def invoice_line_items(invoice: Invoice) -> list[MatchedLineItem]:
     ]
 
 
+# A whole number written as money in a sentence ("this extra 65", "a 25 fee"): not a time, size, count of days
+# or share; only ever used when it equals a line of the customer's own bill.
+_WHOLE_AMOUNT = re.compile(
+    r"(?<![\w.,/:-])[$£€]?(\d{2,4})(?![\d.,/:%]?\d|%)"
+    r"(?!\s?(?:am|pm|gb|mb|gigs?|mins?|minutes?|hours?|hrs?|days?|weeks?|months?|years?|percent|st|nd|rd|th)\b)",
+    re.IGNORECASE,
+)
+_SYMBOL_AMOUNT = re.compile(r"[$£€]\s?(\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d+(?:\.\d{2})?)\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_QUESTION_START = re.compile(
+    r"^\W*(?:so\s+|and\s+|but\s+)?(?:what|why|how|which|is|are|was|can|could|explain)\b", re.IGNORECASE
+)
+
+
+def amounts_in(text: str, entities: Iterable[str] = ()) -> list[Decimal]:
+    """Every amount a message writes: its MONEY entities, bare decimals and whole numbers, in order."""
+    if text.startswith("/"):
+        return []
+    found = [normalise_money(value) for value in [*entities, *bare_amounts(text)]]
+    found += [normalise_money(match.group(1)) for match in _SYMBOL_AMOUNT.finditer(text)]
+    found += [Decimal(match.group(1)) for match in _WHOLE_AMOUNT.finditer(text)]
+    return list(dict.fromkeys(amount.quantize(Decimal("0.01")) for amount in found if amount is not None))
+
+
+def question_sentence(text: str) -> str | None:
+    """The last sentence of a message of several that asks something ("My plan is 60. What is this extra
+    65?" -> "What is this extra 65?"); None for a message of one sentence."""
+    sentences = [part for part in _SENTENCE_END.split(text.strip()) if part.strip()]
+    if len(sentences) < 2:
+        return None
+    asking = [part for part in sentences if part.rstrip().endswith("?") or _QUESTION_START.search(part)]
+    return asking[-1] if asking else None
+
+
+def only_line_with_amount(items: list[MatchedLineItem], amounts: Iterable[Decimal]) -> MatchedLineItem | None:
+    """The one line whose amount is one of `amounts` ("22.50" for a credit of -22.50 too), if exactly one
+    line is."""
+    wanted = set(amounts)
+    matching = [item for item in items if abs(item.amount) in wanted]
+    return matching[0] if len(matching) == 1 else None
+
+
+async def line_asked_by_amount(
+    billing: BillingClient, *, customer_id: int, text: str
+) -> MatchedLineItem | None:
+    """In a message of several sentences, the line of the latest bill whose amount the question sentence
+    names ("$125?! My plan is 60 bucks. What is this extra 65 on there?" -> the $65 line, not the plan the
+    statement before it named); None when that sentence names no amount of exactly one line."""
+    asked = question_sentence(text)
+    amounts = amounts_in(asked) if asked else []
+    if not amounts:
+        return None
+    invoice = await latest_invoice(billing, customer_id=customer_id)
+    return only_line_with_amount(invoice_line_items(invoice), amounts) if invoice else None
+
+
 async def resolve_charge(billing: BillingClient, *, customer_id: int, query: ChargeQuery) -> ChargeResolution:
     """One match, several (ask which), none (say so and show the latest invoice) or nothing asked yet."""
     if query.line_item_id:

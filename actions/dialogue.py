@@ -91,6 +91,9 @@ MIN_CANDIDATE_CONFIDENCE = 0.1
 # An unsure "out_of_scope" guess is answered as off-topic unless a billing intent is about as likely
 # (the FallbackClassifier's ambiguity_threshold).
 OUT_OF_SCOPE_MARGIN = 0.1
+# Below this a typed request for a person with no words asking for one is checked with "Did you mean ...?"
+# (requests in words parse at 0.9 and more; a story about a charge that was taken for one, at 0.43).
+SURE_REQUEST_FOR_A_PERSON = 0.6
 SOMETHING_ELSE_BUTTON = {"title": "Something else", "payload": "/deny"}
 PASSED_ON_ENTITIES = ("MONEY", "DATE", "invoice_number", "charge_name")
 MAX_PAYLOAD_CHARS = 500  # the handoff service drops longer button payloads (docs/contracts.md)
@@ -274,6 +277,12 @@ class ActionEscalateToHuman(UsesServices, Action):
             refused = await refused_for_another_account(self.billing, dispatcher, tracker)
             if refused is not None:
                 return refused
+        if unsure_request_for_a_person(tracker):
+            # a specialist's time and the customer's wait on a guess: ask first ("Talk to a person" offered)
+            candidates = clarification_candidates(intent_ranking(tracker))
+            if candidates:
+                ask_what_was_meant(dispatcher, tracker, candidates)
+                return []
         after_outage = "utter_backend_unavailable" in bot_responses_since_previous_user_message(tracker)
         return await escalate(
             handoff=self.handoff,
@@ -340,11 +349,7 @@ class ActionHandleFallback(UsesServices, Action):
             # "call me back": the NLU was unsure, the words are not; a person, not "did you mean ...?"
             return await escalate(handoff=self.handoff, dispatcher=dispatcher, tracker=tracker,
                                   reason="request_human", customer_id=current_customer_id(tracker))
-        ranking = [
-            (intent.get("name"), float(intent.get("confidence") or 0))
-            for intent in (tracker.latest_message.get("intent_ranking") or [])
-            if intent.get("name") != "nlu_fallback"
-        ]
+        ranking = intent_ranking(tracker)
         candidates = clarification_candidates(ranking)
         if (
             ranking
@@ -356,13 +361,39 @@ class ActionHandleFallback(UsesServices, Action):
         if not candidates:
             dispatcher.utter_message(response="utter_default")
             return []
-        entities = latest_turn(tracker).entities
-        dispatcher.utter_message(
-            response="utter_ask_clarification",
-            buttons=[clarification_button(intent, entities) for intent, _ in candidates]
-            + [SOMETHING_ELSE_BUTTON],
-        )
+        ask_what_was_meant(dispatcher, tracker, candidates)
         return []
+
+
+def intent_ranking(tracker: Tracker) -> list[tuple[str, float]]:
+    """The NLU's guesses for the latest message, most likely first (the fallback's own entry left out)."""
+    return [
+        (intent.get("name"), float(intent.get("confidence") or 0))
+        for intent in (tracker.latest_message.get("intent_ranking") or [])
+        if intent.get("name") != "nlu_fallback"
+    ]
+
+
+def ask_what_was_meant(
+    dispatcher: CollectingDispatcher, tracker: Tracker, candidates: list[tuple[str, float]]
+) -> None:
+    """"Did you mean ...?": a button per candidate (with the message's entities), then "Something else"."""
+    entities = latest_turn(tracker).entities
+    dispatcher.utter_message(
+        response="utter_ask_clarification",
+        buttons=[*(clarification_button(intent, entities) for intent, _ in candidates),
+                 SOMETHING_ELSE_BUTTON],
+    )
+
+
+def unsure_request_for_a_person(tracker: Tracker) -> bool:
+    """A typed message the NLU only half took for a request for a person, with no words asking for one (a
+    long story about a charge that mentions "words with her")."""
+    turn = latest_turn(tracker)
+    if turn.text.startswith("/") or asks_for_a_person(turn.text):
+        return False
+    confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0)
+    return turn.intent == "request_human" and confidence < SURE_REQUEST_FOR_A_PERSON
 
 
 def clarification_candidates(ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:

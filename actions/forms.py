@@ -11,7 +11,13 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from actions.base import UsesPayments, UsesServices, account_currency, utter_backend_unavailable
+from actions.base import (
+    TALK_TO_PERSON_BUTTON,
+    UsesPayments,
+    UsesServices,
+    account_currency,
+    utter_backend_unavailable,
+)
 from actions.charges import (
     WAIVER_OFFERED,
     ChargeQuery,
@@ -118,8 +124,12 @@ class IdentityValidation(UsesServices):
                 without_account_number(text)
             )
             return {"postal_code_or_phone": without_account_number(text)} if given_with_it else {}
-        if requested != "postal_code_or_phone" or account_number_in_text(text):
+        if requested != "postal_code_or_phone":
             return {}
+        if account_number_in_text(text):
+            # both answers again ("ACC100002 / 10001"): the second is read too, else the question loops
+            rest = without_account_number(text)
+            return {"postal_code_or_phone": rest} if split_postal_code_or_phone(rest) else {}
         if (
             split_postal_code_or_phone(text)
             or latest_turn(tracker).intent not in IDENTITY_INTERRUPTION_INTENTS
@@ -392,7 +402,8 @@ class ActionAskDisputeLineItemId(UsesServices, Action):
         except ServiceError:
             utter_backend_unavailable(dispatcher)
             return []
-        buttons = charge_buttons(items, currency=currency, intent="inform")
+        # a charge that is not among these (an older bill's, say) is for a person: a way there, not a dead end
+        buttons = [*charge_buttons(items, currency=currency, intent="inform"), TALK_TO_PERSON_BUTTON]
         if match == "several":
             dispatcher.utter_message(
                 response="utter_several_charges_match", count=len(items), buttons=buttons

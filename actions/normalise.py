@@ -256,4 +256,6 @@ def account_number_in_text(text: str | None) -> str | None:
 
 
 def without_account_number(text: str) -> str:
-    return _ACCOUNT.sub(" ", text)
+    """The text around an account number; separators left at either end go too ("ACC100002 / 10001" ->
+    "10001"), so what remains is not taken for a button payload."""
+    return _ACCOUNT.sub(" ", text).strip(" \t/,;:|&+-")

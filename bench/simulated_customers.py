@@ -1,7 +1,8 @@
 """Simulated customers played through the widget (issue 13's first target): how many are resolved by the bot
 alone, with every figure right.
 
-    .venv/bin/python bench/simulated_customers.py [--set dev|frozen|both] [--json results/customers.json]
+    .venv/bin/python bench/simulated_customers.py [--set dev|dev_v2|frozen|both|all]
+        [--json results/customers.json]
 
 Starts the whole stack (tests/support/stack.py: backend, action server, Rasa with the current model, handoff),
 and plays each scenario of bench/customers/<set>.yml (format: bench/customers/FORMAT.md) through the handoff
@@ -517,13 +518,14 @@ async def run(sets: list[Path], limit: int | None) -> list[dict[str, Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=("dev", "frozen", "both"), default="both")
+    parser.add_argument("--set", choices=("dev", "dev_v2", "frozen", "both", "all"), default="both",
+                        help="both: dev and frozen; all: dev, dev_v2 and frozen")
     parser.add_argument("--limit", type=int, default=None, help="only the first N scenarios of each set")
     parser.add_argument("--file", type=Path, default=None, help="another scenario file instead of the sets")
     parser.add_argument("--json", type=Path, default=None,
                         help="write the summaries (dev: every outcome) here")
     args = parser.parse_args()
-    names = ["dev", "frozen"] if args.set == "both" else [args.set]
+    names = {"both": ["dev", "frozen"], "all": ["dev", "dev_v2", "frozen"]}.get(args.set, [args.set])
     sets = [args.file] if args.file else [SCENARIO_DIR / f"{name}.yml" for name in names]
     for path in sets:
         load_scenarios(path)  # a bad file fails before the stack starts

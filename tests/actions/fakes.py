@@ -335,9 +335,12 @@ def user_event(
     entities: list[dict] | None = None,
     metadata: dict | None = None,
     ranking: list[tuple[str, float]] | None = None,
+    confidence: float = 0.99,
 ) -> dict:
     """`ranking`: the NLU's intent_ranking as (intent, confidence), e.g. behind an nlu_fallback."""
-    parse_data = {"intent": {"name": intent, "confidence": 0.99}, "entities": entities or [], "text": text}
+    parse_data = {
+        "intent": {"name": intent, "confidence": confidence}, "entities": entities or [], "text": text
+    }
     if ranking is not None:
         parse_data["intent_ranking"] = [
             {"name": name, "confidence": confidence} for name, confidence in ranking
@@ -376,6 +379,7 @@ def make_tracker(
     sender_id: str = "conv-1",
     ranking: list[tuple[str, float]] | None = None,
     signed: bool = True,
+    confidence: float = 0.99,
 ) -> Tracker:
     """A rasa_sdk Tracker whose latest message is the given one (appended to `events`).
 
@@ -388,7 +392,8 @@ def make_tracker(
         metadata = {**handoff_metadata(sender_id, (metadata or {}).get("customer_id")), **(metadata or {})}
         if isinstance(slots.get(SLOT), int):
             slots[SLOT] = signed_customer_slot(slots[SLOT], conversation_id=sender_id)
-    latest = user_event(intent, text=text, entities=entities, metadata=metadata, ranking=ranking)
+    latest = user_event(intent, text=text, entities=entities, metadata=metadata, ranking=ranking,
+                        confidence=confidence)
     history = [*(events or []), latest]
     latest_message = dict(latest["parse_data"], metadata=latest["metadata"])
     return Tracker(

@@ -225,6 +225,41 @@ async def test_request_human_escalates_with_customer_and_topics(handoff, dispatc
     assert slot_events(events) == {"handoff_state": "queued"}
 
 
+STORY_TAKEN_FOR_A_PERSON = (
+    "My son borrowed my phone for the weekend and now there is an overage line on the bill and I'd like to "
+    "sort it out with him tonight. How is that overage worked out?"
+)
+UNSURE_PERSON_RANKING = [("request_human", 0.43), ("explain_charge", 0.26), ("check_balance", 0.09)]
+
+
+async def test_an_unsure_request_for_a_person_with_no_words_for_one_asks_what_was_meant(
+    handoff, dispatcher, domain
+):
+    tracker = make_tracker(intent="request_human", text=STORY_TAKEN_FOR_A_PERSON, confidence=0.43,
+                           ranking=UNSURE_PERSON_RANKING,
+                           entities=[{"entity": "charge_name", "value": "usage"}])
+    events = await ActionEscalateToHuman(handoff=handoff).run(dispatcher, tracker, domain)
+    assert (events, handoff.requests) == ([], [])
+    ask = message(dispatcher, "utter_ask_clarification")
+    assert [button["payload"] for button in ask["buttons"]] == [
+        '/request_human{"charge_name": "usage"}', '/explain_charge{"charge_name": "usage"}', "/deny"
+    ]
+
+
+@pytest.mark.parametrize(("text", "confidence"), [
+    (STORY_TAKEN_FOR_A_PERSON, 0.93),  # sure: the NLU's word is taken
+    (STORY_TAKEN_FOR_A_PERSON + " Or can I talk to someone about it?", 0.43),  # asked for in words
+    ("/request_human", 0.43),  # a button
+])
+async def test_a_sure_or_worded_request_for_a_person_is_handed_over(handoff, dispatcher, domain, text,
+                                                                     confidence):
+    tracker = make_tracker(intent="request_human", text=text, confidence=confidence,
+                           ranking=UNSURE_PERSON_RANKING)
+    events = await ActionEscalateToHuman(handoff=handoff).run(dispatcher, tracker, domain)
+    assert [request.reason for request in handoff.requests] == ["request_human"]
+    assert slot_events(events) == {"handoff_state": "queued"}
+
+
 async def test_person_requested_after_an_outage_is_escalated_as_backend_unavailable(
     handoff, dispatcher, domain
 ):

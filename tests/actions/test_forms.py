@@ -126,6 +126,17 @@ async def test_account_number_retyped_at_the_second_question_is_taken(billing, d
     assert billing.calls == [] and dispatcher.messages == []
 
 
+@pytest.mark.parametrize("text", ["ACC100004 / 30301", "acc 100004, zip 30301"])
+async def test_both_answers_again_at_the_second_question_verify(billing, dispatcher, domain, text):
+    # a customer who answers every question with the same line must not be asked the same question forever
+    tracker = second_answer_turn(text)
+    events = await ValidateVerifyIdentityForm(billing=billing).run(dispatcher, tracker, domain)
+    assert slot_events(events)["identity_verified"] is True
+    assert billing.called("verify") == [
+        {"account_number": "ACC-100004", "postal_code": "30301", "phone_last4": None}
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "sent_as"),
     [
@@ -165,7 +176,8 @@ async def test_question_during_verification_is_left_to_the_interruption_rules(bi
 
 
 @pytest.mark.parametrize(
-    "text", ["ACC-100004, zip 30301", "my account number is 100004 and the postcode is 30301"]
+    "text", ["ACC-100004, zip 30301", "my account number is 100004 and the postcode is 30301",
+             "ACC100004 / 30301", "ACC 100004 / 30301"]
 )
 async def test_account_number_and_postal_code_in_one_message(billing, dispatcher, domain, text):
     tracker = form_turn("account_number", {}, form="verify_identity_form", text=text)
@@ -309,7 +321,9 @@ async def test_unclear_answer_to_which_charge_asks_again_with_buttons(billing, d
     events = await ValidateDisputeForm(billing=billing).run(dispatcher, tracker, domain)
     tracker.slots["charge_candidates"] = slot_events(events)["charge_candidates"]
     await ActionAskDisputeLineItemId(billing=billing).run(dispatcher, tracker, domain)
-    assert len(message(dispatcher, "utter_charge_unclear")["buttons"]) == 3
+    buttons = message(dispatcher, "utter_charge_unclear")["buttons"]
+    assert len(buttons) == 4  # the three lines, then a way to a person for a charge not on this bill
+    assert buttons[-1] == {"title": "Talk to a person", "payload": "/request_human"}
 
 
 @pytest.mark.parametrize("reason", ["no", '/inform{"line_item_id": "30"}'])

@@ -238,15 +238,20 @@ async def test_a_credit_named_when_disputing_ends_the_form_and_is_explained(
     assert SlotSet("charge_candidates", None) in events
 
 
-async def test_charge_named_in_a_payment_message_is_explained(billing, dispatcher, domain):
-    tracker = asking(
-        "payment_status",
-        "I paid everything in October so why is there a late payment charge?",
-        entities=[{"entity": "charge_name", "value": "late_fee"}],
-    )
+@pytest.mark.parametrize(("text", "entity", "description"), [
+    # a charge named in a "why" question
+    ("I paid everything in October so why is there a late payment charge?", ("charge_name", "late_fee"),
+     "Late fee"),
+    # an amount no payment has, of one line of the latest bill, named as a line
+    ("There's a $5 line on my new bill. Is that a fee you charge because the card payment didn't work?",
+     ("MONEY", "$5"), "State sales tax"),
+])
+async def test_a_line_asked_about_in_a_payment_message_is_explained(billing, dispatcher, domain, text, entity,
+                                                                     description):
+    tracker = asking("payment_status", text, entities=[{"entity": entity[0], "value": entity[1]}])
     await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_charge_explanation"]
-    assert message(dispatcher, "utter_charge_explanation")["description"] == "Late fee"
+    assert message(dispatcher, "utter_charge_explanation")["description"] == description
 
 
 async def test_line_pointed_at_without_a_word_of_paying_is_explained(billing, dispatcher, domain):
@@ -259,6 +264,35 @@ async def test_line_pointed_at_without_a_word_of_paying_is_explained(billing, di
     assert responses(dispatcher) == ["utter_charge_explanation"]
     assert message(dispatcher, "utter_charge_explanation")["description"] == "Unlimited plan"
     assert billing.called("list_payments") == []
+
+
+async def test_the_question_sentence_amount_wins_over_a_charge_named_before_it(billing, dispatcher, domain):
+    tracker = asking(
+        "explain_charge",
+        "The total is way up!! My plan is 60 a month and I changed nothing. So what is this 22.50 on it?",
+        entities=[{"entity": "charge_name", "value": "plan"}],
+    )
+    await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
+    explained = message(dispatcher, "utter_charge_explanation")
+    assert explained["description"] == "Basic plan, unused days credited"
+
+
+async def test_one_sentence_naming_a_charge_and_an_amount_is_resolved_as_before(billing, dispatcher, domain):
+    tracker = asking("explain_charge", "what is the $60 plan charge", entities=[
+        {"entity": "MONEY", "value": "$60"}, {"entity": "charge_name", "value": "plan"}])
+    await ActionExplainCharge(billing=billing).run(dispatcher, tracker, domain)
+    assert message(dispatcher, "utter_charge_explanation")["description"] == "Unlimited plan"
+    assert billing.called("get_invoice") == []  # no second look at the bill for a one-sentence question
+
+
+@pytest.mark.parametrize("text", [
+    "I sent $5 yesterday, did it go through?",  # how a payment went
+    "I sent $5 yesterday for the bill",  # no line named
+])
+async def test_an_amount_no_payment_has_is_still_a_payment_question(billing, dispatcher, domain, text):
+    tracker = asking("payment_status", text, entities=[{"entity": "MONEY", "value": "$5"}])
+    await ActionPaymentStatus(billing=billing).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_payment_not_matched", "utter_payment_pending"]
 
 
 @pytest.mark.parametrize("text", ["has the money for my plan gone out yet?", "is my plan settled?"])
@@ -358,6 +392,9 @@ async def test_question_without_a_person_asked_for_is_not_handed_over(billing, d
     ("please don't call me back, email is fine", False),
     ("my callback number is on the account", False),
     ("how do I get me a copy of the bill", False),
+    ("I want that money back. Who can I talk to about a refund?", True),
+    ("who do I speak with about my bill", True),
+    ("who can I pay at the store", False),
 ])
 def test_asks_for_a_person(text, asks):
     assert asks_for_a_person(text) is asks
