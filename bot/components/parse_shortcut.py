@@ -40,6 +40,7 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.components.length_buckets import LengthBucketedDIETClassifier
 from bot.components.minilm import MiniLMFeaturizer, MiniLMOutOfScopeDetector
 from bot.components.minilm_blend import MiniLMIntentBlender
 from bot.components.spacy_entities import CasedSpacyEntityExtractor
@@ -216,7 +217,7 @@ class GuardedMiniLMFeaturizer(MiniLMFeaturizer):
 
 
 @registered_like(DIETClassifier)
-class GuardedDIETClassifier(DIETClassifier):
+class GuardedDIETClassifier(LengthBucketedDIETClassifier):
     process = guarded(DIETClassifier.process)
 
 
