@@ -74,6 +74,17 @@ _WHAT_OR_WHY = re.compile(r"\b(why|what|explain|what's)\b", re.IGNORECASE)
 _AUTOPAY_WORDS = re.compile(
     r"auto[\s-]?pay|automatic|direct debit|auto[\s-]?debit|recurring payment|standing order", re.IGNORECASE
 )
+# Whether the bill pays itself, asked without the word: "will it go out of my bank on its own, or do I have to
+# pay it myself?" (not "how do I pay manually?", a question of how to pay)
+_PAYS_ITSELF = re.compile(
+    r"\b(?:go(?:es)?|comes?|taken|leaves?) (?:out|my (?:bank|account))\b[^.?!]{0,30}"
+    r"\b(?:by itself|on its own|alone)\b"
+    r"|\b(?:have|need|got) to (?:pay|do the payment|make the payment)(?: it| this| the bill)? "
+    r"(?:myself|manually|by hand)\b"
+    r"|\bI must (?:pay|do the payment|make the payment)(?: it| this| the bill)? "
+    r"(?:myself|manually|by hand)\b",
+    re.IGNORECASE,
+)
 _PAYMENT_WORDS = re.compile(
     r"\bpa(?:y|ys|id|ying|yment|yments)\b|refund|auto[\s-]?pay|debit|through|transfer|money|sent|settled"
     r"|\b(?:gone|went|go|come|came) out\b|\btaken\b|received|arrived|cleared|bank|card",
@@ -563,8 +574,10 @@ def asks_what_a_charge_is(turn: CustomerTurn) -> bool:
 
 
 def asks_about_autopay(text: str) -> bool:
-    """"does the payment come out automatically?", "is autopay on?"."""
-    return not text.startswith("/") and _AUTOPAY_WORDS.search(text) is not None
+    """"does the payment come out automatically?", "is autopay on?", "or do I have to pay it myself?"."""
+    return not text.startswith("/") and (
+        _AUTOPAY_WORDS.search(text) is not None or _PAYS_ITSELF.search(text) is not None
+    )
 
 
 def asks_how_a_payment_went(text: str) -> bool:

@@ -12,6 +12,7 @@ from actions.answers import (
     ActionExplainCharge,
     ActionHowToPay,
     ActionPaymentStatus,
+    asks_about_autopay,
 )
 from actions.base import asks_for_a_person
 from actions.clients.billing import LineItem, Payment
@@ -91,6 +92,19 @@ async def test_does_it_come_out_automatically_is_told_the_autopay_state(billing,
     assert [(m["response"], m.get("payment_method")) for m in dispatcher.messages] == [
         ("utter_autopay_on", "Visa •••• 4242")
     ]
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("will the money leave my bank on its own or do I have to pay it myself?", True),
+    ("does it come out of my account by itself each month", True),
+    ("do I need to pay manually every month?", True),
+    ("so I must make the payment by hand, yes?", True),
+    ("how do I pay manually?", False),  # how to pay, not whether it pays itself
+    ("I paid it myself yesterday, did it arrive?", False),
+    ("is autopay on", True),
+])
+def test_asks_about_autopay(text, asks):
+    assert asks_about_autopay(text) is asks
 
 
 async def test_autopay_off_is_said_so(billing, dispatcher, domain):
