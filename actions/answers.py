@@ -248,6 +248,9 @@ class ActionExplainCharge(UsesPayments, AccountAnswerAction):
                                            text=context.turn.text)
         if asked is not None:
             query = dataclasses.replace(query, line_item_id=str(asked.id))
+        await self.explain_query(context, query)
+
+    async def explain_query(self, context: AnswerContext, query: ChargeQuery) -> None:
         resolution = await resolve_charge(context.billing, customer_id=context.customer_id, query=query)
         await self.explain(context, query, resolution)
 
@@ -498,9 +501,7 @@ class ActionPaymentStatus(AccountAnswerAction):
         if line is None:
             return False
         query = dataclasses.replace(ChargeQuery.from_turn(context.turn), line_item_id=str(line.id))
-        explainer = ActionExplainCharge(billing=context.billing)
-        resolution = await resolve_charge(context.billing, customer_id=context.customer_id, query=query)
-        await explainer.explain(context, query, resolution)
+        await ActionExplainCharge(billing=context.billing).explain_query(context, query)
         return True
 
 

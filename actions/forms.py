@@ -119,17 +119,15 @@ class IdentityValidation(UsesServices):
         text = str(tracker.latest_message.get("text") or "")
         if not text.strip() or text.startswith("/"):
             return {}
-        if requested == "account_number":
-            given_with_it = account_number_in_text(text) and split_postal_code_or_phone(
-                without_account_number(text)
-            )
-            return {"postal_code_or_phone": without_account_number(text)} if given_with_it else {}
+        with_account_number = account_number_in_text(text) is not None
+        if requested == "account_number" or (requested == "postal_code_or_phone" and with_account_number):
+            # both answers in one message, at the first question or again at the second ("ACC100002 / 10001":
+            # not reading the second there would ask it forever)
+            rest = without_account_number(text)
+            given_with_it = with_account_number and split_postal_code_or_phone(rest) is not None
+            return {"postal_code_or_phone": rest} if given_with_it else {}
         if requested != "postal_code_or_phone":
             return {}
-        if account_number_in_text(text):
-            # both answers again ("ACC100002 / 10001"): the second is read too, else the question loops
-            rest = without_account_number(text)
-            return {"postal_code_or_phone": rest} if split_postal_code_or_phone(rest) else {}
         if (
             split_postal_code_or_phone(text)
             or latest_turn(tracker).intent not in IDENTITY_INTERRUPTION_INTENTS
