@@ -173,6 +173,34 @@ async def line_asked_by_amount(
     return only_line_with_amount(invoice_line_items(invoice), amounts) if invoice else None
 
 
+# A closing question that points back at something the story named: "What exactly is that for?", "what's this
+# about?", "where did that come from?"
+_ASKS_WHAT_THAT_IS = re.compile(
+    r"^\W*(?:so\s+|and\s+|but\s+)?(?:what(?:\s+exactly|\s+actually)?(?:'s|\s+is|\s+was)\s+(?:exactly\s+|actually\s+)?(?:that|this|it)"
+    r"(?:\s+(?:charge|amount|one|fee|line))?(?:\s+(?:for|about|then|exactly))?"
+    r"|where\s+(?:does|did|has)\s+(?:that|this|it)\s+come\s+from)\W*$",
+    re.IGNORECASE,
+)
+
+
+async def line_referred_back_to(
+    billing: BillingClient, *, customer_id: int, text: str
+) -> tuple[MatchedLineItem, Invoice] | None:
+    """A story whose closing question points back ("... Now there's an extra 25 sitting on this one. What
+    exactly is that for?"): the line of the latest bill whose amount the nearest sentence before the question
+    names, if exactly one line has it; None otherwise (the backend is not asked unless the question points
+    back)."""
+    sentences = [part for part in _SENTENCE_END.split(text.strip()) if part.strip()]
+    if len(sentences) < 2 or _ASKS_WHAT_THAT_IS.search(sentences[-1]) is None:
+        return None
+    amounts = next((found for found in map(amounts_in, reversed(sentences[:-1])) if found), [])
+    if not amounts:
+        return None
+    invoice = await latest_invoice(billing, customer_id=customer_id)
+    line = only_line_with_amount(invoice_line_items(invoice), amounts) if invoice else None
+    return (line, invoice) if line is not None and invoice is not None else None
+
+
 async def resolve_charge(billing: BillingClient, *, customer_id: int, query: ChargeQuery) -> ChargeResolution:
     """One match, several (ask which), none (say so and show the latest invoice) or nothing asked yet."""
     if query.line_item_id:

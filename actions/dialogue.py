@@ -20,8 +20,8 @@ from actions.base import (
     asks_for_a_person,
     utter_backend_unavailable,
 )
-from actions.charges import WAIVER_OFFERED, waiver_button
-from actions.clients.billing import BillingClient, MatchedLineItem
+from actions.charges import WAIVER_OFFERED, charge_buttons, line_referred_back_to, waiver_button
+from actions.clients.billing import BillingClient, Invoice, MatchedLineItem
 from actions.clients.errors import Conflict, NotFound, ServiceError
 from actions.conversation import (
     CustomerTurn,
@@ -351,6 +351,14 @@ class ActionHandleFallback(UsesServices, Action):
                                   reason="request_human", customer_id=current_customer_id(tracker))
         ranking = intent_ranking(tracker)
         candidates = clarification_candidates(ranking)
+        pointed = await self.line_pointed_back_at(tracker)
+        if pointed is not None:
+            # "... there's an extra 25 on this one. What exactly is that for?": the story named one line of
+            # the bill, so explaining that line is the first suggestion, whatever the NLU made of the story
+            others = [candidate for candidate in candidates if candidate[0] != "explain_charge"]
+            ask_what_was_meant(dispatcher, tracker, others[:CLARIFICATION_CANDIDATES - 1],
+                               first=explain_line_button(*pointed))
+            return []
         if (
             ranking
             and ranking[0][0] == "out_of_scope"
@@ -364,6 +372,24 @@ class ActionHandleFallback(UsesServices, Action):
         ask_what_was_meant(dispatcher, tracker, candidates)
         return []
 
+    async def line_pointed_back_at(self, tracker: Tracker) -> tuple[MatchedLineItem, Invoice] | None:
+        """For a known customer, the bill line a story's closing question points back at
+        (line_referred_back_to); None when there is none or the backend cannot tell (usual suggestions)."""
+        customer_id = current_customer_id(tracker)
+        if customer_id is None:
+            return None
+        try:
+            return await line_referred_back_to(self.billing, customer_id=customer_id,
+                                               text=latest_turn(tracker).text)
+        except ServiceError:
+            return None
+
+
+def explain_line_button(line: MatchedLineItem, invoice: Invoice) -> dict[str, str]:
+    """"Explain: Late fee · $25.00": the line's own explanation (its id in the payload, as charge buttons)."""
+    button = charge_buttons([line], currency=invoice.currency, intent="explain_charge")[0]
+    return {**button, "title": f"Explain: {button['title']}"}
+
 
 def intent_ranking(tracker: Tracker) -> list[tuple[str, float]]:
     """The NLU's guesses for the latest message, most likely first (the fallback's own entry left out)."""
@@ -375,13 +401,18 @@ def intent_ranking(tracker: Tracker) -> list[tuple[str, float]]:
 
 
 def ask_what_was_meant(
-    dispatcher: CollectingDispatcher, tracker: Tracker, candidates: list[tuple[str, float]]
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    candidates: list[tuple[str, float]],
+    first: dict[str, str] | None = None,
 ) -> None:
-    """"Did you mean ...?": a button per candidate (with the message's entities), then "Something else"."""
+    """"Did you mean ...?": `first` if given, a button per candidate (with the message's entities), then
+    "Something else"."""
     entities = latest_turn(tracker).entities
     dispatcher.utter_message(
         response="utter_ask_clarification",
-        buttons=[*(clarification_button(intent, entities) for intent, _ in candidates),
+        buttons=[*([first] if first else []),
+                 *(clarification_button(intent, entities) for intent, _ in candidates),
                  SOMETHING_ELSE_BUTTON],
     )
 

@@ -3,13 +3,15 @@ to."""
 
 from pathlib import Path
 
+import pytest
 import yaml
 from rasa_sdk.events import SlotSet
 
 from actions.answers import ActionExplainCharge
+from actions.clients.errors import BackendUnavailable
 from actions.dialogue import CLARIFICATION_TITLES, NEVER_OFFERED, ActionHandleFallback
 from tests.actions.conftest import SIGNED_IN
-from tests.actions.fakes import action_event, make_tracker, message, responses, user_event
+from tests.actions.fakes import FakeBilling, action_event, make_tracker, message, responses, user_event
 
 UNSURE_ABOUT_A_PAYMENT = [
     ("nlu_fallback", 0.5),
@@ -257,3 +259,79 @@ async def test_unsure_about_a_document_offers_the_link_and_the_email(handoff, di
         "A copy of a bill or statement",
         "Something else",
     ]
+
+
+STORY_ENDING_IN_WHAT_THAT_IS = (
+    "Hi there. My bill came through this morning and I was a bit surprised, I was away most of the month. "
+    "There's 60 on it I can't place. What exactly is that for?"
+)
+UNSURE_ABOUT_A_STORY = [("nlu_fallback", 0.5), ("explain_bill_increase", 0.3), ("payment_status", 0.2)]
+
+
+async def test_a_story_whose_question_points_back_at_one_line_offers_that_line_first(
+    handoff, dispatcher, domain
+):
+    billing = FakeBilling()
+    tracker = make_tracker(intent="nlu_fallback", text=STORY_ENDING_IN_WHAT_THAT_IS, metadata=SIGNED_IN,
+                           ranking=UNSURE_ABOUT_A_STORY)
+    events = await ActionHandleFallback(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    assert events == []
+    assert sent(dispatcher) == [
+        {
+            "response": "utter_ask_clarification",
+            "buttons": [
+                {"title": "Explain: Unlimited plan · $60.00",
+                 "payload": '/explain_charge{"line_item_id": "41"}'},
+                {"title": "Why my bill went up", "payload": "/explain_bill_increase"},
+                {"title": "Check on a payment", "payload": "/payment_status"},
+                {"title": "Something else", "payload": "/deny"},
+            ],
+        }
+    ]
+    assert handoff.requests == []
+
+
+@pytest.mark.parametrize("question", ["what's this for?", "What is that charge about?",
+                                      "Where did that come from?", "so what is it then?", "What was that"])
+async def test_questions_that_point_back_at_the_story(question, handoff, dispatcher, domain):
+    text = f"I never had this before. The bill says 60.00 and I don't know why. {question}"
+    tracker = make_tracker(intent="nlu_fallback", text=text, metadata=SIGNED_IN, ranking=UNSURE_ABOUT_A_STORY)
+    await ActionHandleFallback(billing=FakeBilling(), handoff=handoff).run(dispatcher, tracker, domain)
+    first = message(dispatcher, "utter_ask_clarification")["buttons"][0]
+    assert first["payload"] == '/explain_charge{"line_item_id": "41"}'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 49 is on two lines (the activation fee billed twice): which one is not known
+        "My bill came this morning. There's 49 on it I can't place. What exactly is that for?",
+        # the closing question does not point back at anything
+        "My bill came this morning. There's 60 on it I can't place. Can I pay it next week?",
+        # one sentence: nothing before the question to point back at
+        "what is 60 for",
+    ],
+)
+async def test_without_exactly_one_line_pointed_back_at_the_usual_suggestions_stay(
+    text, handoff, dispatcher, domain
+):
+    tracker = make_tracker(intent="nlu_fallback", text=text, metadata=SIGNED_IN, ranking=UNSURE_ABOUT_A_STORY)
+    await ActionHandleFallback(billing=FakeBilling(), handoff=handoff).run(dispatcher, tracker, domain)
+    assert [b["title"] for b in message(dispatcher, "utter_ask_clarification")["buttons"]] == [
+        "Why my bill went up", "Check on a payment", "Something else",
+    ]
+
+
+@pytest.mark.parametrize("signed_in, fail_with", [(False, None), (True, BackendUnavailable("down"))])
+async def test_an_anonymous_visitor_or_a_backend_outage_gets_the_usual_suggestions(
+    signed_in, fail_with, handoff, dispatcher, domain
+):
+    billing = FakeBilling(fail_with=fail_with)
+    tracker = make_tracker(intent="nlu_fallback", text=STORY_ENDING_IN_WHAT_THAT_IS,
+                           metadata=SIGNED_IN if signed_in else None, ranking=UNSURE_ABOUT_A_STORY)
+    await ActionHandleFallback(billing=billing, handoff=handoff).run(dispatcher, tracker, domain)
+    assert [b["title"] for b in message(dispatcher, "utter_ask_clarification")["buttons"]] == [
+        "Why my bill went up", "Check on a payment", "Something else",
+    ]
+    # an anonymous visitor's bill is not looked at; the outage was asked and answered nothing
+    assert len(billing.called("list_invoices")) == (1 if signed_in else 0)
