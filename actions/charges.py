@@ -176,7 +176,8 @@ async def line_asked_by_amount(
 # A closing question that points back at something the story named: "What exactly is that for?", "what's this
 # about?", "where did that come from?"
 _ASKS_WHAT_THAT_IS = re.compile(
-    r"^\W*(?:so\s+|and\s+|but\s+)?(?:what(?:\s+exactly|\s+actually)?(?:'s|\s+is|\s+was)\s+(?:exactly\s+|actually\s+)?(?:that|this|it)"
+    r"^\W*(?:so\s+|and\s+|but\s+)?"
+    r"(?:what(?:\s+exactly|\s+actually)?(?:'s|\s+is|\s+was)\s+(?:exactly\s+|actually\s+)?(?:that|this|it)"
     r"(?:\s+(?:charge|amount|one|fee|line))?(?:\s+(?:for|about|then|exactly))?"
     r"|where\s+(?:does|did|has)\s+(?:that|this|it)\s+come\s+from)\W*$",
     re.IGNORECASE,
