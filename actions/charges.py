@@ -141,10 +141,15 @@ def amounts_in(text: str, entities: Iterable[str] = ()) -> list[Decimal]:
     return list(dict.fromkeys(amount.quantize(Decimal("0.01")) for amount in found if amount is not None))
 
 
+def sentences_of(text: str) -> list[str]:
+    """The message's sentences, split after each ".", "!" or "?"."""
+    return [part for part in _SENTENCE_END.split(text.strip()) if part.strip()]
+
+
 def question_sentence(text: str) -> str | None:
     """The last sentence of a message of several that asks something ("My plan is 60. What is this extra
     65?" -> "What is this extra 65?"); None for a message of one sentence."""
-    sentences = [part for part in _SENTENCE_END.split(text.strip()) if part.strip()]
+    sentences = sentences_of(text)
     if len(sentences) < 2:
         return None
     asking = [part for part in sentences if part.rstrip().endswith("?") or _QUESTION_START.search(part)]
@@ -166,11 +171,21 @@ async def line_asked_by_amount(
     names ("$125?! My plan is 60 bucks. What is this extra 65 on there?" -> the $65 line, not the plan the
     statement before it named); None when that sentence names no amount of exactly one line."""
     asked = question_sentence(text)
-    amounts = amounts_in(asked) if asked else []
+    found = await only_latest_line_with_amount(billing, customer_id=customer_id,
+                                               amounts=amounts_in(asked) if asked else [])
+    return found[0] if found else None
+
+
+async def only_latest_line_with_amount(
+    billing: BillingClient, *, customer_id: int, amounts: list[Decimal]
+) -> tuple[MatchedLineItem, Invoice] | None:
+    """The one line of the latest bill whose amount is one of `amounts`, with its bill; None when no amount is
+    given (the backend is not asked), no bill exists or not exactly one line has such an amount."""
     if not amounts:
         return None
     invoice = await latest_invoice(billing, customer_id=customer_id)
-    return only_line_with_amount(invoice_line_items(invoice), amounts) if invoice else None
+    line = only_line_with_amount(invoice_line_items(invoice), amounts) if invoice else None
+    return (line, invoice) if line is not None and invoice is not None else None
 
 
 # A closing question that points back at something the story named: "What exactly is that for?", "what's this
@@ -191,15 +206,11 @@ async def line_referred_back_to(
     exactly is that for?"): the line of the latest bill whose amount the nearest sentence before the question
     names, if exactly one line has it; None otherwise (the backend is not asked unless the question points
     back)."""
-    sentences = [part for part in _SENTENCE_END.split(text.strip()) if part.strip()]
+    sentences = sentences_of(text)
     if len(sentences) < 2 or _ASKS_WHAT_THAT_IS.search(sentences[-1]) is None:
         return None
     amounts = next((found for found in map(amounts_in, reversed(sentences[:-1])) if found), [])
-    if not amounts:
-        return None
-    invoice = await latest_invoice(billing, customer_id=customer_id)
-    line = only_line_with_amount(invoice_line_items(invoice), amounts) if invoice else None
-    return (line, invoice) if line is not None and invoice is not None else None
+    return await only_latest_line_with_amount(billing, customer_id=customer_id, amounts=amounts)
 
 
 async def resolve_charge(billing: BillingClient, *, customer_id: int, query: ChargeQuery) -> ChargeResolution:
